@@ -1,0 +1,53 @@
+/* Raw futex(2) calls, one documented static inline per operation (after
+ * perf's futex.h).  All calls here use FUTEX_PRIVATE_FLAG: our words never
+ * live in shared memory between processes, and the private hash is cheaper.
+ *
+ * futex_wait(uaddr, val): sleep while *uaddr == val.  The kernel rereads the
+ *   word under its hash-bucket lock, so a wake between our load and the
+ *   syscall is never lost: the call just returns EAGAIN.  Returns 0 after a
+ *   wake, or -1 with errno EAGAIN (value changed), EINTR (signal) or
+ *   ETIMEDOUT.  Spurious returns are allowed: callers always recheck.
+ * futex_wake(uaddr, n): wake up to n sleepers on uaddr; returns how many.
+ *   Waking a word that has since been freed is harmless to the kernel (it
+ *   only hashes the address), which is why unlock may wake after its
+ *   releasing store but must never read or write the word then.
+ */
+#ifndef LB_FUTEX_H
+#define LB_FUTEX_H
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static inline long lb_futex_wait(_Atomic uint32_t *uaddr, uint32_t val,
+				 const struct timespec *timeout)
+{
+	return syscall(SYS_futex, (uint32_t *)uaddr,
+		       FUTEX_WAIT | FUTEX_PRIVATE_FLAG, val, timeout, NULL, 0);
+}
+
+static inline long lb_futex_wake(_Atomic uint32_t *uaddr, int n)
+{
+	return syscall(SYS_futex, (uint32_t *)uaddr,
+		       FUTEX_WAKE | FUTEX_PRIVATE_FLAG, n, NULL, NULL, 0);
+}
+
+/* The CPU's spin-wait hint: frees pipeline resources for the SMT sibling and
+ * slows the loop to reduce memory-order mis-speculation on exit. */
+static inline void lb_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
+}
+
+#endif

@@ -1,0 +1,43 @@
+/* ck-fas: test-and-set by atomic swap (xchg); waiters
+ * spin reading the word and swap again when it reads free.  Unfair.
+ * Concurrency Kit's ck_spinlock_fas, used as CK ships it. */
+#ifndef LB_MUTEX_CK_FAS_H
+#define LB_MUTEX_CK_FAS_H
+
+#include <ck_spinlock.h>
+
+#include "mutex.h"
+
+static inline int lb_ck_fas_init(void *obj, const struct lb_prim_cfg *cfg)
+{
+	(void)cfg;
+	ck_spinlock_fas_init(obj);
+	return 0;
+}
+
+static inline void lb_ck_fas_lock(void *obj, void *t)
+{
+	(void)t;
+	ck_spinlock_fas_lock(obj);
+}
+
+static inline bool lb_ck_fas_trylock(void *obj, void *t)
+{
+	(void)t;
+	return ck_spinlock_fas_trylock(obj);
+}
+
+static inline void lb_ck_fas_unlock(void *obj, void *t)
+{
+	(void)t;
+	ck_spinlock_fas_unlock(obj);
+}
+
+static const struct lb_mutex_ops lb_ck_fas_ops = {
+	.base = { .size = sizeof(ck_spinlock_fas_t), .init = lb_ck_fas_init },
+	.lock = lb_ck_fas_lock,
+	.trylock = lb_ck_fas_trylock,
+	.unlock = lb_ck_fas_unlock,
+};
+
+#endif

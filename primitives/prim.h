@@ -1,0 +1,36 @@
+/* What every primitive kind shares: the object lifecycle and the per-thread
+ * context hook (MCS/CLH/Anderson queue nodes, later RCU registration).
+ *
+ * A kind's ops struct (mutex.h, counter.h, ...) starts with a struct
+ * lb_prim_ops, so the harness can create, destroy and attach threads to any
+ * primitive without knowing its kind.  Errors are 0 or an errno value.
+ */
+#ifndef LB_PRIM_H
+#define LB_PRIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define LB_CACHELINE 128 /* two 64-byte lines: x86 prefetches pairs */
+
+struct lb_prim_cfg {
+	unsigned nthreads;  /* threads that will attach (sizes queue slots) */
+	unsigned nclusters; /* lock cohorts for hierarchical locks (packages) */
+};
+
+struct lb_thread_info {
+	unsigned tid;     /* 0 .. nthreads-1 */
+	int cpu;          /* OS index of the PU it is pinned to, -1 if unpinned */
+	unsigned cluster; /* 0 .. nclusters-1 */
+};
+
+struct lb_prim_ops {
+	size_t size;      /* bytes of the object; allocated cache-line aligned */
+	size_t tctx_size; /* bytes of per-thread context; 0 for none */
+	int (*init)(void *obj, const struct lb_prim_cfg *cfg);
+	void (*fini)(void *obj);                                   /* may be NULL */
+	int (*thread_init)(void *obj, void *tctx, const struct lb_thread_info *ti); /* may be NULL */
+	void (*thread_fini)(void *obj, void *tctx);                /* may be NULL */
+};
+
+#endif

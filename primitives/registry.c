@@ -1,0 +1,142 @@
+#include "registry.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LB_X_MUTEX(sym, id_, be, caps_, sum) \
+	[LB_IMPL_##sym] = { .id = id_, .backend = be, .kind = LB_KIND_MUTEX, \
+		.caps = (caps_), \
+		.summary = sum, .index = LB_IMPL_##sym, \
+		.prim = &lb_##sym##_ops.base, .ops.mutex = &lb_##sym##_ops },
+#define LB_X_COUNTER(kind_, sym, id_, be, caps_, sum) \
+	[LB_IMPL_##sym] = { .id = id_, .backend = be, .kind = kind_, \
+		.caps = (caps_), \
+		.summary = sum, .index = LB_IMPL_##sym, \
+		.prim = &lb_##sym##_ops.base, .ops.counter = &lb_##sym##_ops },
+#define LB_X_CNT(sym, id_, be, caps_, sum) LB_X_COUNTER(LB_KIND_COUNTER, sym, id_, be, caps_, sum)
+#define LB_X_NONE(sym, id_, be, caps_, sum) LB_X_COUNTER(LB_KIND_NONE, sym, id_, be, caps_, sum)
+
+const struct lb_impl lb_impls[LB_IMPL_COUNT] = {
+	LB_MUTEX_IMPLS(LB_X_MUTEX)
+	LB_COUNTER_IMPLS(LB_X_CNT)
+	LB_NONE_IMPLS(LB_X_NONE)
+};
+
+static const char *const kind_names[LB_KIND_COUNT] = {
+	[LB_KIND_MUTEX] = "mutex",
+	[LB_KIND_COUNTER] = "counter",
+	[LB_KIND_NONE] = "none",
+};
+
+const char *lb_kind_name(enum lb_kind k)
+{
+	return (unsigned)k < LB_KIND_COUNT ? kind_names[k] : "?";
+}
+
+unsigned lb_impl_caps(const struct lb_impl *im)
+{
+	unsigned c = im->caps;
+	if (im->prim->tctx_size)
+		c |= LB_CAP_TCTX;
+	if (im->kind == LB_KIND_MUTEX && im->ops.mutex->trylock)
+		c |= LB_CAP_TRYLOCK;
+	return c;
+}
+
+const struct lb_impl *lb_impl_find(const char *id)
+{
+	for (size_t i = 0; i < LB_IMPL_COUNT; i++)
+		if (strcmp(lb_impls[i].id, id) == 0)
+			return &lb_impls[i];
+	return NULL;
+}
+
+/* Backends users may select as a group: every backend that has a visible
+ * implementation ("test" has none). */
+int lb_backend_known(const char *name)
+{
+	for (size_t j = 0; j < LB_IMPL_COUNT; j++)
+		if (!(lb_impls[j].caps & LB_CAP_HIDDEN) && strcmp(lb_impls[j].backend, name) == 0)
+			return 1;
+	return 0;
+}
+
+const char *lb_backend_names(void)
+{
+	static char buf[256];
+	if (buf[0])
+		return buf;
+	for (size_t j = 0; j < LB_IMPL_COUNT; j++) {
+		const char *b = lb_impls[j].backend;
+		if (lb_impls[j].caps & LB_CAP_HIDDEN)
+			continue;
+		int seen = 0;
+		for (size_t k = 0; k < j; k++)
+			seen |= strcmp(lb_impls[k].backend, b) == 0;
+		if (seen)
+			continue;
+		if (buf[0])
+			strncat(buf, ", ", sizeof(buf) - strlen(buf) - 1);
+		strncat(buf, b, sizeof(buf) - strlen(buf) - 1);
+	}
+	return buf;
+}
+
+static size_t round_up(size_t n)
+{
+	return (n + LB_CACHELINE - 1) / LB_CACHELINE * LB_CACHELINE;
+}
+
+int lb_prim_create(const struct lb_impl *impl, const struct lb_prim_cfg *cfg, void **obj)
+{
+	void *o = aligned_alloc(LB_CACHELINE, round_up(impl->prim->size ? impl->prim->size : 1));
+	if (!o)
+		return ENOMEM;
+	memset(o, 0, impl->prim->size);
+	int ret = impl->prim->init(o, cfg);
+	if (ret) {
+		free(o);
+		return ret;
+	}
+	*obj = o;
+	return 0;
+}
+
+void lb_prim_destroy(const struct lb_impl *impl, void *obj)
+{
+	if (!obj)
+		return;
+	if (impl->prim->fini)
+		impl->prim->fini(obj);
+	free(obj);
+}
+
+int lb_prim_thread_attach(const struct lb_impl *impl, void *obj,
+			  const struct lb_thread_info *ti, void **tctx)
+{
+	void *t = NULL;
+	*tctx = NULL;
+	if (impl->prim->tctx_size) {
+		t = aligned_alloc(LB_CACHELINE, round_up(impl->prim->tctx_size));
+		if (!t)
+			return ENOMEM;
+		memset(t, 0, impl->prim->tctx_size);
+	}
+	if (impl->prim->thread_init) {
+		int ret = impl->prim->thread_init(obj, t, ti);
+		if (ret) {
+			free(t);
+			return ret;
+		}
+	}
+	*tctx = t;
+	return 0;
+}
+
+void lb_prim_thread_detach(const struct lb_impl *impl, void *obj, void *tctx)
+{
+	if (impl->prim->thread_fini)
+		impl->prim->thread_fini(obj, tctx);
+	free(tctx);
+}

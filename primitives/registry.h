@@ -1,0 +1,136 @@
+/* The implementation registry: one flat table, one line per implementation.
+ *
+ * Adding an algorithm: write its header (one file, static inline ops and a
+ * `static const struct lb_<kind>_ops lb_<sym>_ops`), include it below, and
+ * add one X(...) line to its kind's list.  Workloads instantiate their hot
+ * loop once per line (see workloads/workload.h), so the compiler sees each
+ * implementation's ops as constants and inlines them.
+ *
+ * X(sym, "id", backend, caps, "summary")
+ *   sym      C identifier; the ops object is lb_<sym>_ops
+ *   id       backend-algorithm, lowercase [a-z0-9-]
+ *   backend  the family: pthread, futex, ck, atomic, urcu, none, test
+ *   caps     LB_CAP_* flags beyond those derived from the ops
+ */
+#ifndef LB_REGISTRY_H
+#define LB_REGISTRY_H
+
+#include <stddef.h>
+
+#include "counter.h"
+#include "mutex.h"
+
+#include "counter_atomic.h"
+#include "counter_ck.h"
+#include "counter_none.h"
+#include "mutex_ck_anderson.h"
+#include "mutex_ck_cas.h"
+#include "mutex_ck_clh.h"
+#include "mutex_ck_dec.h"
+#include "mutex_ck_fas.h"
+#include "mutex_ck_hclh.h"
+#include "mutex_ck_mcs.h"
+#include "mutex_ck_ticket.h"
+#include "mutex_futex.h"
+#include "mutex_futex_spin.h"
+#include "mutex_pthread.h"
+#include "mutex_test.h"
+
+enum lb_kind { LB_KIND_MUTEX, LB_KIND_COUNTER, LB_KIND_NONE, LB_KIND_COUNT };
+
+enum lb_cap {
+	LB_CAP_TRYLOCK = 1u << 0, /* derived (lb_impl_caps): ops has trylock */
+	LB_CAP_TCTX = 1u << 1,    /* derived (lb_impl_caps): per-thread context */
+	LB_CAP_PARKS = 1u << 2,   /* waiters sleep in the kernel */
+	LB_CAP_SPINS = 1u << 3,   /* waiters spin (burn CPU while waiting) */
+	LB_CAP_FIFO = 1u << 4,    /* grants in arrival order */
+	LB_CAP_RACY = 1u << 5,    /* loses updates by design: negative control */
+	LB_CAP_FLOOR = 1u << 6,   /* the harness-floor no-op */
+	LB_CAP_HIDDEN = 1u << 7,  /* deliberately broken, tests only */
+};
+
+#define LB_MUTEX_IMPLS(X) \
+	X(pthread_mutex, "pthread-mutex", "pthread", LB_CAP_PARKS, \
+	  "glibc PTHREAD_MUTEX_NORMAL: futex lock, no spinning") \
+	X(pthread_adaptive, "pthread-adaptive", "pthread", LB_CAP_PARKS | LB_CAP_SPINS, \
+	  "glibc PTHREAD_MUTEX_ADAPTIVE_NP: spins briefly, then parks") \
+	X(pthread_spin, "pthread-spin", "pthread", LB_CAP_SPINS, \
+	  "pthread_spinlock_t: test-and-set spinning, never parks") \
+	X(futex_mutex, "futex-mutex", "futex", LB_CAP_PARKS, \
+	  "ours: Drepper's 3-state futex mutex (0 free, 1 locked, 2 contended)") \
+	X(futex_spin, "futex-spin-then-park", "futex", LB_CAP_PARKS | LB_CAP_SPINS, \
+	  "ours: 3-state futex mutex that polls 128 times before parking") \
+	X(ck_fas, "ck-fas", "ck", LB_CAP_SPINS, "ck_spinlock_fas: swap-based test-and-set") \
+	X(ck_cas, "ck-cas", "ck", LB_CAP_SPINS, "ck_spinlock_cas: CAS-based test-and-set") \
+	X(ck_dec, "ck-dec", "ck", LB_CAP_SPINS, "ck_spinlock_dec: atomic-decrement lock") \
+	X(ck_ticket, "ck-ticket", "ck", LB_CAP_SPINS | LB_CAP_FIFO, \
+	  "ck_spinlock_ticket: FIFO ticket lock") \
+	X(ck_mcs, "ck-mcs", "ck", LB_CAP_SPINS | LB_CAP_FIFO, \
+	  "ck_spinlock_mcs: MCS queue lock, spins on own node") \
+	X(ck_clh, "ck-clh", "ck", LB_CAP_SPINS | LB_CAP_FIFO, \
+	  "ck_spinlock_clh: CLH queue lock, spins on predecessor's node") \
+	X(ck_anderson, "ck-anderson", "ck", LB_CAP_SPINS | LB_CAP_FIFO, \
+	  "ck_spinlock_anderson: array lock, one slot per waiter") \
+	X(ck_hclh, "ck-hclh", "ck", LB_CAP_SPINS | LB_CAP_FIFO, \
+	  "ck_spinlock_hclh: hierarchical CLH, clusters = packages") \
+	X(test_busted, "test-busted", "test", LB_CAP_SPINS | LB_CAP_HIDDEN, \
+	  "BROKEN on purpose: test and set in two steps, no mutual exclusion") \
+	X(test_stuck, "test-stuck", "test", LB_CAP_PARKS | LB_CAP_HIDDEN, \
+	  "BROKEN on purpose: stops releasing after 1000 unlocks (watchdog test)")
+
+#define LB_COUNTER_IMPLS(X) \
+	X(atomic_faa, "atomic-faa", "atomic", 0, "C11 atomic_fetch_add on one shared word") \
+	X(atomic_cas, "atomic-cas", "atomic", 0, "C11 compare-exchange retry loop on one word") \
+	X(atomic_sharded, "atomic-sharded", "atomic", 0, \
+	  "one word per thread on its own cache line, summed at the end") \
+	X(ck_faa, "ck-faa", "ck", 0, "ck_pr_faa_64 on one shared word")
+
+#define LB_NONE_IMPLS(X) \
+	X(none_racy, "none-racy", "none", LB_CAP_RACY, \
+	  "the race condition: separate load and store, loses updates by design") \
+	X(none_noop, "none-noop", "none", LB_CAP_FLOOR, \
+	  "thread-private increment: the harness floor per op")
+
+/* One index per implementation, in table order. */
+enum lb_impl_index {
+#define LB_X_ENUM(sym, id, be, caps, sum) LB_IMPL_##sym,
+	LB_MUTEX_IMPLS(LB_X_ENUM)
+	LB_COUNTER_IMPLS(LB_X_ENUM)
+	LB_NONE_IMPLS(LB_X_ENUM)
+#undef LB_X_ENUM
+	LB_IMPL_COUNT
+};
+
+struct lb_impl {
+	const char *id;
+	const char *backend;
+	enum lb_kind kind;
+	unsigned caps;
+	const char *summary;
+	enum lb_impl_index index;
+	const struct lb_prim_ops *prim; /* the kind ops' common head */
+	union {
+		const struct lb_mutex_ops *mutex;
+		const struct lb_counter_ops *counter;
+	} ops;
+};
+
+extern const struct lb_impl lb_impls[LB_IMPL_COUNT];
+
+const char *lb_kind_name(enum lb_kind k);
+const struct lb_impl *lb_impl_find(const char *id);
+/* caps plus those derived from the ops (TRYLOCK, TCTX). */
+unsigned lb_impl_caps(const struct lb_impl *impl);
+/* Comma-separated list of backends, for error messages. */
+const char *lb_backend_names(void);
+int lb_backend_known(const char *name);
+
+/* Create / destroy a primitive object: cache-line aligned, initialised. */
+int lb_prim_create(const struct lb_impl *impl, const struct lb_prim_cfg *cfg, void **obj);
+void lb_prim_destroy(const struct lb_impl *impl, void *obj);
+/* Per-thread context: allocated (cache-line aligned) and attached. */
+int lb_prim_thread_attach(const struct lb_impl *impl, void *obj,
+			  const struct lb_thread_info *ti, void **tctx);
+void lb_prim_thread_detach(const struct lb_impl *impl, void *obj, void *tctx);
+
+#endif
