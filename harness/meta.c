@@ -1,0 +1,115 @@
+/* meta.json: everything needed to interpret and reproduce a run. */
+#include <errno.h>
+#include <gnu/libc-version.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include <hwloc.h>
+#include <jansson.h>
+
+#include "lb_config.h"
+#include "lb_vcs.h"
+#include "lockbench.h"
+
+/* First line of a small sysfs/procfs file, or NULL. */
+static json_t *file_line(const char *path)
+{
+	char buf[256];
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return json_null();
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return json_null();
+	}
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	return json_string(buf);
+}
+
+int lb_meta_write(const char *path, const struct lb_meta_in *m)
+{
+	const struct lb_topo_info *t = lb_topo();
+	struct utsname u;
+	char tmp[4096];
+	json_t *root = json_object();
+
+	uname(&u);
+	json_object_set_new(root, "suite", json_pack("{s:s, s:s, s:s}", "name", "lockbench",
+		"version", LB_VERSION, "git_revision", LB_GIT_REV));
+	json_object_set_new(root, "run_id", json_string(m->run_id));
+	json_object_set_new(root, "host", json_string(m->host));
+	json_object_set_new(root, "command_line", json_string(m->command_line));
+	json_object_set_new(root, "started_unix", json_real(m->started_unix));
+	json_object_set_new(root, "finished_unix", json_real(m->finished_unix));
+	json_object_set_new(root, "status", json_string(
+		m->stalled ? "stalled" : m->interrupted ? "interrupted" :
+		m->failed ? "check-failed" : "ok"));
+	json_object_set_new(root, "rows", json_integer((json_int_t)m->rows));
+
+	json_t *opt = json_object();
+	json_object_set_new(opt, "workload", json_string(m->workload));
+	json_object_set_new(opt, "impl", json_string(m->impls));
+	json_object_set_new(opt, "threads", json_string(m->threads));
+	json_object_set_new(opt, "pin", json_string(m->pin));
+	json_object_set_new(opt, "duration_s", json_real(m->duration_s));
+	json_object_set_new(opt, "warmup_s", json_real(m->warmup_s));
+	json_object_set_new(opt, "repeat", json_integer(m->repeat));
+	json_object_set_new(opt, "cs_ns", json_integer((json_int_t)m->cs_ns));
+	json_object_set_new(opt, "think_ns", json_integer((json_int_t)m->think_ns));
+	json_object_set_new(opt, "param", json_string(m->params));
+	json_object_set_new(opt, "seed", json_integer((json_int_t)m->seed));
+	json_object_set_new(opt, "watchdog_s", json_real(m->watchdog_s));
+	json_object_set_new(opt, "format", json_string(m->format));
+	json_object_set_new(root, "options", opt);
+
+	json_t *plat = json_object();
+	json_object_set_new(plat, "cpu_model", json_string(t->cpu_model));
+	json_object_set_new(plat, "topology", json_string(t->summary));
+	json_object_set_new(plat, "pus", json_integer(t->pus));
+	json_object_set_new(plat, "cores", json_integer(t->cores));
+	json_object_set_new(plat, "packages", json_integer(t->packages));
+	json_object_set_new(plat, "numa_nodes", json_integer(t->numa_nodes));
+	json_object_set_new(plat, "smt", json_integer(t->smt));
+	json_object_set_new(plat, "caches_bytes", json_pack("{s:I, s:I, s:I}",
+		"l1d", (json_int_t)t->cache_bytes[0], "l2", (json_int_t)t->cache_bytes[1],
+		"l3", (json_int_t)t->cache_bytes[2]));
+	json_object_set_new(plat, "kernel", json_sprintf("%s %s %s", u.sysname, u.release,
+							 u.machine));
+	json_object_set_new(plat, "glibc", json_string(gnu_get_libc_version()));
+	json_object_set_new(plat, "governor",
+		file_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"));
+	json_object_set_new(plat, "boost", file_line("/sys/devices/system/cpu/cpufreq/boost"));
+	json_object_set_new(plat, "compiler", json_string(LB_CC_ID));
+	json_object_set_new(plat, "compiler_version", json_string(__VERSION__));
+	json_object_set_new(plat, "buildtype", json_string(LB_BUILDTYPE));
+	json_object_set_new(plat, "sanitize", json_string(LB_SANITIZE));
+	json_object_set_new(plat, "c_args", json_string(LB_C_ARGS));
+	json_object_set_new(plat, "libraries", json_pack("{s:s, s:s, s:s, s:s}",
+		"hwloc", LB_HWLOC_VERSION, "ck", LB_CK_VERSION, "liburcu", LB_URCU_VERSION,
+		"jansson", LB_JANSSON_VERSION));
+	json_object_set_new(root, "platform", plat);
+
+	json_object_set_new(root, "calibration", json_pack(
+		"{s:s, s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:I}",
+		"timer", lb_timer.source,
+		"tick_hz", lb_timer.tick_hz,
+		"timer_cost_ns", lb_timer.cost_ns,
+		"clock_gettime_cost_ns", lb_timer.clock_gettime_ns,
+		"busy_ns_per_iter", lb_timer.busy_ns_per_iter,
+		"sample_timer_ns_per_op", 2 * lb_timer.cost_ns / (double)m->sample_period,
+		"latency_sample_period_ops", (json_int_t)m->sample_period,
+		"cs_iters", (json_int_t)m->cs_iters,
+		"think_iters", (json_int_t)m->think_iters));
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	int ret = json_dump_file(root, tmp, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(root);
+	if (ret != 0)
+		return EIO;
+	if (rename(tmp, path) != 0)
+		return errno;
+	return 0;
+}

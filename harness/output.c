@@ -1,0 +1,370 @@
+/* results.csv, threads.csv, summary.csv, the stdout table and JSON.
+ *
+ * Column lists live here, once: the header and the rows are written from
+ * the same tables so they cannot drift apart.  A value that does not apply
+ * (no latency samples, no lost-update check, one CPU so no probe) is an
+ * empty cell, never 0 or -1. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "lockbench.h"
+
+const char *lb_verdict_name(enum lb_verdict v)
+{
+	return v == LB_OK ? "ok" : v == LB_RACY ? "racy" : "fail";
+}
+
+/* A fixed-point cell with prec decimals; empty for NaN (does not apply). */
+static void put_f(FILE *f, double v, int prec)
+{
+	if (!isnan(v))
+		fprintf(f, "%.*f", prec, v);
+}
+
+static void put_u(FILE *f, uint64_t v)
+{
+	fprintf(f, "%llu", (unsigned long long)v);
+}
+
+/* ---- results.csv ---- */
+
+static const char *const results_cols[] = {
+	"run_id", "host", "cpu_model", "pus", "workload", "kind", "backend", "impl",
+	"threads", "pin", "cpus", "cs_ns", "think_ns", "param", "rep", "duration_s",
+	"ops", "ops_per_sec", "fairness", "thread_ops_min", "thread_ops_max",
+	"lat_p50_ns", "lat_p99_ns", "lat_p999_ns", "lat_max_ns", "cpu_s",
+	"ctx_voluntary", "ctx_involuntary", "probe_rtt_ns", "lost_updates", "verified",
+	/* beyond the required set */
+	"ops_per_cpu_s", "lat_samples", "probe_rtt_after_ns", "oversubscribed",
+};
+#define NRESULTS (sizeof(results_cols) / sizeof(results_cols[0]))
+
+static void header(FILE *f, const char *const *cols, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			fputc(',', f);
+		fputs(cols[i], f);
+	}
+	fputc('\n', f);
+}
+
+void lb_results_header(FILE *f)
+{
+	header(f, results_cols, NRESULTS);
+}
+
+void lb_results_row(FILE *f, const struct lb_row *r, const char *run_id, const char *host,
+		    const char *cpu_model, unsigned pus)
+{
+	lb_csv_field(f, run_id); fputc(',', f);
+	lb_csv_field(f, host); fputc(',', f);
+	lb_csv_field(f, cpu_model); fputc(',', f);
+	fprintf(f, "%u,", pus);
+	lb_csv_field(f, r->workload); fputc(',', f);
+	lb_csv_field(f, r->kind); fputc(',', f);
+	lb_csv_field(f, r->backend); fputc(',', f);
+	lb_csv_field(f, r->impl); fputc(',', f);
+	fprintf(f, "%u,", r->threads);
+	lb_csv_field(f, r->pin); fputc(',', f);
+	lb_csv_field(f, r->cpus); fputc(',', f);
+	fprintf(f, "%llu,%llu,", (unsigned long long)r->cs_ns, (unsigned long long)r->think_ns);
+	lb_csv_field(f, r->param); fputc(',', f);
+	fprintf(f, "%u,%.6f,", r->rep, r->duration_s);
+	put_u(f, r->ops); fputc(',', f);
+	put_f(f, r->ops_per_sec, 1); fputc(',', f);
+	put_f(f, r->fairness, 4); fputc(',', f);
+	put_u(f, r->thread_ops_min); fputc(',', f);
+	put_u(f, r->thread_ops_max); fputc(',', f);
+	put_f(f, r->lat_p50_ns, 0); fputc(',', f);
+	put_f(f, r->lat_p99_ns, 0); fputc(',', f);
+	put_f(f, r->lat_p999_ns, 0); fputc(',', f);
+	put_f(f, r->lat_max_ns, 0); fputc(',', f);
+	put_f(f, r->cpu_s, 6); fputc(',', f);
+	put_u(f, r->ctx_voluntary); fputc(',', f);
+	put_u(f, r->ctx_involuntary); fputc(',', f);
+	put_f(f, r->probe_rtt_ns, 1); fputc(',', f);
+	if (r->has_lost)
+		fprintf(f, "%lld", (long long)r->lost_updates);
+	fputc(',', f);
+	fputs(lb_verdict_name(r->verdict), f);
+	fputc(',', f);
+	put_f(f, r->ops_per_cpu_s, 1); fputc(',', f);
+	put_u(f, r->lat_samples); fputc(',', f);
+	put_f(f, r->probe_rtt_after_ns, 1); fputc(',', f);
+	fprintf(f, "%d\n", r->oversubscribed);
+}
+
+/* ---- threads.csv ---- */
+
+static const char *const thread_cols[] = {
+	"workload", "impl", "threads", "pin", "cs_ns", "think_ns", "param", "rep", "tid",
+	"cpu", "cpu_at_end", "ops", "ops_per_sec", "lat_p50_ns", "lat_p99_ns",
+	"lat_p999_ns", "lat_max_ns", "lat_samples", "cpu_s", "ctx_voluntary",
+	"ctx_involuntary",
+};
+
+void lb_threads_header(FILE *f)
+{
+	header(f, thread_cols, sizeof(thread_cols) / sizeof(thread_cols[0]));
+}
+
+void lb_threads_row(FILE *f, const struct lb_row *r, const struct lb_thread_row *t)
+{
+	lb_csv_field(f, r->workload); fputc(',', f);
+	lb_csv_field(f, r->impl); fputc(',', f);
+	fprintf(f, "%u,", r->threads);
+	lb_csv_field(f, r->pin); fputc(',', f);
+	fprintf(f, "%llu,%llu,", (unsigned long long)r->cs_ns, (unsigned long long)r->think_ns);
+	lb_csv_field(f, r->param); fputc(',', f);
+	fprintf(f, "%u,%u,", r->rep, t->tid);
+	if (t->cpu >= 0)
+		fprintf(f, "%d", t->cpu);
+	fputc(',', f);
+	if (t->cpu_at_end >= 0)
+		fprintf(f, "%d", t->cpu_at_end);
+	fputc(',', f);
+	put_u(f, t->ops); fputc(',', f);
+	put_f(f, t->ops_per_sec, 1); fputc(',', f);
+	put_f(f, t->lat_p50_ns, 0); fputc(',', f);
+	put_f(f, t->lat_p99_ns, 0); fputc(',', f);
+	put_f(f, t->lat_p999_ns, 0); fputc(',', f);
+	put_f(f, t->lat_max_ns, 0); fputc(',', f);
+	put_u(f, t->lat_samples); fputc(',', f);
+	put_f(f, t->cpu_s, 6); fputc(',', f);
+	put_u(f, t->ctx_voluntary); fputc(',', f);
+	put_u(f, t->ctx_involuntary);
+	fputc('\n', f);
+}
+
+/* ---- summary ---- */
+
+const char *const lb_metric_names[LB_M_COUNT] = {
+	"ops_per_sec", "ops_per_cpu_s", "fairness", "thread_ops_min", "thread_ops_max",
+	"lat_p50_ns", "lat_p99_ns", "lat_p999_ns", "lat_max_ns", "cpu_s",
+	"ctx_voluntary", "ctx_involuntary", "probe_rtt_ns", "duration_s",
+};
+
+static const int metric_prec[LB_M_COUNT] = { 1, 1, 4, 0, 0, 0, 0, 0, 0, 6, 0, 0, 1, 6 };
+
+static double metric(const struct lb_row *r, enum lb_metric m)
+{
+	switch (m) {
+	case LB_M_OPS_PER_SEC: return r->ops_per_sec;
+	case LB_M_OPS_PER_CPU_S: return r->ops_per_cpu_s;
+	case LB_M_FAIRNESS: return r->fairness;
+	case LB_M_THREAD_OPS_MIN: return (double)r->thread_ops_min;
+	case LB_M_THREAD_OPS_MAX: return (double)r->thread_ops_max;
+	case LB_M_LAT_P50: return r->lat_p50_ns;
+	case LB_M_LAT_P99: return r->lat_p99_ns;
+	case LB_M_LAT_P999: return r->lat_p999_ns;
+	case LB_M_LAT_MAX: return r->lat_max_ns;
+	case LB_M_CPU_S: return r->cpu_s;
+	case LB_M_CTX_VOL: return (double)r->ctx_voluntary;
+	case LB_M_CTX_INVOL: return (double)r->ctx_involuntary;
+	case LB_M_PROBE: return r->probe_rtt_ns;
+	case LB_M_DURATION: return r->duration_s;
+	default: return NAN;
+	}
+}
+
+static int same_config(const struct lb_row *a, const struct lb_row *b)
+{
+	return strcmp(a->workload, b->workload) == 0 && strcmp(a->impl, b->impl) == 0 &&
+	       a->threads == b->threads && strcmp(a->pin, b->pin) == 0 &&
+	       a->cs_ns == b->cs_ns && a->think_ns == b->think_ns &&
+	       strcmp(a->param, b->param) == 0;
+}
+
+static int cmp_summary(const void *x, const void *y)
+{
+	const struct lb_row *a = ((const struct lb_summary *)x)->first;
+	const struct lb_row *b = ((const struct lb_summary *)y)->first;
+	int c;
+	if ((c = strcmp(a->workload, b->workload)))
+		return c;
+	if ((c = strcmp(a->impl, b->impl)))
+		return c;
+	if ((c = strcmp(a->param, b->param)))
+		return c;
+	if (a->cs_ns != b->cs_ns)
+		return a->cs_ns < b->cs_ns ? -1 : 1;
+	if (a->think_ns != b->think_ns)
+		return a->think_ns < b->think_ns ? -1 : 1;
+	if ((c = strcmp(a->pin, b->pin)))
+		return c;
+	return (a->threads > b->threads) - (a->threads < b->threads);
+}
+
+size_t lb_summarize(const struct lb_row *rows, size_t n, struct lb_summary **out)
+{
+	struct lb_summary *s = calloc(n ? n : 1, sizeof(*s));
+	double *v = malloc((n ? n : 1) * sizeof(double));
+	char *used = calloc(n ? n : 1, 1);
+	size_t ns = 0;
+
+	if (!s || !v || !used) {
+		free(s);
+		free(v);
+		free(used);
+		*out = NULL;
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (used[i])
+			continue;
+		struct lb_summary *cur = &s[ns++];
+		cur->first = &rows[i];
+		cur->verdict = LB_OK;
+		for (int m = 0; m < LB_M_COUNT; m++) {
+			size_t k = 0;
+			for (size_t j = i; j < n; j++)
+				if (!used[j] && same_config(&rows[i], &rows[j]))
+					v[k++] = metric(&rows[j], (enum lb_metric)m);
+			lb_stat_compute(&cur->st[m], v, k);
+		}
+		for (size_t j = i; j < n; j++) {
+			if (used[j] || !same_config(&rows[i], &rows[j]))
+				continue;
+			used[j] = 1;
+			cur->reps++;
+			if (rows[j].has_lost) {
+				cur->has_lost = 1;
+				cur->lost_total += (uint64_t)rows[j].lost_updates;
+			}
+			if (rows[j].verdict == LB_FAIL)
+				cur->verdict = LB_FAIL;
+			else if (rows[j].verdict == LB_RACY && cur->verdict == LB_OK)
+				cur->verdict = LB_RACY;
+		}
+	}
+	qsort(s, ns, sizeof(*s), cmp_summary);
+	free(v);
+	free(used);
+	*out = s;
+	return ns;
+}
+
+void lb_summary_write_csv(FILE *f, const struct lb_summary *s, size_t n, unsigned pus)
+{
+	fputs("workload,kind,backend,impl,threads,pus,pin,cs_ns,think_ns,param,"
+	      "oversubscribed,reps", f);
+	for (int m = 0; m < LB_M_COUNT; m++)
+		fprintf(f, ",%s_median,%s_ci_lo,%s_ci_hi,%s_min,%s_max", lb_metric_names[m],
+			lb_metric_names[m], lb_metric_names[m], lb_metric_names[m],
+			lb_metric_names[m]);
+	fputs(",ci_level,ops_per_sec_cv,lost_updates,verified\n", f);
+	for (size_t i = 0; i < n; i++) {
+		const struct lb_row *r = s[i].first;
+		fprintf(f, "%s,%s,%s,%s,%u,%u,%s,%llu,%llu,", r->workload, r->kind, r->backend,
+			r->impl, r->threads, pus, r->pin, (unsigned long long)r->cs_ns,
+			(unsigned long long)r->think_ns);
+		lb_csv_field(f, r->param);
+		fprintf(f, ",%d,%u", r->oversubscribed, s[i].reps);
+		for (int m = 0; m < LB_M_COUNT; m++) {
+			const struct lb_stat *st = &s[i].st[m];
+			const double vals[5] = { st->median, st->ci_lo, st->ci_hi, st->min, st->max };
+			for (int k = 0; k < 5; k++) {
+				fputc(',', f);
+				put_f(f, vals[k], metric_prec[m]);
+			}
+		}
+		fputc(',', f);
+		put_f(f, s[i].st[LB_M_OPS_PER_SEC].ci_level, 4);
+		fputc(',', f);
+		put_f(f, s[i].st[LB_M_OPS_PER_SEC].cv, 4);
+		fputc(',', f);
+		if (s[i].has_lost)
+			put_u(f, s[i].lost_total);
+		fprintf(f, ",%s\n", lb_verdict_name(s[i].verdict));
+	}
+}
+
+/* Human units: 12.3M, 456k. */
+static const char *human(double v, char *buf, size_t len)
+{
+	if (isnan(v))
+		snprintf(buf, len, "-");
+	else if (v >= 1e9)
+		snprintf(buf, len, "%.2fG", v / 1e9);
+	else if (v >= 1e6)
+		snprintf(buf, len, "%.2fM", v / 1e6);
+	else if (v >= 1e4)
+		snprintf(buf, len, "%.1fk", v / 1e3);
+	else
+		snprintf(buf, len, "%.0f", v);
+	return buf;
+}
+
+#define CV_WARN 0.10
+
+void lb_summary_write_table(FILE *f, const struct lb_summary *s, size_t n, double floor_ns)
+{
+	char a[32], b[32], c[32], d[32], e[32];
+	fprintf(f, "%-22s %4s %9s %7s %5s %8s %8s %9s %6s %7s %6s %s\n", "impl", "thr",
+		"ops/s", "+-CI%", "fair", "p50 ns", "p99 ns", "ops/cpu-s", "vcsw/s", "icsw/s",
+		"rtt ns", "check");
+	for (size_t i = 0; i < n; i++) {
+		const struct lb_row *r = s[i].first;
+		const struct lb_stat *o = &s[i].st[LB_M_OPS_PER_SEC];
+		double dur = s[i].st[LB_M_DURATION].median;
+		double half = (o->ci_hi - o->ci_lo) / 2 / o->median * 100;
+		char check[64];
+		if (s[i].verdict == LB_OK)
+			snprintf(check, sizeof(check), "ok");
+		else
+			snprintf(check, sizeof(check), "%s (%llu lost)", lb_verdict_name(s[i].verdict),
+				 (unsigned long long)s[i].lost_total);
+		fprintf(f, "%-22s %3u%s %9s %7.1f %5.3f %8.0f %8.0f %9s %6s %7s %6.0f %s%s\n",
+			r->impl, r->threads, r->oversubscribed ? "+" : " ", human(o->median, a, sizeof(a)),
+			isnan(half) ? 0.0 : half, s[i].st[LB_M_FAIRNESS].median,
+			s[i].st[LB_M_LAT_P50].median, s[i].st[LB_M_LAT_P99].median,
+			human(s[i].st[LB_M_OPS_PER_CPU_S].median, b, sizeof(b)),
+			human(s[i].st[LB_M_CTX_VOL].median / dur, c, sizeof(c)),
+			human(s[i].st[LB_M_CTX_INVOL].median / dur, d, sizeof(d)),
+			s[i].st[LB_M_PROBE].median, check,
+			o->cv > CV_WARN ? "  ! noisy" : "");
+		(void)e;
+	}
+	fprintf(f, "\nthr+ = more threads than CPUs (oversubscribed).  ops/s is the median of "
+		"the repetitions; +-CI%% is half its confidence interval.\n");
+	if (!isnan(floor_ns))
+		fprintf(f, "harness floor (none-noop, 1 thread): %.2f ns/op\n", floor_ns);
+}
+
+void lb_summary_write_json(FILE *f, const struct lb_summary *s, size_t n)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++) {
+		const struct lb_row *r = s[i].first;
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:I, s:I, s:s, s:b, s:i, s:s}",
+			"workload", r->workload, "kind", r->kind, "backend", r->backend,
+			"impl", r->impl, "threads", (int)r->threads, "pin", r->pin,
+			"cs_ns", (json_int_t)r->cs_ns, "think_ns", (json_int_t)r->think_ns,
+			"param", r->param, "oversubscribed", r->oversubscribed,
+			"reps", (int)s[i].reps, "verified", lb_verdict_name(s[i].verdict));
+		if (!o)
+			continue;
+		for (int m = 0; m < LB_M_COUNT; m++) {
+			const struct lb_stat *st = &s[i].st[m];
+			if (isnan(st->median)) {
+				json_object_set_new(o, lb_metric_names[m], json_null());
+				continue;
+			}
+			json_object_set_new(o, lb_metric_names[m],
+				json_pack("{s:f, s:f, s:f, s:f, s:f}", "median", st->median,
+					  "ci_lo", st->ci_lo, "ci_hi", st->ci_hi, "min", st->min,
+					  "max", st->max));
+		}
+		json_object_set_new(o, "lost_updates",
+				    s[i].has_lost ? json_integer((json_int_t)s[i].lost_total)
+						  : json_null());
+		json_array_append_new(arr, o);
+	}
+	json_dumpf(arr, f, JSON_INDENT(2));
+	fputc('\n', f);
+	json_decref(arr);
+}

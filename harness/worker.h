@@ -1,0 +1,104 @@
+/* The worker side of the harness: what a workload's hot loop sees.
+ *
+ * A workload loop is about ten lines:
+ *
+ *	uint64_t n = 0;
+ *	while (lb_running(w, n)) {
+ *		uint64_t t0 = lb_sample_begin(w, n);
+ *		ops->lock(l, t);
+ *		lb_sample_end(w, t0);
+ *		...critical section..., lb_busy(w->cs_iters);
+ *		ops->unlock(l, t);
+ *		lb_busy(w->think_iters);
+ *		lb_publish(w, ++n);
+ *	}
+ *	lb_finish(w, n);
+ *
+ * The harness owns the threads, their placement, the start barrier, the
+ * warm-up and the timed window: lb_running() notices the phase changes
+ * (one relaxed load per op) and snapshots the op count, rusage and the
+ * histogram there, out of line.
+ */
+#ifndef LB_WORKER_H
+#define LB_WORKER_H
+
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/resource.h>
+
+#include "hist.h"
+#include "prim.h"
+#include "timer.h"
+
+enum lb_ctl { LB_CTL_WARMUP = 0, LB_CTL_MEASURE = 1, LB_CTL_STOP = 2 };
+
+enum lb_phase {
+	LB_PH_STARTING, LB_PH_READY, LB_PH_WARMUP, LB_PH_MEASURE, LB_PH_STOPPING,
+	LB_PH_DONE, LB_PH_FAILED,
+};
+
+struct lb_worker {
+	/* Set by the harness before the thread starts; read-only after. */
+	unsigned tid;
+	int cpu;                  /* pinned PU (OS index), -1 if unpinned */
+	unsigned cluster;
+	const _Atomic unsigned *ctl;
+	void *state;              /* the workload's shared state */
+	void *tctx;               /* the primitive's per-thread context */
+	uint64_t cs_iters, think_iters;
+	uint64_t sample_mask;     /* sample op n when (n & mask) == 0 */
+	double ns_per_tick;
+
+	/* Owned by the worker thread while it runs; read after join. */
+	unsigned seen;            /* last ctl value acted on */
+	uint64_t ops_at_measure, ops_at_stop, ops_total;
+	struct rusage ru_measure, ru_stop;
+	struct lb_hist *hist;     /* acquire latency, measured window only */
+	int cpu_at_end;           /* sched_getcpu() when the window closed */
+	uint64_t wl[4];           /* workload-specific per-thread counters */
+
+	/* Published for the watchdog: its own cache line, written only by the
+	 * worker, read (relaxed) by the main thread. */
+	alignas(LB_CACHELINE) _Atomic uint64_t pub_ops;
+	_Atomic int phase;
+	char pad_[LB_CACHELINE - sizeof(uint64_t) - sizeof(int)];
+};
+
+bool lb_worker_transition(struct lb_worker *w, uint64_t n, unsigned c);
+
+/* One relaxed load per op: the control word only announces phase changes;
+ * what the worker records at a change is its own data, so nothing needs to
+ * be ordered with the main thread's store (and the join orders the rest). */
+static inline bool lb_running(struct lb_worker *w, uint64_t n)
+{
+	unsigned c = atomic_load_explicit(w->ctl, memory_order_relaxed);
+	if (__builtin_expect(c == w->seen, 1))
+		return true;
+	return lb_worker_transition(w, n, c);
+}
+
+/* Start timing op n if it is a sampled one; returns 0 if not. */
+static inline uint64_t lb_sample_begin(const struct lb_worker *w, uint64_t n)
+{
+	return (n & w->sample_mask) == 0 ? lb_ticks() : 0;
+}
+
+static inline void lb_sample_end(struct lb_worker *w, uint64_t t0)
+{
+	if (t0) {
+		uint64_t dt = lb_ticks() - t0;
+		lb_hist_record(w->hist, (uint64_t)((double)dt * w->ns_per_tick));
+	}
+}
+
+/* Progress for the watchdog: a relaxed store to the worker's own line. */
+static inline void lb_publish(struct lb_worker *w, uint64_t n)
+{
+	atomic_store_explicit(&w->pub_ops, n, memory_order_relaxed);
+}
+
+void lb_finish(struct lb_worker *w, uint64_t n);
+
+#endif

@@ -1,0 +1,24 @@
+#include <string.h>
+
+#include "workload.h"
+
+extern const struct lb_workload lb_wl_counter;
+
+/* One line per workload. */
+const struct lb_workload *const lb_workloads[] = {
+	&lb_wl_counter,
+	NULL,
+};
+
+const struct lb_workload *lb_workload_find(const char *name)
+{
+	for (size_t i = 0; lb_workloads[i]; i++)
+		if (strcmp(lb_workloads[i]->name, name) == 0)
+			return lb_workloads[i];
+	return NULL;
+}
+
+int lb_workload_drives(const struct lb_workload *wl, const struct lb_impl *impl)
+{
+	return wl->loops[impl->index] != NULL;
+}

@@ -1,0 +1,68 @@
+/* The workload interface: one struct per workload, in one flat table
+ * (workloads/registry.c).
+ *
+ * A workload owns its shared state, its hot loop, and the correctness check
+ * that runs after every repetition.  The hot loop is written once as a
+ * static inline function over a kind's ops and instantiated per
+ * implementation with the registry's X-macros (see counter.c), so `loops`
+ * holds one function pointer per (workload, implementation); NULL means
+ * the workload does not drive that implementation.
+ */
+#ifndef LB_WORKLOAD_H
+#define LB_WORKLOAD_H
+
+#include <stdint.h>
+
+#include "registry.h"
+#include "worker.h"
+
+typedef void (*lb_loop_fn)(struct lb_worker *w);
+
+struct lb_param_spec {
+	const char *key;
+	const char *def;  /* default value as a string */
+	const char *help;
+};
+
+#define LB_MAX_PARAMS 8
+
+/* What the harness hands a workload for one repetition. */
+struct lb_wctx {
+	const struct lb_impl *impl;
+	unsigned nthreads;
+	struct lb_prim_cfg cfg;
+	const char *param_vals[LB_MAX_PARAMS]; /* parallel to the spec */
+	void *state;                           /* set by setup */
+};
+
+enum lb_verdict { LB_OK, LB_FAIL, LB_RACY };
+
+struct lb_check {
+	enum lb_verdict verdict;
+	int has_lost;           /* lost_updates applies */
+	int64_t lost_updates;   /* expected - observed */
+	char msg[256];          /* why it failed, for stderr */
+};
+
+struct lb_workload {
+	const char *name;
+	const char *summary;
+	const char *checks;                 /* what is verified, for --list */
+	const struct lb_param_spec *params; /* NULL-key terminated, may be NULL */
+	const lb_loop_fn *loops;            /* [LB_IMPL_COUNT] */
+	/* Allocate c->state and the primitive(s).  0 or errno. */
+	int (*setup)(struct lb_wctx *c);
+	/* In the worker thread, after pinning, before the start barrier:
+	 * attach the thread to the primitive, set w->state and w->tctx. */
+	int (*thread_init)(struct lb_wctx *c, struct lb_worker *w);
+	void (*thread_fini)(struct lb_wctx *c, struct lb_worker *w);
+	/* After all threads have finished (joined). */
+	void (*check)(struct lb_wctx *c, struct lb_worker *ws, struct lb_check *out);
+	void (*teardown)(struct lb_wctx *c);
+};
+
+extern const struct lb_workload *const lb_workloads[];
+const struct lb_workload *lb_workload_find(const char *name);
+int lb_workload_drives(const struct lb_workload *wl, const struct lb_impl *impl);
+
+#endif
