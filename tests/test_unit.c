@@ -1,0 +1,327 @@
+/* Unit tests: list parsing, statistics, the histogram, CSV cells. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "lockbench.h"
+
+/* ---- --threads ---- */
+
+static void threads_list_and_ranges(void **st)
+{
+	unsigned out[64];
+	char err[256];
+	(void)st;
+	int n = lb_parse_threads("1,2,4-8", 2, out, 64, err, sizeof(err));
+	assert_int_equal(n, 7);
+	unsigned want[] = { 1, 2, 4, 5, 6, 7, 8 };
+	for (int i = 0; i < n; i++)
+		assert_int_equal(out[i], want[i]);
+}
+
+static void threads_words_sorted_dedup(void **st)
+{
+	unsigned out[64];
+	char err[256];
+	(void)st;
+	int n = lb_parse_threads("2xpus,1,pus,2", 4, out, 64, err, sizeof(err));
+	assert_int_equal(n, 4);
+	assert_int_equal(out[0], 1);
+	assert_int_equal(out[1], 2);
+	assert_int_equal(out[2], 4);
+	assert_int_equal(out[3], 8);
+}
+
+static void threads_rejects(void **st)
+{
+	static const char *const bad[] = {
+		"", "0", "4-2", "x", "1,,2", ",1", "1,", "2000", "-1", "1-", "3.5", "pus2", "1 2",
+		"1-2000",
+	};
+	unsigned out[64];
+	char err[256];
+	(void)st;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(lb_parse_threads(bad[i], 2, out, 64, err, sizeof(err)), -1);
+		/* the message names the bad value */
+		char quoted[64];
+		snprintf(quoted, sizeof(quoted), "'%s'", bad[i]);
+		assert_non_null(strstr(err, quoted));
+	}
+}
+
+static void cpulist_parses_in_order(void **st)
+{
+	int out[16];
+	char err[256];
+	(void)st;
+	int n = lb_parse_cpulist("3,0-1,7", out, 16, err, sizeof(err));
+	assert_int_equal(n, 4);
+	assert_int_equal(out[0], 3);
+	assert_int_equal(out[1], 0);
+	assert_int_equal(out[2], 1);
+	assert_int_equal(out[3], 7);
+	assert_int_equal(lb_parse_cpulist("1,1", out, 16, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "twice"));
+	assert_int_equal(lb_parse_cpulist("2-1", out, 16, err, sizeof(err)), -1);
+	assert_int_equal(lb_parse_cpulist("a", out, 16, err, sizeof(err)), -1);
+}
+
+static void seconds_and_integers(void **st)
+{
+	double d;
+	uint64_t u;
+	(void)st;
+	assert_int_equal(lb_parse_seconds("0.25", &d), 0);
+	assert_true(d == 0.25);
+	assert_int_equal(lb_parse_seconds("2", &d), 0);
+	assert_true(d == 2.0);
+	assert_int_equal(lb_parse_seconds("-1", &d), -1);
+	assert_int_equal(lb_parse_seconds("1s", &d), -1);
+	assert_int_equal(lb_parse_seconds("nan", &d), -1);
+	assert_int_equal(lb_parse_seconds("inf", &d), -1);
+	assert_int_equal(lb_parse_seconds("", &d), -1);
+	assert_int_equal(lb_parse_u64("42", &u), 0);
+	assert_true(u == 42);
+	assert_int_equal(lb_parse_u64("-5", &u), -1);
+	assert_int_equal(lb_parse_u64("+5", &u), -1);
+	assert_int_equal(lb_parse_u64("99999999999999999999999", &u), -1);
+}
+
+/* ---- stats ---- */
+
+static void median_odd_even(void **st)
+{
+	double a[] = { 5, 1, 3 };
+	double b[] = { 4, 1, 3, 2 };
+	(void)st;
+	assert_true(lb_median(a, 3) == 3);
+	assert_true(lb_median(b, 4) == 2.5);
+}
+
+static void stat_small_n_ci_is_range(void **st)
+{
+	double v[] = { 10, 30, 20 };
+	struct lb_stat s;
+	(void)st;
+	lb_stat_compute(&s, v, 3);
+	assert_true(s.median == 20);
+	assert_true(s.min == 10 && s.max == 30);
+	assert_true(s.ci_lo == 10 && s.ci_hi == 30);
+	assert_true(fabs(s.ci_level - 0.75) < 1e-12); /* 1 - 2/2^3 */
+	assert_true(fabs(s.mean - 20) < 1e-12);
+	assert_true(fabs(s.cv - 0.5) < 1e-12);        /* sd 10 / mean 20 */
+}
+
+static void stat_ci_order_statistics(void **st)
+{
+	/* n = 20: the 95% distribution-free interval of the median is
+	 * [x(6), x(15)] with coverage 1 - 2 P(B(20,1/2) <= 5) = 0.9586. */
+	double v[20];
+	struct lb_stat s;
+	(void)st;
+	for (int i = 0; i < 20; i++)
+		v[i] = 20 - i; /* 20..1, unsorted on purpose */
+	lb_stat_compute(&s, v, 20);
+	assert_true(s.median == 10.5);
+	assert_true(s.ci_lo == 6);
+	assert_true(s.ci_hi == 15);
+	assert_true(fabs(s.ci_level - 0.958610535) < 1e-6);
+}
+
+static void stat_ignores_nan(void **st)
+{
+	double v[] = { NAN, 4, NAN, 2 };
+	struct lb_stat s;
+	(void)st;
+	lb_stat_compute(&s, v, 4);
+	assert_int_equal(s.n, 2);
+	assert_true(s.median == 3);
+	double w[] = { NAN };
+	lb_stat_compute(&s, w, 1);
+	assert_int_equal(s.n, 0);
+	assert_true(isnan(s.median));
+}
+
+static void jain_index(void **st)
+{
+	uint64_t eq[] = { 5, 5, 5, 5 };
+	uint64_t one[] = { 8, 0, 0, 0 };
+	uint64_t half[] = { 1, 3 };
+	(void)st;
+	assert_true(fabs(lb_jain(eq, 4) - 1.0) < 1e-12);
+	assert_true(fabs(lb_jain(one, 4) - 0.25) < 1e-12);
+	assert_true(fabs(lb_jain(half, 2) - 0.8) < 1e-12); /* 16 / (2*10) */
+	uint64_t zero[] = { 0, 0 };
+	assert_true(isnan(lb_jain(zero, 2)));
+}
+
+/* ---- histogram ---- */
+
+static void hist_buckets_cover_and_bound_error(void **st)
+{
+	(void)st;
+	/* Every value maps to a bucket whose [lo, hi] contains it, and the
+	 * bucket is narrower than 2^-LB_HIST_SUB of its lower bound. */
+	for (uint64_t v = 0; v < 200000; v += (v < 1000 ? 1 : 37)) {
+		unsigned b = lb_hist_bucket(v);
+		assert_true(b < LB_HIST_NBUCKETS);
+		assert_true(lb_hist_bucket_lo(b) <= v);
+		assert_true(v <= lb_hist_bucket_hi(b));
+		if (v >= (1u << LB_HIST_SUB))
+			assert_true((double)(lb_hist_bucket_hi(b) - lb_hist_bucket_lo(b) + 1) <=
+				    (double)lb_hist_bucket_lo(b) / (1 << LB_HIST_SUB) + 1e-9);
+	}
+	/* Buckets are contiguous and increasing. */
+	for (unsigned b = 0; b + 1 < LB_HIST_NBUCKETS; b++)
+		assert_true(lb_hist_bucket_hi(b) + 1 == lb_hist_bucket_lo(b + 1));
+	assert_int_equal(lb_hist_bucket(UINT64_MAX), LB_HIST_NBUCKETS - 1);
+}
+
+static void hist_percentiles(void **st)
+{
+	struct lb_hist *h = malloc(sizeof(*h));
+	(void)st;
+	lb_hist_reset(h);
+	/* 1..10000: the true p50 is 5000, p99 9900, p99.9 9990. */
+	for (uint64_t v = 1; v <= 10000; v++)
+		lb_hist_record(h, v);
+	assert_true(h->count == 10000);
+	assert_true(h->max == 10000 && h->min == 1);
+	const double q[] = { 0.5, 0.99, 0.999 };
+	const double truth[] = { 5000, 9900, 9990 };
+	for (int i = 0; i < 3; i++) {
+		double got = (double)lb_hist_quantile(h, q[i]);
+		assert_true(got >= truth[i]);                          /* upper bound */
+		assert_true(got <= truth[i] * (1 + 1.0 / (1 << LB_HIST_SUB)));
+	}
+	assert_true(lb_hist_quantile(h, 1.0) == 10000);
+	/* Small values are exact. */
+	lb_hist_reset(h);
+	for (int i = 0; i < 99; i++)
+		lb_hist_record(h, 7);
+	lb_hist_record(h, 20);
+	assert_true(lb_hist_quantile(h, 0.5) == 7);
+	assert_true(lb_hist_quantile(h, 0.999) == 20);
+	/* Merge adds counts and keeps extremes. */
+	struct lb_hist *g = malloc(sizeof(*g));
+	lb_hist_reset(g);
+	lb_hist_record(g, 1000000);
+	lb_hist_merge(h, g);
+	assert_true(h->count == 101 && h->max == 1000000 && h->min == 7);
+	free(g);
+	free(h);
+}
+
+/* ---- CSV ---- */
+
+static char *csv_of(const char *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	lb_csv_field(f, s);
+	fclose(f);
+	return buf;
+}
+
+static void csv_quoting(void **st)
+{
+	(void)st;
+	char *a = csv_of("pthread-mutex");
+	assert_string_equal(a, "pthread-mutex");
+	char *b = csv_of("a,b");
+	assert_string_equal(b, "\"a,b\"");
+	char *c = csv_of("say \"hi\"");
+	assert_string_equal(c, "\"say \"\"hi\"\"\"");
+	char *d = csv_of("two\nlines");
+	assert_string_equal(d, "\"two\nlines\"");
+	free(a);
+	free(b);
+	free(c);
+	free(d);
+}
+
+static size_t count_char(const char *s, char c)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += *s == c;
+	return n;
+}
+
+static void csv_results_row_matches_header(void **st)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct lb_row r;
+	(void)st;
+	memset(&r, 0, sizeof(r));
+	r.workload = "counter";
+	r.kind = "mutex";
+	r.backend = "futex";
+	r.impl = "futex-mutex";
+	r.threads = 4;
+	r.pin = "compact";
+	snprintf(r.cpus, sizeof(r.cpus), "0;1;0;1");
+	r.rep = 2;
+	r.duration_s = 0.5;
+	r.ops = 1000;
+	r.ops_per_sec = 2000;
+	r.fairness = 0.5;
+	r.lat_p50_ns = r.lat_p99_ns = r.lat_p999_ns = r.lat_max_ns = NAN; /* no samples */
+	r.cpu_s = 1;
+	r.ops_per_cpu_s = 1000;
+	r.probe_rtt_ns = NAN;
+	r.probe_rtt_after_ns = 63;
+	r.has_lost = 0; /* does not apply */
+	r.verdict = LB_OK;
+	r.oversubscribed = 1;
+	lb_results_header(f);
+	lb_results_row(f, &r, "run1", "host1", "Some CPU", 2);
+	fclose(f);
+
+	char *nl = strchr(buf, '\n');
+	assert_non_null(nl);
+	*nl = '\0';
+	const char *row = nl + 1;
+	assert_int_equal(count_char(buf, ','), count_char(row, ','));
+	assert_non_null(strstr(buf, "run_id,host,cpu_model,pus,workload,kind,backend,impl,threads"));
+	assert_non_null(strstr(buf, "probe_rtt_ns,lost_updates,verified"));
+	/* Not-applicable values are empty cells, never 0 or -1: the latencies
+	 * (NaN), the probe (NaN) and lost_updates (has_lost == 0). */
+	assert_non_null(strstr(row, "run1,host1,Some CPU,2,counter,mutex,futex,futex-mutex,4,"
+				    "compact,0;1;0;1,0,0,,2,0.500000,1000,2000.0,0.5000,0,0,,,,,"
+				    "1.000000,0,0,,,ok,1000.0,0,63.0,1\n"));
+	free(buf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(threads_list_and_ranges),
+		cmocka_unit_test(threads_words_sorted_dedup),
+		cmocka_unit_test(threads_rejects),
+		cmocka_unit_test(cpulist_parses_in_order),
+		cmocka_unit_test(seconds_and_integers),
+		cmocka_unit_test(median_odd_even),
+		cmocka_unit_test(stat_small_n_ci_is_range),
+		cmocka_unit_test(stat_ci_order_statistics),
+		cmocka_unit_test(stat_ignores_nan),
+		cmocka_unit_test(jain_index),
+		cmocka_unit_test(hist_buckets_cover_and_bound_error),
+		cmocka_unit_test(hist_percentiles),
+		cmocka_unit_test(csv_quoting),
+		cmocka_unit_test(csv_results_row_matches_header),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
