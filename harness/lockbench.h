@@ -171,7 +171,7 @@ struct lb_meta_in {
 	unsigned repeat;
 	uint64_t cs_ns, think_ns, cs_iters, think_iters, seed, sample_period;
 	const char *params;
-	int interrupted, stalled, failed;
+	int finished, interrupted, stalled, failed;
 	double started_unix, finished_unix;
 	size_t rows;
 };

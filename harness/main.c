@@ -689,6 +689,7 @@ int main(int argc, char **argv)
 
 	meta.finished_unix = (double)time(NULL);
 	meta.rows = nrows;
+	meta.finished = 1;
 	meta.interrupted = lb_interrupted;
 	meta.stalled = stalled;
 	meta.failed = failed;

@@ -45,7 +45,7 @@ int lb_meta_write(const char *path, const struct lb_meta_in *m)
 	json_object_set_new(root, "started_unix", json_real(m->started_unix));
 	json_object_set_new(root, "finished_unix", json_real(m->finished_unix));
 	json_object_set_new(root, "status", json_string(
-		m->stalled ? "stalled" : m->interrupted ? "interrupted" :
+		!m->finished ? "running" : m->stalled ? "stalled" : m->interrupted ? "interrupted" :
 		m->failed ? "check-failed" : "ok"));
 	json_object_set_new(root, "rows", json_integer((json_int_t)m->rows));
 

@@ -13,6 +13,10 @@ cd "$ROOT"
 
 passed=0
 failed=0
+# UBSan only prints by default; make every sanitizer report fail the test.
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
+export TSAN_OPTIONS="halt_on_error=1"
 
 # meson_test NAME BUILDDIR MESON_SETUP_ARGS -- MESON_TEST_ARGS
 suite() {
@@ -56,7 +60,7 @@ suite "thread sanitizer" build-tsan -Dwerror=true -Db_sanitize=thread \
 	-Dbuildtype=debugoptimized -- --suite futex
 suite "address+undefined sanitizers" build-asan -Dwerror=true \
 	-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized -- \
-	--suite unit --suite primitives
+	--suite unit --suite primitives --suite futex
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
