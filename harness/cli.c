@@ -97,6 +97,11 @@ int lb_parse_threads(const char *s, unsigned pus, unsigned *out, unsigned max,
 		} else if (strcmp(item, "2xpus") == 0) {
 			lo = hi = 2ull * pus;
 		} else if (parse_range(item, &lo, &hi)) {
+			uint64_t a, b;
+			char *d = strchr(item, '-');
+			if (d && d != item && sscanf(item, "%llu-%llu", (unsigned long long *)&a,
+						   (unsigned long long *)&b) == 2 && a > b)
+				why = "a range must go from low to high";
 			goto bad;
 		}
 		if (lo == 0 || hi > LB_MAX_THREADS) {
@@ -116,8 +121,11 @@ int lb_parse_threads(const char *s, unsigned pus, unsigned *out, unsigned max,
 			out[n++] = (unsigned)v;
 		}
 	}
-	if (r < 0)
+	if (r < 0) {
+		bad_item[0] = '\0';
+		why = "an empty item: ',,' or a leading or trailing comma";
 		goto bad;
+	}
 	qsort(out, n, sizeof(*out), cmp_unsigned);
 	return (int)n;
 bad:
@@ -143,8 +151,8 @@ int lb_parse_cpulist(const char *s, int *out, unsigned max, char *err, size_t er
 		uint64_t lo, hi;
 		if (parse_range(item, &lo, &hi))
 			goto bad;
-		if (hi >= 65536) {
-			why = "CPU numbers must be below 65536";
+		if (hi >= 1048576) {
+			why = "CPU numbers must be below 1048576";
 			goto bad;
 		}
 		for (uint64_t v = lo; v <= hi; v++) {
@@ -160,8 +168,10 @@ int lb_parse_cpulist(const char *s, int *out, unsigned max, char *err, size_t er
 			out[n++] = (int)v;
 		}
 	}
-	if (r < 0)
+	if (r < 0) {
+		why = "an empty item: ',,' or a leading or trailing comma";
 		goto bad;
+	}
 	return (int)n;
 bad:
 	snprintf(err, errlen, "%s", why);

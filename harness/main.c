@@ -79,7 +79,7 @@ static void print_help(void)
 "\n"
 "Exit status: 0 all checks passed; 1 a check failed (lost updates, a broken\n"
 "invariant, a stall) or the run could not complete; 2 usage error;\n"
-"130 interrupted (completed rows are kept).\n",
+"130 interrupted by SIGINT, 143 by SIGTERM (completed rows are kept).\n",
 	       DEFAULT_REPEAT, DEFAULT_WATCHDOG_S);
 }
 
@@ -289,9 +289,11 @@ static FILE *open_out(const char *dir, const char *name)
 
 /* ---- signals ---- */
 
+static volatile sig_atomic_t got_signal;
+
 static void on_signal(int sig)
 {
-	(void)sig;
+	got_signal = sig;
 	lb_interrupted = 1;
 }
 
@@ -405,6 +407,8 @@ int main(int argc, char **argv)
 		usage_error("unexpected argument '%s' (options start with --; see --help)",
 			    argv[optind]);
 
+	if (list_all && !list)
+		usage_error("--all only applies to --list (try ./bench --list --all)");
 	if (list) {
 		print_list(list_all);
 		return 0;
@@ -715,7 +719,7 @@ int main(int argc, char **argv)
 	lb_topo_fini();
 	if (lb_interrupted) {
 		fprintf(stderr, "lockbench: interrupted; the %zu completed rows are kept\n", nrows);
-		return 130;
+		return 128 + (got_signal ? got_signal : SIGINT); /* 130 SIGINT, 143 SIGTERM */
 	}
 	return failed || stalled ? 1 : 0;
 }

@@ -299,11 +299,21 @@ static const char *human(double v, char *buf, size_t len)
 	return buf;
 }
 
+/* Fixed-point for the table; "-" for a value that does not apply. */
+static const char *num(double v, int prec, char *buf, size_t len)
+{
+	if (isnan(v) || isinf(v))
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.*f", prec, v);
+	return buf;
+}
+
 #define CV_WARN 0.10
 
 void lb_summary_write_table(FILE *f, const struct lb_summary *s, size_t n, double floor_ns)
 {
-	char a[32], b[32], c[32], d[32], e[32];
+	char a[32], b[32], c[32], d[32];
 	fprintf(f, "%-22s %4s %9s %7s %5s %8s %8s %9s %6s %7s %6s %s\n", "impl", "thr",
 		"ops/s", "+-CI%", "fair", "p50 ns", "p99 ns", "ops/cpu-s", "vcsw/s", "icsw/s",
 		"rtt ns", "check");
@@ -318,16 +328,19 @@ void lb_summary_write_table(FILE *f, const struct lb_summary *s, size_t n, doubl
 		else
 			snprintf(check, sizeof(check), "%s (%llu lost)", lb_verdict_name(s[i].verdict),
 				 (unsigned long long)s[i].lost_total);
-		fprintf(f, "%-22s %3u%s %9s %7.1f %5.3f %8.0f %8.0f %9s %6s %7s %6.0f %s%s\n",
+		char fair[16], p50[32], p99[32], rtt[32], ci[16];
+		num(s[i].st[LB_M_FAIRNESS].median, 3, fair, sizeof(fair));
+		num(s[i].st[LB_M_LAT_P50].median, 0, p50, sizeof(p50));
+		num(s[i].st[LB_M_LAT_P99].median, 0, p99, sizeof(p99));
+		num(s[i].st[LB_M_PROBE].median, 0, rtt, sizeof(rtt));
+		num(half, 1, ci, sizeof(ci));
+		fprintf(f, "%-22s %3u%s %9s %7s %5s %8s %8s %9s %6s %7s %6s %s%s\n",
 			r->impl, r->threads, r->oversubscribed ? "+" : " ", human(o->median, a, sizeof(a)),
-			isnan(half) ? 0.0 : half, s[i].st[LB_M_FAIRNESS].median,
-			s[i].st[LB_M_LAT_P50].median, s[i].st[LB_M_LAT_P99].median,
+			ci, fair, p50, p99,
 			human(s[i].st[LB_M_OPS_PER_CPU_S].median, b, sizeof(b)),
 			human(s[i].st[LB_M_CTX_VOL].median / dur, c, sizeof(c)),
 			human(s[i].st[LB_M_CTX_INVOL].median / dur, d, sizeof(d)),
-			s[i].st[LB_M_PROBE].median, check,
-			o->cv > CV_WARN ? "  ! noisy" : "");
-		(void)e;
+			rtt, check, o->cv > CV_WARN ? "  ! noisy" : "");
 	}
 	fprintf(f, "\nthr+ = more threads than CPUs (oversubscribed).  ops/s is the median of "
 		"the repetitions; +-CI%% is half its confidence interval.\n");

@@ -1,0 +1,262 @@
+#!/bin/sh
+# plot.sh DIR: redraw every plot of a lockbench run directory.
+#
+# Reads DIR/summary.csv (and DIR/results.csv for the host and CPU model) and
+# writes into DIR: throughput, fairness, latency and cpu, each as .png and .svg.
+# Called by lockbench after a run ('scripts/plot.sh' 'DIR' >&2) and by
+# `./bench plot DIR`.
+#
+# Exit status: 0 plots written; 1 nothing to plot, gnuplot missing or failed;
+# 2 usage error or DIR/summary.csv missing.
+#
+# How it works: gnuplot draws one line per data file most reliably, so awk
+# splits summary.csv into one CSV per series (header kept, so the .gp scripts
+# still select columns by name) and writes vars.gp, which names those files,
+# their key titles and which of them have data for each metric. Each .gp
+# script loads vars.gp and common.gp and loops over the series. Everything is
+# drawn in a mktemp directory and moved into DIR only once gnuplot succeeded,
+# so a failed redraw never leaves half-written plots behind.
+set -eu
+
+me=plot.sh
+SCRIPTS=$(cd "$(dirname "$0")" && pwd)
+
+[ $# -eq 1 ] || { echo "$me: usage: $me DIR" >&2; exit 2; }
+DIR=$1
+SUMMARY=$DIR/summary.csv
+RESULTS=$DIR/results.csv
+
+[ -f "$SUMMARY" ] || { echo "$me: $SUMMARY: no such file (not a lockbench run directory?)" >&2; exit 2; }
+[ -r "$SUMMARY" ] || { echo "$me: $SUMMARY: not readable" >&2; exit 2; }
+command -v gnuplot >/dev/null 2>&1 || { echo "$me: gnuplot not found (Debian: apt-get install gnuplot-nox)" >&2; exit 1; }
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/lockbench-plot.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
+mkdir "$TMP/series" "$TMP/out"
+
+# Host and CPU model: first data row of results.csv, looked up by header name.
+# Optional: a summary copied without its results.csv still plots.
+host=unknown-host
+cpu=unknown-cpu
+if [ -r "$RESULTS" ]; then
+	hc=$(awk -F, '
+		NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+		NR == 2 { print (("host" in col) ? $col["host"] : ""); print (("cpu_model" in col) ? $col["cpu_model"] : ""); exit }
+	' "$RESULTS")
+	h=$(printf '%s\n' "$hc" | sed -n 1p)
+	c=$(printf '%s\n' "$hc" | sed -n 2p)
+	[ -n "$h" ] && host=$h
+	[ -n "$c" ] && cpu=$c
+fi
+
+# Split summary.csv per series and write vars.gp for the gnuplot scripts.
+# awk exits 3 on a missing column, 4 on a header without rows.
+# Values go in through the environment: awk -v would eat backslashes.
+rc=0
+LB_TMP=$TMP LB_SCRIPTS=$SCRIPTS LB_HOST=$host LB_CPU=$cpu LB_SUMMARY=$SUMMARY \
+awk -F, '
+BEGIN {
+	tmp = ENVIRON["LB_TMP"]; scripts = ENVIRON["LB_SCRIPTS"]
+	host = ENVIRON["LB_HOST"]; cpu = ENVIRON["LB_CPU"]
+	summary = ENVIRON["LB_SUMMARY"]; me = "plot.sh"
+}
+# Quote s as a gnuplot single-quoted string (a quote inside is doubled).
+function gq(s) { gsub(/\047/, "\047\047", s); return "\047" s "\047" }
+# A value gnuplot can draw: present and, for a log axis, positive.
+function ok(v, logaxis) { return v != "" && (!logaxis || v + 0 > 0) }
+
+NR == 1 {
+	header = $0
+	for (i = 1; i <= NF; i++) col[$i] = i
+	# Every column this script or a .gp script reads: name the missing one
+	# here rather than let gnuplot fail on it halfway through.
+	need = "workload impl threads pus pin cs_ns think_ns param"
+	n = split("ops_per_sec ops_per_cpu_s fairness lat_p50_ns lat_p99_ns", m, " ")
+	for (i = 1; i <= n; i++)
+		need = need " " m[i] "_median " m[i] "_ci_lo " m[i] "_ci_hi"
+	n = split(need, w, " ")
+	for (i = 1; i <= n; i++)
+		if (!(w[i] in col)) {
+			printf "%s: %s: no column \"%s\" in the header\n", me, summary, w[i] > "/dev/stderr"
+			bad = 3; exit bad
+		}
+	nlc = split("lat_p50_ns_median lat_p50_ns_ci_lo lat_p50_ns_ci_hi " \
+	            "lat_p99_ns_median lat_p99_ns_ci_lo lat_p99_ns_ci_hi", lc, " ")
+	next
+}
+$0 == "" { next }
+{
+	nrows++
+	wl = $col["workload"]
+	combo = $col["param"] SUBSEP $col["cs_ns"] SUBSEP $col["think_ns"] SUBSEP $col["pin"]
+	key = wl SUBSEP $col["impl"] SUBSEP combo
+	if (!(key in sid)) {
+		sid[key] = ++ns
+		s_wl[ns] = wl; s_impl[ns] = $col["impl"]
+		s_param[ns] = $col["param"]; s_cs[ns] = $col["cs_ns"]
+		s_think[ns] = $col["think_ns"]; s_pin[ns] = $col["pin"]
+	}
+	s = sid[key]
+	rows[s, ++cnt[s]] = $0
+	thr[s, cnt[s]] = $col["threads"] + 0
+
+	# What varies decides what the key titles must show.
+	if (!(wl in wls)) { wls[wl] = 1; nwl++; wllist = wllist (nwl > 1 ? ", " : "") wl }
+	if (!(combo in combos)) { combos[combo] = 1; ncombo++ }
+	seen["param", $col["param"]]; seen["cs", $col["cs_ns"]]
+	seen["think", $col["think_ns"]]; seen["pin", $col["pin"]]
+
+	# x range: all thread counts and the PU mark must be inside it.
+	t = $col["threads"] + 0
+	if (!(t in tset)) { tset[t] = 1; nt++ }
+	if (xmin == "" || t < xmin) xmin = t
+	if (xmax == "" || t > xmax) xmax = t
+	p = $col["pus"] + 0
+	if (p > 0 && (pus == "" || p > pus)) pus = p
+
+	# Lowest CI level, for the plot titles; empty with one repetition.
+	if ("ci_level" in col && $col["ci_level"] != "") {
+		l = $col["ci_level"] + 0
+		if (cil != "" && l != cil) cilv = 1
+		if (cil == "" || l < cil) cil = l
+	}
+
+	# One y range for both latency panels, so p50 and p99 compare by eye.
+	for (i = 1; i <= nlc; i++)
+		if ((lc[i] in col) && ok($col[lc[i]], 1)) {
+			l = $col[lc[i]] + 0
+			if (latlo == "" || l < latlo) latlo = l
+			if (lathi == "" || l > lathi) lathi = l
+		}
+
+	# Which series have something to draw for each metric.
+	if (ok($col["ops_per_sec_median"], 1))   has_ops[s] = 1
+	if (ok($col["ops_per_cpu_s_median"], 1)) has_cpu[s] = 1
+	if (ok($col["fairness_median"], 0))      has_fair[s] = 1
+	if (ok($col["lat_p50_ns_median"], 1))    has_p50[s] = 1
+	if (ok($col["lat_p99_ns_median"], 1))    has_p99[s] = 1
+}
+# floor and ceiling of log10(x), a hair of slack for log() rounding.
+function dec_lo(x,   e) { e = log(x) / log(10) + 1e-9; return (e >= 0 || e == int(e)) ? int(e) : int(e) - 1 }
+function dec_hi(x,   e) { e = log(x) / log(10) - 1e-9; return (e <= 0 || e == int(e)) ? int(e) : int(e) + 1 }
+function count_dim(d,   k, m, a) {
+	m = 0
+	for (k in seen) { split(k, a, SUBSEP); if (a[1] == d) m++ }
+	return m
+}
+function idx_list(h,   s, out) {
+	out = ""
+	for (s = 1; s <= ns; s++) if (s in h) out = out (out == "" ? "" : " ") s
+	return out
+}
+END {
+	if (bad) exit bad
+	if (nrows == 0) {
+		printf "%s: %s: header only, no rows to plot\n", me, summary > "/dev/stderr"
+		exit 4
+	}
+	vp = count_dim("param") > 1; vc = count_dim("cs") > 1
+	vt = count_dim("think") > 1; vpin = count_dim("pin") > 1
+
+	v = tmp "/vars.gp"
+	print "scriptdir = " gq(scripts) > v
+	print "outdir = " gq(tmp "/out") > v
+	print "workload = " gq(wllist) > v
+	print "host = " gq(host) > v
+	print "cpu = " gq(cpu) > v
+	print "pus = " (pus == "" ? 0 : pus) > v
+	lo = xmin; if (pus != "" && pus < lo) lo = pus
+	hi = xmax; if (pus != "" && pus > hi) hi = pus
+	# A quarter octave of room either side keeps end points off the border.
+	printf "xmin = %.6g\nxmax = %.6g\n", lo / 1.19, hi * 1.19 > v
+	# Label every thread count we ran when there are few, and the PU count;
+	# else powers of two.
+	if (pus != "" && !(pus in tset)) { tset[pus] = 1; nt++ }
+	if (nt <= 12) {
+		n = 0; tl = ""
+		for (t in tset) tv[++n] = t + 0
+		for (i = 2; i <= n; i++)	# insertion sort: a dozen values
+			for (j = i; j > 1 && tv[j - 1] > tv[j]; j--) { x = tv[j]; tv[j] = tv[j - 1]; tv[j - 1] = x }
+		for (i = 1; i <= n; i++) tl = tl (i > 1 ? ", " : "") tv[i]
+		print "xtics_cmd = " gq("set xtics (" tl ")") > v
+	} else
+		print "xtics_cmd = " gq("set xtics 2") > v
+	print "ci_level = " (cil == "" ? 0 : cil) > v
+	print "ci_level_varies = " (cilv + 0) > v
+	# Whole decades, as the gnuplot log autoscale would pick.
+	if (latlo != "") printf "lat_ymin = 1e%d\nlat_ymax = 1e%d\n", dec_lo(latlo), dec_hi(lathi) > v
+	else print "lat_ymin = 0\nlat_ymax = 0" > v
+	print "nseries = " ns > v
+	print "array sfile[" ns "]" > v
+	print "array stitle[" ns "]" > v
+	for (s = 1; s <= ns; s++) {
+		f = sprintf("%s/series/s%03d.csv", tmp, s)
+		# Rows arrive sorted by series then threads; sort again anyway so
+		# a hand-edited summary still draws monotone lines.
+		for (i = 2; i <= cnt[s]; i++)
+			for (j = i; j > 1 && thr[s, j - 1] > thr[s, j]; j--) {
+				x = thr[s, j]; thr[s, j] = thr[s, j - 1]; thr[s, j - 1] = x
+				x = rows[s, j]; rows[s, j] = rows[s, j - 1]; rows[s, j - 1] = x
+			}
+		print header > f
+		for (i = 1; i <= cnt[s]; i++) print rows[s, i] > f
+		close(f)
+
+		# Key title: the impl, plus only the settings that vary in this run.
+		t = s_impl[s]
+		if (nwl > 1) t = s_wl[s] " " t
+		if (ncombo > 1) {
+			if (vp)   t = t " param=" s_param[s]
+			if (vc)   t = t " cs=" s_cs[s] "ns"
+			if (vt)   t = t " think=" s_think[s] "ns"
+			if (vpin) t = t " pin=" s_pin[s]
+		}
+		print "sfile[" s "] = " gq(f) > v
+		print "stitle[" s "] = " gq(t) > v
+		if (length(t) > keychars) keychars = length(t)
+	}
+	print "keychars = " keychars + 0 > v
+	print "have_ops = " gq(idx_list(has_ops)) > v
+	print "have_cpu = " gq(idx_list(has_cpu)) > v
+	print "have_fair = " gq(idx_list(has_fair)) > v
+	print "have_p50 = " gq(idx_list(has_p50)) > v
+	print "have_p99 = " gq(idx_list(has_p99)) > v
+	close(v)
+}
+' "$SUMMARY" || rc=$?
+case $rc in
+0) ;;
+3) exit 1 ;;	# awk named the missing column
+4) exit 1 ;;	# awk said: header only
+*) echo "$me: $SUMMARY: could not split into series (awk status $rc)" >&2; exit 1 ;;
+esac
+
+# Draw each plot twice, once per format; gnuplot reads vars.gp first.
+written=""
+for plot in throughput fairness latency cpu; do
+	for fmt in png svg; do
+		if ! gnuplot "$TMP/vars.gp" -e "fmt = '$fmt'; name = '$plot'" \
+		    "$SCRIPTS/$plot.gp" 2>"$TMP/gnuplot.err"; then
+			cat "$TMP/gnuplot.err" >&2
+			echo "$me: gnuplot failed on $SCRIPTS/$plot.gp ($fmt) for $SUMMARY" >&2
+			exit 1
+		fi
+		# gnuplot warns on stderr without failing; pass that on, it is rare.
+		[ -s "$TMP/gnuplot.err" ] && cat "$TMP/gnuplot.err" >&2
+		[ -s "$TMP/out/$plot.$fmt" ] || {
+			echo "$me: gnuplot wrote no $plot.$fmt for $SUMMARY" >&2
+			exit 1
+		}
+	done
+done
+
+# All drawn: only now replace the plots in DIR.
+for plot in throughput fairness latency cpu; do
+	for fmt in png svg; do
+		mv -f "$TMP/out/$plot.$fmt" "$DIR/$plot.$fmt"
+		written="$written $DIR/$plot.$fmt"
+	done
+done
+echo "$me: wrote$written" >&2

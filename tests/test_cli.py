@@ -1,0 +1,334 @@
+#!/usr/bin/env python3
+"""CLI contract tests for lockbench (no benchmark runs).
+
+    python3 tests/test_cli.py PATH_TO_lockbench
+
+Every usage error must exit with status 2, print exactly one line on stderr
+that starts with "lockbench: ", names the bad value and (where there are
+choices) lists the valid ones, and write nothing: the --out directory is
+not created.  --help, --version, --list and --topology must work.
+
+Standard library only.  No timing assertions.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+BINARY = None  # set from argv in main()
+TIMEOUT = 30   # a hang guard, not a timing assertion
+
+# Every flag of the DESIGN CLI contract.
+CONTRACT_FLAGS = [
+    "--workload", "--impl", "--threads", "--duration", "--warmup", "--repeat",
+    "--pin", "--cs", "--think", "--param", "--out", "--format", "--no-plot",
+    "--seed", "--list", "--topology", "--help", "--version",
+]
+
+# Implementation ids the DESIGN names for the counter workload (a floor; the
+# full list is read from the binary's own error message, see visible_impls).
+KNOWN_IMPLS = ["pthread-mutex", "futex-mutex", "ck-mcs", "atomic-faa", "none-racy",
+               "none-noop"]
+HIDDEN_IMPLS = ["test-busted", "test-stuck"]
+
+
+def run(args, cwd=None):
+    return subprocess.run([BINARY] + list(args), cwd=cwd, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, timeout=TIMEOUT)
+
+
+class Base(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="lockbench-cli-")
+        self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
+
+    def out_dir(self):
+        """A fresh --out path inside the temporary directory (not created)."""
+        return os.path.join(self.tmp, "out")
+
+    def assert_usage_error(self, args, must_contain=(), out=None, append_out=True,
+                           out_exists=False):
+        """Run args (plus --out OUT unless append_out is False) and check the
+        usage-error contract.  Returns the stderr line."""
+        out = out or self.out_dir()
+        argv = list(args) + (["--out", out] if append_out else [])
+        before = sorted(os.listdir(self.tmp))
+        p = run(argv, cwd=self.tmp)
+        desc = "lockbench %s\nstdout: %r\nstderr: %r" % (" ".join(argv), p.stdout, p.stderr)
+        self.assertEqual(p.returncode, 2, "exit status should be 2 (usage error)\n" + desc)
+        lines = p.stderr.splitlines()
+        self.assertEqual(len(lines), 1, "stderr must be exactly one line\n" + desc)
+        line = lines[0]
+        self.assertTrue(line.startswith("lockbench: "),
+                        "stderr must start with 'lockbench: '\n" + desc)
+        self.assertEqual(p.stdout, "", "a usage error prints nothing on stdout\n" + desc)
+        for s in must_contain:
+            self.assertIn(s, line, "the message should mention %r\n%s" % (s, desc))
+        # Nothing written: the --out directory is not created (or stays as it
+        # was), and nothing appears in the working directory.
+        if out.startswith(self.tmp + os.sep) and not out_exists:
+            self.assertFalse(os.path.exists(out), "a usage error must not create --out\n" + desc)
+        self.assertEqual(sorted(os.listdir(self.tmp)), before,
+                         "a usage error must not write files\n" + desc)
+        return line
+
+
+def visible_impls():
+    """The implementation ids --impl accepts for counter, read from the list
+    the binary prints when given an unknown id."""
+    p = run(["--workload", "counter", "--impl", "no-such-impl", "--out",
+             os.path.join(tempfile.gettempdir(), "lockbench-never-created-%d" % os.getpid())])
+    m = re.search(r"valid for counter: (.*?); backends", p.stderr)
+    if not m:
+        return []
+    return [s.strip() for s in m.group(1).split(",") if s.strip() and s.strip() != "all"]
+
+
+class UsageErrors(Base):
+    W = ["--workload", "counter"]
+
+    # --- workload ---
+
+    def test_unknown_workload(self):
+        self.assert_usage_error(["--workload", "nope"], ["'nope'", "counter"])
+
+    def test_missing_workload(self):
+        self.assert_usage_error([], ["--workload", "counter"])
+
+    def test_missing_workload_with_other_options(self):
+        self.assert_usage_error(["--threads", "2", "--impl", "pthread-mutex"],
+                                ["--workload", "counter"])
+
+    # --- impl ---
+
+    def test_unknown_impl(self):
+        line = self.assert_usage_error(self.W + ["--impl", "nope"],
+                                       ["'nope'", "futex-mutex", "pthread"])
+        for impl in KNOWN_IMPLS:
+            self.assertIn(impl, line)
+        for impl in HIDDEN_IMPLS:
+            self.assertNotIn(impl, line, "hidden implementations are not advertised")
+
+    def test_unknown_impl_in_list(self):
+        self.assert_usage_error(self.W + ["--impl", "pthread-mutex,bogus-lock"],
+                                ["'bogus-lock'", "futex-mutex"])
+
+    def test_impl_not_driven_by_workload(self):
+        self.skipTest("only the counter workload exists and it drives every "
+                      "implementation; nothing to test until a second workload lands")
+
+    def test_malformed_impl_list(self):
+        for spec in ["a,,b", "pthread-mutex,", ",pthread-mutex", "pthread-mutex,,futex-mutex",
+                     ""]:
+            with self.subTest(impl=spec):
+                self.assert_usage_error(self.W + ["--impl", spec],
+                                        ["'%s'" % spec, "pthread-mutex", "futex-mutex"])
+
+    # --- threads ---
+
+    def test_bad_threads(self):
+        for spec in ["0", "4-2", "x", "1,,2", "2000", "-1", "", "1,", "2-x", "0-3",
+                     "1-99999999999999999999"]:
+            with self.subTest(threads=spec):
+                self.assert_usage_error(self.W + ["--threads", spec], ["'%s'" % spec])
+
+    def test_threads_empty_item_blames_the_right_item(self):
+        # '1,,2' and '1,' have an empty item; the message must not call the
+        # valid item '1' the bad one.
+        for spec in ["1,,2", "1,"]:
+            with self.subTest(threads=spec):
+                line = self.assert_usage_error(self.W + ["--threads", spec], ["'%s'" % spec])
+                self.assertNotIn("bad item '1'", line,
+                                 "the message blames the valid item '1' for an empty item")
+
+    # --- durations and counts ---
+
+    def test_bad_duration(self):
+        for v in ["-1", "0", "abc", "", "1e9", "nan", "inf", "0.5s"]:
+            with self.subTest(duration=v):
+                self.assert_usage_error(self.W + ["--duration", v], ["'%s'" % v])
+
+    def test_bad_warmup(self):
+        for v in ["-0.5", "abc", "nan"]:
+            with self.subTest(warmup=v):
+                self.assert_usage_error(self.W + ["--warmup", v], ["'%s'" % v])
+
+    def test_bad_repeat(self):
+        for v in ["0", "x", "-3", "1.5", "100000"]:
+            with self.subTest(repeat=v):
+                self.assert_usage_error(self.W + ["--repeat", v], ["'%s'" % v])
+
+    def test_bad_cs_and_think(self):
+        for opt in ["--cs", "--think"]:
+            for v in ["-5", "abc", "1.5"]:
+                with self.subTest(opt=opt, value=v):
+                    self.assert_usage_error(self.W + [opt, v], [opt, "'%s'" % v])
+
+    def test_bad_seed(self):
+        self.assert_usage_error(self.W + ["--seed", "-1"], ["--seed", "'-1'"])
+
+    def test_bad_watchdog(self):
+        for v in ["0", "-1", "abc"]:
+            with self.subTest(watchdog=v):
+                self.assert_usage_error(self.W + ["--watchdog", v], ["'%s'" % v])
+
+    # --- pin ---
+
+    def test_bad_pin_policy(self):
+        self.assert_usage_error(self.W + ["--pin", "diagonal"],
+                                ["'diagonal'", "compact", "scatter", "cores", "none"])
+
+    def test_pin_cpu_not_available(self):
+        # 99999 is beyond the CPU-list syntax; 65000 is syntactically fine but
+        # not a CPU of this machine.  Either way the valid CPUs are listed.
+        for spec, bad in [("0,99999", "99999"), ("0,65000", "65000")]:
+            with self.subTest(pin=spec):
+                line = self.assert_usage_error(self.W + ["--pin", spec], [bad])
+                tail = line[line.find("valid"):] if "valid" in line else ""
+                self.assertRegex(tail, r"\b\d+(-\d+)?(,\d+(-\d+)?)*\s*$",
+                                 "the message should end with the list of valid CPUs: %r"
+                                 % line)
+
+    def test_bad_pin_cpu_list(self):
+        for spec in ["0,,1", "0,0", "1-0", "0,"]:
+            with self.subTest(pin=spec):
+                self.assert_usage_error(self.W + ["--pin", spec], ["'%s'" % spec, "compact"])
+
+    # --- format, param ---
+
+    def test_bad_format(self):
+        self.assert_usage_error(self.W + ["--format", "xml"],
+                                ["'xml'", "table", "csv", "json"])
+
+    def test_param_on_workload_without_params(self):
+        self.assert_usage_error(self.W + ["--param", "depth=2"], ["depth"])
+
+    def test_malformed_param(self):
+        for v in ["nokey", "=3", "k="]:
+            with self.subTest(param=v):
+                self.assert_usage_error(self.W + ["--param", v], ["'%s'" % v])
+
+    # --- option syntax ---
+
+    def test_unknown_option(self):
+        self.assert_usage_error(self.W + ["--frobnicate"], ["--frobnicate"])
+
+    def test_option_missing_value(self):
+        # --out comes first so that --threads is really the last argument.
+        out = self.out_dir()
+        self.assert_usage_error(["--out", out] + self.W + ["--threads"], ["--threads"],
+                                out=out, append_out=False)
+
+    def test_unexpected_positional(self):
+        self.assert_usage_error(self.W + ["extra"], ["'extra'"])
+
+    # --- out ---
+
+    def test_out_under_a_regular_file(self):
+        f = os.path.join(self.tmp, "F")
+        with open(f, "w") as fh:
+            fh.write("not a directory\n")
+        bad = os.path.join(f, "sub")
+        self.assert_usage_error(self.W + ["--no-plot"], [bad], out=bad)
+        with open(f) as fh:
+            self.assertEqual(fh.read(), "not a directory\n")
+
+    def test_out_is_a_regular_file(self):
+        f = os.path.join(self.tmp, "F")
+        with open(f, "w") as fh:
+            fh.write("not a directory\n")
+        self.assert_usage_error(self.W + ["--no-plot"], [f], out=f, out_exists=True)
+        with open(f) as fh:
+            self.assertEqual(fh.read(), "not a directory\n")
+
+    def test_out_in_proc(self):
+        self.assert_usage_error(self.W + ["--no-plot"], ["/proc/x"], out="/proc/x")
+
+    def test_out_already_holds_results(self):
+        d = os.path.join(self.tmp, "old-run")
+        os.mkdir(d)
+        res = os.path.join(d, "results.csv")
+        content = "run_id,impl\nprevious,pthread-mutex\n"
+        with open(res, "w") as fh:
+            fh.write(content)
+        st = os.stat(res)
+        self.assert_usage_error(self.W + ["--no-plot", "--duration", "0.05", "--warmup",
+                                          "0.01", "--repeat", "1", "--threads", "1",
+                                          "--impl", "none-noop"], ["results.csv"], out=d,
+                                out_exists=True)
+        self.assertEqual(sorted(os.listdir(d)), ["results.csv"],
+                         "nothing else may be written into the old run directory")
+        with open(res) as fh:
+            self.assertEqual(fh.read(), content, "the existing results.csv was modified")
+        self.assertEqual(os.stat(res).st_mtime_ns, st.st_mtime_ns)
+
+    def test_first_error_wins_and_nothing_written(self):
+        # A bad value late on the line still stops everything before any file.
+        self.assert_usage_error(self.W + ["--impl", "pthread-mutex", "--threads", "1",
+                                          "--format", "yaml"], ["'yaml'"])
+
+
+class Informational(Base):
+    def test_help(self):
+        p = run(["--help"], cwd=self.tmp)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        for flag in CONTRACT_FLAGS:
+            self.assertRegex(p.stdout, r"(?<![\w-])%s(?![\w-])" % re.escape(flag),
+                             "--help does not mention %s" % flag)
+        self.assertEqual(os.listdir(self.tmp), [])
+
+    def test_version(self):
+        p = run(["--version"], cwd=self.tmp)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r"^lockbench \d+\.\d+")
+        self.assertEqual(os.listdir(self.tmp), [])
+
+    def test_list(self):
+        p = run(["--list"], cwd=self.tmp)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r"(?m)^\s+counter\b", "--list does not name the counter "
+                         "workload")
+        ids = visible_impls()
+        self.assertTrue(ids, "could not read the implementation ids from the binary")
+        for impl in sorted(set(ids) | set(KNOWN_IMPLS)):
+            self.assertRegex(p.stdout, r"(?m)^\s+%s\s" % re.escape(impl),
+                             "--list does not show %s" % impl)
+        for impl in HIDDEN_IMPLS:
+            self.assertNotIn(impl, p.stdout, "--list shows the hidden %s without --all" % impl)
+        self.assertEqual(os.listdir(self.tmp), [])
+
+    def test_list_all(self):
+        p = run(["--list", "--all"], cwd=self.tmp)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        for impl in KNOWN_IMPLS + HIDDEN_IMPLS:
+            self.assertRegex(p.stdout, r"(?m)^\s+%s\s" % re.escape(impl),
+                             "--list --all does not show %s" % impl)
+
+    def test_topology(self):
+        p = run(["--topology"], cwd=self.tmp)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        for policy in ["compact", "scatter", "cores", "none"]:
+            self.assertRegex(p.stdout, r"\b%s\b" % policy,
+                             "--topology does not show the %s policy" % policy)
+        self.assertEqual(os.listdir(self.tmp), [])
+
+
+def main():
+    global BINARY
+    if len(sys.argv) < 2:
+        sys.stderr.write("usage: test_cli.py PATH_TO_lockbench [PATH_TO_plot.sh]\n")
+        return 2
+    BINARY = os.path.abspath(sys.argv[1])
+    if not os.access(BINARY, os.X_OK):
+        sys.stderr.write("test_cli.py: %s is not an executable\n" % BINARY)
+        return 2
+    prog = unittest.main(argv=[sys.argv[0]], verbosity=2, exit=False)
+    return 0 if prog.result.wasSuccessful() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,504 @@
+#!/usr/bin/env python3
+"""End-to-end tests for lockbench: short real runs, then the files they write.
+
+    python3 tests/test_e2e.py PATH_TO_lockbench [PATH_TO_scripts/plot.sh]
+
+Covers: the output files and their schema (results.csv, summary.csv,
+threads.csv, meta.json) and the consistency between them; the negative
+control (none-racy loses updates and says so); a broken lock makes the run
+fail (exit 1); a stuck lock is caught by the watchdog (exit 1, thread
+states); --format csv/json on stdout; the plots (when gnuplot and plot.sh
+exist); SIGINT keeps the completed rows (exit 130).
+
+Standard library only.  Runs are short; no assertion depends on timing.
+"""
+import csv
+import io
+import json
+import math
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+BINARY = None
+PLOT_SCRIPT = None
+HANG_GUARD = 60  # seconds; a guard against hangs, not a timing assertion
+
+SHORT = ["--duration", "0.05", "--warmup", "0.01"]
+
+REQUIRED_COLUMNS = [
+    "run_id", "host", "cpu_model", "pus", "workload", "kind", "backend", "impl",
+    "threads", "pin", "cpus", "cs_ns", "think_ns", "param", "rep", "duration_s", "ops",
+    "ops_per_sec", "fairness", "thread_ops_min", "thread_ops_max", "lat_p50_ns",
+    "lat_p99_ns", "lat_p999_ns", "lat_max_ns", "cpu_s", "ctx_voluntary",
+    "ctx_involuntary", "probe_rtt_ns", "lost_updates", "verified",
+]
+NUMERIC_COLUMNS = [
+    "pus", "threads", "cs_ns", "think_ns", "rep", "duration_s", "ops", "ops_per_sec",
+    "fairness", "thread_ops_min", "thread_ops_max", "lat_p50_ns", "lat_p99_ns",
+    "lat_p999_ns", "lat_max_ns", "cpu_s", "ctx_voluntary", "ctx_involuntary",
+    "probe_rtt_ns", "lost_updates",
+]
+# Present today beyond the required set; checked as numbers when present.
+OPTIONAL_NUMERIC = ["ops_per_cpu_s", "lat_samples", "probe_rtt_after_ns", "oversubscribed"]
+INTEGER_COLUMNS = ["pus", "threads", "cs_ns", "think_ns", "rep", "ops", "thread_ops_min",
+                   "thread_ops_max", "ctx_voluntary", "ctx_involuntary", "lost_updates"]
+
+SWEEP_IMPLS = ["pthread-mutex", "futex-mutex", "ck-mcs", "atomic-faa", "none-racy",
+               "none-noop"]
+SWEEP_THREADS = [1, 2, 4]
+SWEEP_REPEAT = 2
+PLOTS = ["throughput", "fairness", "latency", "cpu"]
+
+
+def run(args, **kw):
+    return subprocess.run([BINARY] + list(args), stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, timeout=kw.pop("timeout", HANG_GUARD), **kw)
+
+
+def read_csv(path):
+    """(header, rows as dicts, raw rows) of a CSV file."""
+    with open(path, newline="") as fh:
+        raw = list(csv.reader(fh))
+    header = raw[0] if raw else []
+    rows = [dict(zip(header, r)) for r in raw[1:]]
+    return header, rows, raw[1:]
+
+
+def num(s):
+    """A cell as a float, None when empty; raises ValueError otherwise."""
+    if s == "":
+        return None
+    v = float(s)
+    if math.isnan(v) or math.isinf(v):
+        raise ValueError("not a finite number: %r" % s)
+    return v
+
+
+def describe(p):
+    return "exit %s\nstdout:\n%s\nstderr:\n%s" % (p.returncode, p.stdout[-3000:],
+                                                  p.stderr[-3000:])
+
+
+class TmpMixin:
+    def mkout(self):
+        tmp = tempfile.mkdtemp(prefix="lockbench-e2e-")
+        self.addCleanup(shutil.rmtree, tmp, ignore_errors=True)
+        return os.path.join(tmp, "run")
+
+    def check_raw_rows(self, header, raw, path):
+        for i, r in enumerate(raw):
+            self.assertEqual(len(r), len(header), "%s row %d has %d fields, header has %d: %r"
+                             % (path, i + 1, len(r), len(header), r))
+
+
+class Sweep(TmpMixin, unittest.TestCase):
+    """(1) One sweep over six implementations, three thread counts, two
+    repetitions; every test method checks one aspect of what it wrote."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="lockbench-e2e-sweep-")
+        cls.out = os.path.join(cls.tmp, "run")
+        cls.proc = run(["--workload", "counter", "--impl", ",".join(SWEEP_IMPLS),
+                        "--threads", ",".join(map(str, SWEEP_THREADS)),
+                        "--repeat", str(SWEEP_REPEAT), "--no-plot", "--out", cls.out] + SHORT)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def setUp(self):
+        self.assertEqual(self.proc.returncode, 0, describe(self.proc))
+
+    def path(self, name):
+        return os.path.join(self.out, name)
+
+    def results(self):
+        return read_csv(self.path("results.csv"))
+
+    def meta(self):
+        with open(self.path("meta.json")) as fh:
+            return json.load(fh)
+
+    def test_files_written(self):
+        for name in ["results.csv", "summary.csv", "threads.csv", "meta.json"]:
+            self.assertTrue(os.path.isfile(self.path(name)), "%s missing" % name)
+            self.assertGreater(os.path.getsize(self.path(name)), 0, "%s is empty" % name)
+        # --no-plot: no plots.
+        for p in PLOTS:
+            self.assertFalse(os.path.exists(self.path(p + ".png")))
+
+    def test_results_columns(self):
+        header, _, _ = self.results()
+        self.assertEqual(header[:len(REQUIRED_COLUMNS)], REQUIRED_COLUMNS,
+                         "required columns, in the DESIGN order, come first")
+        self.assertEqual(len(header), len(set(header)), "duplicate column names")
+        for c in header:
+            self.assertRegex(c, r"^[a-z0-9_]+$")
+
+    def test_results_shape(self):
+        header, rows, raw = self.results()
+        self.check_raw_rows(header, raw, "results.csv")
+        self.assertEqual(len(rows), len(SWEEP_IMPLS) * len(SWEEP_THREADS) * SWEEP_REPEAT)
+        keys = sorted((r["impl"], int(r["threads"]), int(r["rep"])) for r in rows)
+        want = sorted((i, t, rep) for i in SWEEP_IMPLS for t in SWEEP_THREADS
+                      for rep in range(1, SWEEP_REPEAT + 1))
+        self.assertEqual(keys, want, "one row per impl x threads x repetition")
+
+    def test_results_numeric(self):
+        header, rows, _ = self.results()
+        for i, r in enumerate(rows):
+            for c in NUMERIC_COLUMNS + [c for c in OPTIONAL_NUMERIC if c in header]:
+                with self.subTest(row=i + 1, column=c):
+                    try:
+                        v = num(r[c])
+                    except ValueError:
+                        self.fail("row %d: %s=%r is not a number" % (i + 1, c, r[c]))
+                    if v is not None and c in INTEGER_COLUMNS:
+                        self.assertRegex(r[c], r"^\d+$", "%s must be a whole number" % c)
+                    if v is not None and c != "lost_updates":
+                        self.assertGreaterEqual(v, 0, "%s is negative" % c)
+
+    def test_results_identity(self):
+        _, rows, _ = self.results()
+        meta = self.meta()
+        for r in rows:
+            self.assertEqual(r["run_id"], meta["run_id"])
+            self.assertEqual(r["host"], meta["host"])
+            self.assertEqual(r["workload"], "counter")
+            self.assertEqual(r["pin"], "compact")
+            self.assertEqual(r["cs_ns"], "0")
+            self.assertEqual(r["think_ns"], "0")
+            self.assertEqual(r["cpu_model"], meta["platform"]["cpu_model"])
+            self.assertEqual(int(r["pus"]), int(meta["platform"]["pus"]))
+            self.assertTrue(r["impl"].startswith(r["backend"] + "-"),
+                            "impl id is backend-algorithm: %s / %s" % (r["backend"], r["impl"]))
+            self.assertIn(r["kind"], ["mutex", "counter", "none"])
+
+    def test_verified_and_lost_updates(self):
+        _, rows, _ = self.results()
+        for r in rows:
+            with self.subTest(impl=r["impl"], threads=r["threads"], rep=r["rep"]):
+                self.assertIn(r["verified"], ["ok", "fail", "racy"])
+                if r["impl"] == "none-racy":
+                    # One thread cannot race: ok there; with more it may or may not
+                    # lose updates in 50 ms (the dedicated test makes sure it does).
+                    self.assertIn(r["verified"], ["ok", "racy"])
+                    if r["verified"] == "racy":
+                        self.assertGreater(int(r["lost_updates"]), 0)
+                    else:
+                        self.assertEqual(r["lost_updates"], "0")
+                else:
+                    self.assertEqual(r["verified"], "ok")
+                    self.assertEqual(r["lost_updates"], "0",
+                                     "a correct implementation lost updates")
+
+    def test_thread_ops_and_fairness(self):
+        _, rows, _ = self.results()
+        _, trows, _ = read_csv(self.path("threads.csv"))
+        for r in rows:
+            with self.subTest(impl=r["impl"], threads=r["threads"], rep=r["rep"]):
+                mine = [t for t in trows if t["impl"] == r["impl"] and
+                        t["threads"] == r["threads"] and t["rep"] == r["rep"]]
+                n = int(r["threads"])
+                self.assertEqual(len(mine), n, "threads.csv: one row per thread")
+                self.assertEqual(sorted(int(t["tid"]) for t in mine), list(range(n)))
+                ops = [int(t["ops"]) for t in mine]
+                self.assertEqual(int(r["ops"]), sum(ops),
+                                 "ops is not the sum of the per-thread ops in threads.csv")
+                tmin, tmax = int(r["thread_ops_min"]), int(r["thread_ops_max"])
+                self.assertLessEqual(tmin, tmax)
+                self.assertEqual(tmin, min(ops))
+                self.assertEqual(tmax, max(ops))
+                if sum(ops) > 0:
+                    fair = float(r["fairness"])
+                    self.assertGreater(fair, 0)
+                    self.assertLessEqual(fair, 1)
+                    jain = sum(ops) ** 2 / (n * sum(x * x for x in ops))
+                    self.assertAlmostEqual(fair, jain, delta=1e-3,
+                                           msg="fairness is not Jain's index of the thread ops")
+                    dur = float(r["duration_s"])
+                    self.assertGreater(dur, 0)
+                    self.assertAlmostEqual(float(r["ops_per_sec"]) / (int(r["ops"]) / dur), 1,
+                                           delta=1e-3, msg="ops_per_sec != ops / duration_s")
+                else:
+                    self.assertEqual(r["fairness"], "", "fairness of zero ops does not apply")
+
+    def test_oversubscription_and_cpus(self):
+        header, rows, _ = self.results()
+        _, trows, _ = read_csv(self.path("threads.csv"))
+        self.assertIn("oversubscribed", header)
+        for r in rows:
+            with self.subTest(impl=r["impl"], threads=r["threads"], rep=r["rep"]):
+                n, pus = int(r["threads"]), int(r["pus"])
+                self.assertEqual(int(r["oversubscribed"]), 1 if n > pus else 0)
+                cpus = r["cpus"].split(";")
+                self.assertEqual(len(cpus), n, "pin compact: cpus lists one CPU per thread: %r"
+                                 % r["cpus"])
+                for c in cpus:
+                    self.assertRegex(c, r"^\d+$")
+                first = cpus[:min(n, pus)]
+                self.assertEqual(len(set(first)), len(first),
+                                 "compact uses distinct CPUs up to the PU count: %r" % r["cpus"])
+                for k in range(pus, n):
+                    self.assertEqual(cpus[k], cpus[k % pus], "threads beyond PUs wrap round")
+                for t in trows:
+                    if (t["impl"], t["threads"], t["rep"]) == (r["impl"], r["threads"],
+                                                              r["rep"]):
+                        self.assertEqual(t["cpu"], cpus[int(t["tid"])],
+                                         "threads.csv cpu differs from results.csv cpus")
+
+    def test_threads_csv(self):
+        header, _, raw = read_csv(self.path("threads.csv"))
+        self.check_raw_rows(header, raw, "threads.csv")
+        for c in ["impl", "threads", "rep", "tid", "cpu", "ops"]:
+            self.assertIn(c, header)
+        self.assertEqual(len(raw), sum(SWEEP_THREADS) * len(SWEEP_IMPLS) * SWEEP_REPEAT)
+
+    def test_summary(self):
+        header, rows, raw = read_csv(self.path("summary.csv"))
+        self.check_raw_rows(header, raw, "summary.csv")
+        for c in ["impl", "threads", "reps", "ops_per_sec_median", "ops_per_sec_min",
+                  "ops_per_sec_max", "verified"]:
+            self.assertIn(c, header)
+        keys = [(r["impl"], int(r["threads"])) for r in rows]
+        self.assertEqual(len(keys), len(set(keys)), "one summary row per (impl, threads)")
+        self.assertEqual(sorted(keys), sorted((i, t) for i in SWEEP_IMPLS
+                                              for t in SWEEP_THREADS))
+        self.assertEqual(keys, sorted(keys), "summary.csv is sorted by impl, then threads")
+        _, res, _ = self.results()
+        metrics = [c[:-len("_median")] for c in header if c.endswith("_median")]
+        self.assertIn("ops_per_sec", metrics)
+        for r in rows:
+            with self.subTest(impl=r["impl"], threads=r["threads"]):
+                self.assertEqual(int(r["reps"]), SWEEP_REPEAT)
+                for m in metrics:
+                    med, lo, hi = num(r[m + "_median"]), num(r[m + "_min"]), num(r[m + "_max"])
+                    if med is None:
+                        self.assertIsNone(lo, m)
+                        self.assertIsNone(hi, m)
+                        continue
+                    self.assertLessEqual(lo, med, "%s: min > median" % m)
+                    self.assertLessEqual(med, hi, "%s: median > max" % m)
+                    if m + "_ci_lo" in r and r[m + "_ci_lo"] != "":
+                        self.assertLessEqual(lo, num(r[m + "_ci_lo"]), m)
+                        self.assertLessEqual(num(r[m + "_ci_lo"]), med, m)
+                        self.assertLessEqual(med, num(r[m + "_ci_hi"]), m)
+                        self.assertLessEqual(num(r[m + "_ci_hi"]), hi, m)
+                mine = [x for x in res if x["impl"] == r["impl"] and x["threads"] == r["threads"]]
+                ops = [float(x["ops_per_sec"]) for x in mine]
+                self.assertAlmostEqual(float(r["ops_per_sec_min"]), min(ops), delta=0.11)
+                self.assertAlmostEqual(float(r["ops_per_sec_max"]), max(ops), delta=0.11)
+                if "lost_updates" in r and r["lost_updates"] != "":
+                    self.assertEqual(int(r["lost_updates"]),
+                                     sum(int(x["lost_updates"]) for x in mine))
+                verdicts = {x["verified"] for x in mine}
+                want = "fail" if "fail" in verdicts else "racy" if "racy" in verdicts else "ok"
+                self.assertEqual(r["verified"], want)
+
+    def test_meta(self):
+        meta = self.meta()
+        self.assertTrue(meta["platform"]["cpu_model"])
+        self.assertIn("--workload counter", meta["command_line"])
+        self.assertIn(self.out, meta["command_line"])
+        self.assertIsInstance(meta["calibration"]["timer_cost_ns"], (int, float))
+        self.assertGreater(meta["calibration"]["timer_cost_ns"], 0)
+        self.assertRegex(meta["suite"]["version"], r"^\d+\.\d+")
+        self.assertEqual(meta.get("status"), "ok")
+        if "rows" in meta:
+            self.assertEqual(meta["rows"], len(self.results()[1]))
+
+    def test_stderr_says_where(self):
+        self.assertIn(self.out, self.proc.stderr, "the run should say where its files are")
+
+
+class Checks(TmpMixin, unittest.TestCase):
+    def test_negative_control_none_racy(self):
+        """(2) none-racy must lose updates and be reported racy, exit 0."""
+        out = self.mkout()
+        p = run(["--workload", "counter", "--impl", "none-racy", "--threads", "2,4",
+                 "--duration", "0.2", "--warmup", "0.01", "--repeat", "2", "--no-plot",
+                 "--out", out])
+        self.assertEqual(p.returncode, 0, "a racy negative control is not a failure\n"
+                         + describe(p))
+        header, rows, raw = read_csv(os.path.join(out, "results.csv"))
+        self.check_raw_rows(header, raw, "results.csv")
+        self.assertEqual(len(rows), 4)
+        for r in rows:
+            with self.subTest(threads=r["threads"], rep=r["rep"]):
+                self.assertEqual(r["verified"], "racy")
+                self.assertGreater(int(r["lost_updates"]), 0)
+        _, srows, _ = read_csv(os.path.join(out, "summary.csv"))
+        for r in srows:
+            self.assertEqual(r["verified"], "racy")
+            self.assertGreater(int(r["lost_updates"]), 0)
+
+    def test_broken_lock_fails_the_run(self):
+        """(3) test-busted: no mutual exclusion; the check must catch it."""
+        out = self.mkout()
+        p = run(["--workload", "counter", "--impl", "test-busted", "--threads", "2",
+                 "--repeat", "1", "--no-plot", "--out", out] + SHORT)
+        self.assertEqual(p.returncode, 1, describe(p))
+        self.assertIn("CHECK FAILED", p.stderr)
+        _, rows, _ = read_csv(os.path.join(out, "results.csv"))
+        self.assertEqual(len(rows), 1)
+        self.assertEqual(rows[0]["verified"], "fail")
+        self.assertGreater(int(rows[0]["lost_updates"]), 0)
+        with open(os.path.join(out, "meta.json")) as fh:
+            self.assertNotEqual(json.load(fh).get("status"), "ok")
+
+    def test_watchdog_catches_a_stuck_lock(self):
+        """(4) test-stuck stops releasing: the watchdog reports, exit 1."""
+        out = self.mkout()
+        try:
+            p = run(["--workload", "counter", "--impl", "test-stuck", "--threads", "2",
+                     "--watchdog", "1", "--repeat", "1", "--no-plot", "--out", out] + SHORT,
+                    timeout=HANG_GUARD)
+        except subprocess.TimeoutExpired:
+            self.fail("test-stuck with --watchdog 1 hung for %d s" % HANG_GUARD)
+        self.assertEqual(p.returncode, 1, describe(p))
+        self.assertIn("watchdog", p.stderr.lower())
+        for tid in (0, 1):
+            self.assertRegex(p.stderr, r"(?m)^\s*thread %d\b.*\S" % tid,
+                             "no state line for thread %d\n%s" % (tid, p.stderr))
+        with open(os.path.join(out, "meta.json")) as fh:
+            self.assertEqual(json.load(fh).get("status"), "stalled")
+        header, _, raw = read_csv(os.path.join(out, "results.csv"))
+        self.check_raw_rows(header, raw, "results.csv")
+
+    def test_format_csv_and_json(self):
+        """(5) --format csv prints the summary CSV; --format json a JSON list."""
+        impls = ["pthread-mutex", "none-noop"]
+        base = ["--workload", "counter", "--impl", ",".join(impls), "--threads", "1,2",
+                "--repeat", "1", "--no-plot"] + SHORT
+        out = self.mkout()
+        p = run(base + ["--format", "csv", "--out", out])
+        self.assertEqual(p.returncode, 0, describe(p))
+        rows = list(csv.DictReader(io.StringIO(p.stdout)))
+        self.assertEqual(len(rows), 4, p.stdout)
+        self.assertEqual(sorted((r["impl"], int(r["threads"])) for r in rows),
+                         [(i, t) for i in sorted(impls) for t in (1, 2)])
+        for r in rows:
+            self.assertGreater(float(r["ops_per_sec_median"]), 0)
+        with open(os.path.join(out, "summary.csv")) as fh:
+            self.assertEqual(p.stdout, fh.read(), "stdout differs from summary.csv")
+
+        out = self.mkout()
+        p = run(base + ["--format", "json", "--out", out])
+        self.assertEqual(p.returncode, 0, describe(p))
+        try:
+            data = json.loads(p.stdout)
+        except ValueError as e:
+            self.fail("--format json did not print valid JSON: %s\n%s" % (e, p.stdout))
+        self.assertIsInstance(data, list)
+        self.assertEqual(len(data), 4)
+        self.assertEqual(sorted((d["impl"], d["threads"]) for d in data),
+                         [(i, t) for i in sorted(impls) for t in (1, 2)])
+        for d in data:
+            self.assertEqual(d["verified"], "ok")
+
+    def test_plots(self):
+        """(6) without --no-plot: PNG and SVG for every plot."""
+        if not PLOT_SCRIPT:
+            self.skipTest("no plot.sh path given (argv[2])")
+        if not os.path.isfile(PLOT_SCRIPT):
+            self.skipTest("plot script %s does not exist yet" % PLOT_SCRIPT)
+        if not shutil.which("gnuplot"):
+            self.skipTest("gnuplot is not installed")
+        out = self.mkout()
+        p = run(["--workload", "counter", "--impl", "pthread-mutex,futex-mutex", "--threads",
+                 "1,2", "--repeat", "2", "--out", out] + SHORT)
+        self.assertEqual(p.returncode, 0, describe(p))
+        self.assertNotIn("plotting failed", p.stderr)
+        for name in PLOTS:
+            for ext in ("png", "svg"):
+                f = os.path.join(out, "%s.%s" % (name, ext))
+                with self.subTest(plot=os.path.basename(f)):
+                    self.assertTrue(os.path.isfile(f), "%s missing; files: %s"
+                                    % (f, sorted(os.listdir(out))))
+                    self.assertGreater(os.path.getsize(f), 0, "%s is empty" % f)
+        with open(os.path.join(out, "throughput.png"), "rb") as fh:
+            self.assertEqual(fh.read(8), b"\x89PNG\r\n\x1a\n")
+        with open(os.path.join(out, "throughput.svg")) as fh:
+            self.assertIn("<svg", fh.read())
+
+    def test_sigint_keeps_completed_rows(self):
+        """(7) SIGINT mid-sweep: exit 130, complete rows only, summary, meta."""
+        out = self.mkout()
+        argv = [BINARY, "--workload", "counter", "--impl", "pthread-mutex,futex-mutex",
+                "--threads", "1,2", "--duration", "0.5", "--warmup", "0.01", "--repeat", "20",
+                "--no-plot", "--out", out]
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, universal_newlines=True)
+        try:
+            # Wait for the first completed row (or 1.5 s, whichever is later),
+            # so that the interruption surely lands mid-sweep with rows kept.
+            res = os.path.join(out, "results.csv")
+            start = time.monotonic()
+            while time.monotonic() - start < HANG_GUARD and proc.poll() is None:
+                try:
+                    with open(res) as fh:
+                        nlines = fh.read().count("\n")
+                except OSError:
+                    nlines = 0
+                if nlines >= 2 and time.monotonic() - start >= 1.5:
+                    break
+                time.sleep(0.05)
+            self.assertIsNone(proc.poll(), "the run ended before it could be interrupted")
+            proc.send_signal(signal.SIGINT)
+            stdout, stderr = proc.communicate(timeout=HANG_GUARD)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        desc = "exit %s\nstderr:\n%s" % (proc.returncode, stderr[-3000:])
+        self.assertEqual(proc.returncode, 130, desc)
+        header, rows, raw = read_csv(res)
+        self.assertEqual(header[:len(REQUIRED_COLUMNS)], REQUIRED_COLUMNS)
+        self.check_raw_rows(header, raw, "results.csv")
+        with open(res) as fh:
+            self.assertTrue(fh.read().endswith("\n"), "the last row is cut short")
+        self.assertGreaterEqual(len(rows), 1)
+        self.assertLess(len(rows), 80, "the interruption did not stop the sweep")
+        for r in rows:
+            self.assertEqual(r["verified"], "ok")
+            self.assertGreater(int(r["ops"]), 0)
+        theader, trows, traw = read_csv(os.path.join(out, "threads.csv"))
+        self.check_raw_rows(theader, traw, "threads.csv")
+        self.assertEqual(len(trows), sum(int(r["threads"]) for r in rows),
+                         "threads.csv holds rows of an incomplete run")
+        self.assertTrue(os.path.isfile(os.path.join(out, "summary.csv")), "summary.csv missing")
+        sheader, srows, sraw = read_csv(os.path.join(out, "summary.csv"))
+        self.check_raw_rows(sheader, sraw, "summary.csv")
+        self.assertEqual(sum(int(r["reps"]) for r in srows), len(rows))
+        with open(os.path.join(out, "meta.json")) as fh:
+            meta = json.load(fh)
+        self.assertEqual(meta.get("status"), "interrupted")
+        if "rows" in meta:
+            self.assertEqual(meta["rows"], len(rows))
+        self.assertIn("interrupted", stderr)
+
+
+def main():
+    global BINARY, PLOT_SCRIPT
+    if len(sys.argv) < 2:
+        sys.stderr.write("usage: test_e2e.py PATH_TO_lockbench [PATH_TO_plot.sh]\n")
+        return 2
+    BINARY = os.path.abspath(sys.argv[1])
+    if not os.access(BINARY, os.X_OK):
+        sys.stderr.write("test_e2e.py: %s is not an executable\n" % BINARY)
+        return 2
+    PLOT_SCRIPT = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else None
+    prog = unittest.main(argv=[sys.argv[0]], verbosity=2, exit=False)
+    return 0 if prog.result.wasSuccessful() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
