@@ -214,52 +214,70 @@ static void trylock_semantics(const struct lb_impl *im)
 	lb_prim_destroy(im, lock);
 }
 
-/* ---- lock-free counters ---- */
+/* ---- lock-free counters ----
+ * Time-based, like the harness: every thread adds until told to stop, and
+ * the total must equal the sum of the adds.  The window opens only once
+ * every thread is running, so the threads really overlap even when the
+ * machine is busy with other tests. */
 
-#define ADDS 200000
-
-struct cnt_arg {
+struct cnt_shared {
 	const struct lb_impl *im;
 	void *obj;
+	_Atomic unsigned started;
+	_Atomic int stop;
+};
+
+struct cnt_arg {
+	struct cnt_shared *sh;
 	unsigned tid;
-	_Atomic int *go;
+	uint64_t adds;
 };
 
 static void *cnt_worker(void *arg)
 {
 	struct cnt_arg *a = arg;
+	struct cnt_shared *sh = a->sh;
 	struct lb_thread_info ti = { .tid = a->tid, .cpu = -1 };
 	void *tctx;
-	if (lb_prim_thread_attach(a->im, a->obj, &ti, &tctx) != 0)
+	if (lb_prim_thread_attach(sh->im, sh->obj, &ti, &tctx) != 0) {
+		atomic_fetch_add(&sh->started, 1);
 		return NULL;
-	while (!atomic_load(a->go))
-		;
-	for (int i = 0; i < ADDS; i++)
-		a->im->ops.counter->add(a->obj, tctx);
-	lb_prim_thread_detach(a->im, a->obj, tctx);
+	}
+	atomic_fetch_add(&sh->started, 1);
+	while (!atomic_load_explicit(&sh->stop, memory_order_relaxed)) {
+		sh->im->ops.counter->add(sh->obj, tctx);
+		a->adds++;
+	}
+	lb_prim_thread_detach(sh->im, sh->obj, tctx);
 	return NULL;
 }
 
-static uint64_t counter_total(const struct lb_impl *im, unsigned n)
+/* Runs n threads for about ms milliseconds of overlap; returns the total
+ * and the number of adds made in *adds. */
+static uint64_t counter_total(const struct lb_impl *im, unsigned n, long ms, uint64_t *adds)
 {
 	struct lb_prim_cfg cfg = { .nthreads = n, .nclusters = 1 };
+	struct cnt_shared sh = { .im = im };
 	struct cnt_arg a[16];
 	pthread_t th[16];
-	_Atomic int go = 0;
-	void *obj;
 
-	if (lb_prim_create(im, &cfg, &obj) != 0)
+	*adds = 0;
+	if (lb_prim_create(im, &cfg, &sh.obj) != 0)
 		return 0;
 	for (unsigned i = 0; i < n; i++) {
-		a[i] = (struct cnt_arg){ .im = im, .obj = obj, .tid = i, .go = &go };
+		a[i] = (struct cnt_arg){ .sh = &sh, .tid = i };
 		pthread_create(&th[i], NULL, cnt_worker, &a[i]);
 	}
-	sleep_ms(5);
-	atomic_store(&go, 1);
-	for (unsigned i = 0; i < n; i++)
+	while (atomic_load(&sh.started) < n)
+		sleep_ms(1);
+	sleep_ms(ms);
+	atomic_store(&sh.stop, 1);
+	for (unsigned i = 0; i < n; i++) {
 		pthread_join(th[i], NULL);
-	uint64_t t = im->ops.counter->total(obj);
-	lb_prim_destroy(im, obj);
+		*adds += a[i].adds;
+	}
+	uint64_t t = im->ops.counter->total(sh.obj);
+	lb_prim_destroy(im, sh.obj);
 	return t;
 }
 
@@ -323,17 +341,17 @@ int main(int argc, char **argv)
 			/* Negative control: with two threads really running at once, the
 			 * separate load and store must lose updates.  Retry a few times
 			 * in case the threads happened not to overlap. */
-			uint64_t t = 2 * ADDS;
-			for (int attempt = 0; attempt < 5 && t == 2 * ADDS; attempt++)
-				t = counter_total(im, 2);
-			tap(t < 2 * ADDS, "%s: 2 threads lose updates (%llu of %d survived)", im->id,
-			    (unsigned long long)t, 2 * ADDS);
+			uint64_t t = 0, adds = 0;
+			for (int attempt = 0; attempt < 10 && t == adds; attempt++)
+				t = counter_total(im, 2, 50L << (attempt < 4 ? attempt : 4), &adds);
+			tap(t < adds, "%s: 2 threads lose updates (%llu of %llu survived)", im->id,
+			    (unsigned long long)t, (unsigned long long)adds);
 		} else {
 			for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
-				uint64_t t = counter_total(im, counts[c]);
-				tap(t == (uint64_t)counts[c] * ADDS, "%s: %u threads: total %llu == %llu",
-				    im->id, counts[c], (unsigned long long)t,
-				    (unsigned long long)counts[c] * ADDS);
+				uint64_t adds;
+				uint64_t t = counter_total(im, counts[c], 30, &adds);
+				tap(t == adds && adds > 0, "%s: %u threads: total %llu == %llu adds",
+				    im->id, counts[c], (unsigned long long)t, (unsigned long long)adds);
 			}
 		}
 	}
