@@ -260,7 +260,9 @@ enum lb_run_status lb_run_one(const struct lb_run_cfg *rc, struct lb_row *row,
 		w->ctl = &ctl;
 		w->cs_iters = lb_busy_iters(rc->cs_ns);
 		w->think_iters = lb_busy_iters(rc->think_ns);
-		w->sample_mask = rc->sample_mask;
+		w->sample_mask = 0; /* sample the first op, then adapt */
+		w->sample_mask_max = rc->sample_mask;
+		w->sample_budget_ns = 100 * 2 * lb_timer.cost_ns;
 		w->ns_per_tick = lb_timer.ns_per_tick;
 		w->seen = LB_CTL_WARMUP;
 		w->cpu_at_end = -1;

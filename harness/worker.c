@@ -23,6 +23,29 @@ bool lb_worker_transition(struct lb_worker *w, uint64_t n, unsigned c)
 	return true;
 }
 
+uint64_t lb_sample_take(struct lb_worker *w, uint64_t n)
+{
+	uint64_t t = lb_ticks();
+	if (w->last_sample_tick && n > w->last_sample_n) {
+		double op_ns = (double)(t - w->last_sample_tick) * w->ns_per_tick /
+			       (double)(n - w->last_sample_n);
+		/* Two timer reads per sample must stay under 1% of the ops
+		 * between samples: period >= 100 * 2 * timer_cost / op_ns. */
+		double want = w->sample_budget_ns / (op_ns > 0 ? op_ns : 1e-9);
+		uint64_t period = 1;
+		while ((double)period < want && period <= w->sample_mask_max)
+			period *= 2;
+		if (period > w->sample_mask_max + 1)
+			period = w->sample_mask_max + 1;
+		w->sample_mask = period - 1;
+	}
+	w->last_sample_tick = t;
+	w->last_sample_n = n;
+	/* A fresh read, so the adaptation above is not part of the sample. */
+	t = lb_ticks();
+	return t ? t : 1;
+}
+
 void lb_finish(struct lb_worker *w, uint64_t n)
 {
 	w->ops_total = n;

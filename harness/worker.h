@@ -49,7 +49,9 @@ struct lb_worker {
 	void *tctx;               /* the primitive's per-thread context */
 	uint64_t cs_iters, think_iters;
 	uint64_t sample_mask;     /* sample op n when (n & mask) == 0 */
+	uint64_t sample_mask_max; /* the configured period - 1 */
 	double ns_per_tick;
+	double sample_budget_ns;  /* adapt so that timing costs <= 1% of an op */
 
 	/* Owned by the worker thread while it runs; read after join. */
 	unsigned seen;            /* last ctl value acted on */
@@ -58,6 +60,7 @@ struct lb_worker {
 	struct lb_hist *hist;     /* acquire latency, measured window only */
 	int cpu_at_end;           /* sched_getcpu() when the window closed */
 	uint64_t wl[4];           /* workload-specific per-thread counters */
+	uint64_t last_sample_tick, last_sample_n;
 
 	/* Published for the watchdog: its own cache line, written only by the
 	 * worker, read (relaxed) by the main thread. */
@@ -79,10 +82,16 @@ static inline bool lb_running(struct lb_worker *w, uint64_t n)
 	return lb_worker_transition(w, n, c);
 }
 
-/* Start timing op n if it is a sampled one; returns 0 if not. */
-static inline uint64_t lb_sample_begin(const struct lb_worker *w, uint64_t n)
+uint64_t lb_sample_take(struct lb_worker *w, uint64_t n);
+
+/* Start timing op n if it is a sampled one; returns 0 if not.  The period
+ * adapts (out of line, on sampled ops only): fast ops are sampled one in
+ * sample_mask_max + 1, slow ones (a collapsed spinlock at a few hundred
+ * ops/s) down to every op, so they still get a latency distribution while
+ * the timer stays under 1% of an op's cost. */
+static inline uint64_t lb_sample_begin(struct lb_worker *w, uint64_t n)
 {
-	return (n & w->sample_mask) == 0 ? lb_ticks() : 0;
+	return (n & w->sample_mask) == 0 ? lb_sample_take(w, n) : 0;
 }
 
 static inline void lb_sample_end(struct lb_worker *w, uint64_t t0)
