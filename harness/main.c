@@ -91,6 +91,8 @@ static void caps_text(unsigned caps, char *buf, size_t len)
 		{ LB_CAP_TRYLOCK, "trylock" }, { LB_CAP_TCTX, "per-thread-ctx" },
 		{ LB_CAP_PARKS, "parks" }, { LB_CAP_SPINS, "spins" }, { LB_CAP_FIFO, "fifo" },
 		{ LB_CAP_RACY, "racy" }, { LB_CAP_FLOOR, "floor" }, { LB_CAP_HIDDEN, "broken" },
+		{ LB_CAP_RCU, "rcu" }, { LB_CAP_OWNER, "owner-checked" },
+		{ LB_CAP_WPREF, "writer-pref" },
 	};
 	buf[0] = '\0';
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
@@ -480,6 +482,9 @@ int main(int argc, char **argv)
 		snprintf(params.text + strlen(params.text), sizeof(params.text) - strlen(params.text),
 			 "%s%s=%s", i ? ";" : "", wl->params[i].key, params.vals[i]);
 	}
+
+	if (wl->validate && wl->validate(params.vals, err, sizeof(err)) != 0)
+		usage_error("%s", err);
 
 	size_t nruns = (size_t)nimpl * (size_t)nthr * repeat;
 	if (duration < 0 || warmup < 0) {

@@ -30,9 +30,12 @@ static inline void lb_test_busted_lock(void *obj, void *t)
 {
 	_Atomic uint32_t *w = &((struct lb_test_busted *)obj)->word;
 	(void)t;
-	/* The bug: the test and the set are two steps. */
+	/* The bug: the test and the set are two steps.  The pause between
+	 * them widens the window so that the checkers catch it promptly even
+	 * when the threads share one CPU. */
 	while (atomic_load_explicit(w, memory_order_acquire) != 0)
 		lb_cpu_relax();
+	lb_cpu_relax();
 	atomic_store_explicit(w, 1, memory_order_relaxed);
 }
 

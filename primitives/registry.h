@@ -17,8 +17,14 @@
 
 #include <stddef.h>
 
+#include "barrier.h"
+#include "condition.h"
 #include "counter.h"
+#include "event.h"
 #include "mutex.h"
+#include "recursive.h"
+#include "rwlock.h"
+#include "semaphore_ops.h"
 
 #include "counter_atomic.h"
 #include "counter_ck.h"
@@ -35,8 +41,30 @@
 #include "mutex_futex_spin.h"
 #include "mutex_pthread.h"
 #include "mutex_test.h"
+#include "recursive_pthread.h"
+#include "recursive_futex.h"
+#include "recursive_ck.h"
+#include "semaphore_pthread.h"
+#include "semaphore_futex.h"
+#include "semaphore_ck.h"
+#include "event_pthread.h"
+#include "event_futex.h"
+#include "event_ck.h"
+#include "condition_pthread.h"
+#include "condition_futex.h"
+#include "condition_ck.h"
+#include "rwlock_pthread.h"
+#include "rwlock_futex.h"
+#include "rwlock_ck.h"
+#include "rwlock_urcu.h"
+#include "barrier_pthread.h"
+#include "barrier_futex.h"
+#include "barrier_ck.h"
 
-enum lb_kind { LB_KIND_MUTEX, LB_KIND_COUNTER, LB_KIND_NONE, LB_KIND_COUNT };
+enum lb_kind {
+	LB_KIND_MUTEX, LB_KIND_RECURSIVE, LB_KIND_SEMAPHORE, LB_KIND_EVENT, LB_KIND_CONDITION,
+	LB_KIND_RWLOCK, LB_KIND_BARRIER, LB_KIND_COUNTER, LB_KIND_NONE, LB_KIND_COUNT
+};
 
 enum lb_cap {
 	LB_CAP_TRYLOCK = 1u << 0, /* derived (lb_impl_caps): ops has trylock */
@@ -47,6 +75,9 @@ enum lb_cap {
 	LB_CAP_RACY = 1u << 5,    /* loses updates by design: negative control */
 	LB_CAP_FLOOR = 1u << 6,   /* the harness-floor no-op */
 	LB_CAP_HIDDEN = 1u << 7,  /* deliberately broken, tests only */
+	LB_CAP_RCU = 1u << 8,     /* rwlock kind: readers never block (RCU) */
+	LB_CAP_OWNER = 1u << 9,   /* recursive: refuses unlock by a non-owner */
+	LB_CAP_WPREF = 1u << 10,  /* rwlock: waiting writers hold off new readers */
 };
 
 #define LB_MUTEX_IMPLS(X) \
@@ -78,6 +109,68 @@ enum lb_cap {
 	X(test_stuck, "test-stuck", "test", LB_CAP_PARKS | LB_CAP_HIDDEN, \
 	  "BROKEN on purpose: stops releasing after 1000 unlocks (watchdog test)")
 
+#define LB_RECURSIVE_IMPLS(X) \
+	X(pthread_recursive, "pthread-recursive", "pthread", LB_CAP_PARKS | LB_CAP_OWNER, \
+	  "PTHREAD_MUTEX_RECURSIVE") \
+	X(futex_recursive, "futex-recursive", "futex", LB_CAP_PARKS | LB_CAP_OWNER, \
+	  "ours: owner tid + depth over futex-mutex") \
+	X(ck_recursive, "ck-recursive", "ck", LB_CAP_SPINS | LB_CAP_OWNER, \
+	  "owner tid + depth over ck_spinlock_fas")
+
+#define LB_SEMAPHORE_IMPLS(X) \
+	X(pthread_sem, "pthread-sem", "pthread", LB_CAP_PARKS, "POSIX sem_t") \
+	X(futex_sem, "futex-sem", "futex", LB_CAP_PARKS, \
+	  "ours: permit count word + sleeper count, futex wait/wake") \
+	X(ck_sem, "ck-sem", "ck", LB_CAP_PARKS | LB_CAP_SPINS, \
+	  "ck_pr CAS on acquisitions, ck_ec64 event count of releases for sleeping")
+
+#define LB_EVENT_IMPLS(X) \
+	X(pthread_event, "pthread-event", "pthread", LB_CAP_PARKS, "mutex + condvar + flag") \
+	X(futex_event, "futex-event", "futex", LB_CAP_PARKS, \
+	  "ours: one futex word (clear / clear with sleepers / set), wake all") \
+	X(ck_event, "ck-event", "ck", LB_CAP_PARKS | LB_CAP_SPINS, "flag + ck_ec64 generation")
+
+#define LB_CONDITION_IMPLS(X) \
+	X(pthread_cond, "pthread-cond", "pthread", LB_CAP_PARKS, "pthread_mutex + pthread_cond") \
+	X(futex_cond, "futex-cond", "futex", LB_CAP_PARKS, \
+	  "ours: sequence-counter futex condvar over futex-mutex") \
+	X(ck_cond, "ck-cond", "ck", LB_CAP_PARKS | LB_CAP_SPINS, \
+	  "ck_ec64 sequence over ck_spinlock_fas")
+
+#define LB_RWLOCK_IMPLS(X) \
+	X(pthread_rwlock, "pthread-rwlock", "pthread", LB_CAP_PARKS, \
+	  "glibc default rwlock (reader-preferring)") \
+	X(pthread_rwlock_wpref, "pthread-rwlock-wpref", "pthread", LB_CAP_PARKS | LB_CAP_WPREF, \
+	  "glibc rwlock, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP") \
+	X(futex_rwlock, "futex-rwlock", "futex", LB_CAP_PARKS | LB_CAP_WPREF, \
+	  "ours: reader count + writer bit + writer-waiting bit in one futex word") \
+	X(ck_rwlock, "ck-rwlock", "ck", LB_CAP_SPINS | LB_CAP_WPREF, "ck_rwlock: centralized") \
+	X(ck_pflock, "ck-pflock", "ck", LB_CAP_SPINS | LB_CAP_FIFO, "ck_pflock: phase-fair") \
+	X(ck_brlock, "ck-brlock", "ck", LB_CAP_SPINS, \
+	  "ck_brlock: big-reader, one registered slot per reader") \
+	X(ck_bytelock, "ck-bytelock", "ck", LB_CAP_SPINS, \
+	  "ck_bytelock: one byte per reader slot (threads 1-56), a counter beyond") \
+	X(ck_swlock, "ck-swlock", "ck", LB_CAP_SPINS | LB_CAP_WPREF, \
+	  "ck_swlock: single-writer lock; writers serialised by ck_spinlock_fas") \
+	X(ck_tflock, "ck-tflock", "ck", LB_CAP_SPINS | LB_CAP_FIFO, "ck_tflock_ticket: task-fair") \
+	X(urcu_memb, "urcu-memb", "urcu", LB_CAP_RCU | LB_CAP_PARKS, \
+	  "liburcu memb flavour: lock-free readers, membarrier grace periods") \
+	X(urcu_qsbr, "urcu-qsbr", "urcu", LB_CAP_RCU | LB_CAP_PARKS, \
+	  "liburcu QSBR flavour: zero-cost readers, explicit quiescent states")
+
+#define LB_BARRIER_IMPLS(X) \
+	X(pthread_barrier, "pthread-barrier", "pthread", LB_CAP_PARKS, "pthread_barrier_t") \
+	X(futex_barrier, "futex-barrier", "futex", LB_CAP_PARKS | LB_CAP_SPINS, \
+	  "ours: arrival count + generation futex word, brief spin then sleep") \
+	X(ck_centralized, "ck-centralized", "ck", LB_CAP_SPINS, \
+	  "ck_barrier_centralized: sense-reversing counter") \
+	X(ck_combining, "ck-combining", "ck", LB_CAP_SPINS, "ck_barrier_combining: combining tree") \
+	X(ck_dissemination, "ck-dissemination", "ck", LB_CAP_SPINS, \
+	  "ck_barrier_dissemination: log2(n) rounds of pairwise flags") \
+	X(ck_tournament, "ck-tournament", "ck", LB_CAP_SPINS, "ck_barrier_tournament") \
+	X(ck_mcs_barrier, "ck-mcs-barrier", "ck", LB_CAP_SPINS, \
+	  "ck_barrier_mcs: 4-ary arrival tree (not ck-mcs: that id is the MCS lock)")
+
 #define LB_COUNTER_IMPLS(X) \
 	X(atomic_faa, "atomic-faa", "atomic", 0, "C11 atomic_fetch_add on one shared word") \
 	X(atomic_cas, "atomic-cas", "atomic", 0, "C11 compare-exchange retry loop on one word") \
@@ -95,6 +188,12 @@ enum lb_cap {
 enum lb_impl_index {
 #define LB_X_ENUM(sym, id, be, caps, sum) LB_IMPL_##sym,
 	LB_MUTEX_IMPLS(LB_X_ENUM)
+	LB_RECURSIVE_IMPLS(LB_X_ENUM)
+	LB_SEMAPHORE_IMPLS(LB_X_ENUM)
+	LB_EVENT_IMPLS(LB_X_ENUM)
+	LB_CONDITION_IMPLS(LB_X_ENUM)
+	LB_RWLOCK_IMPLS(LB_X_ENUM)
+	LB_BARRIER_IMPLS(LB_X_ENUM)
 	LB_COUNTER_IMPLS(LB_X_ENUM)
 	LB_NONE_IMPLS(LB_X_ENUM)
 #undef LB_X_ENUM
@@ -111,6 +210,12 @@ struct lb_impl {
 	const struct lb_prim_ops *prim; /* the kind ops' common head */
 	union {
 		const struct lb_mutex_ops *mutex;
+		const struct lb_recursive_ops *recursive;
+		const struct lb_semaphore_ops *semaphore;
+		const struct lb_event_ops *event;
+		const struct lb_condition_ops *condition;
+		const struct lb_rwlock_ops *rwlock;
+		const struct lb_barrier_ops *barrier;
 		const struct lb_counter_ops *counter;
 	} ops;
 };

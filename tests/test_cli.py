@@ -204,8 +204,15 @@ class UsageErrors(Base):
         self.assert_usage_error(self.W + ["--format", "xml"],
                                 ["'xml'", "table", "csv", "json"])
 
-    def test_param_on_workload_without_params(self):
-        self.assert_usage_error(self.W + ["--param", "depth=2"], ["depth"])
+    def test_unknown_param(self):
+        # counter takes depth=; anything else is named, with the valid keys
+        self.assert_usage_error(self.W + ["--param", "nosuch=2"], ["nosuch", "depth"])
+
+    def test_bad_param_value(self):
+        for v in ["0", "-1", "x", "1001"]:
+            with self.subTest(depth=v):
+                self.assert_usage_error(self.W + ["--param", "depth=" + v],
+                                        ["'%s'" % v, "1 to 1000"])
 
     def test_malformed_param(self):
         for v in ["nokey", "=3", "k="]:

@@ -319,6 +319,10 @@ int main(int argc, char **argv)
 		const struct lb_impl *im = &lb_impls[j];
 		if (!selected(im))
 			continue;
+		/* The other kinds have their own semantics: tests/test_kinds.c. */
+		if (im->kind != LB_KIND_MUTEX && im->kind != LB_KIND_COUNTER &&
+		    im->kind != LB_KIND_NONE)
+			continue;
 		if (im->kind == LB_KIND_MUTEX) {
 			int broken = strcmp(im->id, "test-busted") == 0;
 			if (strcmp(im->id, "test-stuck") == 0)
@@ -326,6 +330,10 @@ int main(int argc, char **argv)
 			for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
 				uint64_t ops = 0;
 				long bad = mutex_exclusion(im, counts[c], &ops);
+				/* The broken lock must be caught; if the threads never
+				 * overlapped (a busy machine), try again, up to 10 times. */
+				for (int a = 0; broken && counts[c] >= 2 && bad == 0 && a < 10; a++)
+					bad = mutex_exclusion(im, counts[c], &ops);
 				if (broken && counts[c] >= 2)
 					tap(bad > 0, "%s: %u threads: the broken lock is caught (%ld "
 					    "violations in %llu ops)", im->id, counts[c], bad,

@@ -11,6 +11,7 @@
 #ifndef LB_WORKLOAD_H
 #define LB_WORKLOAD_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "registry.h"
@@ -50,6 +51,9 @@ struct lb_workload {
 	const char *checks;                 /* what is verified, for --list */
 	const struct lb_param_spec *params; /* NULL-key terminated, may be NULL */
 	const lb_loop_fn *loops;            /* [LB_IMPL_COUNT] */
+	/* Check parameter values (parallel to params, defaults filled in);
+	 * -1 with a one-line message naming the bad value.  May be NULL. */
+	int (*validate)(const char *const *vals, char *err, size_t len);
 	/* Allocate c->state and the primitive(s).  0 or errno. */
 	int (*setup)(struct lb_wctx *c);
 	/* In the worker thread, after pinning, before the start barrier:

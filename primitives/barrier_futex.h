@@ -1,0 +1,92 @@
+/* futex-barrier: a counting barrier with a generation futex word.
+ *
+ * State encoding:
+ *   arrived       32-bit count of threads that reached the current phase
+ *   w (64-bit, futex64.h): low 32 bits the generation, the futex word;
+ *                 high 32 bits the number of threads asleep on it
+ * Transitions:
+ *   wait  read generation g, then arrived + 1.
+ *         The last arrival (arrived reaches n) resets arrived to 0 and then
+ *         advances the generation in one fetch-add whose old value also
+ *         says whether anyone sleeps; if so it wakes them all.
+ *         Everyone else polls the generation LB_BARRIER_SPINS times, then
+ *         sleeps (sleepers + 1, FUTEX_WAIT while generation == g,
+ *         sleepers - 1) until it moves.
+ * Who wakes whom: the last arrival wakes every sleeper of its phase.
+ * Ordering: each arrival's fetch-add is acq_rel, so the last arrival has
+ * seen everyone's writes before the phase; its release of the generation
+ * pairs with the waiters' acquire loads, so after the barrier every thread
+ * sees every other's pre-barrier writes.  arrived is reset before the
+ * generation moves, and nobody can arrive for phase g+1 before seeing the
+ * generation move, so the reset never loses an arrival.
+ */
+#ifndef LB_BARRIER_FUTEX_H
+#define LB_BARRIER_FUTEX_H
+
+#include "barrier.h"
+#include "futex64.h"
+
+/* Polls before sleeping: covers threads arriving within a few microseconds
+ * of each other without a syscall, and gives up fast when oversubscribed. */
+#define LB_BARRIER_SPINS 256
+
+struct lb_futex_barrier {
+	_Atomic uint32_t arrived;
+	uint32_t n;
+	_Atomic uint64_t w;
+};
+
+static inline int lb_futex_barrier_init(void *obj, const struct lb_prim_cfg *cfg)
+{
+	struct lb_futex_barrier *b = obj;
+	atomic_init(&b->arrived, 0);
+	atomic_init(&b->w, 0);
+	b->n = cfg->nthreads ? cfg->nthreads : 1;
+	return 0;
+}
+
+static void lb_futex_barrier_sleep(struct lb_futex_barrier *b, uint32_t g)
+{
+	for (int i = 0; i < LB_BARRIER_SPINS; i++) {
+		/* acquire: pairs with the last arrival's release fetch-add. */
+		if ((uint32_t)atomic_load_explicit(&b->w, memory_order_acquire) != g)
+			return;
+		lb_cpu_relax();
+	}
+	/* relaxed: the count only has to share the word with the generation;
+	 * the acquire load below orders the data. */
+	atomic_fetch_add_explicit(&b->w, LB_F64_HIGH1, memory_order_relaxed);
+	while ((uint32_t)atomic_load_explicit(&b->w, memory_order_acquire) == g)
+		lb_futex_wait(lb_f64_low(&b->w), g, NULL);
+	atomic_fetch_sub_explicit(&b->w, LB_F64_HIGH1, memory_order_relaxed);
+}
+
+static inline void lb_futex_barrier_wait(void *obj, void *t)
+{
+	struct lb_futex_barrier *b = obj;
+	(void)t;
+	uint32_t g = (uint32_t)atomic_load_explicit(&b->w, memory_order_acquire);
+	/* acq_rel: releases our pre-barrier writes, and the last arrival
+	 * acquires everyone's through the chain of RMWs. */
+	if (atomic_fetch_add_explicit(&b->arrived, 1, memory_order_acq_rel) + 1 == b->n) {
+		atomic_store_explicit(&b->arrived, 0, memory_order_relaxed);
+		/* release: pairs with the waiters' acquire loads of the
+		 * generation.  The generation wraps within the low half. */
+		uint64_t v = atomic_load_explicit(&b->w, memory_order_relaxed);
+		while (!atomic_compare_exchange_weak_explicit(&b->w, &v,
+				(v & ~LB_F64_LOW) | ((v + 1) & LB_F64_LOW),
+				memory_order_release, memory_order_relaxed))
+			;
+		if (v >> 32)
+			lb_futex_wake(lb_f64_low(&b->w), INT_MAX);
+		return;
+	}
+	lb_futex_barrier_sleep(b, g);
+}
+
+static const struct lb_barrier_ops lb_futex_barrier_ops = {
+	.base = { .size = sizeof(struct lb_futex_barrier), .init = lb_futex_barrier_init },
+	.wait = lb_futex_barrier_wait,
+};
+
+#endif

@@ -1,0 +1,97 @@
+/* futex-cond: a sequence-counter condition variable on raw futex(2), with
+ * futex-mutex (mutex_futex.h) as its lock.
+ *
+ * State encoding: one 64-bit word (futex64.h) besides the mutex.
+ *   low 32 bits   seq: advanced by every notify that finds waiters; the
+ *                 futex word waiters sleep on
+ *   high 32 bits  waiters: threads between "start waiting" and "woken"
+ * Transitions:
+ *   wait        (holding the lock) one fetch-add: waiters + 1, and its old
+ *               value gives s = seq; unlock; FUTEX_WAIT while seq == s;
+ *               waiters - 1; lock.
+ *   notify      if waiters > 0: seq + 1 (wrapping within the low half, by
+ *               CAS), wake one.  notify_all: the same, wake all.
+ * Who wakes whom: notify wakes one sleeper, notify_all all of them.  A
+ * waiter whose s predates a notify never sleeps through it: FUTEX_WAIT sees
+ * seq != s and returns.  No lost wake-ups: the waiter's increment and its
+ * reading of seq are one RMW of the same word the notifier reads, so
+ * either the notifier sees the waiter, or the waiter began after it.
+ * Spurious returns happen (a wake meant for another waiter, a signal):
+ * callers loop on their predicate.  seq wraps after 2^32 notifies: a waiter
+ * that sleeps through exactly 2^32 of them would miss one (the ABA every
+ * futex condvar has).
+ */
+#ifndef LB_CONDITION_FUTEX_H
+#define LB_CONDITION_FUTEX_H
+
+#include "condition.h"
+#include "futex64.h"
+#include "mutex_futex.h"
+
+struct lb_futex_cond {
+	struct lb_futex_mutex m;
+	_Atomic uint64_t w;
+};
+
+static inline int lb_futex_cond_init(void *obj, const struct lb_prim_cfg *cfg)
+{
+	struct lb_futex_cond *c = obj;
+	atomic_init(&c->w, 0);
+	return lb_futex_mutex_init(&c->m, cfg);
+}
+
+static inline void lb_futex_cond_lock(void *obj, void *t)
+{
+	lb_futex_mutex_lock(&((struct lb_futex_cond *)obj)->m, t);
+}
+
+static inline void lb_futex_cond_unlock(void *obj, void *t)
+{
+	lb_futex_mutex_unlock(&((struct lb_futex_cond *)obj)->m, t);
+}
+
+static inline void lb_futex_cond_wait(void *obj, void *t)
+{
+	struct lb_futex_cond *c = obj;
+	/* relaxed: the data the caller waits for is ordered by the mutex;
+	 * this RMW only has to be atomic with the notifier's. */
+	uint32_t s = (uint32_t)atomic_fetch_add_explicit(&c->w, LB_F64_HIGH1,
+							  memory_order_relaxed);
+	lb_futex_mutex_unlock(&c->m, t);
+	lb_futex_wait(lb_f64_low(&c->w), s, NULL);
+	atomic_fetch_sub_explicit(&c->w, LB_F64_HIGH1, memory_order_relaxed);
+	lb_futex_mutex_lock(&c->m, t);
+}
+
+static inline void lb_futex_cond_wake(struct lb_futex_cond *c, int n)
+{
+	uint64_t v = atomic_load_explicit(&c->w, memory_order_relaxed);
+	do {
+		if ((v >> 32) == 0)
+			return; /* nobody waits: nothing to do, no syscall */
+	} while (!atomic_compare_exchange_weak_explicit(&c->w, &v,
+			(v & ~LB_F64_LOW) | ((v + 1) & LB_F64_LOW),
+			memory_order_relaxed, memory_order_relaxed));
+	lb_futex_wake(lb_f64_low(&c->w), n);
+}
+
+static inline void lb_futex_cond_notify(void *obj)
+{
+	lb_futex_cond_wake(obj, 1);
+}
+
+static inline void lb_futex_cond_notify_all(void *obj)
+{
+	lb_futex_cond_wake(obj, INT_MAX);
+}
+
+static const struct lb_condition_ops lb_futex_cond_ops = {
+	.base = { .size = sizeof(struct lb_futex_cond), .init = lb_futex_cond_init },
+	.lock = lb_futex_cond_lock,
+	.unlock = lb_futex_cond_unlock,
+	.wait = lb_futex_cond_wait,
+	.notify = lb_futex_cond_notify,
+	.notify_all = lb_futex_cond_notify_all,
+};
+
+#endif

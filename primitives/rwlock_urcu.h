@@ -1,0 +1,178 @@
+/* The RCU answer to read-mostly data, through the rwlock interface (see
+ * rwlock.h for the different semantics, LB_CAP_RCU).
+ *
+ * urcu-memb  liburcu's "memb" flavour: read_lock/unlock are a per-thread
+ *            nesting counter update and a compiler barrier; grace periods
+ *            use membarrier(2) (or fences where the kernel lacks it).
+ * urcu-qsbr  the quiescent-state-based flavour: read-side sections cost
+ *            nothing at all; instead every registered reader must report
+ *            quiescent states (quiescent()) and go offline around blocking
+ *            waits, or grace periods (and writers) wait for it forever.
+ *
+ * Writers are serialised by a pthread mutex in the object; synchronize()
+ * waits for a grace period.  Every thread registers in thread_init and
+ * unregisters in thread_fini (liburcu requires registration before the
+ * first read-side section).
+ */
+#ifndef LB_RWLOCK_URCU_H
+#define LB_RWLOCK_URCU_H
+
+#include <pthread.h>
+
+#include <urcu/urcu-memb.h>
+#include <urcu/urcu-qsbr.h>
+
+#include "rwlock.h"
+
+struct lb_urcu {
+	pthread_mutex_t writers;
+};
+
+static inline int lb_urcu_init(void *obj, const struct lb_prim_cfg *cfg)
+{
+	(void)cfg;
+	return pthread_mutex_init(&((struct lb_urcu *)obj)->writers, NULL);
+}
+
+static inline void lb_urcu_fini(void *obj)
+{
+	pthread_mutex_destroy(&((struct lb_urcu *)obj)->writers);
+}
+
+static inline void lb_urcu_write_lock(void *obj, void *t)
+{
+	(void)t;
+	pthread_mutex_lock(&((struct lb_urcu *)obj)->writers);
+}
+
+static inline void lb_urcu_write_unlock(void *obj, void *t)
+{
+	(void)t;
+	pthread_mutex_unlock(&((struct lb_urcu *)obj)->writers);
+}
+
+/* ---- memb ---- */
+
+static inline int lb_urcu_memb_thread_init(void *obj, void *t, const struct lb_thread_info *ti)
+{
+	(void)obj;
+	(void)t;
+	(void)ti;
+	urcu_memb_register_thread();
+	return 0;
+}
+
+static inline void lb_urcu_memb_thread_fini(void *obj, void *t)
+{
+	(void)obj;
+	(void)t;
+	urcu_memb_unregister_thread();
+}
+
+static inline void lb_urcu_memb_rl(void *obj, void *t)
+{
+	(void)obj;
+	(void)t;
+	urcu_memb_read_lock();
+}
+
+static inline void lb_urcu_memb_ru(void *obj, void *t)
+{
+	(void)obj;
+	(void)t;
+	urcu_memb_read_unlock();
+}
+
+static inline void lb_urcu_memb_sync(void *obj, void *t)
+{
+	(void)obj;
+	(void)t;
+	urcu_memb_synchronize_rcu();
+}
+
+static const struct lb_rwlock_ops lb_urcu_memb_ops = {
+	.base = { .size = sizeof(struct lb_urcu), .init = lb_urcu_init, .fini = lb_urcu_fini,
+		  .thread_init = lb_urcu_memb_thread_init,
+		  .thread_fini = lb_urcu_memb_thread_fini },
+	.read_lock = lb_urcu_memb_rl,
+	.read_unlock = lb_urcu_memb_ru,
+	.write_lock = lb_urcu_write_lock,
+	.write_unlock = lb_urcu_write_unlock,
+	.synchronize = lb_urcu_memb_sync,
+};
+
+/* ---- qsbr ---- */
+
+static inline int lb_urcu_qsbr_thread_init(void *obj, void *t, const struct lb_thread_info *ti)
+{
+	(void)obj;
+	(void)t;
+	(void)ti;
+	urcu_qsbr_register_thread();
+	return 0;
+}
+
+static inline void lb_urcu_qsbr_thread_fini(void *obj, void *t)
+{
+	(void)obj;
+	(void)t;
+	urcu_qsbr_unregister_thread();
+}
+
+static inline void lb_urcu_qsbr_rl(void *obj, void *t)
+{
+	(void)obj;
+	(void)t;
+	urcu_qsbr_read_lock();
+}
+
+static inline void lb_urcu_qsbr_ru(void *obj, void *t)
+{
+	(void)obj;
+	(void)t;
+	urcu_qsbr_read_unlock();
+}
+
+static inline void lb_urcu_qsbr_sync(void *obj, void *t)
+{
+	(void)obj;
+	(void)t;
+	urcu_qsbr_synchronize_rcu();
+}
+
+static inline void lb_urcu_qsbr_quiescent(void *obj, void *t)
+{
+	(void)obj;
+	(void)t;
+	urcu_qsbr_quiescent_state();
+}
+
+static inline void lb_urcu_qsbr_offline(void *obj, void *t)
+{
+	(void)obj;
+	(void)t;
+	urcu_qsbr_thread_offline();
+}
+
+static inline void lb_urcu_qsbr_online(void *obj, void *t)
+{
+	(void)obj;
+	(void)t;
+	urcu_qsbr_thread_online();
+}
+
+static const struct lb_rwlock_ops lb_urcu_qsbr_ops = {
+	.base = { .size = sizeof(struct lb_urcu), .init = lb_urcu_init, .fini = lb_urcu_fini,
+		  .thread_init = lb_urcu_qsbr_thread_init,
+		  .thread_fini = lb_urcu_qsbr_thread_fini },
+	.read_lock = lb_urcu_qsbr_rl,
+	.read_unlock = lb_urcu_qsbr_ru,
+	.write_lock = lb_urcu_write_lock,
+	.write_unlock = lb_urcu_write_unlock,
+	.synchronize = lb_urcu_qsbr_sync,
+	.quiescent = lb_urcu_qsbr_quiescent,
+	.offline = lb_urcu_qsbr_offline,
+	.online = lb_urcu_qsbr_online,
+};
+
+#endif

@@ -1,0 +1,85 @@
+/* futex-sem: a counting semaphore on raw futex(2).
+ *
+ * State encoding: one 64-bit word (futex64.h).
+ *   low 32 bits   free permits, >= 0: the futex word sleepers wait on
+ *   high 32 bits  sleepers: threads asleep or about to sleep
+ * Transitions:
+ *   acquire      CAS permits v -> v-1 while v > 0 (no syscall).  At 0:
+ *                sleepers + 1, FUTEX_WAIT while permits == 0, sleepers - 1,
+ *                retry.
+ *   try_acquire  the CAS only; false at 0.
+ *   release      permits + 1 in one fetch-add, whose old value also says
+ *                whether anyone sleeps: if so, wake one.
+ * Who wakes whom: each release wakes at most one sleeper, which retries the
+ * CAS; one that loses the race to a newcomer sleeps again, and the
+ * newcomer's own release wakes it.  No lost wake-ups: a sleeper increments
+ * sleepers before FUTEX_WAIT rereads the permits, and a release's fetch-add
+ * on the same word either sees that increment (and wakes) or comes before
+ * it (and FUTEX_WAIT sees permits != 0 and returns).  release touches the
+ * word only through that one RMW (and the futex address after it).
+ */
+#ifndef LB_SEMAPHORE_FUTEX_H
+#define LB_SEMAPHORE_FUTEX_H
+
+#include "futex64.h"
+#include "semaphore_ops.h"
+
+struct lb_futex_sem {
+	_Atomic uint64_t w;
+};
+
+static inline int lb_futex_sem_init(void *obj, const struct lb_prim_cfg *cfg)
+{
+	atomic_init(&((struct lb_futex_sem *)obj)->w, cfg->permits ? cfg->permits : 1);
+	return 0;
+}
+
+static inline bool lb_futex_sem_try(void *obj, void *t)
+{
+	_Atomic uint64_t *w = &((struct lb_futex_sem *)obj)->w;
+	uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
+	(void)t;
+	/* acquire: pairs with the release fetch-add in release(), so the
+	 * previous holder's writes are visible to us. */
+	while (v & LB_F64_LOW)
+		if (atomic_compare_exchange_weak_explicit(w, &v, v - 1,
+				memory_order_acquire, memory_order_relaxed))
+			return true;
+	return false;
+}
+
+static void lb_futex_sem_acquire_slow(struct lb_futex_sem *s)
+{
+	do {
+		/* relaxed: ordering comes from the permit CAS; the count only
+		 * has to be in the same word as the permits. */
+		atomic_fetch_add_explicit(&s->w, LB_F64_HIGH1, memory_order_relaxed);
+		lb_futex_wait(lb_f64_low(&s->w), 0, NULL);
+		atomic_fetch_sub_explicit(&s->w, LB_F64_HIGH1, memory_order_relaxed);
+	} while (!lb_futex_sem_try(s, NULL));
+}
+
+static inline void lb_futex_sem_acquire(void *obj, void *t)
+{
+	if (__builtin_expect(lb_futex_sem_try(obj, t), 1))
+		return;
+	lb_futex_sem_acquire_slow(obj);
+}
+
+static inline void lb_futex_sem_release(void *obj, void *t)
+{
+	_Atomic uint64_t *w = &((struct lb_futex_sem *)obj)->w;
+	(void)t;
+	/* release: pairs with the acquiring CAS. */
+	if (atomic_fetch_add_explicit(w, 1, memory_order_release) >> 32)
+		lb_futex_wake(lb_f64_low(w), 1);
+}
+
+static const struct lb_semaphore_ops lb_futex_sem_ops = {
+	.base = { .size = sizeof(struct lb_futex_sem), .init = lb_futex_sem_init },
+	.acquire = lb_futex_sem_acquire,
+	.try_acquire = lb_futex_sem_try,
+	.release = lb_futex_sem_release,
+};
+
+#endif

@@ -1,0 +1,19 @@
+/* The semaphore kind (named semaphore_ops.h so that it cannot shadow the
+ * system's <semaphore.h>): a counter of permits (lb_prim_cfg.permits, at
+ * least 1).  acquire() takes one, waiting while there are none;
+ * try_acquire() takes one only if one is free now and never waits;
+ * release() returns one and lets a waiter in.  Never more holders than
+ * permits. */
+#ifndef LB_SEMAPHORE_OPS_H
+#define LB_SEMAPHORE_OPS_H
+
+#include "prim.h"
+
+struct lb_semaphore_ops {
+	struct lb_prim_ops base;
+	void (*acquire)(void *obj, void *tctx);
+	bool (*try_acquire)(void *obj, void *tctx);
+	void (*release)(void *obj, void *tctx);
+};
+
+#endif

@@ -1,0 +1,1512 @@
+/* Semantics of every implementation of the non-mutex kinds, through the
+ * registry's ops.  TAP output, one line per check (test_prims.c covers the
+ * mutex and counter kinds).
+ *
+ *   recursive: depth counting (the lock is free only after the last of
+ *              three unlocks), unlock by a non-owner returns EPERM and
+ *              changes nothing, mutual exclusion with nested locking.
+ *   semaphore: never more holders than permits and exactly that many
+ *              reached; try_acquire fails without waiting when every permit
+ *              is held; a release wakes a blocked acquire.
+ *   event:     no waiter returns while clear; one set() releases them all;
+ *              is_set() follows set()/clear(); set() then clear() at once
+ *              still releases the parked waiters.
+ *   condition: producer/consumer hand-off through a one-slot buffer (every
+ *              item consumed exactly once), notify() wakes a waiter,
+ *              notify_all() wakes all of them.
+ *   rwlock:    writers exclude everyone, readers exclude writers, a
+ *              multi-word record is never seen torn; RCU (LB_CAP_RCU):
+ *              readers never see a torn or reclaimed record.
+ *   barrier:   nobody leaves phase k before everyone has arrived at it, and
+ *              what each thread wrote before the barrier is visible after.
+ *
+ * Each multi-thread case runs at 2, 4 and 8 threads for about RUN_MS and
+ * asserts nothing about timing: a case that does not finish within GUARD_MS
+ * reports "not ok ... hung" and leaks its threads and object.
+ *
+ * usage: test_kinds [--backend NAME]... [--impl ID]...  (default: all)
+ * LB_TEST_BARRIER_PHASES=N overrides the 1000 barrier phases.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "registry.h"
+#include "timer.h"
+
+#define MAXT 8
+#define RUN_MS 150      /* length of each time-bounded case */
+#define GUARD_MS 10000  /* a case that needs longer than this has hung */
+#define QUIET_MS 50     /* "does not return" is checked over this long */
+#define IN_SECTION_K 8
+
+static int tap_n, tap_failed;
+
+static void tap(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void tap(int ok, const char *fmt, ...)
+{
+	va_list ap;
+	printf("%s %d - ", ok ? "ok" : "not ok", ++tap_n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+	if (!ok)
+		tap_failed++;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static uint64_t now_ms(void)
+{
+	return lb_now_ns() / 1000000u;
+}
+
+static void *xcalloc(size_t n)
+{
+	void *p = calloc(1, n);
+	if (!p) {
+		printf("Bail out! out of memory\n");
+		exit(1);
+	}
+	return p;
+}
+
+/* Polls *v until it reaches target; 1 if it did within ms. */
+static int wait_count(_Atomic unsigned *v, unsigned target, long ms)
+{
+	uint64_t end = now_ms() + (uint64_t)ms;
+	while (atomic_load(v) < target) {
+		if (now_ms() > end)
+			return 0;
+		sleep_ms(1);
+	}
+	return 1;
+}
+
+/* ---- the threads of one case ----
+ * A case whose threads do not finish is reported and its shared state and
+ * primitive are leaked on purpose: the stuck threads still point at them. */
+
+struct team {
+	pthread_t th[MAXT];
+	unsigned n;
+};
+
+static void team_spawn(struct team *tm, void *(*fn)(void *), void *arg)
+{
+	int ret = pthread_create(&tm->th[tm->n], NULL, fn, arg);
+	if (ret) {
+		printf("Bail out! pthread_create: %s\n", strerror(ret));
+		exit(1);
+	}
+	tm->n++;
+}
+
+/* Joins every thread within ms; returns how many did not finish (those are
+ * detached and leaked). */
+static unsigned team_join(struct team *tm, long ms)
+{
+	struct timespec dl;
+	unsigned stuck = 0;
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += ms / 1000;
+	dl.tv_nsec += (ms % 1000) * 1000000L;
+	if (dl.tv_nsec >= 1000000000L) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000L;
+	}
+	for (unsigned i = 0; i < tm->n; i++) {
+		if (pthread_timedjoin_np(tm->th[i], NULL, &dl) != 0) {
+			pthread_detach(tm->th[i]);
+			stuck++;
+		}
+	}
+	return stuck;
+}
+
+/* The start gate: every worker attaches, then waits for go, so that the
+ * timed window only opens once all of them run. */
+struct gate {
+	_Atomic unsigned ready;
+	_Atomic int go, stop;
+	_Atomic int attach_err;
+};
+
+static void gate_pass(struct gate *g)
+{
+	atomic_fetch_add(&g->ready, 1);
+	while (!atomic_load(&g->go))
+		sched_yield();
+}
+
+static int stopping(struct gate *g)
+{
+	return atomic_load_explicit(&g->stop, memory_order_relaxed);
+}
+
+/* Opens the gate once all n have attached; 0 if they did not in time. */
+static int gate_open(struct gate *g, unsigned n)
+{
+	int ok = wait_count(&g->ready, n, GUARD_MS);
+	atomic_store(&g->go, 1);
+	return ok;
+}
+
+static void *attach(const struct lb_impl *im, void *obj, unsigned tid, struct gate *g)
+{
+	struct lb_thread_info ti = { .tid = tid, .cpu = -1, .cluster = 0 };
+	void *tctx = NULL;
+	int ret = lb_prim_thread_attach(im, obj, &ti, &tctx);
+	if (ret) {
+		atomic_store(&g->attach_err, ret);
+		return NULL;
+	}
+	return tctx;
+}
+
+/* ---- one helper thread doing one operation ---- */
+
+enum { H_HUNG = -100, H_ERR = -101 };
+
+struct helper {
+	const struct lb_impl *im;
+	void *obj;
+	void *arg;
+	unsigned tid;
+	int (*fn)(struct helper *h, void *tctx);
+	pthread_t th;
+	_Atomic pid_t ktid;
+	int result;
+	_Atomic int started, done;
+};
+
+static void *helper_main(void *arg)
+{
+	struct helper *h = arg;
+	struct lb_thread_info ti = { .tid = h->tid, .cpu = -1, .cluster = 0 };
+	void *tctx;
+	atomic_store(&h->ktid, (pid_t)syscall(SYS_gettid));
+	if (lb_prim_thread_attach(h->im, h->obj, &ti, &tctx) != 0) {
+		h->result = H_ERR;
+	} else {
+		atomic_store(&h->started, 1);
+		h->result = h->fn(h, tctx);
+		lb_prim_thread_detach(h->im, h->obj, tctx);
+	}
+	atomic_store(&h->started, 1);
+	atomic_store(&h->done, 1);
+	return NULL;
+}
+
+static struct helper *helper_spawn(const struct lb_impl *im, void *obj, unsigned tid,
+				   int (*fn)(struct helper *, void *), void *arg)
+{
+	struct helper *h = xcalloc(sizeof(*h));
+	*h = (struct helper){ .im = im, .obj = obj, .tid = tid, .fn = fn, .arg = arg };
+	int ret = pthread_create(&h->th, NULL, helper_main, h);
+	if (ret) {
+		printf("Bail out! pthread_create: %s\n", strerror(ret));
+		exit(1);
+	}
+	return h;
+}
+
+static int helper_done_within(struct helper *h, long ms)
+{
+	uint64_t end = now_ms() + (uint64_t)ms;
+	while (!atomic_load(&h->done)) {
+		if (now_ms() > end)
+			return 0;
+		sleep_ms(1);
+	}
+	return 1;
+}
+
+/* Waits up to ms; returns the helper's result, or H_HUNG (the helper is
+ * then leaked).  Frees a finished helper. */
+static int helper_reap(struct helper *h, long ms)
+{
+	if (!helper_done_within(h, ms)) {
+		pthread_detach(h->th);
+		return H_HUNG;
+	}
+	pthread_join(h->th, NULL);
+	int r = h->result;
+	free(h);
+	return r;
+}
+
+static int run_helper(const struct lb_impl *im, void *obj, unsigned tid,
+		      int (*fn)(struct helper *, void *), void *arg)
+{
+	return helper_reap(helper_spawn(im, obj, tid, fn, arg), GUARD_MS);
+}
+
+static const char *bool_str(int r)
+{
+	return r == H_HUNG ? "hung" : r == H_ERR ? "attach failed" : r == 1 ? "true"
+		: r == 0 ? "false" : "?";
+}
+
+static const char *err_str(int r)
+{
+	static char buf[64];
+	if (r == H_HUNG)
+		return "hung";
+	if (r == H_ERR)
+		return "attach failed";
+	if (r == 0)
+		return "0";
+	snprintf(buf, sizeof(buf), "%s", strerror(r));
+	return buf;
+}
+
+/* The kernel's view of a thread: 'S' while it sleeps (in a futex). */
+static char task_state(pid_t ktid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)ktid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return '?';
+	size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[len] = '\0';
+	char *p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/* 1 once every helper has been asleep in the kernel at two samples 10 ms
+ * apart (so none is merely about to call wait()); 0 if not within ms. */
+static int helpers_parked(struct helper **h, unsigned n, long ms)
+{
+	uint64_t end = now_ms() + (uint64_t)ms;
+	int streak = 0;
+	while (now_ms() < end) {
+		int all = 1;
+		for (unsigned i = 0; i < n; i++)
+			all &= atomic_load(&h[i]->started) && !atomic_load(&h[i]->done) &&
+			       task_state(atomic_load(&h[i]->ktid)) == 'S';
+		streak = all ? streak + 1 : 0;
+		if (streak >= 2)
+			return 1;
+		sleep_ms(10);
+	}
+	return 0;
+}
+
+/* A CK-style in-section check: count a shared word up to K and back down;
+ * anyone else inside at the same time shows up as a wrong reading.  Relaxed
+ * atomics, so that a broken lock is a failed check, not undefined
+ * behaviour, and so that the checker itself adds no ordering. */
+static int in_section_ok(_Atomic uint64_t *w)
+{
+	uint64_t v0 = atomic_load_explicit(w, memory_order_relaxed);
+	for (int k = 0; k < IN_SECTION_K; k++)
+		atomic_store_explicit(w, atomic_load_explicit(w, memory_order_relaxed) + 1,
+				      memory_order_relaxed);
+	uint64_t v1 = atomic_load_explicit(w, memory_order_relaxed);
+	for (int k = 0; k < IN_SECTION_K; k++)
+		atomic_store_explicit(w, atomic_load_explicit(w, memory_order_relaxed) - 1,
+				      memory_order_relaxed);
+	return v0 == 0 && v1 == IN_SECTION_K;
+}
+
+static void max_update(_Atomic unsigned *peak, unsigned v)
+{
+	unsigned p = atomic_load_explicit(peak, memory_order_relaxed);
+	while (v > p && !atomic_compare_exchange_weak_explicit(peak, &p, v, memory_order_relaxed,
+							       memory_order_relaxed))
+		;
+}
+
+static const unsigned counts[] = { 2, 4, 8 };
+#define NCOUNTS (sizeof(counts) / sizeof(counts[0]))
+
+/* ==== recursive ==== */
+
+static int rec_try(struct helper *h, void *t)
+{
+	const struct lb_recursive_ops *ops = h->im->ops.recursive;
+	int r = ops->trylock(h->obj, t);
+	if (r && ops->unlock(h->obj, t) != 0)
+		return H_ERR;
+	return r;
+}
+
+static int rec_unlock(struct helper *h, void *t)
+{
+	return h->im->ops.recursive->unlock(h->obj, t);
+}
+
+static void recursive_depth(const struct lb_impl *im)
+{
+	const struct lb_recursive_ops *ops = im->ops.recursive;
+	struct lb_prim_cfg cfg = { .nthreads = 5, .nclusters = 1 }; /* main + 4 helpers */
+	struct lb_thread_info ti = { .tid = 0, .cpu = -1 };
+	void *o, *t;
+	int r, u;
+
+	if (lb_prim_create(im, &cfg, &o) != 0 || lb_prim_thread_attach(im, o, &ti, &t) != 0) {
+		tap(0, "%s: depth: setup", im->id);
+		return;
+	}
+	ops->lock(o, t);
+	ops->lock(o, t);
+	r = ops->trylock(o, t);
+	tap(r, "%s: the owner re-enters with lock, lock, trylock (trylock %s)", im->id,
+	    bool_str(r));
+	if (!r)
+		ops->lock(o, t);
+	r = run_helper(im, o, 1, rec_try, NULL);
+	tap(r == 0, "%s: depth 3: another thread's trylock fails without blocking (got %s)",
+	    im->id, bool_str(r));
+	if (r == H_HUNG)
+		return;
+	for (unsigned d = 2; d >= 1; d--) {
+		u = ops->unlock(o, t);
+		r = run_helper(im, o, 4 - d, rec_try, NULL); /* tids 2, 3 */
+		tap(u == 0 && r == 0, "%s: after %u of 3 unlocks (unlock returned %s) another "
+		    "thread's trylock still fails (got %s)", im->id, 3 - d, err_str(u), bool_str(r));
+		if (r == H_HUNG)
+			return;
+	}
+	u = ops->unlock(o, t);
+	r = run_helper(im, o, 4, rec_try, NULL);
+	tap(u == 0 && r == 1, "%s: after the 3rd unlock (returned %s) another thread's trylock "
+	    "succeeds (got %s)", im->id, err_str(u), bool_str(r));
+	if (r == H_HUNG)
+		return;
+	lb_prim_thread_detach(im, o, t);
+	lb_prim_destroy(im, o);
+}
+
+static void recursive_owner(const struct lb_impl *im)
+{
+	const struct lb_recursive_ops *ops = im->ops.recursive;
+	struct lb_prim_cfg cfg = { .nthreads = 4, .nclusters = 1 }; /* main + 3 helpers */
+	struct lb_thread_info ti = { .tid = 0, .cpu = -1 };
+	void *o, *t;
+	int r, u1, u2;
+
+	if (!(im->caps & LB_CAP_OWNER)) {
+		tap(1, "%s: unlock by a non-owner # SKIP no LB_CAP_OWNER", im->id);
+		return;
+	}
+	if (lb_prim_create(im, &cfg, &o) != 0 || lb_prim_thread_attach(im, o, &ti, &t) != 0) {
+		tap(0, "%s: owner: setup", im->id);
+		return;
+	}
+	ops->lock(o, t);
+	r = run_helper(im, o, 1, rec_unlock, NULL);
+	tap(r == EPERM, "%s: unlock by a non-owner returns EPERM (got %s)", im->id, err_str(r));
+	if (r == H_HUNG)
+		return;
+	r = run_helper(im, o, 2, rec_try, NULL);
+	tap(r == 0, "%s: after the non-owner's unlock the owner still holds it (another "
+	    "thread's trylock got %s)", im->id, bool_str(r));
+	if (r == H_HUNG)
+		return;
+	u1 = ops->unlock(o, t);
+	u2 = ops->unlock(o, t);
+	tap(u1 == 0 && u2 == EPERM, "%s: the owner's unlock returns 0 (got %s), a second one, "
+	    "on the free lock, EPERM (got %s)", im->id, err_str(u1), err_str(u2));
+	r = run_helper(im, o, 3, rec_try, NULL);
+	tap(r == 1, "%s: free after the owner's unlock (another thread's trylock got %s)",
+	    im->id, bool_str(r));
+	if (r == H_HUNG)
+		return;
+	lb_prim_thread_detach(im, o, t);
+	lb_prim_destroy(im, o);
+}
+
+struct rx_shared;
+struct rx_thread {
+	struct rx_shared *sh;
+	unsigned tid;
+	uint64_t ops;
+};
+
+struct rx_shared {
+	struct gate g;
+	const struct lb_impl *im;
+	void *obj;
+	_Atomic uint64_t in_section;
+	_Atomic uint64_t violations, bad_unlock, bad_trylock;
+	struct rx_thread t[MAXT];
+};
+
+static void *rx_worker(void *arg)
+{
+	struct rx_thread *a = arg;
+	struct rx_shared *sh = a->sh;
+	const struct lb_recursive_ops *ops = sh->im->ops.recursive;
+	void *t = attach(sh->im, sh->obj, a->tid, &sh->g);
+	gate_pass(&sh->g);
+	if (atomic_load(&sh->g.attach_err))
+		return NULL;
+	while (!stopping(&sh->g)) {
+		ops->lock(sh->obj, t);
+		/* Nested acquire: alternately lock and trylock (the owner's
+		 * trylock must succeed). */
+		if (a->ops & 1) {
+			if (!ops->trylock(sh->obj, t)) {
+				atomic_fetch_add(&sh->bad_trylock, 1);
+				ops->lock(sh->obj, t);
+			}
+		} else {
+			ops->lock(sh->obj, t);
+		}
+		if (!in_section_ok(&sh->in_section))
+			atomic_fetch_add(&sh->violations, 1);
+		if (ops->unlock(sh->obj, t) != 0)
+			atomic_fetch_add(&sh->bad_unlock, 1);
+		/* Depth 1: still held. */
+		if (!in_section_ok(&sh->in_section))
+			atomic_fetch_add(&sh->violations, 1);
+		if (ops->unlock(sh->obj, t) != 0)
+			atomic_fetch_add(&sh->bad_unlock, 1);
+		a->ops++;
+	}
+	lb_prim_thread_detach(sh->im, sh->obj, t);
+	return NULL;
+}
+
+static void recursive_exclusion(const struct lb_impl *im, unsigned n)
+{
+	struct rx_shared *sh = xcalloc(sizeof(*sh));
+	struct lb_prim_cfg cfg = { .nthreads = n, .nclusters = 1 };
+	struct team tm = { .n = 0 };
+
+	sh->im = im;
+	if (lb_prim_create(im, &cfg, &sh->obj) != 0) {
+		tap(0, "%s: %u threads: setup", im->id, n);
+		free(sh);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		sh->t[i] = (struct rx_thread){ .sh = sh, .tid = i };
+		team_spawn(&tm, rx_worker, &sh->t[i]);
+	}
+	gate_open(&sh->g, n);
+	sleep_ms(RUN_MS);
+	atomic_store(&sh->g.stop, 1);
+	unsigned stuck = team_join(&tm, GUARD_MS);
+	if (stuck) {
+		tap(0, "%s: %u threads: nested locking hung (%u threads stuck after %d s)", im->id,
+		    n, stuck, GUARD_MS / 1000);
+		return;
+	}
+	uint64_t ops = 0;
+	for (unsigned i = 0; i < n; i++)
+		ops += sh->t[i].ops;
+	int err = atomic_load(&sh->g.attach_err);
+	uint64_t v = atomic_load(&sh->violations), bu = atomic_load(&sh->bad_unlock),
+		 bt = atomic_load(&sh->bad_trylock);
+	tap(!err && ops > 0 && v == 0 && bu == 0 && bt == 0,
+	    "%s: %u threads: nested (depth 2) mutual exclusion over %llu ops (%llu violations, "
+	    "%llu failed unlocks, %llu failed owner trylocks%s%s)", im->id, n,
+	    (unsigned long long)ops, (unsigned long long)v, (unsigned long long)bu,
+	    (unsigned long long)bt, err ? ", attach: " : "", err ? strerror(err) : "");
+	lb_prim_destroy(im, sh->obj);
+	free(sh);
+}
+
+/* ==== semaphore ==== */
+
+#define SEM_PERMITS 2
+
+struct sem_shared;
+struct sem_thread {
+	struct sem_shared *sh;
+	unsigned tid;
+};
+
+struct sem_shared {
+	struct gate g;
+	const struct lb_impl *im;
+	void *obj;
+	unsigned n, permits;
+	_Atomic unsigned in, peak;
+	_Atomic uint64_t over, acquisitions;
+	struct sem_thread t[MAXT];
+};
+
+static void *sem_worker(void *arg)
+{
+	struct sem_thread *a = arg;
+	struct sem_shared *sh = a->sh;
+	const struct lb_semaphore_ops *ops = sh->im->ops.semaphore;
+	void *t = attach(sh->im, sh->obj, a->tid, &sh->g);
+	gate_pass(&sh->g);
+	if (atomic_load(&sh->g.attach_err))
+		return NULL;
+	while (!stopping(&sh->g)) {
+		ops->acquire(sh->obj, t);
+		unsigned h = atomic_fetch_add_explicit(&sh->in, 1, memory_order_relaxed) + 1;
+		max_update(&sh->peak, h);
+		if (h > sh->permits)
+			atomic_fetch_add(&sh->over, 1);
+		/* Linger up to 1 ms for the others to fill every permit, so that
+		 * reaching the limit does not depend on luck. */
+		if (sh->n >= sh->permits) {
+			uint64_t t0 = lb_now_ns();
+			while (atomic_load_explicit(&sh->in, memory_order_relaxed) < sh->permits &&
+			       lb_now_ns() - t0 < 1000000)
+				sched_yield();
+		}
+		atomic_fetch_sub_explicit(&sh->in, 1, memory_order_relaxed);
+		ops->release(sh->obj, t);
+		atomic_fetch_add_explicit(&sh->acquisitions, 1, memory_order_relaxed);
+	}
+	lb_prim_thread_detach(sh->im, sh->obj, t);
+	return NULL;
+}
+
+static void semaphore_holders(const struct lb_impl *im, unsigned n)
+{
+	struct sem_shared *sh = xcalloc(sizeof(*sh));
+	struct lb_prim_cfg cfg = { .nthreads = n, .nclusters = 1, .permits = SEM_PERMITS };
+	struct team tm = { .n = 0 };
+
+	sh->im = im;
+	sh->n = n;
+	sh->permits = SEM_PERMITS;
+	if (lb_prim_create(im, &cfg, &sh->obj) != 0) {
+		tap(0, "%s: %u threads: setup", im->id, n);
+		free(sh);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		sh->t[i] = (struct sem_thread){ .sh = sh, .tid = i };
+		team_spawn(&tm, sem_worker, &sh->t[i]);
+	}
+	gate_open(&sh->g, n);
+	sleep_ms(RUN_MS);
+	wait_count(&sh->peak, SEM_PERMITS, GUARD_MS);
+	atomic_store(&sh->g.stop, 1);
+	unsigned stuck = team_join(&tm, GUARD_MS);
+	if (stuck) {
+		tap(0, "%s: %u threads: acquire/release hung (%u threads stuck after %d s)", im->id,
+		    n, stuck, GUARD_MS / 1000);
+		return;
+	}
+	int err = atomic_load(&sh->g.attach_err);
+	unsigned peak = atomic_load(&sh->peak);
+	uint64_t over = atomic_load(&sh->over), acq = atomic_load(&sh->acquisitions);
+	tap(!err && acq > 0 && over == 0 && peak == SEM_PERMITS,
+	    "%s: %u threads, %u permits: never more holders than permits, and all used (peak "
+	    "%u holders, %llu over the limit, %llu acquisitions%s%s)", im->id, n, SEM_PERMITS,
+	    peak, (unsigned long long)over, (unsigned long long)acq, err ? ", attach: " : "",
+	    err ? strerror(err) : "");
+	lb_prim_destroy(im, sh->obj);
+	free(sh);
+}
+
+static int sem_try(struct helper *h, void *t)
+{
+	const struct lb_semaphore_ops *ops = h->im->ops.semaphore;
+	int r = ops->try_acquire(h->obj, t);
+	if (r)
+		ops->release(h->obj, t);
+	return r;
+}
+
+static int sem_acquire_release(struct helper *h, void *t)
+{
+	const struct lb_semaphore_ops *ops = h->im->ops.semaphore;
+	ops->acquire(h->obj, t);
+	ops->release(h->obj, t);
+	return 0;
+}
+
+static void semaphore_try(const struct lb_impl *im)
+{
+	const struct lb_semaphore_ops *ops = im->ops.semaphore;
+	struct lb_prim_cfg cfg = { .nthreads = 4, .nclusters = 1, .permits = SEM_PERMITS };
+	struct lb_thread_info ti = { .tid = 0, .cpu = -1 };
+	void *o, *t;
+	int r;
+
+	if (lb_prim_create(im, &cfg, &o) != 0 || lb_prim_thread_attach(im, o, &ti, &t) != 0) {
+		tap(0, "%s: try_acquire: setup", im->id);
+		return;
+	}
+	int got = 0;
+	for (int i = 0; i < SEM_PERMITS; i++)
+		got += ops->try_acquire(o, t);
+	int extra = ops->try_acquire(o, t);
+	tap(got == SEM_PERMITS && !extra, "%s: try_acquire takes the %d permits (took %d), "
+	    "then fails (got %s)", im->id, SEM_PERMITS, got, bool_str(extra));
+	for (int i = 0; i < got + extra; i++)
+		ops->release(o, t);
+
+	for (int i = 0; i < SEM_PERMITS; i++)
+		ops->acquire(o, t);
+	r = run_helper(im, o, 1, sem_try, NULL);
+	tap(r == 0, "%s: with every permit held, another thread's try_acquire returns false "
+	    "without blocking (got %s)", im->id, bool_str(r));
+	if (r == H_HUNG)
+		return;
+
+	struct helper *h = helper_spawn(im, o, 2, sem_acquire_release, NULL);
+	helper_done_within(h, QUIET_MS);
+	int early = atomic_load(&h->done);
+	tap(!early, "%s: with every permit held, acquire waits (returned within %d ms: %s)",
+	    im->id, QUIET_MS, early ? "yes" : "no");
+	ops->release(o, t);
+	r = helper_reap(h, GUARD_MS);
+	tap(r == 0, "%s: a release lets the waiting acquire in (%s)", im->id,
+	    r == 0 ? "it returned" : err_str(r));
+	if (r == H_HUNG)
+		return;
+
+	r = run_helper(im, o, 3, sem_try, NULL);
+	tap(r == 1, "%s: try_acquire after a release succeeds (got %s)", im->id, bool_str(r));
+	if (r == H_HUNG)
+		return;
+	for (int i = 1; i < SEM_PERMITS; i++)
+		ops->release(o, t);
+	lb_prim_thread_detach(im, o, t);
+	lb_prim_destroy(im, o);
+}
+
+/* ==== event ==== */
+
+static int ev_wait(struct helper *h, void *t)
+{
+	h->im->ops.event->wait(h->obj, t);
+	return 0;
+}
+
+static unsigned count_done(struct helper **h, unsigned n)
+{
+	unsigned d = 0;
+	for (unsigned i = 0; i < n; i++)
+		d += atomic_load(&h[i]->done) != 0;
+	return d;
+}
+
+/* Waits up to ms for every helper; 1 if all are done. */
+static int all_done_within(struct helper **h, unsigned n, long ms)
+{
+	uint64_t end = now_ms() + (uint64_t)ms;
+	while (count_done(h, n) < n) {
+		if (now_ms() > end)
+			return 0;
+		sleep_ms(1);
+	}
+	return 1;
+}
+
+/* Joins the finished helpers; leaks the rest.  Returns how many leaked. */
+static unsigned reap_all(struct helper **h, unsigned n)
+{
+	unsigned stuck = 0;
+	for (unsigned i = 0; i < n; i++)
+		stuck += helper_reap(h[i], 0) == H_HUNG;
+	return stuck;
+}
+
+/* n-1 waiters, the main thread sets.  clear_at_once: set() then clear()
+ * immediately, once every waiter is parked. */
+static void event_wake_all(const struct lb_impl *im, unsigned n, int clear_at_once)
+{
+	const struct lb_event_ops *ops = im->ops.event;
+	struct lb_prim_cfg cfg = { .nthreads = n, .nclusters = 1 };
+	struct lb_thread_info ti = { .tid = 0, .cpu = -1 };
+	struct helper *h[MAXT];
+	unsigned nw = n - 1;
+	void *o, *t;
+
+	if (lb_prim_create(im, &cfg, &o) != 0 || lb_prim_thread_attach(im, o, &ti, &t) != 0) {
+		tap(0, "%s: %u threads: setup", im->id, n);
+		return;
+	}
+	for (unsigned i = 0; i < nw; i++)
+		h[i] = helper_spawn(im, o, i + 1, ev_wait, NULL);
+	if (!clear_at_once) {
+		int is0 = ops->is_set(o);
+		sleep_ms(QUIET_MS);
+		unsigned early = count_done(h, nw);
+		tap(early == 0 && !is0, "%s: %u threads: no waiter returns while the event is "
+		    "clear (%u of %u returned, is_set %s)", im->id, n, early, nw, bool_str(is0));
+		ops->set(o);
+		int all = all_done_within(h, nw, GUARD_MS);
+		int is1 = ops->is_set(o);
+		tap(all && is1, "%s: %u threads: one set() releases all %u waiters (%u returned, "
+		    "is_set %s)", im->id, n, nw, count_done(h, nw), bool_str(is1));
+	} else {
+		if (!helpers_parked(h, nw, 2000)) {
+			ops->set(o);
+			tap(1, "%s: %u threads: set() then clear() at once releases the waiters "
+			    "# SKIP the waiters did not sleep in the kernel within 2 s", im->id, n);
+		} else {
+			ops->set(o);
+			ops->clear(o);
+			int all = all_done_within(h, nw, GUARD_MS);
+			int is = ops->is_set(o);
+			tap(all && !is, "%s: %u threads: set() then clear() at once releases all "
+			    "%u parked waiters (%u returned, is_set after clear %s)", im->id, n, nw,
+			    count_done(h, nw), bool_str(is));
+			ops->set(o); /* release the stragglers, if any */
+		}
+	}
+	all_done_within(h, nw, GUARD_MS);
+	if (reap_all(h, nw)) {
+		tap(0, "%s: %u threads: waiters still stuck %d s after set()", im->id, n,
+		    GUARD_MS / 1000);
+		return;
+	}
+	lb_prim_thread_detach(im, o, t);
+	lb_prim_destroy(im, o);
+}
+
+static void event_flag(const struct lb_impl *im)
+{
+	const struct lb_event_ops *ops = im->ops.event;
+	struct lb_prim_cfg cfg = { .nthreads = 3, .nclusters = 1 }; /* main + 2 helpers */
+	struct lb_thread_info ti = { .tid = 0, .cpu = -1 };
+	void *o, *t;
+
+	if (lb_prim_create(im, &cfg, &o) != 0 || lb_prim_thread_attach(im, o, &ti, &t) != 0) {
+		tap(0, "%s: flag: setup", im->id);
+		return;
+	}
+	ops->set(o);
+	ops->set(o); /* setting twice is harmless */
+	int is = ops->is_set(o);
+	int r = run_helper(im, o, 1, ev_wait, NULL);
+	tap(is && r == 0, "%s: while set, is_set() is true (%s) and wait() returns at once (%s)",
+	    im->id, bool_str(is), r == 0 ? "returned" : err_str(r));
+	if (r == H_HUNG)
+		return;
+	ops->clear(o);
+	is = ops->is_set(o);
+	struct helper *h = helper_spawn(im, o, 2, ev_wait, NULL);
+	helper_done_within(h, QUIET_MS);
+	int early = atomic_load(&h->done);
+	tap(!is && !early, "%s: after clear(), is_set() is false (%s) and a new waiter waits "
+	    "(returned within %d ms: %s)", im->id, bool_str(is), QUIET_MS, early ? "yes" : "no");
+	ops->set(o);
+	r = helper_reap(h, GUARD_MS);
+	tap(r == 0, "%s: set() after clear() releases the new waiter (%s)", im->id,
+	    r == 0 ? "it returned" : err_str(r));
+	if (r == H_HUNG)
+		return;
+	lb_prim_thread_detach(im, o, t);
+	lb_prim_destroy(im, o);
+}
+
+/* ==== condition ==== */
+
+/* Hand-off: producers put item ids into a one-slot buffer, consumers take
+ * them.  Only consumers ever wait on the condition (a producer that finds
+ * the slot full unlocks, yields and retries), so every waiter waits for the
+ * same predicate and notify() -- one waiter -- is the right call: with
+ * producers waiting too, a correct notify() could wake the wrong side and
+ * deadlock.  Producers notify alternately inside and outside the lock. */
+#define CV_CAP 1
+#define CV_MAX_ITEMS 200000
+#define CV_PILL UINT64_MAX
+
+struct cv_shared;
+struct cv_thread {
+	struct cv_shared *sh;
+	unsigned tid;
+	int producer;
+	uint64_t consumed, sum;
+};
+
+struct cv_shared {
+	struct gate g;
+	const struct lb_impl *im;
+	void *obj;
+	unsigned nconsumers;
+	_Atomic unsigned producers_left;
+	/* Protected by the condition's lock: plain, so that ThreadSanitizer
+	 * checks the lock's ordering. */
+	uint64_t slot[CV_CAP];
+	unsigned head, count;
+	uint64_t next_id;
+	_Atomic uint64_t dups, out_of_range;
+	_Atomic unsigned char seen[CV_MAX_ITEMS];
+	struct cv_thread t[MAXT];
+};
+
+/* Puts a new item (or a pill); 0 when the ids are used up. */
+static int cv_put(struct cv_shared *sh, void *t, int pill)
+{
+	const struct lb_condition_ops *ops = sh->im->ops.condition;
+	for (;;) {
+		ops->lock(sh->obj, t);
+		if (sh->count < CV_CAP)
+			break;
+		ops->unlock(sh->obj, t);
+		sched_yield();
+	}
+	uint64_t id;
+	if (pill) {
+		id = CV_PILL;
+	} else if (sh->next_id >= CV_MAX_ITEMS) {
+		ops->unlock(sh->obj, t);
+		return 0;
+	} else {
+		id = sh->next_id++;
+	}
+	sh->slot[(sh->head + sh->count) % CV_CAP] = id;
+	sh->count++;
+	if (id & 1) {
+		ops->notify(sh->obj);
+		ops->unlock(sh->obj, t);
+	} else {
+		ops->unlock(sh->obj, t);
+		ops->notify(sh->obj);
+	}
+	return 1;
+}
+
+static void *cv_worker(void *arg)
+{
+	struct cv_thread *a = arg;
+	struct cv_shared *sh = a->sh;
+	const struct lb_condition_ops *ops = sh->im->ops.condition;
+	void *t = attach(sh->im, sh->obj, a->tid, &sh->g);
+	gate_pass(&sh->g);
+	if (atomic_load(&sh->g.attach_err))
+		return NULL;
+	if (a->producer) {
+		while (!stopping(&sh->g) && cv_put(sh, t, 0))
+			;
+		if (atomic_fetch_sub(&sh->producers_left, 1) == 1)
+			for (unsigned i = 0; i < sh->nconsumers; i++)
+				cv_put(sh, t, 1);
+	} else {
+		for (;;) {
+			ops->lock(sh->obj, t);
+			while (sh->count == 0)
+				ops->wait(sh->obj, t);
+			uint64_t id = sh->slot[sh->head];
+			sh->head = (sh->head + 1) % CV_CAP;
+			sh->count--;
+			ops->unlock(sh->obj, t);
+			if (id == CV_PILL)
+				break;
+			if (id >= CV_MAX_ITEMS)
+				atomic_fetch_add(&sh->out_of_range, 1);
+			else if (atomic_exchange_explicit(&sh->seen[id], 1, memory_order_relaxed))
+				atomic_fetch_add(&sh->dups, 1);
+			a->consumed++;
+			a->sum += id;
+		}
+	}
+	lb_prim_thread_detach(sh->im, sh->obj, t);
+	return NULL;
+}
+
+static void condition_handoff(const struct lb_impl *im, unsigned n)
+{
+	struct cv_shared *sh = xcalloc(sizeof(*sh));
+	struct lb_prim_cfg cfg = { .nthreads = n, .nclusters = 1 };
+	struct team tm = { .n = 0 };
+	unsigned np = n / 2;
+
+	sh->im = im;
+	sh->nconsumers = n - np;
+	atomic_store(&sh->producers_left, np);
+	if (lb_prim_create(im, &cfg, &sh->obj) != 0) {
+		tap(0, "%s: %u threads: setup", im->id, n);
+		free(sh);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		sh->t[i] = (struct cv_thread){ .sh = sh, .tid = i, .producer = i < np };
+		team_spawn(&tm, cv_worker, &sh->t[i]);
+	}
+	gate_open(&sh->g, n);
+	sleep_ms(RUN_MS);
+	atomic_store(&sh->g.stop, 1);
+	unsigned stuck = team_join(&tm, GUARD_MS);
+	if (stuck) {
+		tap(0, "%s: %u threads: hand-off hung (%u threads stuck after %d s)", im->id, n,
+		    stuck, GUARD_MS / 1000);
+		return;
+	}
+	uint64_t consumed = 0, sum = 0, produced = sh->next_id;
+	for (unsigned i = 0; i < n; i++) {
+		consumed += sh->t[i].consumed;
+		sum += sh->t[i].sum;
+	}
+	uint64_t want = produced * (produced - 1) / 2;
+	uint64_t dups = atomic_load(&sh->dups), oor = atomic_load(&sh->out_of_range);
+	int err = atomic_load(&sh->g.attach_err);
+	tap(!err && produced > 0 && consumed == produced && sum == want && dups == 0 && oor == 0 &&
+	    sh->count == 0,
+	    "%s: %u threads (%u producers): every item handed over exactly once (%llu produced, "
+	    "%llu consumed, checksum %s, %llu duplicates, %llu bad ids%s%s)", im->id, n, np,
+	    (unsigned long long)produced, (unsigned long long)consumed,
+	    sum == want ? "ok" : "wrong", (unsigned long long)dups, (unsigned long long)oor,
+	    err ? ", attach: " : "", err ? strerror(err) : "");
+	lb_prim_destroy(im, sh->obj);
+	free(sh);
+}
+
+/* Waiters for notify()/notify_all(): the predicate lives under the
+ * condition's lock. */
+struct nf_shared {
+	int flag;
+	unsigned tokens, waiting;
+	_Atomic unsigned returned;
+};
+
+static int nf_wait_flag(struct helper *h, void *t)
+{
+	const struct lb_condition_ops *ops = h->im->ops.condition;
+	struct nf_shared *s = h->arg;
+	ops->lock(h->obj, t);
+	s->waiting++;
+	while (!s->flag)
+		ops->wait(h->obj, t);
+	ops->unlock(h->obj, t);
+	atomic_fetch_add(&s->returned, 1);
+	return 0;
+}
+
+static int nf_wait_token(struct helper *h, void *t)
+{
+	const struct lb_condition_ops *ops = h->im->ops.condition;
+	struct nf_shared *s = h->arg;
+	ops->lock(h->obj, t);
+	s->waiting++;
+	while (s->tokens == 0)
+		ops->wait(h->obj, t);
+	s->tokens--;
+	ops->unlock(h->obj, t);
+	atomic_fetch_add(&s->returned, 1);
+	return 0;
+}
+
+/* 1 once all nw helpers are inside wait(): they count themselves under the
+ * lock and wait() releases it in the same section, so once the main thread
+ * reads nw under the lock, every one of them is waiting. */
+static int nf_all_waiting(const struct lb_impl *im, void *o, void *t, struct nf_shared *s,
+			  unsigned nw)
+{
+	const struct lb_condition_ops *ops = im->ops.condition;
+	uint64_t end = now_ms() + GUARD_MS;
+	for (;;) {
+		ops->lock(o, t);
+		unsigned w = s->waiting;
+		ops->unlock(o, t);
+		if (w >= nw)
+			return 1;
+		if (now_ms() > end)
+			return 0;
+		sleep_ms(1);
+	}
+}
+
+static void condition_notify(const struct lb_impl *im, unsigned n, int all)
+{
+	const struct lb_condition_ops *ops = im->ops.condition;
+	struct lb_prim_cfg cfg = { .nthreads = n, .nclusters = 1 };
+	struct lb_thread_info ti = { .tid = 0, .cpu = -1 };
+	struct nf_shared *s = xcalloc(sizeof(*s));
+	struct helper *h[MAXT];
+	unsigned nw = n - 1;
+	void *o, *t;
+
+	if (lb_prim_create(im, &cfg, &o) != 0 || lb_prim_thread_attach(im, o, &ti, &t) != 0) {
+		tap(0, "%s: %u threads: setup", im->id, n);
+		return;
+	}
+	for (unsigned i = 0; i < nw; i++)
+		h[i] = helper_spawn(im, o, i + 1, all ? nf_wait_flag : nf_wait_token, s);
+	if (!nf_all_waiting(im, o, t, s, nw)) {
+		tap(0, "%s: %u threads: waiters did not get the lock within %d s", im->id, n,
+		    GUARD_MS / 1000);
+		return;
+	}
+	if (all) {
+		ops->lock(o, t);
+		s->flag = 1;
+		ops->notify_all(o);
+		ops->unlock(o, t);
+		int ok = wait_count(&s->returned, nw, GUARD_MS);
+		tap(ok, "%s: %u threads: one notify_all() wakes all %u waiters (%u returned)",
+		    im->id, n, nw, atomic_load(&s->returned));
+	} else {
+		ops->lock(o, t);
+		s->tokens = 1;
+		ops->unlock(o, t);
+		ops->notify(o); /* outside the lock: allowed */
+		int ok = wait_count(&s->returned, 1, GUARD_MS);
+		tap(ok, "%s: %u threads: one notify() wakes a waiter (%u of %u returned)", im->id,
+		    n, atomic_load(&s->returned), nw);
+		/* Let the others go. */
+		ops->lock(o, t);
+		s->tokens += nw - 1;
+		ops->notify_all(o);
+		ops->unlock(o, t);
+	}
+	all_done_within(h, nw, GUARD_MS);
+	unsigned stuck = reap_all(h, nw);
+	if (stuck) {
+		tap(0, "%s: %u threads: %u waiters still stuck after notify_all()", im->id, n,
+		    stuck);
+		return;
+	}
+	lb_prim_thread_detach(im, o, t);
+	lb_prim_destroy(im, o);
+	free(s);
+}
+
+/* ==== rwlock and RCU ==== */
+
+#define REC_WORDS 8
+#define POISON UINT64_C(0xdeadbeefdeadbeef)
+
+struct rcu_rec {
+	_Atomic uint64_t w[REC_WORDS];
+};
+
+struct rw_shared;
+struct rw_thread {
+	struct rw_shared *sh;
+	unsigned tid;
+	int writer;
+};
+
+struct rw_shared {
+	struct gate g;
+	const struct lb_impl *im;
+	void *obj;
+	_Atomic unsigned readers_in, writers_in, peak_readers;
+	_Atomic uint64_t reads, writes, excl_bad, torn, poisoned, backwards;
+	/* Plain rwlock: written by writers, read by readers, under the lock;
+	 * plain so that ThreadSanitizer checks the lock's ordering. */
+	uint64_t rec[REC_WORDS];
+	/* RCU: the current version; words are atomics since RCU readers run
+	 * alongside the writers. */
+	struct rcu_rec *_Atomic cur;
+	struct rw_thread t[MAXT];
+};
+
+static struct rcu_rec *rcu_rec_new(uint64_t v)
+{
+	struct rcu_rec *r = malloc(sizeof(*r));
+	if (!r) {
+		printf("Bail out! out of memory\n");
+		exit(1);
+	}
+	for (int i = 0; i < REC_WORDS; i++)
+		atomic_store_explicit(&r->w[i], v, memory_order_relaxed);
+	return r;
+}
+
+static void rw_plain_op(struct rw_shared *sh, void *t, int writer)
+{
+	const struct lb_rwlock_ops *ops = sh->im->ops.rwlock;
+	if (writer) {
+		ops->write_lock(sh->obj, t);
+		unsigned w = atomic_fetch_add_explicit(&sh->writers_in, 1, memory_order_relaxed) + 1;
+		unsigned r = atomic_load_explicit(&sh->readers_in, memory_order_relaxed);
+		if (w != 1 || r != 0)
+			atomic_fetch_add(&sh->excl_bad, 1);
+		uint64_t v = sh->rec[0] + 1;
+		for (int i = 0; i < REC_WORDS; i++) {
+			sh->rec[i] = v;
+			__asm__ __volatile__("" ::: "memory"); /* one word at a time */
+		}
+		atomic_fetch_sub_explicit(&sh->writers_in, 1, memory_order_relaxed);
+		ops->write_unlock(sh->obj, t);
+		atomic_fetch_add_explicit(&sh->writes, 1, memory_order_relaxed);
+	} else {
+		ops->read_lock(sh->obj, t);
+		unsigned r = atomic_fetch_add_explicit(&sh->readers_in, 1, memory_order_relaxed) + 1;
+		max_update(&sh->peak_readers, r);
+		if (atomic_load_explicit(&sh->writers_in, memory_order_relaxed) != 0)
+			atomic_fetch_add(&sh->excl_bad, 1);
+		uint64_t v = sh->rec[0];
+		int torn = 0;
+		for (int i = 1; i < REC_WORDS; i++) {
+			__asm__ __volatile__("" ::: "memory");
+			torn |= sh->rec[i] != v;
+		}
+		if (torn)
+			atomic_fetch_add(&sh->torn, 1);
+		atomic_fetch_sub_explicit(&sh->readers_in, 1, memory_order_relaxed);
+		ops->read_unlock(sh->obj, t);
+		atomic_fetch_add_explicit(&sh->reads, 1, memory_order_relaxed);
+	}
+}
+
+static void rw_rcu_op(struct rw_shared *sh, void *t, int writer, uint64_t *last)
+{
+	const struct lb_rwlock_ops *ops = sh->im->ops.rwlock;
+	if (writer) {
+		ops->write_lock(sh->obj, t);
+		unsigned w = atomic_fetch_add_explicit(&sh->writers_in, 1, memory_order_relaxed) + 1;
+		if (w != 1)
+			atomic_fetch_add(&sh->excl_bad, 1);
+		struct rcu_rec *old = atomic_load_explicit(&sh->cur, memory_order_relaxed);
+		struct rcu_rec *nw =
+			rcu_rec_new(atomic_load_explicit(&old->w[0], memory_order_relaxed) + 1);
+		/* Publish: pairs with the readers' acquire load. */
+		atomic_store_explicit(&sh->cur, nw, memory_order_release);
+		atomic_fetch_sub_explicit(&sh->writers_in, 1, memory_order_relaxed);
+		ops->write_unlock(sh->obj, t);
+		ops->synchronize(sh->obj, t);
+		/* No reader can still see old: poison it, so one that does shows. */
+		for (int i = 0; i < REC_WORDS; i++)
+			atomic_store_explicit(&old->w[i], POISON, memory_order_relaxed);
+		free(old);
+		atomic_fetch_add_explicit(&sh->writes, 1, memory_order_relaxed);
+	} else {
+		ops->read_lock(sh->obj, t);
+		struct rcu_rec *p = atomic_load_explicit(&sh->cur, memory_order_acquire);
+		uint64_t v = atomic_load_explicit(&p->w[0], memory_order_relaxed);
+		int torn = 0;
+		for (int i = 1; i < REC_WORDS; i++)
+			torn |= atomic_load_explicit(&p->w[i], memory_order_relaxed) != v;
+		ops->read_unlock(sh->obj, t);
+		if (torn)
+			atomic_fetch_add(&sh->torn, 1);
+		else if (v == POISON)
+			atomic_fetch_add(&sh->poisoned, 1);
+		else if (v < *last) /* coherence: versions never go back for one reader */
+			atomic_fetch_add(&sh->backwards, 1);
+		else
+			*last = v;
+		atomic_fetch_add_explicit(&sh->reads, 1, memory_order_relaxed);
+	}
+	if (ops->quiescent)
+		ops->quiescent(sh->obj, t);
+}
+
+static void *rw_worker(void *arg)
+{
+	struct rw_thread *a = arg;
+	struct rw_shared *sh = a->sh;
+	const struct lb_rwlock_ops *ops = sh->im->ops.rwlock;
+	int rcu = (sh->im->caps & LB_CAP_RCU) != 0;
+	uint64_t last = 0;
+	void *t = attach(sh->im, sh->obj, a->tid, &sh->g);
+
+	/* A registered QSBR thread that waits must be offline, or it holds up
+	 * every grace period. */
+	if (t && ops->offline)
+		ops->offline(sh->obj, t);
+	gate_pass(&sh->g);
+	if (atomic_load(&sh->g.attach_err))
+		return NULL; /* (a thread that did attach leaks its context) */
+	if (ops->online)
+		ops->online(sh->obj, t);
+	while (!stopping(&sh->g)) {
+		if (rcu)
+			rw_rcu_op(sh, t, a->writer, &last);
+		else
+			rw_plain_op(sh, t, a->writer);
+	}
+	lb_prim_thread_detach(sh->im, sh->obj, t);
+	return NULL;
+}
+
+static void rwlock_case(const struct lb_impl *im, unsigned n, unsigned nwriters)
+{
+	struct rw_shared *sh = xcalloc(sizeof(*sh));
+	struct lb_prim_cfg cfg = { .nthreads = n, .nclusters = 1 };
+	struct team tm = { .n = 0 };
+	int rcu = (im->caps & LB_CAP_RCU) != 0;
+
+	sh->im = im;
+	if (lb_prim_create(im, &cfg, &sh->obj) != 0) {
+		tap(0, "%s: %u threads: setup", im->id, n);
+		free(sh);
+		return;
+	}
+	if (rcu)
+		atomic_store(&sh->cur, rcu_rec_new(1));
+	for (unsigned i = 0; i < n; i++) {
+		sh->t[i] = (struct rw_thread){ .sh = sh, .tid = i, .writer = i < nwriters };
+		team_spawn(&tm, rw_worker, &sh->t[i]);
+	}
+	gate_open(&sh->g, n);
+	sleep_ms(RUN_MS);
+	/* Both sides must have had a turn (a reader-preferring lock may make
+	 * the writers wait a while). */
+	uint64_t end = now_ms() + GUARD_MS;
+	while ((atomic_load(&sh->reads) == 0 || atomic_load(&sh->writes) == 0) && now_ms() < end)
+		sleep_ms(1);
+	atomic_store(&sh->g.stop, 1);
+	unsigned stuck = team_join(&tm, GUARD_MS);
+	uint64_t reads = atomic_load(&sh->reads), writes = atomic_load(&sh->writes);
+	if (stuck) {
+		tap(0, "%s: %u threads (%u writers): hung (%u threads stuck after %d s; %llu reads, "
+		    "%llu writes so far)", im->id, n, nwriters, stuck, GUARD_MS / 1000,
+		    (unsigned long long)reads, (unsigned long long)writes);
+		return;
+	}
+	int err = atomic_load(&sh->g.attach_err);
+	uint64_t bad = atomic_load(&sh->excl_bad), torn = atomic_load(&sh->torn),
+		 poisoned = atomic_load(&sh->poisoned), back = atomic_load(&sh->backwards);
+	int ok = !err && reads > 0 && writes > 0 && bad == 0 && torn == 0 && poisoned == 0 &&
+		 back == 0;
+	if (rcu)
+		tap(ok, "%s: %u threads (%u writers): readers never see a torn or reclaimed "
+		    "record, writers exclude each other (%llu reads, %llu writes; %llu torn, %llu "
+		    "poisoned, %llu went back, %llu writer overlaps%s%s)", im->id, n, nwriters,
+		    (unsigned long long)reads, (unsigned long long)writes, (unsigned long long)torn,
+		    (unsigned long long)poisoned, (unsigned long long)back,
+		    (unsigned long long)bad, err ? ", attach: " : "", err ? strerror(err) : "");
+	else
+		tap(ok, "%s: %u threads (%u writers): writers exclusive, readers shared, no torn "
+		    "record (%llu reads, %llu writes, peak %u readers; %llu exclusion "
+		    "violations, %llu torn%s%s)", im->id, n, nwriters, (unsigned long long)reads,
+		    (unsigned long long)writes, atomic_load(&sh->peak_readers),
+		    (unsigned long long)bad, (unsigned long long)torn, err ? ", attach: " : "",
+		    err ? strerror(err) : "");
+	lb_prim_destroy(im, sh->obj);
+	free(atomic_load(&sh->cur));
+	free(sh);
+}
+
+static void rwlock_tests(const struct lb_impl *im)
+{
+	const struct lb_rwlock_ops *ops = im->ops.rwlock;
+	int rcu = (im->caps & LB_CAP_RCU) != 0;
+	int hooks = (ops->synchronize != NULL) + (ops->quiescent != NULL) +
+		    (ops->offline != NULL) + (ops->online != NULL);
+	/* RCU needs synchronize (the others may be no-ops, hence NULL, but
+	 * offline and online come as a pair); plain rwlocks have none. */
+	int consistent = rcu ? ops->synchronize && !ops->offline == !ops->online : hooks == 0;
+	tap(consistent, "%s: RCU hooks match LB_CAP_RCU (%s; synchronize %s, quiescent %s, "
+	    "offline %s, online %s)", im->id, rcu ? "RCU" : "plain",
+	    ops->synchronize ? "set" : "NULL", ops->quiescent ? "set" : "NULL",
+	    ops->offline ? "set" : "NULL", ops->online ? "set" : "NULL");
+	if (!consistent)
+		return;
+	for (size_t c = 0; c < NCOUNTS; c++) {
+		unsigned n = counts[c];
+		rwlock_case(im, n, n / 2);
+		if (n / 2 != 1)
+			rwlock_case(im, n, 1);
+	}
+}
+
+/* ==== barrier ==== */
+
+static unsigned barrier_phases = 1000;
+
+struct bar_shared;
+struct bar_thread {
+	struct bar_shared *sh;
+	unsigned tid;
+};
+
+struct bar_shared {
+	struct gate g;
+	const struct lb_impl *im;
+	void *obj;
+	unsigned n;
+	_Atomic uint64_t phase[MAXT];
+	/* data[k % 2][tid] = k before wait k: plain, so that ThreadSanitizer
+	 * checks the barrier's ordering; double-buffered because a thread may
+	 * already be writing phase k+1 while slower ones read phase k. */
+	uint64_t data[2][MAXT];
+	_Atomic uint64_t bad_phase, bad_data;
+	_Atomic unsigned finished;
+	struct bar_thread t[MAXT];
+};
+
+static void *bar_worker(void *arg)
+{
+	struct bar_thread *a = arg;
+	struct bar_shared *sh = a->sh;
+	const struct lb_barrier_ops *ops = sh->im->ops.barrier;
+	void *t = attach(sh->im, sh->obj, a->tid, &sh->g);
+	gate_pass(&sh->g);
+	if (atomic_load(&sh->g.attach_err))
+		return NULL;
+	uint64_t bad_phase = 0, bad_data = 0;
+	for (uint64_t k = 1; k <= barrier_phases; k++) {
+		sh->data[k & 1][a->tid] = k;
+		atomic_store_explicit(&sh->phase[a->tid], k, memory_order_relaxed);
+		ops->wait(sh->obj, t);
+		for (unsigned j = 0; j < sh->n; j++) {
+			/* Everyone has arrived at k; nobody can be past k + 1. */
+			uint64_t p = atomic_load_explicit(&sh->phase[j], memory_order_relaxed);
+			bad_phase += p < k || p > k + 1;
+			bad_data += sh->data[k & 1][j] != k;
+		}
+	}
+	atomic_fetch_add(&sh->bad_phase, bad_phase);
+	atomic_fetch_add(&sh->bad_data, bad_data);
+	atomic_fetch_add(&sh->finished, 1);
+	lb_prim_thread_detach(sh->im, sh->obj, t);
+	return NULL;
+}
+
+static void barrier_case(const struct lb_impl *im, unsigned n)
+{
+	struct bar_shared *sh = xcalloc(sizeof(*sh));
+	struct lb_prim_cfg cfg = { .nthreads = n, .nclusters = 1 };
+	struct team tm = { .n = 0 };
+
+	sh->im = im;
+	sh->n = n;
+	if (lb_prim_create(im, &cfg, &sh->obj) != 0) {
+		tap(0, "%s: %u threads: setup", im->id, n);
+		free(sh);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		sh->t[i] = (struct bar_thread){ .sh = sh, .tid = i };
+		team_spawn(&tm, bar_worker, &sh->t[i]);
+	}
+	gate_open(&sh->g, n);
+	uint64_t t0 = lb_now_ns(), last_progress = now_ms(), last_sum = 0;
+	int hung = 0;
+	/* Hung means no phase completed for GUARD_MS, not slow: spinning
+	 * barriers on fewer CPUs than threads may legitimately take long. */
+	while (atomic_load(&sh->finished) < n && !atomic_load(&sh->g.attach_err)) {
+		uint64_t sum = 0;
+		for (unsigned i = 0; i < n; i++)
+			sum += atomic_load_explicit(&sh->phase[i], memory_order_relaxed);
+		if (sum != last_sum) {
+			last_sum = sum;
+			last_progress = now_ms();
+		} else if (now_ms() - last_progress > GUARD_MS) {
+			hung = 1;
+			break;
+		}
+		sleep_ms(1);
+	}
+	double secs = (double)(lb_now_ns() - t0) / 1e9;
+	unsigned stuck = team_join(&tm, hung ? 0 : GUARD_MS);
+	if (hung || stuck) {
+		uint64_t lo = UINT64_MAX, hi = 0;
+		for (unsigned i = 0; i < n; i++) {
+			uint64_t p = atomic_load(&sh->phase[i]);
+			lo = p < lo ? p : lo;
+			hi = p > hi ? p : hi;
+		}
+		tap(0, "%s: %u threads: hung (%u threads stuck, phases %llu..%llu of %u, no "
+		    "progress for %d s)", im->id, n, stuck, (unsigned long long)lo,
+		    (unsigned long long)hi, barrier_phases, GUARD_MS / 1000);
+		return;
+	}
+	int err = atomic_load(&sh->g.attach_err);
+	uint64_t bp = atomic_load(&sh->bad_phase), bd = atomic_load(&sh->bad_data);
+	tap(!err && bp == 0 && bd == 0, "%s: %u threads: %u phases, nobody leaves a phase "
+	    "early (%llu phase violations, %llu stale reads%s%s) in %.2f s", im->id, n,
+	    barrier_phases, (unsigned long long)bp, (unsigned long long)bd,
+	    err ? ", attach: " : "", err ? strerror(err) : "", secs);
+	fprintf(stderr, "# %s: %u threads: %u phases in %.3f s\n", im->id, n, barrier_phases,
+		secs);
+	lb_prim_destroy(im, sh->obj);
+	free(sh);
+}
+
+/* ---- selection ---- */
+
+static const char *sel_backends[16], *sel_impls[64];
+static int nsel_b, nsel_i;
+
+static int selected(const struct lb_impl *im)
+{
+	if (!nsel_b && !nsel_i)
+		return 1;
+	for (int i = 0; i < nsel_b; i++)
+		if (strcmp(sel_backends[i], im->backend) == 0)
+			return 1;
+	for (int i = 0; i < nsel_i; i++)
+		if (strcmp(sel_impls[i], im->id) == 0)
+			return 1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--backend") == 0 && i + 1 < argc && nsel_b < 16)
+			sel_backends[nsel_b++] = argv[++i];
+		else if (strcmp(argv[i], "--impl") == 0 && i + 1 < argc && nsel_i < 64)
+			sel_impls[nsel_i++] = argv[++i];
+		else {
+			fprintf(stderr, "usage: %s [--backend NAME]... [--impl ID]...\n", argv[0]);
+			return 2;
+		}
+	}
+	const char *ph = getenv("LB_TEST_BARRIER_PHASES");
+	if (ph && *ph) {
+		char *end;
+		unsigned long v = strtoul(ph, &end, 10);
+		if (*end || v == 0 || v > 1000000) {
+			fprintf(stderr, "LB_TEST_BARRIER_PHASES: not a count 1..1000000: %s\n", ph);
+			return 2;
+		}
+		barrier_phases = (unsigned)v;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	for (size_t j = 0; j < LB_IMPL_COUNT; j++) {
+		const struct lb_impl *im = &lb_impls[j];
+		if (!selected(im) || (im->caps & LB_CAP_HIDDEN))
+			continue;
+		switch (im->kind) {
+		case LB_KIND_RECURSIVE:
+			recursive_depth(im);
+			recursive_owner(im);
+			for (size_t c = 0; c < NCOUNTS; c++)
+				recursive_exclusion(im, counts[c]);
+			break;
+		case LB_KIND_SEMAPHORE:
+			semaphore_try(im);
+			for (size_t c = 0; c < NCOUNTS; c++)
+				semaphore_holders(im, counts[c]);
+			break;
+		case LB_KIND_EVENT:
+			event_flag(im);
+			for (size_t c = 0; c < NCOUNTS; c++) {
+				event_wake_all(im, counts[c], 0);
+				event_wake_all(im, counts[c], 1);
+			}
+			break;
+		case LB_KIND_CONDITION:
+			for (size_t c = 0; c < NCOUNTS; c++) {
+				condition_handoff(im, counts[c]);
+				condition_notify(im, counts[c], 0);
+				condition_notify(im, counts[c], 1);
+			}
+			break;
+		case LB_KIND_RWLOCK:
+			rwlock_tests(im);
+			break;
+		case LB_KIND_BARRIER:
+			for (size_t c = 0; c < NCOUNTS; c++)
+				barrier_case(im, counts[c]);
+			break;
+		default:
+			break; /* mutex, counter, none: test_prims */
+		}
+	}
+	printf("1..%d\n", tap_n);
+	return tap_failed ? 1 : 0;
+}
