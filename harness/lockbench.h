@@ -90,6 +90,7 @@ struct lb_row {
 	int has_lost;
 	int64_t lost_updates;
 	enum lb_verdict verdict;
+	double extra[LB_MAX_EXTRA]; /* the workload's own columns; NaN: n/a */
 };
 
 struct lb_thread_row {
@@ -132,6 +133,9 @@ enum lb_run_status lb_run_one(const struct lb_run_cfg *rc, struct lb_row *row,
 struct lb_col;
 
 void lb_csv_field(FILE *f, const char *s);
+/* The workload's own result columns (NULL-terminated, at most
+ * LB_MAX_EXTRA), appended to results.csv and summary.csv. */
+void lb_output_set_extras(const char *const *names);
 /* Writes one CSV line from printf-formatted cells already escaped. */
 void lb_results_header(FILE *f);
 void lb_results_row(FILE *f, const struct lb_row *r, const char *run_id, const char *host,
@@ -144,6 +148,7 @@ struct lb_summary {
 	const struct lb_row *first;
 	unsigned reps;
 	struct lb_stat st[16]; /* indexed by enum lb_metric */
+	struct lb_stat xst[LB_MAX_EXTRA]; /* the workload's own columns */
 	uint64_t lost_total;
 	int has_lost;
 	enum lb_verdict verdict;

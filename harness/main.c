@@ -562,6 +562,7 @@ int main(int argc, char **argv)
 
 	FILE *fres = open_out(out_dir, "results.csv");
 	FILE *fthr = open_out(out_dir, "threads.csv");
+	lb_output_set_extras(wl->extra_cols);
 	lb_results_header(fres);
 	lb_threads_header(fthr);
 	fflush(fres);

@@ -29,6 +29,22 @@ static void put_u(FILE *f, uint64_t v)
 	fprintf(f, "%llu", (unsigned long long)v);
 }
 
+static const char *const *extra_names;
+static unsigned n_extra;
+
+void lb_output_set_extras(const char *const *names)
+{
+	extra_names = names;
+	for (n_extra = 0; names && names[n_extra] && n_extra < LB_MAX_EXTRA; n_extra++)
+		;
+}
+
+static void extra_header(FILE *f)
+{
+	for (unsigned i = 0; i < n_extra; i++)
+		fprintf(f, ",%s", extra_names[i]);
+}
+
 /* ---- results.csv ---- */
 
 static const char *const results_cols[] = {
@@ -54,7 +70,10 @@ static void header(FILE *f, const char *const *cols, size_t n)
 
 void lb_results_header(FILE *f)
 {
-	header(f, results_cols, NRESULTS);
+	for (size_t i = 0; i < NRESULTS; i++)
+		fprintf(f, "%s%s", i ? "," : "", results_cols[i]);
+	extra_header(f);
+	fputc('\n', f);
 }
 
 void lb_results_row(FILE *f, const struct lb_row *r, const char *run_id, const char *host,
@@ -95,7 +114,12 @@ void lb_results_row(FILE *f, const struct lb_row *r, const char *run_id, const c
 	put_f(f, r->ops_per_cpu_s, 1); fputc(',', f);
 	put_u(f, r->lat_samples); fputc(',', f);
 	put_f(f, r->probe_rtt_after_ns, 1); fputc(',', f);
-	fprintf(f, "%d\n", r->oversubscribed);
+	fprintf(f, "%d", r->oversubscribed);
+	for (unsigned i = 0; i < n_extra; i++) {
+		fputc(',', f);
+		put_f(f, r->extra[i], 4);
+	}
+	fputc('\n', f);
 }
 
 /* ---- threads.csv ---- */
@@ -226,6 +250,13 @@ size_t lb_summarize(const struct lb_row *rows, size_t n, struct lb_summary **out
 					v[k++] = metric(&rows[j], (enum lb_metric)m);
 			lb_stat_compute(&cur->st[m], v, k);
 		}
+		for (unsigned x = 0; x < n_extra; x++) {
+			size_t k = 0;
+			for (size_t j = i; j < n; j++)
+				if (!used[j] && same_config(&rows[i], &rows[j]))
+					v[k++] = rows[j].extra[x];
+			lb_stat_compute(&cur->xst[x], v, k);
+		}
 		for (size_t j = i; j < n; j++) {
 			if (used[j] || !same_config(&rows[i], &rows[j]))
 				continue;
@@ -256,6 +287,9 @@ void lb_summary_write_csv(FILE *f, const struct lb_summary *s, size_t n, unsigne
 		fprintf(f, ",%s_median,%s_ci_lo,%s_ci_hi,%s_min,%s_max", lb_metric_names[m],
 			lb_metric_names[m], lb_metric_names[m], lb_metric_names[m],
 			lb_metric_names[m]);
+	for (unsigned x = 0; x < n_extra; x++)
+		fprintf(f, ",%s_median,%s_ci_lo,%s_ci_hi,%s_min,%s_max", extra_names[x],
+			extra_names[x], extra_names[x], extra_names[x], extra_names[x]);
 	fputs(",ci_level,ops_per_sec_cv,lost_updates,verified\n", f);
 	for (size_t i = 0; i < n; i++) {
 		const struct lb_row *r = s[i].first;
@@ -270,6 +304,14 @@ void lb_summary_write_csv(FILE *f, const struct lb_summary *s, size_t n, unsigne
 			for (int k = 0; k < 5; k++) {
 				fputc(',', f);
 				put_f(f, vals[k], metric_prec[m]);
+			}
+		}
+		for (unsigned x = 0; x < n_extra; x++) {
+			const struct lb_stat *st = &s[i].xst[x];
+			const double vals[5] = { st->median, st->ci_lo, st->ci_hi, st->min, st->max };
+			for (int k = 0; k < 5; k++) {
+				fputc(',', f);
+				put_f(f, vals[k], 4);
 			}
 		}
 		fputc(',', f);
@@ -368,6 +410,13 @@ void lb_summary_write_json(FILE *f, const struct lb_summary *s, size_t n)
 				continue;
 			}
 			json_object_set_new(o, lb_metric_names[m],
+				json_pack("{s:f, s:f, s:f, s:f, s:f}", "median", st->median,
+					  "ci_lo", st->ci_lo, "ci_hi", st->ci_hi, "min", st->min,
+					  "max", st->max));
+		}
+		for (unsigned x = 0; x < n_extra; x++) {
+			const struct lb_stat *st = &s[i].xst[x];
+			json_object_set_new(o, extra_names[x], isnan(st->median) ? json_null() :
 				json_pack("{s:f, s:f, s:f, s:f, s:f}", "median", st->median,
 					  "ci_lo", st->ci_lo, "ci_hi", st->ci_hi, "min", st->min,
 					  "max", st->max));

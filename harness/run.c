@@ -243,6 +243,8 @@ enum lb_run_status lb_run_one(const struct lb_run_cfg *rc, struct lb_row *row,
 	atomic_init(&sh.gate, GATE_WAIT);
 	atomic_init(&sh.ready, 0);
 	memset(chk, 0, sizeof(*chk));
+	for (int i = 0; i < LB_MAX_EXTRA; i++)
+		chk->extra[i] = NAN;
 
 	ws = aligned_alloc(LB_CACHELINE, n * sizeof(*ws));
 	args = calloc(n, sizeof(*args));
@@ -349,6 +351,7 @@ enum lb_run_status lb_run_one(const struct lb_run_cfg *rc, struct lb_row *row,
 	row->has_lost = chk->has_lost;
 	row->lost_updates = chk->lost_updates;
 	row->verdict = chk->verdict;
+	memcpy(row->extra, chk->extra, sizeof(row->extra));
 	status = LB_RUN_OK;
 
 out_teardown:

@@ -26,6 +26,7 @@ struct lb_param_spec {
 };
 
 #define LB_MAX_PARAMS 8
+#define LB_MAX_EXTRA 4
 
 /* What the harness hands a workload for one repetition. */
 struct lb_wctx {
@@ -43,12 +44,17 @@ struct lb_check {
 	int has_lost;           /* lost_updates applies */
 	int64_t lost_updates;   /* expected - observed */
 	char msg[256];          /* why it failed, for stderr */
+	double extra[LB_MAX_EXTRA]; /* values of the workload's extra_cols */
 };
 
 struct lb_workload {
 	const char *name;
 	const char *summary;
 	const char *checks;                 /* what is verified, for --list */
+	/* Its own result columns beyond the common ones (NULL-terminated, at
+	 * most LB_MAX_EXTRA), filled by check() into lb_check.extra; NULL if
+	 * none.  Documented in results/README.md. */
+	const char *const *extra_cols;
 	const struct lb_param_spec *params; /* NULL-key terminated, may be NULL */
 	const lb_loop_fn *loops;            /* [LB_IMPL_COUNT] */
 	/* Check parameter values (parallel to params, defaults filled in);
