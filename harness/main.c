@@ -483,8 +483,23 @@ int main(int argc, char **argv)
 			 "%s%s=%s", i ? ";" : "", wl->params[i].key, params.vals[i]);
 	}
 
-	if (wl->validate && wl->validate(params.vals, err, sizeof(err)) != 0)
-		usage_error("%s", err);
+	if (wl->validate) {
+		int kept = 0;
+		for (int i = 0; i < nthr; i++) {
+			if (wl->validate(params.vals, tcounts[i], err, sizeof(err)) == 0) {
+				tcounts[kept++] = tcounts[i];
+				continue;
+			}
+			if (o_threads)
+				usage_error("%s", err);
+		}
+		if (kept == 0)
+			usage_error("%s", err);
+		if (kept < nthr)
+			fprintf(stderr, "lockbench: %s: %d thread count(s) of the default sweep do "
+				"not apply and were left out (%s)\n", wl->name, nthr - kept, err);
+		nthr = kept;
+	}
 
 	size_t nruns = (size_t)nimpl * (size_t)nthr * repeat;
 	if (duration < 0 || warmup < 0) {

@@ -229,8 +229,9 @@ static const struct lb_param_spec counter_params[] = {
 	{ NULL, NULL, NULL },
 };
 
-static int counter_validate(const char *const *vals, char *err, size_t len)
+static int counter_validate(const char *const *vals, unsigned nthreads, char *err, size_t len)
 {
+	(void)nthreads;
 	uint64_t d;
 	if (lb_parse_u64(vals[0], &d) || d < 1 || d > 1000) {
 		snprintf(err, len, "--param depth: '%s' is not a nesting depth; give 1 to 1000",

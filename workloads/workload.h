@@ -57,9 +57,12 @@ struct lb_workload {
 	const char *const *extra_cols;
 	const struct lb_param_spec *params; /* NULL-key terminated, may be NULL */
 	const lb_loop_fn *loops;            /* [LB_IMPL_COUNT] */
-	/* Check parameter values (parallel to params, defaults filled in);
-	 * -1 with a one-line message naming the bad value.  May be NULL. */
-	int (*validate)(const char *const *vals, char *err, size_t len);
+	/* Check parameter values (parallel to params, defaults filled in) and
+	 * one thread count; -1 with a one-line message naming the bad value
+	 * and what is valid.  Called once per thread count in the sweep: an
+	 * explicit --threads value it rejects is a usage error, and rejected
+	 * counts are dropped from the default sweep.  May be NULL. */
+	int (*validate)(const char *const *vals, unsigned nthreads, char *err, size_t len);
 	/* Allocate c->state and the primitive(s).  0 or errno. */
 	int (*setup)(struct lb_wctx *c);
 	/* In the worker thread, after pinning, before the start barrier:
