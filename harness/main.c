@@ -72,7 +72,7 @@ static void print_help(void)
 "  --no-plot         skip gnuplot\n"
 "  --seed N          seed for randomised workloads (recorded in meta.json)\n"
 "  --watchdog S      seconds without progress before a run is declared\n"
-"                    stalled (default %.0f)\n"
+"                    stalled (default %.0f; deadlock and livelock use 2)\n"
 "  --list            workloads, kinds and implementations; --all adds the\n"
 "                    deliberately broken test implementations\n"
 "  --topology        what hwloc sees and where each pin policy puts threads\n"
@@ -115,7 +115,7 @@ static void print_list(int show_hidden)
 		printf("  %-12s kinds:", "");
 		for (int k = 0; k < LB_KIND_COUNT; k++) {
 			for (size_t j = 0; j < LB_IMPL_COUNT; j++)
-				if (lb_impls[j].kind == (enum lb_kind)k && wl->loops[j]) {
+				if (lb_impls[j].kind == (enum lb_kind)k && lb_workload_drives(wl, &lb_impls[j])) {
 					printf(" %s", lb_kind_name((enum lb_kind)k));
 					break;
 				}
@@ -138,7 +138,7 @@ static void print_list(int show_hidden)
 				continue;
 			caps_text(lb_impl_caps(im), caps, sizeof(caps));
 			for (size_t w = 0; lb_workloads[w]; w++)
-				if (lb_workloads[w]->loops[j]) {
+				if (lb_workload_drives(lb_workloads[w], &lb_impls[j])) {
 					if (wls[0])
 						strncat(wls, ",", sizeof(wls) - strlen(wls) - 1);
 					strncat(wls, lb_workloads[w]->name, sizeof(wls) - strlen(wls) - 1);
@@ -155,7 +155,7 @@ static void valid_impls(const struct lb_workload *wl, char *buf, size_t len)
 {
 	buf[0] = '\0';
 	for (size_t j = 0; j < LB_IMPL_COUNT; j++) {
-		if (!wl->loops[j] || (lb_impls[j].caps & LB_CAP_HIDDEN))
+		if (!lb_workload_drives(wl, &lb_impls[j]) || (lb_impls[j].caps & LB_CAP_HIDDEN))
 			continue;
 		if (buf[0])
 			strncat(buf, ", ", len - strlen(buf) - 1);
@@ -332,7 +332,7 @@ int main(int argc, char **argv)
 	const char *o_out = NULL, *o_format = "table";
 	const char *o_params[32];
 	unsigned n_params = 0;
-	double duration = -1, warmup = -1, watchdog = DEFAULT_WATCHDOG_S;
+	double duration = -1, warmup = -1, watchdog = -1;
 	uint64_t repeat = DEFAULT_REPEAT, cs_ns = 0, think_ns = 0, seed = 1;
 	int list = 0, list_all = 0, topology = 0, no_plot = 0, c;
 
@@ -439,6 +439,9 @@ int main(int argc, char **argv)
 	const struct lb_workload *wl = lb_workload_find(o_workload);
 	if (!wl)
 		usage_error("--workload: unknown workload '%s'; valid: %s", o_workload, names);
+
+	if (watchdog < 0)
+		watchdog = wl->watchdog_s > 0 ? wl->watchdog_s : DEFAULT_WATCHDOG_S;
 
 	const struct lb_impl *impls[MAX_SERIES];
 	unsigned nimpl = parse_impls(o_impl, wl, impls);
@@ -702,7 +705,7 @@ int main(int argc, char **argv)
 		lb_summary_write_csv(stdout, sum, nsum, topo->pus);
 	else if (strcmp(o_format, "json") == 0)
 		lb_summary_write_json(stdout, sum, nsum);
-	else
+	else if (nsum > 0)
 		lb_summary_write_table(stdout, sum, nsum, floor_ns);
 	fflush(stdout);
 	for (size_t i = 0; i < nsum; i++)

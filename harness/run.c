@@ -90,6 +90,14 @@ static uint64_t total_progress(struct lb_worker *ws, unsigned n)
 	return s;
 }
 
+static uint64_t total_attempts(struct lb_worker *ws, unsigned n)
+{
+	uint64_t s = 0;
+	for (unsigned i = 0; i < n; i++)
+		s += atomic_load_explicit(&ws[i].pub_attempts, memory_order_relaxed);
+	return s;
+}
+
 static int all_done(struct lb_worker *ws, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
@@ -114,9 +122,11 @@ enum wait_result { W_DONE, W_STALL, W_INTR };
 /* Sleep until deadline_ns (or, if until_done, until every worker is done),
  * watching that the op total keeps moving. */
 static enum wait_result watch(struct lb_worker *ws, unsigned n, uint64_t deadline_ns,
-			      int until_done, double watchdog_s, uint64_t *last_change)
+			      int until_done, double watchdog_s, uint64_t *last_change,
+			      uint64_t *attempts_at_change)
 {
 	uint64_t last = total_progress(ws, n);
+	*attempts_at_change = total_attempts(ws, n);
 	for (;;) {
 		uint64_t now = lb_now_ns();
 		if (until_done ? all_done(ws, n) : now >= deadline_ns)
@@ -127,6 +137,7 @@ static enum wait_result watch(struct lb_worker *ws, unsigned n, uint64_t deadlin
 		if (p != last) {
 			last = p;
 			*last_change = now;
+			*attempts_at_change = total_attempts(ws, n);
 		} else if ((double)(now - *last_change) / 1e9 > watchdog_s) {
 			return W_STALL;
 		}
@@ -135,17 +146,28 @@ static enum wait_result watch(struct lb_worker *ws, unsigned n, uint64_t deadlin
 	}
 }
 
-static void stall_report(const struct lb_run_cfg *rc, struct lb_worker *ws, double idle_s)
+static void stall_report(const struct lb_run_cfg *rc, struct lb_wctx *wc, struct lb_worker *ws,
+			 double idle_s, uint64_t attempts_before)
 {
-	fprintf(stderr, "lockbench: watchdog: %s/%s with %u threads made no progress for "
-		"%.1f s; thread states:\n", rc->wl->name, rc->impl->id, rc->nthreads, idle_s);
+	uint64_t busy = total_attempts(ws, rc->nthreads) - attempts_before;
+	if (busy)
+		fprintf(stderr, "lockbench: watchdog: LIVELOCK: %s/%s with %u threads stayed busy "
+			"(%llu failed attempts) but completed nothing for %.1f s; thread states:\n",
+			rc->wl->name, rc->impl->id, rc->nthreads, (unsigned long long)busy, idle_s);
+	else
+		fprintf(stderr, "lockbench: watchdog: STALL: %s/%s with %u threads made no "
+			"progress for %.1f s (deadlock or lost wake-up); thread states:\n",
+			rc->wl->name, rc->impl->id, rc->nthreads, idle_s);
 	for (unsigned i = 0; i < rc->nthreads; i++) {
 		int ph = atomic_load_explicit(&ws[i].phase, memory_order_relaxed);
-		fprintf(stderr, "  thread %u (cpu %d): %s, %llu ops done\n", i, ws[i].cpu,
-			phase_name(ph),
-			(unsigned long long)atomic_load_explicit(&ws[i].pub_ops,
+		fprintf(stderr, "  thread %u (cpu %d): %s, %llu ops done, %llu attempts\n", i,
+			ws[i].cpu, phase_name(ph),
+			(unsigned long long)atomic_load_explicit(&ws[i].pub_ops, memory_order_relaxed),
+			(unsigned long long)atomic_load_explicit(&ws[i].pub_attempts,
 								 memory_order_relaxed));
 	}
+	if (rc->wl->describe_stall)
+		rc->wl->describe_stall(wc, ws, stderr);
 }
 
 static double tv_s(struct timeval tv)
@@ -275,6 +297,7 @@ enum lb_run_status lb_run_one(const struct lb_run_cfg *rc, struct lb_row *row,
 		}
 		lb_hist_reset(w->hist);
 		atomic_init(&w->pub_ops, 0);
+		atomic_init(&w->pub_attempts, 0);
 		atomic_init(&w->phase, LB_PH_STARTING);
 	}
 
@@ -315,10 +338,10 @@ enum lb_run_status lb_run_one(const struct lb_run_cfg *rc, struct lb_row *row,
 		goto out_teardown;
 	}
 
-	uint64_t last_change = lb_now_ns();
+	uint64_t last_change = lb_now_ns(), att;
 	uint64_t t_start = lb_now_ns();
 	enum wait_result wr = watch(ws, n, t_start + (uint64_t)(rc->warmup_s * 1e9), 0,
-				    rc->watchdog_s, &last_change);
+				    rc->watchdog_s, &last_change, &att);
 	uint64_t t0 = 0, t1 = 0;
 	if (wr == W_DONE) {
 		/* relaxed: the workers only need to notice the change eventually;
@@ -326,17 +349,17 @@ enum lb_run_status lb_run_one(const struct lb_run_cfg *rc, struct lb_row *row,
 		atomic_store_explicit(&ctl, LB_CTL_MEASURE, memory_order_relaxed);
 		t0 = lb_now_ns();
 		wr = watch(ws, n, t0 + (uint64_t)(rc->duration_s * 1e9), 0, rc->watchdog_s,
-			   &last_change);
+			   &last_change, &att);
 	}
 	atomic_store_explicit(&ctl, LB_CTL_STOP, memory_order_relaxed);
 	t1 = lb_now_ns();
 	if (wr == W_STALL) {
-		stall_report(rc, ws, rc->watchdog_s);
+		stall_report(rc, &wc, ws, rc->watchdog_s, att);
 		return LB_RUN_STALLED; /* threads are stuck: nothing to free safely */
 	}
 	last_change = lb_now_ns();
-	if (watch(ws, n, 0, 1, rc->watchdog_s, &last_change) == W_STALL) {
-		stall_report(rc, ws, rc->watchdog_s);
+	if (watch(ws, n, 0, 1, rc->watchdog_s, &last_change, &att) == W_STALL) {
+		stall_report(rc, &wc, ws, rc->watchdog_s, att);
 		return LB_RUN_STALLED;
 	}
 	for (unsigned i = 0; i < n; i++)

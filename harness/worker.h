@@ -65,8 +65,8 @@ struct lb_worker {
 	/* Published for the watchdog: its own cache line, written only by the
 	 * worker, read (relaxed) by the main thread. */
 	alignas(LB_CACHELINE) _Atomic uint64_t pub_ops;
+	_Atomic uint64_t pub_attempts; /* busy-but-failing work (livelock) */
 	_Atomic int phase;
-	char pad_[LB_CACHELINE - sizeof(uint64_t) - sizeof(int)];
 };
 
 bool lb_worker_transition(struct lb_worker *w, uint64_t n, unsigned c);
@@ -106,6 +106,13 @@ static inline void lb_sample_end(struct lb_worker *w, uint64_t t0)
 static inline void lb_publish(struct lb_worker *w, uint64_t n)
 {
 	atomic_store_explicit(&w->pub_ops, n, memory_order_relaxed);
+}
+
+/* Activity that is not progress (a failed trylock round): lets the
+ * watchdog tell a livelock (busy, no progress) from a deadlock. */
+static inline void lb_publish_attempt(struct lb_worker *w, uint64_t attempts)
+{
+	atomic_store_explicit(&w->pub_attempts, attempts, memory_order_relaxed);
 }
 
 void lb_finish(struct lb_worker *w, uint64_t n);

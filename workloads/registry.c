@@ -2,11 +2,17 @@
 
 #include "workload.h"
 
+extern const struct lb_workload lb_wl_barrier;
 extern const struct lb_workload lb_wl_counter;
+extern const struct lb_workload lb_wl_deadlock;
+extern const struct lb_workload lb_wl_livelock;
 
 /* One line per workload. */
 const struct lb_workload *const lb_workloads[] = {
 	&lb_wl_counter,
+	&lb_wl_barrier,
+	&lb_wl_deadlock,
+	&lb_wl_livelock,
 	NULL,
 };
 
@@ -20,5 +26,6 @@ const struct lb_workload *lb_workload_find(const char *name)
 
 int lb_workload_drives(const struct lb_workload *wl, const struct lb_impl *impl)
 {
-	return wl->loops[impl->index] != NULL;
+	return wl->loops[impl->index] != NULL &&
+	       (lb_impl_caps(impl) & wl->requires_caps) == wl->requires_caps;
 }

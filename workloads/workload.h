@@ -12,6 +12,7 @@
 #define LB_WORKLOAD_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "registry.h"
@@ -57,6 +58,9 @@ struct lb_workload {
 	const char *const *extra_cols;
 	const struct lb_param_spec *params; /* NULL-key terminated, may be NULL */
 	const lb_loop_fn *loops;            /* [LB_IMPL_COUNT] */
+	/* Capabilities an implementation must have (lb_impl_caps) on top of a
+	 * loop, e.g. LB_CAP_TRYLOCK; 0 for none. */
+	unsigned requires_caps;
 	/* Check parameter values (parallel to params, defaults filled in) and
 	 * one thread count; -1 with a one-line message naming the bad value
 	 * and what is valid.  Called once per thread count in the sweep: an
@@ -72,6 +76,11 @@ struct lb_workload {
 	/* After all threads have finished (joined). */
 	void (*check)(struct lb_wctx *c, struct lb_worker *ws, struct lb_check *out);
 	void (*teardown)(struct lb_wctx *c);
+	/* When the watchdog fires: print what the threads hold and wait for
+	 * (e.g. the deadlock cycle) to f.  May be NULL. */
+	void (*describe_stall)(struct lb_wctx *c, struct lb_worker *ws, FILE *f);
+	/* Default --watchdog seconds for this workload (0: the harness's). */
+	double watchdog_s;
 };
 
 extern const struct lb_workload *const lb_workloads[];
