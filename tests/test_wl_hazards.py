@@ -1,0 +1,148 @@
+"""barrier, deadlock and livelock workloads: verified runs for every
+implementation they drive, and the deadlock/livelock detectors tested both
+ways (they fire on the hazard, stay silent on the fix).
+
+usage: python3 test_wl_hazards.py PATH_TO_lockbench
+"""
+import csv
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+BIN = None
+SHORT = ["--duration", "0.05", "--warmup", "0.01", "--repeat", "1", "--no-plot"]
+
+
+def run(args, timeout=120):
+    out = tempfile.mkdtemp(prefix="lb-hz-")
+    try:
+        p = subprocess.run([BIN] + args + ["--out", os.path.join(out, "run")],
+                           capture_output=True, text=True, timeout=timeout)
+        rows = []
+        path = os.path.join(out, "run", "results.csv")
+        if os.path.exists(path):
+            with open(path, newline="") as f:
+                rows = list(csv.DictReader(f))
+        return p, rows
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def impls_of(workload):
+    """The ids --list says the workload drives (from the 'workloads' column)."""
+    p = subprocess.run([BIN, "--list"], capture_output=True, text=True, check=True)
+    ids = []
+    for line in p.stdout.splitlines():
+        parts = line.split()
+        if len(parts) >= 4 and workload in parts[3].split(","):
+            ids.append(parts[0])
+    return ids
+
+
+class Hazards(unittest.TestCase):
+    def assert_all_ok(self, p, rows, n_expected):
+        self.assertEqual(p.returncode, 0, p.stderr[-2000:])
+        self.assertEqual(len(rows), n_expected)
+        for r in rows:
+            self.assertEqual(r["verified"], "ok", r)
+
+    def test_barrier_every_impl(self):
+        impls = impls_of("barrier")
+        self.assertGreaterEqual(len(impls), 7, impls)
+        p, rows = run(["--workload", "barrier", "--impl", ",".join(impls),
+                       "--threads", "2,4"] + SHORT, timeout=240)
+        self.assert_all_ok(p, rows, 2 * len(impls))
+        for r in rows:
+            # every thread ran the same number of phases, the check saw them
+            self.assertGreater(float(r["phases_total"]), 0, r)
+
+    def test_deadlock_detected(self):
+        for impl in ["futex-mutex", "pthread-mutex", "ck-fas"]:
+            with self.subTest(impl=impl):
+                p, rows = run(["--workload", "deadlock", "--impl", impl, "--threads", "2",
+                               "--duration", "1", "--warmup", "0.1", "--repeat", "1",
+                               "--no-plot"], timeout=60)
+                self.assertEqual(p.returncode, 1, p.stderr[-2000:])
+                self.assertIn("watchdog: STALL", p.stderr)
+                self.assertIn("DEADLOCK: wait-for cycle: thread", p.stderr)
+                self.assertIn("holds A, waits for B (held by thread 1)", p.stderr)
+                self.assertIn("holds B, waits for A (held by thread 0)", p.stderr)
+                self.assertNotIn("LIVELOCK", p.stderr)
+                self.assertEqual(rows, [])
+
+    def test_deadlock_fixed_order_runs_clean(self):
+        impls = impls_of("deadlock")
+        self.assertIn("futex-mutex", impls)
+        self.assertNotIn("test-busted", impls)
+        p, rows = run(["--workload", "deadlock", "--impl", ",".join(impls),
+                       "--threads", "2,4", "--param", "order=fixed",
+                       "--param", "hold_ns=200"] + SHORT, timeout=240)
+        self.assert_all_ok(p, rows, 2 * len(impls))
+        self.assertNotIn("watchdog", p.stderr)
+        for r in rows:
+            self.assertEqual(r["lost_updates"], "0", r)
+            self.assertEqual(r["param"], "order=fixed;hold_ns=200")
+
+    def test_livelock_detected_by_watchdog(self):
+        # a window longer than the watchdog (2 s): the watchdog fires
+        for impl in ["futex-mutex", "pthread-mutex"]:
+            with self.subTest(impl=impl):
+                p, rows = run(["--workload", "livelock", "--impl", impl, "--threads", "2",
+                               "--duration", "4", "--warmup", "0.1", "--repeat", "1",
+                               "--no-plot"], timeout=60)
+                self.assertEqual(p.returncode, 1, p.stderr[-2000:])
+                self.assertIn("watchdog: LIVELOCK", p.stderr)
+                self.assertIn("polite retries", p.stderr)
+                self.assertNotIn("DEADLOCK", p.stderr)
+                self.assertNotIn("STALL", p.stderr)
+                self.assertEqual(rows, [])
+
+    def test_livelock_detected_by_check(self):
+        # a short window: the check reports it from the counts
+        p, rows = run(["--workload", "livelock", "--impl", "ck-fas,futex-mutex",
+                       "--threads", "2,4"] + SHORT, timeout=60)
+        self.assertEqual(p.returncode, 1, p.stderr[-2000:])
+        self.assertIn("LIVELOCK", p.stderr)
+        self.assertEqual(len(rows), 4)
+        for r in rows:
+            self.assertEqual(r["verified"], "fail", r)
+            self.assertEqual(r["ops"], "0", r)
+            self.assertEqual(float(r["retry_ratio"]), 1.0, r)
+
+    def test_livelock_random_backoff_runs_clean(self):
+        impls = impls_of("livelock")
+        # only mutexes with a trylock: CLH, Anderson and HCLH have none
+        for no_try in ["ck-clh", "ck-anderson", "ck-hclh"]:
+            self.assertNotIn(no_try, impls)
+        p, rows = run(["--workload", "livelock", "--impl", ",".join(impls),
+                       "--threads", "2,4", "--param", "backoff=random"] + SHORT,
+                      timeout=240)
+        self.assert_all_ok(p, rows, 2 * len(impls))
+        self.assertNotIn("watchdog", p.stderr)
+        for r in rows:
+            self.assertGreater(int(r["ops"]), 0, r)
+            self.assertTrue(0 <= float(r["retry_ratio"]) <= 1, r)
+
+    def test_bad_params(self):
+        cases = [
+            (["--workload", "deadlock", "--param", "order=sideways"], "'sideways'"),
+            (["--workload", "deadlock", "--threads", "1"], "at least 2 threads"),
+            (["--workload", "livelock", "--param", "backoff=never"], "'never'"),
+            (["--workload", "livelock", "--threads", "3"], "even number of threads"),
+            (["--workload", "livelock", "--param", "backoff_ns=-3"], "'-3'"),
+        ]
+        for args, needle in cases:
+            with self.subTest(args=args):
+                p, rows = run(args + ["--no-plot"], timeout=30)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+                self.assertIn(needle, p.stderr)
+                self.assertEqual(rows, [])
+
+
+if __name__ == "__main__":
+    BIN = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)
