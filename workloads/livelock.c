@@ -58,20 +58,32 @@ static inline uint64_t ll_rand(uint64_t *x)
 	return *x * 2685821657736338717ull;
 }
 
+#define LL_LEFT UINT64_MAX /* a step value: this side has left the corridor */
+
 /* Wait until the partner has reached step k too.  false: the run is over
- * (the caller backs out so that lb_running() records the stop before any
- * further crossing). */
+ * or the partner has left; the caller backs out so that lb_running()
+ * records the stop before any further crossing, and a side that gives up
+ * says so (LL_LEFT) before it releases its lock. */
 static inline bool ll_sync(struct lb_worker *w, struct ll_pair *p, unsigned side, uint64_t k)
 {
+	uint64_t v;
 	/* release/acquire: the partner's lock and unlock happened before its
 	 * step store, so after the wait we see the lock state it saw. */
 	atomic_store_explicit(&p->step[side], k, memory_order_release);
-	while (atomic_load_explicit(&p->step[1 - side], memory_order_acquire) < k) {
-		if (atomic_load_explicit(w->ctl, memory_order_relaxed) == LB_CTL_STOP)
+	while ((v = atomic_load_explicit(&p->step[1 - side], memory_order_acquire)) < k) {
+		if (atomic_load_explicit(w->ctl, memory_order_relaxed) == LB_CTL_STOP) {
+			atomic_store_explicit(&p->step[side], LL_LEFT, memory_order_release);
 			return false;
+		}
 		lb_cpu_relax();
 	}
-	return true;
+	return v != LL_LEFT;
+}
+
+static inline bool ll_partner_left(struct ll_pair *p, unsigned side)
+{
+	/* acquire: pairs with the LL_LEFT store, made before that side's unlock */
+	return atomic_load_explicit(&p->step[1 - side], memory_order_acquire) == LL_LEFT;
 }
 
 static inline __attribute__((always_inline)) void
@@ -93,6 +105,13 @@ livelock_loop(struct lb_worker *w, const struct lb_mutex_ops *ops)
 			continue;
 		}
 		if (ops->trylock(other, tother)) {
+			if (!s->random && ll_partner_left(p, side)) {
+				/* The partner gave up at the stop and let go: not a
+				 * crossing of the symmetric protocol. */
+				ops->unlock(other, tother);
+				ops->unlock(own, town);
+				continue;
+			}
 			lb_sample_end(w, t0);
 			atomic_store_explicit(&p->value,
 				atomic_load_explicit(&p->value, memory_order_relaxed) + 1,
