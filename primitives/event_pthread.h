@@ -1,9 +1,12 @@
 /* pthread-event: the textbook event: a flag under a mutex, a condition
- * variable broadcast on set. */
+ * variable broadcast on set.  A generation counter, advanced by every
+ * set, lets a waiter return once a set happened even if a clear() came
+ * before it could run (the flag alone would send it back to sleep). */
 #ifndef LB_EVENT_PTHREAD_H
 #define LB_EVENT_PTHREAD_H
 
 #include <pthread.h>
+#include <stdint.h>
 
 #include "event.h"
 
@@ -11,6 +14,7 @@ struct lb_pthread_event {
 	pthread_mutex_t m;
 	pthread_cond_t c;
 	bool flag;
+	uint64_t gen;
 };
 
 static inline int lb_pthread_event_init(void *obj, const struct lb_prim_cfg *cfg)
@@ -25,6 +29,7 @@ static inline int lb_pthread_event_init(void *obj, const struct lb_prim_cfg *cfg
 		return ret;
 	}
 	e->flag = false;
+	e->gen = 0;
 	return 0;
 }
 
@@ -40,6 +45,7 @@ static inline void lb_pthread_event_set(void *obj)
 	struct lb_pthread_event *e = obj;
 	pthread_mutex_lock(&e->m);
 	e->flag = true;
+	e->gen++;
 	pthread_cond_broadcast(&e->c);
 	pthread_mutex_unlock(&e->m);
 }
@@ -57,7 +63,8 @@ static inline void lb_pthread_event_wait(void *obj, void *t)
 	struct lb_pthread_event *e = obj;
 	(void)t;
 	pthread_mutex_lock(&e->m);
-	while (!e->flag)
+	uint64_t g = e->gen;
+	while (!e->flag && e->gen == g)
 		pthread_cond_wait(&e->c, &e->m);
 	pthread_mutex_unlock(&e->m);
 }
