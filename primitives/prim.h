@@ -16,7 +16,7 @@
 struct lb_prim_cfg {
 	unsigned nthreads;  /* threads that will attach (sizes queue slots) */
 	unsigned nclusters; /* lock cohorts for hierarchical locks (packages) */
-	unsigned permits;   /* semaphores: initial permits (0 is taken as 1) */
+	unsigned permits;   /* semaphores: initial permits (0: none); queues: capacity */
 };
 
 struct lb_thread_info {

@@ -29,7 +29,7 @@ struct lb_ck_sem {
 static inline int lb_ck_sem_init(void *obj, const struct lb_prim_cfg *cfg)
 {
 	struct lb_ck_sem *s = obj;
-	s->permits = cfg->permits ? cfg->permits : 1;
+	s->permits = cfg->permits;
 	ck_pr_store_64(&s->taken, 0);
 	ck_ec64_init(&s->released, 0);
 	return 0;

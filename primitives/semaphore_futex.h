@@ -30,7 +30,7 @@ struct lb_futex_sem {
 
 static inline int lb_futex_sem_init(void *obj, const struct lb_prim_cfg *cfg)
 {
-	atomic_init(&((struct lb_futex_sem *)obj)->w, cfg->permits ? cfg->permits : 1);
+	atomic_init(&((struct lb_futex_sem *)obj)->w, cfg->permits);
 	return 0;
 }
 

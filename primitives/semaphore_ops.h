@@ -1,6 +1,6 @@
 /* The semaphore kind (named semaphore_ops.h so that it cannot shadow the
- * system's <semaphore.h>): a counter of permits (lb_prim_cfg.permits, at
- * least 1).  acquire() takes one, waiting while there are none;
+ * system's <semaphore.h>): a counter of permits (lb_prim_cfg.permits initially,
+ * which may be 0).  acquire() takes one, waiting while there are none;
  * try_acquire() takes one only if one is free now and never waits;
  * release() returns one and lets a waiter in.  Never more holders than
  * permits. */

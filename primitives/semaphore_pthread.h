@@ -9,7 +9,7 @@
 
 static inline int lb_pthread_sem_init(void *obj, const struct lb_prim_cfg *cfg)
 {
-	return sem_init(obj, 0, cfg->permits ? cfg->permits : 1) == 0 ? 0 : errno;
+	return sem_init(obj, 0, cfg->permits) == 0 ? 0 : errno;
 }
 
 static inline void lb_pthread_sem_fini(void *obj)
