@@ -369,6 +369,7 @@ enum lb_run_status lb_run_one(const struct lb_run_cfg *rc, struct lb_row *row,
 		goto out_teardown;
 	}
 
+	wc.window_s = (double)(t1 - t0) / 1e9;
 	rc->wl->check(&wc, ws, chk);
 	fill_rows(rc, ws, (double)(t1 - t0) / 1e9, row, trows);
 	row->has_lost = chk->has_lost;

@@ -1,29 +1,38 @@
-/* ck-event: a flag (ck_pr) plus a ck_ec64 generation to sleep on.
- *   set    flag = 1 (release), then ck_ec64_inc(gen): wakes all sleepers.
- *   clear  flag = 0.
- *   wait   g = gen; if flag is set return; ck_ec64_wait(gen, g) (spins a
- *          little, then a futex sleep, ck_ec_futex.h); return once gen
- *          moved, even if a clear already followed the set.
- * The flag is re-read after reading g, so a set between the two is seen:
- * either as the flag, or as gen != g making the wait return at once. */
+/* ck-event: an event on one ck_ec64 event count.
+ *
+ * State encoding: the event count's value; odd means set, even clear.
+ *   set    if even, increment (to odd): wakes every sleeper.
+ *   clear  if odd, increment (to even).
+ *   wait   read the value v; if odd return; else ck_ec64_wait() until the
+ *          value differs from v (ck_ec spins briefly, then sleeps on a
+ *          futex: ck_ec_futex.h).  It returns once a set happened, even if
+ *          a clear already followed it (the value moved twice).
+ * set and clear are serialised by a ck_spinlock_fas so that "test the
+ * parity, then increment" is one step; flag and generation live in the one
+ * word, so a waiter can never see a set's flag without its generation (a
+ * flag and a separate counter let a late increment wake a wait() that
+ * began after the following clear).  ck_ec makes no syscall when its own
+ * waiter bit says nobody sleeps.
+ */
 #ifndef LB_EVENT_CK_H
 #define LB_EVENT_CK_H
 
 #include <ck_pr.h>
+#include <ck_spinlock.h>
 
 #include "ck_ec_futex.h"
 #include "event.h"
 
 struct lb_ck_event {
-	unsigned flag;
-	struct ck_ec64 gen;
+	ck_spinlock_fas_t lock; /* serialises set and clear */
+	struct ck_ec64 gen;     /* odd: set */
 };
 
 static inline int lb_ck_event_init(void *obj, const struct lb_prim_cfg *cfg)
 {
 	struct lb_ck_event *e = obj;
 	(void)cfg;
-	ck_pr_store_uint(&e->flag, 0);
+	ck_spinlock_fas_init(&e->lock);
 	ck_ec64_init(&e->gen, 0);
 	return 0;
 }
@@ -31,14 +40,23 @@ static inline int lb_ck_event_init(void *obj, const struct lb_prim_cfg *cfg)
 static inline void lb_ck_event_set(void *obj)
 {
 	struct lb_ck_event *e = obj;
-	ck_pr_fence_store(); /* release: the setter's writes before the flag */
-	ck_pr_store_uint(&e->flag, 1);
-	ck_ec64_inc(&e->gen, &lb_ck_ec_mode);
+	ck_spinlock_fas_lock(&e->lock);
+	if (!(ck_ec64_value(&e->gen) & 1)) {
+		/* release: what the setter wrote before set() is visible to a
+		 * waiter that sees the new value (pairs with its acquire). */
+		ck_pr_fence_release();
+		ck_ec64_inc(&e->gen, &lb_ck_ec_mode);
+	}
+	ck_spinlock_fas_unlock(&e->lock);
 }
 
 static inline void lb_ck_event_clear(void *obj)
 {
-	ck_pr_store_uint(&((struct lb_ck_event *)obj)->flag, 0);
+	struct lb_ck_event *e = obj;
+	ck_spinlock_fas_lock(&e->lock);
+	if (ck_ec64_value(&e->gen) & 1)
+		ck_ec64_inc(&e->gen, &lb_ck_ec_mode);
+	ck_spinlock_fas_unlock(&e->lock);
 }
 
 static inline void lb_ck_event_wait(void *obj, void *t)
@@ -46,18 +64,14 @@ static inline void lb_ck_event_wait(void *obj, void *t)
 	struct lb_ck_event *e = obj;
 	(void)t;
 	uint64_t g = ck_ec64_value(&e->gen);
-	ck_pr_fence_load(); /* read gen before the flag */
-	if (ck_pr_load_uint(&e->flag)) {
-		ck_pr_fence_acquire();
-		return;
-	}
-	ck_ec64_wait(&e->gen, &lb_ck_ec_mode, g, NULL);
-	ck_pr_fence_acquire(); /* pairs with set's store fence */
+	if (!(g & 1))
+		ck_ec64_wait(&e->gen, &lb_ck_ec_mode, g, NULL);
+	ck_pr_fence_acquire(); /* pairs with set()'s release fence */
 }
 
 static inline bool lb_ck_event_is_set(void *obj)
 {
-	bool r = ck_pr_load_uint(&((struct lb_ck_event *)obj)->flag);
+	bool r = ck_ec64_value(&((struct lb_ck_event *)obj)->gen) & 1;
 	ck_pr_fence_acquire();
 	return r;
 }

@@ -28,6 +28,8 @@
 	LB_X_KIND(LB_KIND_RWLOCK, rwlock, sym, id_, be, caps_, sum)
 #define LB_X_BAR(sym, id_, be, caps_, sum) \
 	LB_X_KIND(LB_KIND_BARRIER, barrier, sym, id_, be, caps_, sum)
+#define LB_X_QUEUE(sym, id_, be, caps_, sum) \
+	LB_X_KIND(LB_KIND_QUEUE, queue, sym, id_, be, caps_, sum)
 #define LB_X_CNT(sym, id_, be, caps_, sum) LB_X_COUNTER(LB_KIND_COUNTER, sym, id_, be, caps_, sum)
 #define LB_X_NONE(sym, id_, be, caps_, sum) LB_X_COUNTER(LB_KIND_NONE, sym, id_, be, caps_, sum)
 
@@ -39,6 +41,7 @@ const struct lb_impl lb_impls[LB_IMPL_COUNT] = {
 	LB_CONDITION_IMPLS(LB_X_COND)
 	LB_RWLOCK_IMPLS(LB_X_RW)
 	LB_BARRIER_IMPLS(LB_X_BAR)
+	LB_QUEUE_IMPLS(LB_X_QUEUE)
 	LB_COUNTER_IMPLS(LB_X_CNT)
 	LB_NONE_IMPLS(LB_X_NONE)
 };
@@ -51,6 +54,7 @@ static const char *const kind_names[LB_KIND_COUNT] = {
 	[LB_KIND_CONDITION] = "condition",
 	[LB_KIND_RWLOCK] = "rwlock",
 	[LB_KIND_BARRIER] = "barrier",
+	[LB_KIND_QUEUE] = "queue",
 	[LB_KIND_COUNTER] = "counter",
 	[LB_KIND_NONE] = "none",
 };

@@ -22,6 +22,7 @@
 #include "counter.h"
 #include "event.h"
 #include "mutex.h"
+#include "queue.h"
 #include "recursive.h"
 #include "rwlock.h"
 #include "semaphore_ops.h"
@@ -60,10 +61,12 @@
 #include "barrier_pthread.h"
 #include "barrier_futex.h"
 #include "barrier_ck.h"
+#include "queue_ck.h"
+#include "queue_urcu.h"
 
 enum lb_kind {
 	LB_KIND_MUTEX, LB_KIND_RECURSIVE, LB_KIND_SEMAPHORE, LB_KIND_EVENT, LB_KIND_CONDITION,
-	LB_KIND_RWLOCK, LB_KIND_BARRIER, LB_KIND_COUNTER, LB_KIND_NONE, LB_KIND_COUNT
+	LB_KIND_RWLOCK, LB_KIND_BARRIER, LB_KIND_QUEUE, LB_KIND_COUNTER, LB_KIND_NONE, LB_KIND_COUNT
 };
 
 enum lb_cap {
@@ -128,7 +131,7 @@ enum lb_cap {
 	X(pthread_event, "pthread-event", "pthread", LB_CAP_PARKS, "mutex + condvar + flag") \
 	X(futex_event, "futex-event", "futex", LB_CAP_PARKS, \
 	  "ours: one futex word (clear / clear with sleepers / set), wake all") \
-	X(ck_event, "ck-event", "ck", LB_CAP_PARKS | LB_CAP_SPINS, "flag + ck_ec64 generation")
+	X(ck_event, "ck-event", "ck", LB_CAP_PARKS | LB_CAP_SPINS, "one ck_ec64 event count: odd set, even clear")
 
 #define LB_CONDITION_IMPLS(X) \
 	X(pthread_cond, "pthread-cond", "pthread", LB_CAP_PARKS, "pthread_mutex + pthread_cond") \
@@ -171,6 +174,18 @@ enum lb_cap {
 	X(ck_mcs_barrier, "ck-mcs-barrier", "ck", LB_CAP_SPINS, \
 	  "ck_barrier_mcs: 4-ary arrival tree (not ck-mcs: that id is the MCS lock)")
 
+#define LB_QUEUE_IMPLS(X) \
+	X(ck_ring_spsc, "ck-ring-spsc", "ck", LB_CAP_SPINS | LB_CAP_FIFO, \
+	  "ck_ring SPSC ring: one producer, one consumer (more: one ring per pair)") \
+	X(ck_ring_mpmc, "ck-ring-mpmc", "ck", LB_CAP_SPINS | LB_CAP_FIFO, \
+	  "ck_ring MPMC ring: CAS to reserve a slot, publish in order") \
+	X(ck_fifo_mpmc, "ck-fifo-mpmc", "ck", LB_CAP_SPINS | LB_CAP_FIFO, \
+	  "ck_fifo_mpmc: MPMC Michael-Scott linked queue, double-width CAS") \
+	X(urcu_wfcqueue, "urcu-wfcqueue", "urcu", LB_CAP_SPINS | LB_CAP_PARKS | LB_CAP_FIFO, \
+	  "liburcu cds_wfcq: MPMC, wait-free enqueue, dequeue under its mutex") \
+	X(urcu_lfstack, "urcu-lfstack", "urcu", LB_CAP_SPINS | LB_CAP_PARKS, \
+	  "liburcu cds_lfs: MPMC lock-free stack (LIFO), pop under its mutex")
+
 #define LB_COUNTER_IMPLS(X) \
 	X(atomic_faa, "atomic-faa", "atomic", 0, "C11 atomic_fetch_add on one shared word") \
 	X(atomic_cas, "atomic-cas", "atomic", 0, "C11 compare-exchange retry loop on one word") \
@@ -194,6 +209,7 @@ enum lb_impl_index {
 	LB_CONDITION_IMPLS(LB_X_ENUM)
 	LB_RWLOCK_IMPLS(LB_X_ENUM)
 	LB_BARRIER_IMPLS(LB_X_ENUM)
+	LB_QUEUE_IMPLS(LB_X_ENUM)
 	LB_COUNTER_IMPLS(LB_X_ENUM)
 	LB_NONE_IMPLS(LB_X_ENUM)
 #undef LB_X_ENUM
@@ -216,6 +232,7 @@ struct lb_impl {
 		const struct lb_condition_ops *condition;
 		const struct lb_rwlock_ops *rwlock;
 		const struct lb_barrier_ops *barrier;
+		const struct lb_queue_ops *queue;
 		const struct lb_counter_ops *counter;
 	} ops;
 };

@@ -55,7 +55,7 @@ suite() {
 }
 
 suite "release -Werror" build-ci -Dwerror=true -- --suite unit --suite primitives \
-	--suite futex --suite cli --suite e2e
+	--suite futex --suite cli --suite e2e --suite workloads
 suite "thread sanitizer" build-tsan -Dwerror=true -Db_sanitize=thread \
 	-Dbuildtype=debugoptimized -- --suite futex
 suite "address+undefined sanitizers" build-asan -Dwerror=true \

@@ -3,9 +3,16 @@
 #include "workload.h"
 
 extern const struct lb_workload lb_wl_barrier;
+extern const struct lb_workload lb_wl_broadcast;
 extern const struct lb_workload lb_wl_counter;
 extern const struct lb_workload lb_wl_deadlock;
+extern const struct lb_workload lb_wl_handoff;
 extern const struct lb_workload lb_wl_livelock;
+extern const struct lb_workload lb_wl_pool;
+extern const struct lb_workload lb_wl_prodcons;
+extern const struct lb_workload lb_wl_readmostly;
+extern const struct lb_workload lb_wl_recursive;
+extern const struct lb_workload lb_wl_trylock;
 
 /* One line per workload. */
 const struct lb_workload *const lb_workloads[] = {
@@ -13,6 +20,13 @@ const struct lb_workload *const lb_workloads[] = {
 	&lb_wl_barrier,
 	&lb_wl_deadlock,
 	&lb_wl_livelock,
+	&lb_wl_readmostly,
+	&lb_wl_pool,
+	&lb_wl_trylock,
+	&lb_wl_recursive,
+	&lb_wl_handoff,
+	&lb_wl_broadcast,
+	&lb_wl_prodcons,
 	NULL,
 };
 

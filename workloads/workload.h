@@ -36,6 +36,7 @@ struct lb_wctx {
 	struct lb_prim_cfg cfg;
 	const char *param_vals[LB_MAX_PARAMS]; /* parallel to the spec */
 	void *state;                           /* set by setup */
+	double window_s;                       /* the timed window, set before check() */
 };
 
 enum lb_verdict { LB_OK, LB_FAIL, LB_RACY };

@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""readmostly, pool, trylock and recursive workloads: verified runs over
+every implementation each drives, at 2 and 4 threads, their own result
+columns checked for sanity, the negative control (test-busted under
+trylock fails the run), and bad --param values refused as usage errors.
+
+    python3 tests/test_wl_locks.py PATH_TO_lockbench
+
+Standard library only.  Runs are short; no assertion depends on timing.
+"""
+import csv
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+BIN = None
+HANG_GUARD = 240  # seconds per process; a guard against hangs, not a timing assertion
+SHORT = ["--duration", "0.05", "--warmup", "0.01", "--repeat", "1", "--no-plot"]
+THREADS = [2, 4]
+
+
+def run(args, timeout=HANG_GUARD):
+    """(process, results.csv rows as dicts) of one lockbench run."""
+    out = tempfile.mkdtemp(prefix="lb-locks-")
+    try:
+        p = subprocess.run([BIN] + args + ["--out", os.path.join(out, "run")],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, universal_newlines=True, timeout=timeout)
+        rows = []
+        path = os.path.join(out, "run", "results.csv")
+        if os.path.exists(path):
+            with open(path, newline="") as f:
+                rows = list(csv.DictReader(f))
+        return p, rows
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+_LIST = None
+
+
+def listing():
+    """{impl id: (kind, capabilities, workloads)} from --list."""
+    global _LIST
+    if _LIST is None:
+        p = subprocess.run([BIN, "--list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           universal_newlines=True, check=True)
+        _LIST, kind = {}, None
+        for line in p.stdout.splitlines():
+            if line.startswith("kind "):
+                kind = line.split()[1].rstrip(":")
+                continue
+            parts = line.split()
+            if kind and len(parts) >= 4 and parts[0] != "impl":
+                _LIST[parts[0]] = (kind, parts[2].split(","), parts[3].split(","))
+    return _LIST
+
+
+def impls_of(workload):
+    return [i for i, (_, _, wls) in listing().items() if workload in wls]
+
+
+def num(s):
+    v = float(s)
+    if math.isnan(v) or math.isinf(v):
+        raise ValueError("not a finite number: %r" % s)
+    return v
+
+
+def describe(p):
+    return "exit %s\nstderr:\n%s" % (p.returncode, p.stderr[-3000:])
+
+
+class Locks(unittest.TestCase):
+    def sweep(self, workload, impls, params=(), threads=THREADS):
+        """Run workload over impls x threads; assert exit 0, one ok row per
+        configuration, and return the rows."""
+        args = ["--workload", workload, "--impl", ",".join(impls),
+                "--threads", ",".join(map(str, threads))] + SHORT
+        for kv in params:
+            args += ["--param", kv]
+        p, rows = run(args)
+        self.assertEqual(p.returncode, 0, describe(p))
+        got = sorted((r["impl"], int(r["threads"])) for r in rows)
+        self.assertEqual(got, sorted((i, t) for i in impls for t in threads))
+        for r in rows:
+            self.assertEqual(r["verified"], "ok", r)
+            self.assertEqual(r["workload"], workload)
+            for kv in params:
+                self.assertIn(kv, r["param"].split(";"))
+        return rows
+
+    # ---- readmostly ----
+
+    def test_readmostly_drives_every_rwlock_and_rcu(self):
+        impls = impls_of("readmostly")
+        rw = [i for i, (k, _, _) in listing().items() if k == "rwlock"]
+        self.assertEqual(sorted(impls), sorted(rw))
+        self.assertIn("urcu-memb", impls)
+        self.assertIn("urcu-qsbr", impls)
+
+    def check_readmostly(self, pct):
+        impls = impls_of("readmostly")
+        params = () if pct is None else ("read_pct=%d" % pct,)
+        for r in self.sweep("readmostly", impls, params):
+            with self.subTest(impl=r["impl"], threads=r["threads"], read_pct=pct):
+                self.assertEqual(num(r["torn_reads"]), 0)
+                self.assertEqual(int(r["lost_updates"]), 0)
+                rd, wr = num(r["reader_ops_per_sec"]), num(r["writer_ops_per_sec"])
+                self.assertGreaterEqual(rd, 0)
+                self.assertGreaterEqual(wr, 0)
+                if pct == 0:
+                    self.assertEqual(rd, 0)
+                if pct == 100:
+                    self.assertEqual(wr, 0)
+                if int(r["ops"]) > 0:
+                    self.assertGreater(rd + wr, 0)
+
+    def test_readmostly_default_mix(self):
+        self.check_readmostly(None)
+
+    def test_readmostly_writes_only(self):
+        self.check_readmostly(0)
+
+    def test_readmostly_reads_only(self):
+        self.check_readmostly(100)
+
+    # ---- pool ----
+
+    def test_pool_every_semaphore(self):
+        impls = impls_of("pool")
+        sems = [i for i, (k, _, _) in listing().items() if k == "semaphore"]
+        self.assertEqual(sorted(impls), sorted(sems))
+        for permits in (1, 2, 3):
+            rows = self.sweep("pool", impls, ("permits=%d" % permits,))
+            for r in rows:
+                with self.subTest(impl=r["impl"], threads=r["threads"], permits=permits):
+                    self.assertEqual(num(r["permits"]), permits)
+                    peak = num(r["peak_holders"])
+                    self.assertGreaterEqual(peak, 1)
+                    self.assertLessEqual(peak, permits)
+                    self.assertEqual(r["lost_updates"], "")  # does not apply
+
+    # ---- trylock ----
+
+    def test_trylock_every_impl_with_a_try_op(self):
+        impls = impls_of("trylock")
+        want = [i for i, (k, caps, _) in listing().items()
+                if k in ("mutex", "recursive", "semaphore") and "trylock" in caps]
+        self.assertEqual(sorted(impls), sorted(want))
+        for no_try in ("ck-clh", "ck-anderson", "ck-hclh"):
+            self.assertNotIn(no_try, impls)
+        for r in self.sweep("trylock", impls):
+            with self.subTest(impl=r["impl"], threads=r["threads"]):
+                self.assertEqual(int(r["lost_updates"]), 0)
+                self.assertGreaterEqual(num(r["successes_per_sec"]), 0)
+                if int(r["ops"]) == 0:
+                    # A collapsed run on a loaded machine: no attempt fell
+                    # in the window, so there is no ratio.
+                    self.assertEqual(r["success_ratio"], "")
+                    continue
+                ratio = num(r["success_ratio"])
+                self.assertGreaterEqual(ratio, 0)
+                self.assertLessEqual(ratio, 1)
+
+    def test_trylock_no_backoff(self):
+        self.sweep("trylock", ["futex-mutex", "futex-recursive", "futex-sem"],
+                   ("backoff_ns=0",), threads=[2])
+
+    def test_trylock_broken_lock_fails(self):
+        p, rows = run(["--workload", "trylock", "--impl", "test-busted", "--threads", "2"]
+                      + SHORT)
+        self.assertEqual(p.returncode, 1, describe(p))
+        self.assertIn("CHECK FAILED", p.stderr)
+        self.assertEqual(len(rows), 1)
+        self.assertEqual(rows[0]["verified"], "fail")
+        self.assertGreater(int(rows[0]["lost_updates"]), 0)
+
+    # ---- recursive ----
+
+    def test_recursive_every_impl(self):
+        impls = impls_of("recursive")
+        rec = [i for i, (k, _, _) in listing().items() if k == "recursive"]
+        self.assertEqual(sorted(impls), sorted(rec))
+        for params in ((), ("depth=1",), ("depth=50",)):
+            for r in self.sweep("recursive", impls, params):
+                self.assertEqual(int(r["lost_updates"]), 0, r)
+
+    # ---- usage errors ----
+
+    def test_bad_params(self):
+        cases = [
+            ("readmostly", "read_pct=101"), ("readmostly", "read_pct=abc"),
+            ("readmostly", "read_pct=-1"),
+            ("pool", "permits=0"), ("pool", "permits=1001"), ("pool", "permits=x"),
+            ("trylock", "backoff_ns=-5"), ("trylock", "backoff_ns=100000001"),
+            ("recursive", "depth=0"), ("recursive", "depth=1001"),
+        ]
+        for wl, kv in cases:
+            with self.subTest(workload=wl, param=kv):
+                p, rows = run(["--workload", wl, "--threads", "2", "--param", kv] + SHORT,
+                              timeout=60)
+                self.assertEqual(p.returncode, 2, describe(p))
+                lines = p.stderr.strip().splitlines()
+                self.assertEqual(len(lines), 1, p.stderr)
+                key, val = kv.split("=", 1)
+                self.assertIn(key, lines[0])
+                self.assertIn(val, lines[0])
+                self.assertEqual(rows, [])
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit("usage: test_wl_locks.py PATH_TO_lockbench")
+    BIN = os.path.abspath(sys.argv[1])
+    unittest.main(argv=[sys.argv[0]], verbosity=2)

@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+"""prodcons workload: verified runs over every implementation it drives
+(condition, semaphore and queue kinds) at 2 and 4 threads, uneven
+producer/consumer splits with a one-item buffer, the spsc queue beyond one
+pair, its own result columns checked for sanity, and bad --param values
+refused as usage errors.
+
+    python3 tests/test_wl_prodcons.py PATH_TO_lockbench
+
+Standard library only.  Runs are short; no assertion depends on timing.
+"""
+import csv
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+BIN = None
+HANG_GUARD = 240  # seconds per process; a guard against hangs, not a timing assertion
+SHORT = ["--duration", "0.05", "--warmup", "0.01", "--repeat", "1", "--no-plot"]
+EXTRA = ["producers", "consumers", "capacity", "items_per_sec"]
+RINGS = {"ck-ring-spsc", "ck-ring-mpmc"}  # capacity rounded up to 2^n - 1
+
+
+def run(args, timeout=HANG_GUARD):
+    """(process, results.csv rows as dicts) of one lockbench run."""
+    out = tempfile.mkdtemp(prefix="lb-prodcons-")
+    try:
+        p = subprocess.run([BIN, "--workload", "prodcons"] + args +
+                           ["--out", os.path.join(out, "run")],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, universal_newlines=True, timeout=timeout)
+        rows = []
+        path = os.path.join(out, "run", "results.csv")
+        if os.path.exists(path):
+            with open(path, newline="") as f:
+                rows = list(csv.DictReader(f))
+        return p, rows
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+_LIST = None
+
+
+def listing():
+    """{impl id: (kind, capabilities, workloads)} from --list."""
+    global _LIST
+    if _LIST is None:
+        p = subprocess.run([BIN, "--list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           universal_newlines=True, check=True)
+        _LIST, kind = {}, None
+        for line in p.stdout.splitlines():
+            if line.startswith("kind "):
+                kind = line.split()[1].rstrip(":")
+                continue
+            parts = line.split()
+            if kind and len(parts) >= 4 and parts[0] != "impl":
+                _LIST[parts[0]] = (kind, parts[2].split(","), parts[3].split(","))
+    return _LIST
+
+
+def impls():
+    return sorted(i for i, (_, _, wls) in listing().items() if "prodcons" in wls)
+
+
+def num(s):
+    v = float(s)
+    if math.isnan(v) or math.isinf(v):
+        raise ValueError("not a finite number: %r" % s)
+    return v
+
+
+def describe(p):
+    return "exit %s\nstderr:\n%s" % (p.returncode, p.stderr[-3000:])
+
+
+class ProdCons(unittest.TestCase):
+    def sweep(self, ids, threads, params=()):
+        """Run ids x threads; assert exit 0 and one ok row per pair, with
+        sane common and extra columns; return the rows."""
+        args = ["--impl", ",".join(ids), "--threads", ",".join(map(str, threads))]
+        for kv in params:
+            args += ["--param", kv]
+        p, rows = run(args + SHORT)
+        self.assertEqual(p.returncode, 0, describe(p))
+        got = sorted((r["impl"], int(r["threads"])) for r in rows)
+        self.assertEqual(got, sorted((i, t) for i in ids for t in threads))
+        for r in rows:
+            what = "%s threads=%s" % (r["impl"], r["threads"])
+            self.assertEqual(r["workload"], "prodcons")
+            self.assertEqual(r["verified"], "ok", what)
+            self.assertEqual(int(r["lost_updates"]), 0, what)
+            self.assertIn(r["kind"], ("condition", "semaphore", "queue"), what)
+            for col in EXTRA:
+                self.assertIn(col, r, "results.csv lacks column %s" % col)
+            prod, cons = num(r["producers"]), num(r["consumers"])
+            self.assertEqual(prod + cons, int(r["threads"]), what)
+            self.assertGreaterEqual(prod, 1, what)
+            self.assertGreaterEqual(cons, 1, what)
+            self.assertGreaterEqual(num(r["capacity"]), 1, what)
+            self.assertGreaterEqual(num(r["items_per_sec"]), 0, what)
+            # No assertion on ops > 0: a spinning condition lock whose holder
+            # is preempted can make a 50 ms window empty; that is a
+            # measurement, and the exactly-once check covers correctness.
+            self.assertGreaterEqual(int(r["ops"]), 0, what)
+        return rows
+
+    def test_every_impl_2_and_4_threads(self):
+        ids = impls()
+        kinds = {listing()[i][0] for i in ids}
+        self.assertEqual(kinds, {"condition", "semaphore", "queue"})
+        for i in ("ck-ring-spsc", "ck-ring-mpmc", "ck-fifo-mpmc", "urcu-wfcqueue",
+                  "urcu-lfstack"):
+            self.assertIn(i, ids)
+        rows = self.sweep(ids, [2, 4])
+        for r in rows:
+            what = "%s threads=%s" % (r["impl"], r["threads"])
+            t = int(r["threads"])
+            self.assertEqual(num(r["producers"]), t // 2, what)  # default: half each
+            cap = num(r["capacity"])
+            if r["impl"] == "ck-ring-mpmc" or (r["impl"] == "ck-ring-spsc" and t == 2):
+                self.assertEqual(cap, 127, what)  # 64 rounded up to 2^7 - 1
+            elif r["impl"] == "ck-ring-spsc":
+                self.assertGreaterEqual(cap, 64, what)  # split over 2 x 2 rings
+            else:
+                self.assertEqual(cap, 64, what)
+        # The queue kind's summary says which side may be multiple.
+        caps = {i: listing()[i][1] for i in ids}
+        self.assertIn("fifo", caps["ck-ring-mpmc"])
+        self.assertNotIn("fifo", caps["urcu-lfstack"])
+
+    def test_uneven_split_one_slot(self):
+        # 2 producers, 1 consumer, a buffer of one item: every push waits
+        # for a pop; the spsc queue runs as two one-slot rings.
+        rows = self.sweep(impls(), [3], ["consumers=1", "capacity=1"])
+        for r in rows:
+            self.assertEqual((num(r["producers"]), num(r["consumers"])), (2, 1))
+            want = 2 if r["impl"] == "ck-ring-spsc" else 1
+            self.assertEqual(num(r["capacity"]), want, r["impl"])
+
+    def test_more_consumers_than_producers(self):
+        ids = ["futex-cond", "pthread-sem", "ck-ring-spsc", "ck-ring-mpmc", "urcu-wfcqueue"]
+        rows = self.sweep(ids, [5], ["producers=1", "capacity=63"])
+        for r in rows:
+            self.assertEqual((num(r["producers"]), num(r["consumers"])), (1, 4))
+            if r["impl"] == "ck-ring-mpmc":
+                self.assertEqual(num(r["capacity"]), 63)  # 2^6 - 1: no rounding
+
+    def test_explicit_pair_drops_other_counts(self):
+        # producers=1,consumers=1 fits only 2 threads: the default sweep
+        # keeps that count alone and says so.
+        p, rows = run(["--impl", "ck-ring-spsc,futex-sem", "--param", "producers=1",
+                       "--param", "consumers=1"] + SHORT)
+        self.assertEqual(p.returncode, 0, describe(p))
+        self.assertEqual(sorted(int(r["threads"]) for r in rows), [2, 2])
+        self.assertTrue(all(r["verified"] == "ok" for r in rows))
+        self.assertIn("left out", p.stderr)
+
+    def test_bad_params(self):
+        cases = [
+            (["--threads", "1"], "2 threads"),
+            (["--threads", "4", "--param", "producers=2", "--param", "consumers=3"],
+             "--threads 5"),
+            (["--threads", "4", "--param", "producers=4"], "producers=4"),
+            (["--threads", "4", "--param", "consumers=4"], "consumers=4"),
+            (["--threads", "4", "--param", "capacity=0"], "'0'"),
+            (["--threads", "4", "--param", "capacity=1000001"], "'1000001'"),
+            (["--threads", "4", "--param", "producers=x"], "'x'"),
+            (["--threads", "4", "--param", "consumers=-1"], "'-1'"),
+        ]
+        for args, needle in cases:
+            with self.subTest(args=args):
+                p, rows = run(args + SHORT, timeout=60)
+                self.assertEqual(p.returncode, 2, describe(p))
+                lines = p.stderr.strip().splitlines()
+                self.assertEqual(len(lines), 1, p.stderr)
+                self.assertIn(needle, lines[0])
+                self.assertEqual(rows, [])
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit("usage: test_wl_prodcons.py PATH_TO_lockbench")
+    BIN = os.path.abspath(sys.argv[1])
+    unittest.main(argv=sys.argv[:1], verbosity=2)

@@ -1,0 +1,893 @@
+/* prodcons: a bounded buffer between P producer and C consumer threads.
+ *
+ * Threads 0..P-1 produce, threads P..P+C-1 consume.  One op is one item:
+ * a producer's op is a push, a consumer's a pop, each including any wait
+ * for room or for an item (that is the latency sample too: time to push,
+ * or time to pop).  ops_per_sec counts both sides; items_per_sec is the
+ * consumers' side alone.  --cs is work done holding the buffer lock (for
+ * the lock-free queues, right after the push or pop); --think is work
+ * after each op.
+ *
+ * It drives three kinds:
+ *   condition  a ring buffer of capacity K under the condition's lock;
+ *              producers wait while it is full, consumers while it is
+ *              empty.  Both wait on the one condition, so a wake-up may
+ *              reach the wrong side: the waker notifies one waiter only
+ *              when every waiter is of the side it wants (the counts of
+ *              waiting producers and consumers are kept under the lock),
+ *              otherwise it notifies all.
+ *   semaphore  the textbook solution: empty (K permits) and full (0
+ *              permits) semaphores around a ring buffer.  The buffer's
+ *              own lock is futex-mutex (mutex_futex.h) for every
+ *              semaphore, so that only the semaphores differ between rows.
+ *   queue      the lock-free queues (queue.h): push and pop never wait, so
+ *              producers spin while the queue is full and consumers while
+ *              it is empty, with lb_cpu_relax() and a sched_yield() every
+ *              PC_YIELD_EVERY failed tries (a spinning thread must let a
+ *              preempted partner run when threads outnumber CPUs).  An
+ *              spsc queue allows one producer and one consumer: at other
+ *              thread counts each producer-consumer pair gets its own
+ *              queue (a P x C mesh; producers deal items round-robin over
+ *              their C queues, consumers poll their P queues round-robin),
+ *              and the capacity K is split evenly over the P x C queues.
+ *
+ * Items: producer p's i-th item (i from 1) is p << 40 | i.  Consumers keep
+ * the sum and xor of what they pop, a count per producer, and for FIFO
+ * buffers (condition, semaphore, queues flagged LB_CAP_FIFO) the last
+ * sequence number seen from each producer: in a FIFO queue the items of
+ * one producer reach any one consumer in push order, whatever the other
+ * threads do.
+ *
+ * Exit: producers stop at the stop signal and leave (the last one to
+ * leave wakes the consumers: notify_all, or one extra "full" permit per
+ * consumer, a poison token that finds the buffer empty).  Consumers keep
+ * popping until every producer has left and the buffer is empty, so a
+ * producer blocked on a full buffer is always released and nothing is
+ * left unconsumed.
+ *
+ * Check, after every repetition, over the whole run (warm-up and drain
+ * included): every producer's item count was popped exactly, the popped
+ * items' sum and xor equal those of the items pushed (computed from each
+ * producer's count), no popped item is one no producer made, and FIFO
+ * buffers kept each producer's order.  lost_updates = items pushed - items
+ * popped.
+ */
+#include <errno.h>
+#include <math.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lockbench.h"
+#include "workload.h"
+
+#define PC_SEQ_BITS 40
+#define PC_SEQ_MASK ((UINT64_C(1) << PC_SEQ_BITS) - 1)
+#define PC_MAX_CAPACITY 1000000
+/* Failed tries between sched_yield() calls of a spinning producer or
+ * consumer: a few microseconds of polling (a try is a cache miss on the
+ * partner's line plus a pause), short next to a scheduler time slice. */
+#define PC_YIELD_EVERY 128
+
+enum pc_mode { PC_COND, PC_SEM, PC_QUEUE, PC_MESH };
+
+/* One per thread, on its own cache lines; the counters are written by
+ * their thread only and read by check() after the join. */
+struct pc_thread {
+	alignas(LB_CACHELINE) uint64_t items; /* pushed, or popped, in the whole run */
+	uint64_t sum, xor_;           /* consumers: of the items popped */
+	uint64_t order_bad;           /* consumers: items that came out of order */
+	uint64_t bad_item, bad_prev;  /* the first of them, after which seq */
+	uint64_t alien, alien_item;   /* consumers: items no producer pushed */
+	uint64_t t_measure, t_stop;   /* ticks when it saw the window open, close */
+	uint64_t *last;               /* consumers: [P] last seq from each producer */
+	uint64_t *from;               /* consumers: [P] items from each producer */
+	void *tctx[2];                /* its contexts: queue/condition/empty, full */
+	void **ring_tctx;             /* mesh: one per queue it uses */
+	unsigned rr;                  /* mesh: where the round-robin goes next */
+	unsigned nrings;              /* mesh: queues attached */
+};
+
+struct pc_state {
+	enum pc_mode mode;
+	unsigned P, C, K, nthreads;
+	uint64_t capacity;   /* what the buffer holds at most, as built */
+	void *prim;          /* condition or queue */
+	void *sem_empty, *sem_full;
+	void **rings;        /* mesh: queue of producer p to consumer c at [p * C + c] */
+	uint64_t *buf;       /* condition, semaphore: the ring buffer [K] */
+	struct pc_thread *th;
+	uint64_t *arrays;    /* the consumers' last and from arrays */
+
+	/* condition: all under the condition's lock; semaphore: head, count
+	 * under buf_lock. */
+	alignas(LB_CACHELINE) unsigned head, count;
+	unsigned prod_waiting, cons_waiting, producers_in;
+	struct lb_futex_mutex buf_lock;
+
+	/* semaphore, queue: producers that have not left yet. */
+	alignas(LB_CACHELINE) _Atomic unsigned producers_left;
+};
+
+/* ---- the hot loops ---- */
+
+static inline void pc_backoff(unsigned *spins)
+{
+	if (++*spins % PC_YIELD_EVERY)
+		lb_cpu_relax();
+	else
+		sched_yield();
+}
+
+/* Note the tick when this thread enters the window (for items_per_sec). */
+static inline void pc_stamp(struct lb_worker *w, struct pc_thread *th, unsigned *seen)
+{
+	if (__builtin_expect(w->seen != *seen, 0)) {
+		*seen = w->seen;
+		if (*seen == LB_CTL_MEASURE)
+			th->t_measure = lb_ticks();
+	}
+}
+
+static inline __attribute__((always_inline)) void
+pc_consume(const struct pc_state *s, struct pc_thread *th, uint64_t item, bool fifo)
+{
+	uint64_t p = item >> PC_SEQ_BITS, seq = item & PC_SEQ_MASK;
+	th->sum += item;
+	th->xor_ ^= item;
+	if (__builtin_expect(p >= s->P || seq == 0, 0)) {
+		if (!th->alien++)
+			th->alien_item = item;
+		return;
+	}
+	th->from[p]++;
+	if (fifo) {
+		if (__builtin_expect(seq <= th->last[p], 0) && !th->order_bad++) {
+			th->bad_item = item;
+			th->bad_prev = th->last[p];
+		}
+		th->last[p] = seq;
+	}
+}
+
+/* PUT pushes `item`, waiting as long as it takes; LEAVE tells the
+ * consumers this producer is gone. */
+#define PC_PRODUCER_LOOP(PUT, LEAVE)                                         \
+	struct pc_state *s = w->state;                                       \
+	struct pc_thread *th = &s->th[w->tid];                               \
+	const uint64_t base = (uint64_t)w->tid << PC_SEQ_BITS;               \
+	unsigned seen = w->seen;                                             \
+	uint64_t n = 0;                                                      \
+	while (lb_running(w, n)) {                                           \
+		pc_stamp(w, th, &seen);                                      \
+		const uint64_t item = base | (n + 1);                        \
+		uint64_t t0 = lb_sample_begin(w, n);                         \
+		PUT;                                                         \
+		lb_sample_end(w, t0);                                        \
+		lb_busy(w->think_iters);                                     \
+		lb_publish(w, ++n);                                          \
+	}                                                                    \
+	th->t_stop = lb_ticks();                                             \
+	th->items = n;                                                       \
+	LEAVE;                                                               \
+	lb_finish(w, n)
+
+/* GET pops into `item` and is true, or false once every producer has left
+ * and the buffer is empty; after false it is not evaluated again. */
+#define PC_CONSUMER_LOOP(GET, FIFO)                                          \
+	struct pc_state *s = w->state;                                       \
+	struct pc_thread *th = &s->th[w->tid];                               \
+	unsigned seen = w->seen;                                             \
+	uint64_t n = 0, item = 0;                                            \
+	bool more = true;                                                    \
+	while (lb_running(w, n)) {                                           \
+		pc_stamp(w, th, &seen);                                      \
+		uint64_t t0 = lb_sample_begin(w, n);                         \
+		if (!(GET)) {                                                \
+			more = false;                                        \
+			break;                                               \
+		}                                                            \
+		lb_sample_end(w, t0);                                        \
+		pc_consume(s, th, item, FIFO);                               \
+		lb_busy(w->think_iters);                                     \
+		lb_publish(w, ++n);                                          \
+	}                                                                    \
+	/* Producers leave only after the stop, so the stop is visible by   \
+	 * now: let lb_running() record it. */                               \
+	if (!more)                                                           \
+		while (lb_running(w, n))                                     \
+			lb_cpu_relax();                                      \
+	th->t_stop = lb_ticks();                                             \
+	/* Drain: what the producers pushed before they left. */            \
+	while (more && (GET)) {                                              \
+		pc_consume(s, th, item, FIFO);                               \
+		lb_publish(w, ++n);                                          \
+	}                                                                    \
+	th->items = n;                                                       \
+	lb_finish(w, n)
+
+/* -- condition -- */
+
+static inline __attribute__((always_inline)) void
+pc_cond_put(struct lb_worker *w, struct pc_state *s, const struct lb_condition_ops *ops,
+	    void *t, uint64_t item)
+{
+	void *c = s->prim;
+	ops->lock(c, t);
+	while (s->count == s->K) {
+		s->prod_waiting++;
+		ops->wait(c, t);
+		s->prod_waiting--;
+	}
+	unsigned tail = s->head + s->count;
+	s->buf[tail >= s->K ? tail - s->K : tail] = item;
+	s->count++;
+	lb_busy(w->cs_iters);
+	/* Wake a consumer; notify() might reach a waiting producer instead,
+	 * so it is used only when no producer waits. */
+	if (s->cons_waiting) {
+		if (s->prod_waiting)
+			ops->notify_all(c);
+		else
+			ops->notify(c);
+	}
+	ops->unlock(c, t);
+}
+
+static inline __attribute__((always_inline)) bool
+pc_cond_get(struct lb_worker *w, struct pc_state *s, const struct lb_condition_ops *ops,
+	    void *t, uint64_t *item)
+{
+	void *c = s->prim;
+	ops->lock(c, t);
+	while (s->count == 0) {
+		if (s->producers_in == 0) {
+			ops->unlock(c, t);
+			return false;
+		}
+		s->cons_waiting++;
+		ops->wait(c, t);
+		s->cons_waiting--;
+	}
+	*item = s->buf[s->head];
+	if (++s->head == s->K)
+		s->head = 0;
+	s->count--;
+	lb_busy(w->cs_iters);
+	if (s->prod_waiting) {
+		if (s->cons_waiting)
+			ops->notify_all(c);
+		else
+			ops->notify(c);
+	}
+	ops->unlock(c, t);
+	return true;
+}
+
+static inline __attribute__((always_inline)) void
+pc_cond_leave(struct pc_state *s, const struct lb_condition_ops *ops, void *t)
+{
+	ops->lock(s->prim, t);
+	if (--s->producers_in == 0 && s->cons_waiting)
+		ops->notify_all(s->prim);
+	ops->unlock(s->prim, t);
+}
+
+static inline __attribute__((always_inline)) void
+pc_cond_producer(struct lb_worker *w, const struct lb_condition_ops *ops)
+{
+	void *t = w->tctx;
+	PC_PRODUCER_LOOP(pc_cond_put(w, s, ops, t, item), pc_cond_leave(s, ops, t));
+}
+
+static inline __attribute__((always_inline)) void
+pc_cond_consumer(struct lb_worker *w, const struct lb_condition_ops *ops)
+{
+	void *t = w->tctx;
+	PC_CONSUMER_LOOP(pc_cond_get(w, s, ops, t, &item), true);
+}
+
+/* -- semaphore -- */
+
+static inline __attribute__((always_inline)) void
+pc_sem_put(struct lb_worker *w, struct pc_state *s, struct pc_thread *th,
+	   const struct lb_semaphore_ops *ops, uint64_t item)
+{
+	ops->acquire(s->sem_empty, th->tctx[0]);
+	lb_futex_mutex_lock(&s->buf_lock, NULL);
+	unsigned tail = s->head + s->count;
+	s->buf[tail >= s->K ? tail - s->K : tail] = item;
+	s->count++;
+	lb_busy(w->cs_iters);
+	lb_futex_mutex_unlock(&s->buf_lock, NULL);
+	ops->release(s->sem_full, th->tctx[1]);
+}
+
+/* A "full" permit with an empty buffer is a poison token: it is only
+ * possible after the last producer left (before that, every permit was
+ * posted after its item went in, and each permit takes out one item). */
+static inline __attribute__((always_inline)) bool
+pc_sem_get(struct lb_worker *w, struct pc_state *s, struct pc_thread *th,
+	   const struct lb_semaphore_ops *ops, uint64_t *item)
+{
+	ops->acquire(s->sem_full, th->tctx[1]);
+	lb_futex_mutex_lock(&s->buf_lock, NULL);
+	if (s->count == 0) {
+		lb_futex_mutex_unlock(&s->buf_lock, NULL);
+		return false;
+	}
+	*item = s->buf[s->head];
+	if (++s->head == s->K)
+		s->head = 0;
+	s->count--;
+	lb_busy(w->cs_iters);
+	lb_futex_mutex_unlock(&s->buf_lock, NULL);
+	ops->release(s->sem_empty, th->tctx[0]);
+	return true;
+}
+
+static inline __attribute__((always_inline)) void
+pc_sem_leave(struct pc_state *s, struct pc_thread *th, const struct lb_semaphore_ops *ops)
+{
+	/* acq_rel: the last producer's poison permits come after every
+	 * producer's last push. */
+	if (atomic_fetch_sub_explicit(&s->producers_left, 1, memory_order_acq_rel) == 1)
+		for (unsigned c = 0; c < s->C; c++)
+			ops->release(s->sem_full, th->tctx[1]);
+}
+
+static inline __attribute__((always_inline)) void
+pc_sem_producer(struct lb_worker *w, const struct lb_semaphore_ops *ops)
+{
+	PC_PRODUCER_LOOP(pc_sem_put(w, s, th, ops, item), pc_sem_leave(s, th, ops));
+}
+
+static inline __attribute__((always_inline)) void
+pc_sem_consumer(struct lb_worker *w, const struct lb_semaphore_ops *ops)
+{
+	PC_CONSUMER_LOOP(pc_sem_get(w, s, th, ops, &item), true);
+}
+
+/* -- lock-free queue, one shared object -- */
+
+static inline __attribute__((always_inline)) void
+pc_queue_put(struct lb_worker *w, struct pc_state *s, const struct lb_queue_ops *ops,
+	     void *t, uint64_t item)
+{
+	unsigned spins = 0;
+	while (!ops->push(s->prim, t, item))
+		pc_backoff(&spins);
+	lb_busy(w->cs_iters);
+}
+
+static inline __attribute__((always_inline)) bool
+pc_queue_get(struct lb_worker *w, struct pc_state *s, const struct lb_queue_ops *ops,
+	     void *t, uint64_t *item)
+{
+	unsigned spins = 0;
+	for (;;) {
+		if (ops->pop(s->prim, t, item))
+			break;
+		/* acquire: pairs with the producers' release decrement, so
+		 * their last pushes are complete: one more pop is final. */
+		if (atomic_load_explicit(&s->producers_left, memory_order_acquire) == 0) {
+			if (ops->pop(s->prim, t, item))
+				break;
+			return false;
+		}
+		pc_backoff(&spins);
+	}
+	lb_busy(w->cs_iters);
+	return true;
+}
+
+static inline void pc_queue_leave(struct pc_state *s)
+{
+	/* release: our pushes happen before a consumer's final pop. */
+	atomic_fetch_sub_explicit(&s->producers_left, 1, memory_order_release);
+}
+
+static inline __attribute__((always_inline)) void
+pc_queue_producer(struct lb_worker *w, const struct lb_queue_ops *ops)
+{
+	void *t = w->tctx;
+	PC_PRODUCER_LOOP(pc_queue_put(w, s, ops, t, item), pc_queue_leave(s));
+}
+
+static inline __attribute__((always_inline)) void
+pc_queue_consumer(struct lb_worker *w, const struct lb_queue_ops *ops, bool fifo)
+{
+	void *t = w->tctx;
+	PC_CONSUMER_LOOP(pc_queue_get(w, s, ops, t, &item), fifo);
+}
+
+/* -- spsc queues: one per producer-consumer pair -- */
+
+static inline __attribute__((always_inline)) void
+pc_mesh_put(struct lb_worker *w, struct pc_state *s, struct pc_thread *th,
+	    const struct lb_queue_ops *ops, uint64_t item)
+{
+	const unsigned C = s->C;
+	void **rings = &s->rings[w->tid * C];
+	unsigned c = th->rr, tried = 0, spins = 0;
+	while (!ops->push(rings[c], th->ring_tctx[c], item)) {
+		if (++c == C)
+			c = 0;
+		if (++tried == C) {
+			tried = 0;
+			pc_backoff(&spins);
+		}
+	}
+	th->rr = c + 1 == C ? 0 : c + 1;
+	lb_busy(w->cs_iters);
+}
+
+static inline __attribute__((always_inline)) bool
+pc_mesh_get(struct lb_worker *w, struct pc_state *s, struct pc_thread *th,
+	    const struct lb_queue_ops *ops, uint64_t *item)
+{
+	const unsigned P = s->P, C = s->C, me = w->tid - s->P;
+	unsigned p = th->rr, tried = 0, spins = 0, final = 0;
+	while (!ops->pop(s->rings[p * C + me], th->ring_tctx[p], item)) {
+		if (++p == P)
+			p = 0;
+		if (++tried < P)
+			continue;
+		tried = 0;
+		if (final)
+			return false; /* a whole round after every producer left */
+		/* acquire: pairs with the producers' release decrement; one
+		 * more round over the queues is then final. */
+		if (atomic_load_explicit(&s->producers_left, memory_order_acquire) == 0)
+			final = 1;
+		else
+			pc_backoff(&spins);
+	}
+	th->rr = p + 1 == P ? 0 : p + 1;
+	lb_busy(w->cs_iters);
+	return true;
+}
+
+static inline __attribute__((always_inline)) void
+pc_mesh_producer(struct lb_worker *w, const struct lb_queue_ops *ops)
+{
+	PC_PRODUCER_LOOP(pc_mesh_put(w, s, th, ops, item), pc_queue_leave(s));
+}
+
+static inline __attribute__((always_inline)) void
+pc_mesh_consumer(struct lb_worker *w, const struct lb_queue_ops *ops, bool fifo)
+{
+	PC_CONSUMER_LOOP(pc_mesh_get(w, s, th, ops, &item), fifo);
+}
+
+/* One loop per implementation; the thread's role picks the half. */
+static inline bool pc_is_producer(const struct lb_worker *w)
+{
+	return w->tid < ((const struct pc_state *)w->state)->P;
+}
+
+#define PC_COND(sym, id, be, caps, sum)                                      \
+	static void pc_loop_##sym(struct lb_worker *w)                       \
+	{                                                                    \
+		if (pc_is_producer(w))                                       \
+			pc_cond_producer(w, &lb_##sym##_ops);                \
+		else                                                         \
+			pc_cond_consumer(w, &lb_##sym##_ops);                \
+	}
+#define PC_SEM(sym, id, be, caps, sum)                                       \
+	static void pc_loop_##sym(struct lb_worker *w)                       \
+	{                                                                    \
+		if (pc_is_producer(w))                                       \
+			pc_sem_producer(w, &lb_##sym##_ops);                 \
+		else                                                         \
+			pc_sem_consumer(w, &lb_##sym##_ops);                 \
+	}
+#define PC_QUEUE(sym, id, be, caps, sum)                                     \
+	static void pc_loop_##sym(struct lb_worker *w)                       \
+	{                                                                    \
+		const bool fifo = ((caps) & LB_CAP_FIFO) != 0;               \
+		if (lb_##sym##_ops.spsc) {                                   \
+			if (pc_is_producer(w))                               \
+				pc_mesh_producer(w, &lb_##sym##_ops);        \
+			else                                                 \
+				pc_mesh_consumer(w, &lb_##sym##_ops, fifo);  \
+		} else if (pc_is_producer(w)) {                              \
+			pc_queue_producer(w, &lb_##sym##_ops);               \
+		} else {                                                     \
+			pc_queue_consumer(w, &lb_##sym##_ops, fifo);         \
+		}                                                            \
+	}
+LB_CONDITION_IMPLS(PC_COND)
+LB_SEMAPHORE_IMPLS(PC_SEM)
+LB_QUEUE_IMPLS(PC_QUEUE)
+
+#define PC_ENTRY(sym, id, be, caps, sum) [LB_IMPL_##sym] = pc_loop_##sym,
+static const lb_loop_fn prodcons_loops[LB_IMPL_COUNT] = {
+	LB_CONDITION_IMPLS(PC_ENTRY)
+	LB_SEMAPHORE_IMPLS(PC_ENTRY)
+	LB_QUEUE_IMPLS(PC_ENTRY)
+};
+
+/* ---- parameters ---- */
+
+static const struct lb_param_spec prodcons_params[] = {
+	{ "producers", "0", "producer threads; 0: half of --threads" },
+	{ "consumers", "0", "consumer threads; 0: the rest of --threads" },
+	{ "capacity", "64", "items the buffer holds, 1-1000000; ck rings round up to 2^n-1" },
+	{ NULL, NULL, NULL },
+};
+
+/* The producer and consumer counts for nthreads threads, and K; -1 with a
+ * one-line message. */
+static int pc_resolve(const char *const *vals, unsigned nthreads, unsigned *P, unsigned *C,
+		      unsigned *K, char *err, size_t len)
+{
+	uint64_t p, c, k;
+	if (lb_parse_u64(vals[0], &p) || p >= LB_MAX_THREADS) {
+		snprintf(err, len, "--param producers: '%s' is not a thread count; give 1 to %d, "
+			 "or 0 for half of --threads", vals[0], LB_MAX_THREADS - 1);
+		return -1;
+	}
+	if (lb_parse_u64(vals[1], &c) || c >= LB_MAX_THREADS) {
+		snprintf(err, len, "--param consumers: '%s' is not a thread count; give 1 to %d, "
+			 "or 0 for the rest of --threads", vals[1], LB_MAX_THREADS - 1);
+		return -1;
+	}
+	if (lb_parse_u64(vals[2], &k) || k < 1 || k > PC_MAX_CAPACITY) {
+		snprintf(err, len, "--param capacity: '%s' is not a buffer size; give 1 to %d",
+			 vals[2], PC_MAX_CAPACITY);
+		return -1;
+	}
+	if (nthreads < 2) {
+		snprintf(err, len, "prodcons needs at least 2 threads (a producer and a consumer); "
+			 "got %u", nthreads);
+		return -1;
+	}
+	if (p && c && p + c != nthreads) {
+		snprintf(err, len, "--param producers=%llu and consumers=%llu make %llu threads, "
+			 "not %u; give --threads %llu", (unsigned long long)p,
+			 (unsigned long long)c, (unsigned long long)(p + c), nthreads,
+			 (unsigned long long)(p + c));
+		return -1;
+	}
+	if ((p && p >= nthreads) || (c && c >= nthreads)) {
+		snprintf(err, len, "--param %s=%llu leaves no %s with %u threads; give fewer "
+			 "than %u, or more threads", p ? "producers" : "consumers",
+			 (unsigned long long)(p ? p : c), p ? "consumer" : "producer", nthreads,
+			 nthreads);
+		return -1;
+	}
+	if (!p && !c)
+		p = nthreads / 2;
+	else if (!p)
+		p = nthreads - c;
+	*P = (unsigned)p;
+	*C = nthreads - (unsigned)p;
+	*K = (unsigned)k;
+	return 0;
+}
+
+static int prodcons_validate(const char *const *vals, unsigned nthreads, char *err, size_t len)
+{
+	unsigned p, c, k;
+	return pc_resolve(vals, nthreads, &p, &c, &k, err, len);
+}
+
+/* ---- setup and teardown ---- */
+
+static void prodcons_teardown(struct lb_wctx *c)
+{
+	struct pc_state *s = c->state;
+	if (!s)
+		return;
+	lb_prim_destroy(c->impl, s->prim);
+	lb_prim_destroy(c->impl, s->sem_empty);
+	lb_prim_destroy(c->impl, s->sem_full);
+	if (s->rings)
+		for (unsigned i = 0; i < s->P * s->C; i++)
+			lb_prim_destroy(c->impl, s->rings[i]);
+	if (s->th)
+		for (unsigned i = 0; i < s->nthreads; i++)
+			free(s->th[i].ring_tctx);
+	free(s->rings);
+	free(s->buf);
+	free(s->th);
+	free(s->arrays);
+	free(s);
+	c->state = NULL;
+}
+
+/* Take the one permit a semaphore was created with (the implementations
+ * take 0 permits as 1), from this thread with its own context. */
+static int pc_sem_take_one(const struct lb_impl *impl, void *sem)
+{
+	struct lb_thread_info ti = { .tid = 0, .cpu = -1, .cluster = 0 };
+	void *t;
+	int ret = lb_prim_thread_attach(impl, sem, &ti, &t);
+	if (ret)
+		return ret;
+	bool ok = true;
+	if (impl->ops.semaphore->try_acquire)
+		ok = impl->ops.semaphore->try_acquire(sem, t);
+	else
+		impl->ops.semaphore->acquire(sem, t); /* it has the permit: no wait */
+	lb_prim_thread_detach(impl, sem, t);
+	return ok ? 0 : EAGAIN;
+}
+
+static int prodcons_setup(struct lb_wctx *c)
+{
+	char err[256];
+	unsigned P, C, K, n = c->nthreads;
+	if (pc_resolve(c->param_vals, n, &P, &C, &K, err, sizeof(err)))
+		return EINVAL; /* validated already */
+
+	struct pc_state *s = aligned_alloc(LB_CACHELINE, sizeof(*s));
+	if (!s)
+		return ENOMEM;
+	memset(s, 0, sizeof(*s));
+	c->state = s;
+	s->P = P;
+	s->C = C;
+	s->K = K;
+	s->nthreads = n;
+	s->producers_in = P;
+	atomic_init(&s->producers_left, P);
+	lb_futex_mutex_init(&s->buf_lock, &c->cfg);
+
+	s->th = aligned_alloc(LB_CACHELINE, n * sizeof(*s->th));
+	s->arrays = calloc((size_t)C * P * 2, sizeof(uint64_t));
+	if (!s->th || !s->arrays)
+		goto nomem;
+	memset(s->th, 0, n * sizeof(*s->th));
+	for (unsigned i = P; i < n; i++) {
+		s->th[i].last = s->arrays + (size_t)(i - P) * P * 2;
+		s->th[i].from = s->th[i].last + P;
+	}
+
+	int ret = 0;
+	switch (c->impl->kind) {
+	case LB_KIND_CONDITION:
+		s->mode = PC_COND;
+		s->capacity = K;
+		if (!(s->buf = calloc(K, sizeof(uint64_t))))
+			goto nomem;
+		ret = lb_prim_create(c->impl, &c->cfg, &s->prim);
+		break;
+	case LB_KIND_SEMAPHORE:
+		s->mode = PC_SEM;
+		s->capacity = K;
+		if (!(s->buf = calloc(K, sizeof(uint64_t))))
+			goto nomem;
+		c->cfg.permits = K;
+		if ((ret = lb_prim_create(c->impl, &c->cfg, &s->sem_empty)) != 0)
+			break;
+		c->cfg.permits = 1;
+		if ((ret = lb_prim_create(c->impl, &c->cfg, &s->sem_full)) != 0)
+			break;
+		ret = pc_sem_take_one(c->impl, s->sem_full);
+		break;
+	case LB_KIND_QUEUE:
+		if (!c->impl->ops.queue->spsc) {
+			s->mode = PC_QUEUE;
+			c->cfg.permits = K;
+			if ((ret = lb_prim_create(c->impl, &c->cfg, &s->prim)) == 0)
+				s->capacity = c->impl->ops.queue->capacity(s->prim);
+			break;
+		}
+		s->mode = PC_MESH;
+		/* K split over the P x C queues, at least 1 each. */
+		c->cfg.permits = (unsigned)((K + (uint64_t)P * C - 1) / ((uint64_t)P * C));
+		if (!(s->rings = calloc((size_t)P * C, sizeof(void *))))
+			goto nomem;
+		for (unsigned i = 0; i < P * C && !ret; i++)
+			if ((ret = lb_prim_create(c->impl, &c->cfg, &s->rings[i])) == 0)
+				s->capacity += c->impl->ops.queue->capacity(s->rings[i]);
+		for (unsigned i = 0; i < n && !ret; i++) {
+			s->th[i].nrings = i < P ? C : P;
+			if (!(s->th[i].ring_tctx = calloc(s->th[i].nrings, sizeof(void *))))
+				goto nomem;
+		}
+		break;
+	default:
+		ret = EINVAL;
+		break;
+	}
+	if (ret) {
+		prodcons_teardown(c);
+		return ret;
+	}
+	return 0;
+nomem:
+	prodcons_teardown(c);
+	return ENOMEM;
+}
+
+/* ---- threads ---- */
+
+static void pc_detach_rings(struct lb_wctx *c, struct pc_state *s, unsigned tid, unsigned upto)
+{
+	struct pc_thread *th = &s->th[tid];
+	for (unsigned j = 0; j < upto; j++) {
+		unsigned r = tid < s->P ? tid * s->C + j : j * s->C + (tid - s->P);
+		lb_prim_thread_detach(c->impl, s->rings[r], th->ring_tctx[j]);
+		th->ring_tctx[j] = NULL;
+	}
+}
+
+static int prodcons_thread_init(struct lb_wctx *c, struct lb_worker *w)
+{
+	struct pc_state *s = c->state;
+	struct pc_thread *th = &s->th[w->tid];
+	struct lb_thread_info ti = { .tid = w->tid, .cpu = w->cpu, .cluster = w->cluster };
+	int ret = 0;
+
+	w->state = s;
+	switch (s->mode) {
+	case PC_COND:
+	case PC_QUEUE:
+		ret = lb_prim_thread_attach(c->impl, s->prim, &ti, &th->tctx[0]);
+		break;
+	case PC_SEM:
+		if ((ret = lb_prim_thread_attach(c->impl, s->sem_empty, &ti, &th->tctx[0])) != 0)
+			break;
+		if ((ret = lb_prim_thread_attach(c->impl, s->sem_full, &ti, &th->tctx[1])) != 0) {
+			lb_prim_thread_detach(c->impl, s->sem_empty, th->tctx[0]);
+			th->tctx[0] = NULL;
+		}
+		break;
+	case PC_MESH:
+		for (unsigned j = 0; j < th->nrings; j++) {
+			unsigned r = w->tid < s->P ? w->tid * s->C + j : j * s->C + (w->tid - s->P);
+			if ((ret = lb_prim_thread_attach(c->impl, s->rings[r], &ti,
+							 &th->ring_tctx[j])) != 0) {
+				pc_detach_rings(c, s, w->tid, j);
+				break;
+			}
+		}
+		break;
+	}
+	w->tctx = th->tctx[0];
+	return ret;
+}
+
+static void prodcons_thread_fini(struct lb_wctx *c, struct lb_worker *w)
+{
+	struct pc_state *s = c->state;
+	struct pc_thread *th = &s->th[w->tid];
+	switch (s->mode) {
+	case PC_COND:
+	case PC_QUEUE:
+		lb_prim_thread_detach(c->impl, s->prim, th->tctx[0]);
+		break;
+	case PC_SEM:
+		lb_prim_thread_detach(c->impl, s->sem_empty, th->tctx[0]);
+		lb_prim_thread_detach(c->impl, s->sem_full, th->tctx[1]);
+		break;
+	case PC_MESH:
+		pc_detach_rings(c, s, w->tid, th->nrings);
+		break;
+	}
+	th->tctx[0] = th->tctx[1] = NULL;
+	w->tctx = NULL;
+}
+
+/* ---- check ---- */
+
+/* 1 ^ 2 ^ ... ^ n */
+static uint64_t pc_xor_upto(uint64_t n)
+{
+	switch (n & 3) {
+	case 0: return n;
+	case 1: return 1;
+	case 2: return n + 1;
+	default: return 0;
+	}
+}
+
+/* 1 + 2 + ... + n, modulo 2^64 like the consumers' sums. */
+static uint64_t pc_sum_upto(uint64_t n)
+{
+	return n & 1 ? n * ((n + 1) / 2) : (n / 2) * (n + 1);
+}
+
+static void prodcons_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_check *out)
+{
+	struct pc_state *s = c->state;
+	const unsigned P = s->P, C = s->C, n = s->nthreads;
+	uint64_t pushed = 0, popped = 0, want_sum = 0, want_xor = 0, sum = 0, xor_ = 0;
+	uint64_t win_items = 0, t0 = UINT64_MAX, t1 = UINT64_MAX;
+
+	out->verdict = LB_OK;
+	for (unsigned p = 0; p < P; p++) {
+		uint64_t k = s->th[p].items, tag = (uint64_t)p << PC_SEQ_BITS;
+		pushed += k;
+		want_sum += k * tag + pc_sum_upto(k);
+		want_xor ^= (k & 1 ? tag : 0) ^ pc_xor_upto(k);
+	}
+	for (unsigned i = P; i < n; i++) {
+		popped += s->th[i].items;
+		sum += s->th[i].sum;
+		xor_ ^= s->th[i].xor_;
+		win_items += ws[i].ops_at_stop - ws[i].ops_at_measure;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if (!s->th[i].t_measure)
+			continue; /* never saw the window open */
+		if (s->th[i].t_measure < t0)
+			t0 = s->th[i].t_measure;
+		if (s->th[i].t_stop < t1)
+			t1 = s->th[i].t_stop;
+	}
+
+	out->has_lost = 1;
+	out->lost_updates = (int64_t)(pushed - popped);
+	out->extra[0] = P;
+	out->extra[1] = C;
+	out->extra[2] = (double)s->capacity;
+	/* The harness's window; the threads' own stamps only if it is unknown. */
+	out->extra[3] = c->window_s > 0 ? (double)win_items / c->window_s
+		: t0 < t1 && t1 != UINT64_MAX
+		? (double)win_items / ((double)(t1 - t0) * ws[0].ns_per_tick / 1e9) : NAN;
+
+#define PC_FAIL(...) do {                                                     \
+		out->verdict = LB_FAIL;                                      \
+		snprintf(out->msg, sizeof(out->msg), __VA_ARGS__);           \
+		return;                                                      \
+	} while (0)
+
+	for (unsigned i = P; i < n; i++)
+		if (s->th[i].alien)
+			PC_FAIL("consumer %u popped %llu items no producer pushed (the first: %#llx)",
+				i - P, (unsigned long long)s->th[i].alien,
+				(unsigned long long)s->th[i].alien_item);
+	for (unsigned p = 0; p < P; p++) {
+		uint64_t got = 0;
+		for (unsigned i = P; i < n; i++)
+			got += s->th[i].from[p];
+		if (got != s->th[p].items)
+			PC_FAIL("producer %u pushed %llu items but the consumers popped %llu of "
+				"them (%lld %s; %llu pushed, %llu popped in all)", p,
+				(unsigned long long)s->th[p].items, (unsigned long long)got,
+				(long long)(got > s->th[p].items ? got - s->th[p].items
+								 : s->th[p].items - got),
+				got > s->th[p].items ? "popped twice" : "lost",
+				(unsigned long long)pushed, (unsigned long long)popped);
+	}
+	if (sum != want_sum || xor_ != want_xor)
+		PC_FAIL("the popped items are not the pushed ones: sum %#llx xor %#llx, want "
+			"sum %#llx xor %#llx (%llu items)", (unsigned long long)sum,
+			(unsigned long long)xor_, (unsigned long long)want_sum,
+			(unsigned long long)want_xor, (unsigned long long)popped);
+	for (unsigned i = P; i < n; i++)
+		if (s->th[i].order_bad)
+			PC_FAIL("FIFO order broken: consumer %u popped producer %llu's item %llu "
+				"after its item %llu (%llu items out of order)", i - P,
+				(unsigned long long)(s->th[i].bad_item >> PC_SEQ_BITS),
+				(unsigned long long)(s->th[i].bad_item & PC_SEQ_MASK),
+				(unsigned long long)s->th[i].bad_prev,
+				(unsigned long long)s->th[i].order_bad);
+#undef PC_FAIL
+}
+
+static const char *const prodcons_extra[] = {
+	"producers", "consumers", "capacity", "items_per_sec", NULL,
+};
+
+const struct lb_workload lb_wl_prodcons = {
+	.name = "prodcons",
+	.summary = "bounded buffer: P producers push items, C consumers pop them "
+		   "(condition, semaphore, lock-free queues)",
+	.checks = "every item popped exactly once (per-producer counts, sum and xor), "
+		  "per-producer FIFO order where the buffer is FIFO",
+	.extra_cols = prodcons_extra,
+	.params = prodcons_params,
+	.validate = prodcons_validate,
+	.loops = prodcons_loops,
+	.setup = prodcons_setup,
+	.thread_init = prodcons_thread_init,
+	.thread_fini = prodcons_thread_fini,
+	.check = prodcons_check,
+	.teardown = prodcons_teardown,
+};

@@ -1,0 +1,446 @@
+/* readmostly: a shared record that many read and few write.
+ *
+ * The record is RM_WORDS 64-bit words that all hold the same version
+ * number.  Each op is a read with probability --param read_pct (default
+ * 90), else a write; each thread draws from its own xorshift64* generator,
+ * seeded from its thread id and a fixed constant, so a run's mix of reads
+ * and writes is deterministic per thread.
+ *
+ *   read   read_lock, read every word (--cs work between the first and the
+ *          rest), read_unlock; the words must all be equal (else a torn
+ *          read).  Under a plain rwlock the reader also checks that no
+ *          writer is inside.
+ *   write  write_lock, store version + 1 into every word (--cs work after
+ *          the first), write_unlock.  A writers_in word, incremented on
+ *          entry and decremented on exit, must read 1 inside (else two
+ *          writers overlapped).
+ *
+ * Plain rwlocks update the record in place.  RCU (urcu-memb, urcu-qsbr,
+ * LB_CAP_RCU) cannot: its readers run alongside writers.  There a write is
+ * a copy-update: allocate a new record, fill it, publish its pointer with a
+ * release store (readers load it with acquire), write_unlock, synchronize()
+ * (wait for every reader that might still see the old record), then
+ * poison the old record and free it.  A reader that sees the poison
+ * pattern or a torn record caught a grace period that ended too early.
+ * QSBR readers report a quiescent state after every op, and go offline
+ * around the writers' mutex (a blocking wait).
+ *
+ * Latency: the time to acquire the read or the write side (sampled), for
+ * both kinds of op.  RCU's grace-period wait is not in it: it shows in
+ * writer_ops_per_sec.
+ *
+ * Own columns: reader_ops_per_sec and writer_ops_per_sec are the reads and
+ * the writes done inside the timed window (counted exactly: each thread
+ * snapshots its counters when it sees the window open and close, as the
+ * harness does for ops) divided by the window as the threads saw it: the
+ * median, over the threads that saw it open, of the time between those two
+ * moments.  So the two add up to ops_per_sec to within the threads'
+ * reaction time (0 when nothing ran in the window).  torn_reads counts torn
+ * or poisoned reads over the whole run (must be 0).
+ *
+ * Check, after every repetition: no torn read, no reader alongside a
+ * writer (plain rwlocks), no writer alongside a writer, and the final
+ * record's version equals the number of writes done (warm-up included);
+ * the difference is lost_updates (lost writes).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lockbench.h"
+#include "workload.h"
+
+#define RM_WORDS 8 /* 64 bytes: one x86 cache line of payload */
+#define RM_POISON 0xdeadbeefdeadbeefull
+#define RM_SEED 0x6c6f636b62656e63ull /* "lockbenc": deterministic per thread */
+
+struct rm_rec {
+	_Atomic uint64_t word[RM_WORDS];
+};
+
+/* What each thread leaves behind, written once as it leaves its loop. */
+struct rm_result {
+	uint64_t reads_win, writes_win; /* inside the timed window */
+	uint64_t writes;                /* whole run: the version must match */
+	uint64_t torn;                  /* torn or poisoned reads */
+	uint64_t reader_excl;           /* reads that saw a writer inside */
+	uint64_t writer_excl;           /* writes that saw another writer */
+	uint64_t oom;                   /* RCU copies that could not be allocated */
+	uint64_t win_ns;                /* the window as this thread saw it */
+};
+
+struct rm_state {
+	void *prim;
+	uint64_t read_below; /* a read when the top 32 random bits are below */
+	struct rm_result *res; /* [nthreads] */
+	/* RCU: the published record.  Its own line: every reader loads it. */
+	alignas(LB_CACHELINE) _Atomic(struct rm_rec *) cur;
+	/* Plain rwlocks: the record itself, and writers_in next to it (in the
+	 * same 128-byte block), so the readers' exclusion check touches no
+	 * line they would not touch anyway. */
+	alignas(LB_CACHELINE) struct rm_rec inplace;
+	_Atomic uint64_t writers_in;
+};
+
+/* splitmix64 of the thread id: a non-zero, well-mixed xorshift seed. */
+static uint64_t rm_seed(unsigned tid)
+{
+	uint64_t z = RM_SEED + (uint64_t)(tid + 1) * 0x9e3779b97f4a7c15ull;
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	z ^= z >> 31;
+	return z ? z : RM_SEED;
+}
+
+/* xorshift64*. */
+static inline uint64_t rm_rand(uint64_t *x)
+{
+	*x ^= *x >> 12;
+	*x ^= *x << 25;
+	*x ^= *x >> 27;
+	return *x * 2685821657736338717ull;
+}
+
+static inline uint64_t rm_load(const _Atomic uint64_t *p)
+{
+	return atomic_load_explicit(p, memory_order_relaxed);
+}
+
+static inline void rm_store(_Atomic uint64_t *p, uint64_t v)
+{
+	atomic_store_explicit(p, v, memory_order_relaxed);
+}
+
+/* The loop for one rwlock; rcu is a compile-time constant per instance.
+ * Relaxed loads and stores on the record: the lock (or, for RCU, the
+ * pointer's release/acquire) orders them; atomics only keep a broken lock
+ * from being undefined behaviour. */
+static inline __attribute__((always_inline)) void
+rm_loop(struct lb_worker *w, const struct lb_rwlock_ops *ops, const int rcu)
+{
+	struct rm_state *s = w->state;
+	void *l = s->prim, *t = w->tctx;
+	const uint64_t read_below = s->read_below;
+	uint64_t rng = rm_seed(w->tid);
+	struct rm_result r = { 0 };
+	uint64_t reads = 0, reads_m = 0, writes_m = 0, t_m = 0;
+	unsigned seen = w->seen;
+	int in_window = 0;
+	uint64_t n = 0;
+
+	while (lb_running(w, n)) {
+		if (__builtin_expect(w->seen != seen, 0)) {
+			/* The window just opened: n == reads + writes here, the
+			 * harness's ops_at_measure. */
+			seen = w->seen;
+			reads_m = reads;
+			writes_m = r.writes;
+			t_m = lb_now_ns();
+			in_window = 1;
+		}
+		uint64_t t0 = lb_sample_begin(w, n);
+		if ((rm_rand(&rng) >> 32) < read_below) {
+			ops->read_lock(l, t);
+			lb_sample_end(w, t0);
+			const struct rm_rec *p;
+			if (rcu) {
+				/* acquire: pairs with the writer's release store
+				 * of the pointer, so the words it filled are
+				 * visible. */
+				p = atomic_load_explicit(&s->cur, memory_order_acquire);
+			} else {
+				p = &s->inplace;
+				if (rm_load(&s->writers_in) != 0)
+					r.reader_excl++;
+			}
+			uint64_t v = rm_load(&p->word[0]);
+			lb_busy(w->cs_iters);
+			int bad = v == RM_POISON;
+			for (unsigned i = 1; i < RM_WORDS; i++)
+				bad |= rm_load(&p->word[i]) != v;
+			ops->read_unlock(l, t);
+			r.torn += (uint64_t)bad;
+			reads++;
+		} else {
+			if (ops->offline)
+				ops->offline(l, t); /* QSBR: the mutex may block */
+			ops->write_lock(l, t);
+			if (ops->online)
+				ops->online(l, t);
+			lb_sample_end(w, t0);
+			uint64_t in = rm_load(&s->writers_in);
+			rm_store(&s->writers_in, in + 1);
+			if (in != 0)
+				r.writer_excl++;
+			struct rm_rec *old = NULL;
+			if (!rcu) {
+				struct rm_rec *p = &s->inplace;
+				uint64_t v = rm_load(&p->word[0]) + 1;
+				rm_store(&p->word[0], v);
+				lb_busy(w->cs_iters); /* a torn record lives this long */
+				for (unsigned i = 1; i < RM_WORDS; i++)
+					rm_store(&p->word[i], v);
+			} else {
+				/* Writers are serialised, so only we change cur. */
+				old = atomic_load_explicit(&s->cur, memory_order_relaxed);
+				struct rm_rec *p = malloc(sizeof(*p));
+				if (p) {
+					uint64_t v = rm_load(&old->word[0]) + 1;
+					for (unsigned i = 0; i < RM_WORDS; i++)
+						rm_store(&p->word[i], v);
+					lb_busy(w->cs_iters);
+					/* release: pairs with the readers'
+					 * acquire load of cur. */
+					atomic_store_explicit(&s->cur, p, memory_order_release);
+				} else {
+					r.oom++;
+					old = NULL;
+				}
+			}
+			in = rm_load(&s->writers_in);
+			if (in != 1)
+				r.writer_excl++;
+			rm_store(&s->writers_in, in - 1);
+			ops->write_unlock(l, t);
+			if (old) {
+				/* Every reader that could see old has finished:
+				 * poison it so that one that had not would see
+				 * it, then reclaim. */
+				ops->synchronize(l, t);
+				for (unsigned i = 0; i < RM_WORDS; i++)
+					rm_store(&old->word[i], RM_POISON);
+				free(old);
+			}
+			r.writes++;
+		}
+		if (ops->quiescent)
+			ops->quiescent(l, t);
+		lb_busy(w->think_iters);
+		lb_publish(w, ++n);
+	}
+	uint64_t t_s = lb_now_ns();
+	if (!in_window) { /* stopped before the window opened: empty window */
+		reads_m = reads;
+		writes_m = r.writes;
+		t_m = t_s;
+	}
+	r.reads_win = reads - reads_m;
+	r.writes_win = r.writes - writes_m;
+	r.win_ns = t_s - t_m;
+	s->res[w->tid] = r;
+	lb_finish(w, n);
+}
+
+#define RM_LOOP(sym, id, be, caps, sum) \
+	static void rm_loop_##sym(struct lb_worker *w) \
+	{ rm_loop(w, &lb_##sym##_ops, ((caps) & LB_CAP_RCU) != 0); }
+LB_RWLOCK_IMPLS(RM_LOOP)
+
+#define RM_ENTRY(sym, id, be, caps, sum) [LB_IMPL_##sym] = rm_loop_##sym,
+static const lb_loop_fn readmostly_loops[LB_IMPL_COUNT] = {
+	LB_RWLOCK_IMPLS(RM_ENTRY)
+};
+
+static int rm_parse_pct(const char *v, uint64_t *pct)
+{
+	return lb_parse_u64(v, pct) || *pct > 100 ? -1 : 0;
+}
+
+static int readmostly_setup(struct lb_wctx *c)
+{
+	struct rm_state *s = aligned_alloc(LB_CACHELINE, sizeof(*s));
+	uint64_t pct;
+	int ret;
+
+	if (!s)
+		return ENOMEM;
+	memset(s, 0, sizeof(*s));
+	if (rm_parse_pct(c->param_vals[0], &pct)) {
+		ret = EINVAL; /* validated by readmostly_validate already */
+		goto out_free;
+	}
+	/* pct% of the 2^32 values of the top 32 random bits. */
+	s->read_below = (pct << 32) / 100;
+	atomic_init(&s->writers_in, 0);
+	for (unsigned i = 0; i < RM_WORDS; i++)
+		atomic_init(&s->inplace.word[i], 0);
+	s->res = calloc(c->nthreads, sizeof(*s->res));
+	struct rm_rec *first = malloc(sizeof(*first));
+	if (!s->res || !first) {
+		free(first);
+		ret = ENOMEM;
+		goto out_res;
+	}
+	for (unsigned i = 0; i < RM_WORDS; i++)
+		atomic_init(&first->word[i], 0);
+	atomic_init(&s->cur, first);
+	if ((ret = lb_prim_create(c->impl, &c->cfg, &s->prim)) != 0) {
+		free(first);
+		goto out_res;
+	}
+	c->state = s;
+	return 0;
+
+out_res:
+	free(s->res);
+out_free:
+	free(s);
+	return ret;
+}
+
+static int readmostly_thread_init(struct lb_wctx *c, struct lb_worker *w)
+{
+	struct rm_state *s = c->state;
+	struct lb_thread_info ti = { .tid = w->tid, .cpu = w->cpu, .cluster = w->cluster };
+	w->state = s;
+	return lb_prim_thread_attach(c->impl, s->prim, &ti, &w->tctx);
+}
+
+static void readmostly_thread_fini(struct lb_wctx *c, struct lb_worker *w)
+{
+	lb_prim_thread_detach(c->impl, ((struct rm_state *)c->state)->prim, w->tctx);
+	w->tctx = NULL;
+}
+
+static int rm_cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The median of n windows in seconds; 0 when n == 0 (nobody saw one). */
+static double rm_median_s(uint64_t *ns, unsigned n)
+{
+	if (n == 0)
+		return 0;
+	qsort(ns, n, sizeof(*ns), rm_cmp_u64);
+	uint64_t m = n % 2 ? ns[n / 2] : (ns[n / 2 - 1] + ns[n / 2]) / 2;
+	return (double)m / 1e9;
+}
+
+/* ops per second of the window; 0 ops is 0 whether or not anybody saw the
+ * window (threads that ran nothing in it may not have). */
+static double rm_rate(uint64_t ops, double win_s)
+{
+	if (ops == 0)
+		return 0;
+	return win_s > 0 ? (double)ops / win_s : NAN;
+}
+
+static void readmostly_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_check *out)
+{
+	struct rm_state *s = c->state;
+	struct rm_result sum = { 0 };
+	uint64_t win_ns[LB_MAX_THREADS];
+	unsigned nwin = 0;
+	(void)ws;
+
+	for (unsigned i = 0; i < c->nthreads; i++) {
+		const struct rm_result *r = &s->res[i];
+		sum.reads_win += r->reads_win;
+		sum.writes_win += r->writes_win;
+		sum.writes += r->writes;
+		sum.torn += r->torn;
+		sum.reader_excl += r->reader_excl;
+		sum.writer_excl += r->writer_excl;
+		sum.oom += r->oom;
+		if (r->win_ns && nwin < LB_MAX_THREADS)
+			win_ns[nwin++] = r->win_ns;
+	}
+	double win_s = rm_median_s(win_ns, nwin);
+
+	/* The final record: all words equal, version = writes done. */
+	const struct rm_rec *p = (c->impl->caps & LB_CAP_RCU)
+		? atomic_load_explicit(&s->cur, memory_order_relaxed) : &s->inplace;
+	uint64_t version = rm_load(&p->word[0]);
+	int final_torn = 0;
+	for (unsigned i = 1; i < RM_WORDS; i++)
+		final_torn |= rm_load(&p->word[i]) != version;
+	uint64_t done = sum.writes - sum.oom;
+
+	out->has_lost = 1;
+	out->lost_updates = (int64_t)(done - version);
+	out->extra[0] = rm_rate(sum.reads_win, win_s);
+	out->extra[1] = rm_rate(sum.writes_win, win_s);
+	out->extra[2] = (double)sum.torn;
+	out->verdict = LB_FAIL;
+	if (sum.torn)
+		snprintf(out->msg, sizeof(out->msg),
+			 "%llu torn or poisoned reads (words of one record not all equal, "
+			 "or reclaimed while read)", (unsigned long long)sum.torn);
+	else if (sum.writer_excl)
+		snprintf(out->msg, sizeof(out->msg),
+			 "writers overlapped: writers_in was not 1 inside %llu write sections",
+			 (unsigned long long)sum.writer_excl);
+	else if (sum.reader_excl)
+		snprintf(out->msg, sizeof(out->msg),
+			 "%llu reads ran while a writer was inside the write section",
+			 (unsigned long long)sum.reader_excl);
+	else if (final_torn)
+		snprintf(out->msg, sizeof(out->msg),
+			 "the final record is torn: word 0 is %llu but the others differ",
+			 (unsigned long long)version);
+	else if (version != done)
+		snprintf(out->msg, sizeof(out->msg),
+			 "the record's version is %llu but the threads did %llu writes "
+			 "(%lld lost)", (unsigned long long)version,
+			 (unsigned long long)done, (long long)out->lost_updates);
+	else if (sum.oom)
+		snprintf(out->msg, sizeof(out->msg),
+			 "%llu RCU copy-updates could not allocate a record",
+			 (unsigned long long)sum.oom);
+	else
+		out->verdict = LB_OK;
+}
+
+static void readmostly_teardown(struct lb_wctx *c)
+{
+	struct rm_state *s = c->state;
+	if (!s)
+		return;
+	lb_prim_destroy(c->impl, s->prim);
+	free(atomic_load_explicit(&s->cur, memory_order_relaxed));
+	free(s->res);
+	free(s);
+	c->state = NULL;
+}
+
+static const struct lb_param_spec readmostly_params[] = {
+	{ "read_pct", "90", "percentage of ops that are reads, 0-100; the rest are writes" },
+	{ NULL, NULL, NULL },
+};
+
+static int readmostly_validate(const char *const *vals, unsigned nthreads, char *err, size_t len)
+{
+	uint64_t pct;
+	(void)nthreads;
+	if (rm_parse_pct(vals[0], &pct)) {
+		snprintf(err, len, "--param read_pct: '%s' is not a percentage; give 0 to 100",
+			 vals[0]);
+		return -1;
+	}
+	return 0;
+}
+
+static const char *const readmostly_extra[] = {
+	"reader_ops_per_sec", "writer_ops_per_sec", "torn_reads", NULL,
+};
+
+const struct lb_workload lb_wl_readmostly = {
+	.name = "readmostly",
+	.summary = "read-mostly record: read_pct% reads of 8 equal words, the rest write "
+		   "version+1 (RCU: copy, publish, synchronize, free)",
+	.checks = "no torn or reclaimed read; writers (and, for rwlocks, readers and "
+		  "writers) never overlap; final version == writes done",
+	.extra_cols = readmostly_extra,
+	.params = readmostly_params,
+	.validate = readmostly_validate,
+	.loops = readmostly_loops,
+	.setup = readmostly_setup,
+	.thread_init = readmostly_thread_init,
+	.thread_fini = readmostly_thread_fini,
+	.check = readmostly_check,
+	.teardown = readmostly_teardown,
+};

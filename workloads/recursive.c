@@ -1,0 +1,192 @@
+/* recursive: nested acquisitions of a recursive lock (the tutorial's RLock).
+ *
+ * Each op: lock --param depth times (default 4; the first, outermost
+ * acquisition is the timed one: the later ones are re-entries and never
+ * wait), increment the shared counter, --cs work, then check re-entry from
+ * inside: trylock must succeed (the owner re-enters without waiting) and
+ * is undone with one unlock; then unlock depth times, --think work.  Every
+ * unlock must return 0.  Drives every recursive implementation.  Unlock by
+ * a thread that does not own the lock is left to the unit tests.
+ *
+ * Check, after every repetition: the counter equals the sum of every
+ * thread's ops (warm-up included; the difference is lost_updates), every
+ * unlock returned 0 and every re-entering trylock succeeded.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "lockbench.h"
+#include "workload.h"
+
+#define REC_MAX_DEPTH 1000
+
+struct rec_state {
+	void *prim;
+	unsigned depth;
+	/* The counter the lock protects, on its own line; relaxed load and
+	 * store as in counter.c. */
+	alignas(LB_CACHELINE) _Atomic uint64_t value;
+};
+
+static inline __attribute__((always_inline)) void
+rec_loop(struct lb_worker *w, const struct lb_recursive_ops *ops)
+{
+	struct rec_state *s = w->state;
+	void *l = s->prim, *t = w->tctx;
+	const unsigned depth = s->depth;
+	uint64_t bad_unlocks = 0, bad_reentries = 0;
+	uint64_t n = 0;
+
+	while (lb_running(w, n)) {
+		uint64_t t0 = lb_sample_begin(w, n);
+		ops->lock(l, t);
+		lb_sample_end(w, t0);
+		for (unsigned d = 1; d < depth; d++)
+			ops->lock(l, t);
+		atomic_store_explicit(&s->value,
+			atomic_load_explicit(&s->value, memory_order_relaxed) + 1,
+			memory_order_relaxed);
+		lb_busy(w->cs_iters);
+		if (ops->trylock) {
+			if (ops->trylock(l, t))
+				bad_unlocks += ops->unlock(l, t) != 0;
+			else
+				bad_reentries++;
+		}
+		for (unsigned d = 0; d < depth; d++)
+			bad_unlocks += ops->unlock(l, t) != 0;
+		lb_busy(w->think_iters);
+		lb_publish(w, ++n);
+	}
+	w->wl[0] = bad_unlocks;
+	w->wl[1] = bad_reentries;
+	lb_finish(w, n);
+}
+
+#define REC_LOOP(sym, id, be, caps, sum) \
+	static void rec_loop_##sym(struct lb_worker *w) \
+	{ rec_loop(w, &lb_##sym##_ops); }
+LB_RECURSIVE_IMPLS(REC_LOOP)
+
+#define REC_ENTRY(sym, id, be, caps, sum) [LB_IMPL_##sym] = rec_loop_##sym,
+static const lb_loop_fn recursive_loops[LB_IMPL_COUNT] = {
+	LB_RECURSIVE_IMPLS(REC_ENTRY)
+};
+
+static int rec_parse_depth(const char *v, unsigned *out)
+{
+	uint64_t d;
+	if (lb_parse_u64(v, &d) || d < 1 || d > REC_MAX_DEPTH)
+		return -1;
+	*out = (unsigned)d;
+	return 0;
+}
+
+static int recursive_setup(struct lb_wctx *c)
+{
+	struct rec_state *s = aligned_alloc(LB_CACHELINE, sizeof(*s));
+	if (!s)
+		return ENOMEM;
+	atomic_init(&s->value, 0);
+	if (rec_parse_depth(c->param_vals[0], &s->depth)) {
+		free(s);
+		return EINVAL; /* validated by recursive_validate already */
+	}
+	int ret = lb_prim_create(c->impl, &c->cfg, &s->prim);
+	if (ret) {
+		free(s);
+		return ret;
+	}
+	c->state = s;
+	return 0;
+}
+
+static int recursive_thread_init(struct lb_wctx *c, struct lb_worker *w)
+{
+	struct rec_state *s = c->state;
+	struct lb_thread_info ti = { .tid = w->tid, .cpu = w->cpu, .cluster = w->cluster };
+	w->state = s;
+	return lb_prim_thread_attach(c->impl, s->prim, &ti, &w->tctx);
+}
+
+static void recursive_thread_fini(struct lb_wctx *c, struct lb_worker *w)
+{
+	lb_prim_thread_detach(c->impl, ((struct rec_state *)c->state)->prim, w->tctx);
+	w->tctx = NULL;
+}
+
+static void recursive_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_check *out)
+{
+	struct rec_state *s = c->state;
+	uint64_t expected = 0, bad_unlocks = 0, bad_reentries = 0;
+
+	for (unsigned i = 0; i < c->nthreads; i++) {
+		expected += ws[i].ops_total;
+		bad_unlocks += ws[i].wl[0];
+		bad_reentries += ws[i].wl[1];
+	}
+	uint64_t observed = atomic_load_explicit(&s->value, memory_order_relaxed);
+
+	out->has_lost = 1;
+	out->lost_updates = (int64_t)(expected - observed);
+	out->verdict = LB_FAIL;
+	if (observed != expected)
+		snprintf(out->msg, sizeof(out->msg),
+			 "counter is %llu but the threads did %llu increments (%lld lost)",
+			 (unsigned long long)observed, (unsigned long long)expected,
+			 (long long)out->lost_updates);
+	else if (bad_unlocks)
+		snprintf(out->msg, sizeof(out->msg),
+			 "%llu unlocks by the owner returned an error (depth %u)",
+			 (unsigned long long)bad_unlocks, s->depth);
+	else if (bad_reentries)
+		snprintf(out->msg, sizeof(out->msg),
+			 "%llu trylocks by the owner failed to re-enter (depth %u)",
+			 (unsigned long long)bad_reentries, s->depth);
+	else
+		out->verdict = LB_OK;
+}
+
+static void recursive_teardown(struct lb_wctx *c)
+{
+	struct rec_state *s = c->state;
+	if (!s)
+		return;
+	lb_prim_destroy(c->impl, s->prim);
+	free(s);
+	c->state = NULL;
+}
+
+static const struct lb_param_spec recursive_params[] = {
+	{ "depth", "4", "nested acquisitions per op, 1-1000" },
+	{ NULL, NULL, NULL },
+};
+
+static int recursive_validate(const char *const *vals, unsigned nthreads, char *err, size_t len)
+{
+	unsigned d;
+	(void)nthreads;
+	if (rec_parse_depth(vals[0], &d)) {
+		snprintf(err, len, "--param depth: '%s' is not a nesting depth; give 1 to %d",
+			 vals[0], REC_MAX_DEPTH);
+		return -1;
+	}
+	return 0;
+}
+
+const struct lb_workload lb_wl_recursive = {
+	.name = "recursive",
+	.summary = "nested locking: lock --param depth times, increment, --cs work, "
+		   "re-enter with trylock, unlock depth times",
+	.checks = "counter == sum of ops; every unlock returned 0; the owner's trylock "
+		  "re-entered",
+	.params = recursive_params,
+	.validate = recursive_validate,
+	.loops = recursive_loops,
+	.setup = recursive_setup,
+	.thread_init = recursive_thread_init,
+	.thread_fini = recursive_thread_fini,
+	.check = recursive_check,
+	.teardown = recursive_teardown,
+};

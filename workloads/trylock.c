@@ -1,0 +1,296 @@
+/* trylock: non-blocking acquire, one attempt per op.
+ *
+ * Each op is one attempt on every implementation with a try op (the
+ * workload requires LB_CAP_TRYLOCK):
+ *   mutex       trylock / unlock
+ *   recursive   trylock / unlock (never nested here)
+ *   semaphore   try_acquire / release with one permit
+ * On success: increment the shared counter, --cs work, release.  On
+ * failure: --param backoff_ns of busy work (default 100; 0 retries at
+ * once).  After either, --think work.  ops counts attempts, so ops_per_sec
+ * is attempts per second; the latency sample is the time of one attempt,
+ * successful or not.
+ *
+ * Own columns: success_ratio (successful attempts / attempts inside the
+ * timed window, 0..1; empty if no attempt fell in it) and successes_per_sec
+ * (successful attempts inside the window divided by the window as the
+ * threads saw it: the median, over the threads that saw it open, of the
+ * time between seeing it open and close; 0 when nothing succeeded).
+ *
+ * Check, after every repetition: the counter equals the successful
+ * attempts of all threads (warm-up included); the difference is
+ * lost_updates.  A recursive unlock that returns an error also fails.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "lockbench.h"
+#include "workload.h"
+
+#define TRY_MAX_BACKOFF_NS 100000000u /* 0.1 s: anything longer is not a spin */
+
+/* What each thread leaves behind, written once as it leaves its loop. */
+struct try_result {
+	uint64_t successes;     /* whole run: what the counter must show */
+	uint64_t successes_win; /* inside the timed window */
+	uint64_t attempts_win;
+	uint64_t bad_unlocks;   /* recursive unlock returned an error */
+	uint64_t win_ns;        /* the window as this thread saw it */
+};
+
+struct try_state {
+	void *prim;
+	uint64_t backoff_iters;
+	struct try_result *res; /* [nthreads] */
+	/* The counter the lock protects, on its own line; relaxed load and
+	 * store as in counter.c, so a broken lock loses updates without
+	 * undefined behaviour. */
+	alignas(LB_CACHELINE) _Atomic uint64_t value;
+};
+
+/* One loop for every kind: TRY is the attempt (a bool expression), RELEASE
+ * the kind's release (it may count a failed recursive unlock). */
+#define TRY_BODY(TRY, RELEASE)                                                   \
+	struct try_state *s = w->state;                                         \
+	void *l = s->prim, *t = w->tctx;                                        \
+	const uint64_t backoff = s->backoff_iters;                              \
+	struct try_result r = { 0 };                                            \
+	uint64_t ok_m = 0, n_m = 0, t_m = 0;                                    \
+	unsigned seen = w->seen;                                                \
+	int in_window = 0;                                                      \
+	uint64_t n = 0;                                                         \
+	while (lb_running(w, n)) {                                              \
+		if (__builtin_expect(w->seen != seen, 0)) {                     \
+			/* The window just opened. */                           \
+			seen = w->seen;                                         \
+			ok_m = r.successes;                                     \
+			n_m = n;                                                \
+			t_m = lb_now_ns();                                      \
+			in_window = 1;                                          \
+		}                                                               \
+		uint64_t t0 = lb_sample_begin(w, n);                            \
+		bool got = (TRY);                                               \
+		lb_sample_end(w, t0);                                           \
+		if (got) {                                                      \
+			atomic_store_explicit(&s->value,                        \
+				atomic_load_explicit(&s->value,                 \
+						     memory_order_relaxed) + 1, \
+				memory_order_relaxed);                          \
+			lb_busy(w->cs_iters);                                   \
+			RELEASE;                                                \
+			r.successes++;                                          \
+		} else {                                                        \
+			lb_busy(backoff);                                       \
+		}                                                               \
+		lb_busy(w->think_iters);                                        \
+		lb_publish(w, ++n);                                             \
+	}                                                                       \
+	uint64_t t_s = lb_now_ns();                                             \
+	if (!in_window) { /* stopped before the window opened */                \
+		ok_m = r.successes;                                             \
+		n_m = n;                                                        \
+		t_m = t_s;                                                      \
+	}                                                                       \
+	r.successes_win = r.successes - ok_m;                                   \
+	r.attempts_win = n - n_m;                                               \
+	r.win_ns = t_s - t_m;                                                   \
+	s->res[w->tid] = r;                                                     \
+	lb_finish(w, n)
+
+static inline __attribute__((always_inline)) void
+try_mutex_loop(struct lb_worker *w, const struct lb_mutex_ops *ops)
+{
+	/* Those without a trylock (CLH, Anderson, HCLH) get a loop from the
+	 * X-macro but are never run: requires_caps leaves them out. */
+	if (!ops->trylock) {
+		lb_finish(w, 0);
+		return;
+	}
+	TRY_BODY(ops->trylock(l, t), ops->unlock(l, t));
+}
+
+static inline __attribute__((always_inline)) void
+try_recursive_loop(struct lb_worker *w, const struct lb_recursive_ops *ops)
+{
+	TRY_BODY(ops->trylock(l, t), r.bad_unlocks += ops->unlock(l, t) != 0);
+}
+
+static inline __attribute__((always_inline)) void
+try_semaphore_loop(struct lb_worker *w, const struct lb_semaphore_ops *ops)
+{
+	TRY_BODY(ops->try_acquire(l, t), ops->release(l, t));
+}
+
+#define TRY_MUTEX(sym, id, be, caps, sum) \
+	static void try_loop_##sym(struct lb_worker *w) \
+	{ try_mutex_loop(w, &lb_##sym##_ops); }
+#define TRY_RECURSIVE(sym, id, be, caps, sum) \
+	static void try_loop_##sym(struct lb_worker *w) \
+	{ try_recursive_loop(w, &lb_##sym##_ops); }
+#define TRY_SEMAPHORE(sym, id, be, caps, sum) \
+	static void try_loop_##sym(struct lb_worker *w) \
+	{ try_semaphore_loop(w, &lb_##sym##_ops); }
+LB_MUTEX_IMPLS(TRY_MUTEX)
+LB_RECURSIVE_IMPLS(TRY_RECURSIVE)
+LB_SEMAPHORE_IMPLS(TRY_SEMAPHORE)
+
+/* Hidden test locks are driven too (test-busted must fail here as well). */
+#define TRY_ENTRY(sym, id, be, caps, sum) [LB_IMPL_##sym] = try_loop_##sym,
+static const lb_loop_fn trylock_loops[LB_IMPL_COUNT] = {
+	LB_MUTEX_IMPLS(TRY_ENTRY)
+	LB_RECURSIVE_IMPLS(TRY_ENTRY)
+	LB_SEMAPHORE_IMPLS(TRY_ENTRY)
+};
+
+static int try_parse_backoff(const char *v, uint64_t *ns)
+{
+	return lb_parse_u64(v, ns) || *ns > TRY_MAX_BACKOFF_NS ? -1 : 0;
+}
+
+static int trylock_setup(struct lb_wctx *c)
+{
+	struct try_state *s = aligned_alloc(LB_CACHELINE, sizeof(*s));
+	uint64_t ns;
+	int ret;
+
+	if (!s)
+		return ENOMEM;
+	atomic_init(&s->value, 0);
+	if (try_parse_backoff(c->param_vals[0], &ns)) {
+		free(s);
+		return EINVAL; /* validated by trylock_validate already */
+	}
+	s->backoff_iters = lb_busy_iters(ns);
+	s->res = calloc(c->nthreads, sizeof(*s->res));
+	if (!s->res) {
+		free(s);
+		return ENOMEM;
+	}
+	c->cfg.permits = 1; /* a semaphore used as a lock */
+	if ((ret = lb_prim_create(c->impl, &c->cfg, &s->prim)) != 0) {
+		free(s->res);
+		free(s);
+		return ret;
+	}
+	c->state = s;
+	return 0;
+}
+
+static int trylock_thread_init(struct lb_wctx *c, struct lb_worker *w)
+{
+	struct try_state *s = c->state;
+	struct lb_thread_info ti = { .tid = w->tid, .cpu = w->cpu, .cluster = w->cluster };
+	w->state = s;
+	return lb_prim_thread_attach(c->impl, s->prim, &ti, &w->tctx);
+}
+
+static void trylock_thread_fini(struct lb_wctx *c, struct lb_worker *w)
+{
+	lb_prim_thread_detach(c->impl, ((struct try_state *)c->state)->prim, w->tctx);
+	w->tctx = NULL;
+}
+
+static int try_cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The median of n windows in seconds; 0 when n == 0 (nobody saw one). */
+static double try_median_s(uint64_t *ns, unsigned n)
+{
+	if (n == 0)
+		return 0;
+	qsort(ns, n, sizeof(*ns), try_cmp_u64);
+	uint64_t m = n % 2 ? ns[n / 2] : (ns[n / 2 - 1] + ns[n / 2]) / 2;
+	return (double)m / 1e9;
+}
+
+static void trylock_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_check *out)
+{
+	struct try_state *s = c->state;
+	struct try_result sum = { 0 };
+	uint64_t win_ns[LB_MAX_THREADS];
+	unsigned nwin = 0;
+	(void)ws;
+
+	for (unsigned i = 0; i < c->nthreads; i++) {
+		const struct try_result *r = &s->res[i];
+		sum.successes += r->successes;
+		sum.successes_win += r->successes_win;
+		sum.attempts_win += r->attempts_win;
+		sum.bad_unlocks += r->bad_unlocks;
+		if (r->win_ns && nwin < LB_MAX_THREADS)
+			win_ns[nwin++] = r->win_ns;
+	}
+	double win_s = try_median_s(win_ns, nwin);
+	uint64_t observed = atomic_load_explicit(&s->value, memory_order_relaxed);
+
+	out->has_lost = 1;
+	out->lost_updates = (int64_t)(sum.successes - observed);
+	out->extra[0] = sum.attempts_win ? (double)sum.successes_win / (double)sum.attempts_win
+					 : NAN;
+	out->extra[1] = sum.successes_win == 0 ? 0
+			: win_s > 0 ? (double)sum.successes_win / win_s : NAN;
+	out->verdict = LB_FAIL;
+	if (observed != sum.successes)
+		snprintf(out->msg, sizeof(out->msg),
+			 "counter is %llu but the threads succeeded %llu times (%lld lost)",
+			 (unsigned long long)observed, (unsigned long long)sum.successes,
+			 (long long)out->lost_updates);
+	else if (sum.bad_unlocks)
+		snprintf(out->msg, sizeof(out->msg),
+			 "%llu unlocks after a successful trylock returned an error",
+			 (unsigned long long)sum.bad_unlocks);
+	else
+		out->verdict = LB_OK;
+}
+
+static void trylock_teardown(struct lb_wctx *c)
+{
+	struct try_state *s = c->state;
+	if (!s)
+		return;
+	lb_prim_destroy(c->impl, s->prim);
+	free(s->res);
+	free(s);
+	c->state = NULL;
+}
+
+static const struct lb_param_spec trylock_params[] = {
+	{ "backoff_ns", "100", "busy work after a failed attempt, 0-100000000 ns" },
+	{ NULL, NULL, NULL },
+};
+
+static int trylock_validate(const char *const *vals, unsigned nthreads, char *err, size_t len)
+{
+	uint64_t ns;
+	(void)nthreads;
+	if (try_parse_backoff(vals[0], &ns)) {
+		snprintf(err, len, "--param backoff_ns: '%s' is not a back-off time; give 0 to "
+			 "%u (nanoseconds)", vals[0], TRY_MAX_BACKOFF_NS);
+		return -1;
+	}
+	return 0;
+}
+
+static const char *const trylock_extra[] = { "success_ratio", "successes_per_sec", NULL };
+
+const struct lb_workload lb_wl_trylock = {
+	.name = "trylock",
+	.summary = "non-blocking acquire: one try per op; success: increment, --cs work, "
+		   "release; failure: --param backoff_ns",
+	.checks = "counter == successful attempts (lost_updates = difference)",
+	.extra_cols = trylock_extra,
+	.params = trylock_params,
+	.validate = trylock_validate,
+	.loops = trylock_loops,
+	.requires_caps = LB_CAP_TRYLOCK,
+	.setup = trylock_setup,
+	.thread_init = trylock_thread_init,
+	.thread_fini = trylock_thread_fini,
+	.check = trylock_check,
+	.teardown = trylock_teardown,
+};
