@@ -117,8 +117,9 @@ class Locks(unittest.TestCase):
                     self.assertEqual(rd, 0)
                 if pct == 100:
                     self.assertEqual(wr, 0)
-                if int(r["ops"]) > 0:
-                    self.assertGreater(rd + wr, 0)
+                # Both count the window's ops exactly, over its length.
+                self.assertAlmostEqual(rd + wr, num(r["ops_per_sec"]),
+                                       delta=1e-3 * num(r["ops_per_sec"]) + 1e-3)
 
     def test_readmostly_default_mix(self):
         self.check_readmostly(None)
@@ -166,6 +167,9 @@ class Locks(unittest.TestCase):
                 ratio = num(r["success_ratio"])
                 self.assertGreaterEqual(ratio, 0)
                 self.assertLessEqual(ratio, 1)
+                self.assertAlmostEqual(num(r["successes_per_sec"]),
+                                       ratio * num(r["ops_per_sec"]),
+                                       delta=1e-3 * num(r["ops_per_sec"]) + 1e-3)
 
     def test_trylock_no_backoff(self):
         self.sweep("trylock", ["futex-mutex", "futex-recursive", "futex-sem"],

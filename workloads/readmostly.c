@@ -30,13 +30,11 @@
  * writer_ops_per_sec.
  *
  * Own columns: reader_ops_per_sec and writer_ops_per_sec are the reads and
- * the writes done inside the timed window (counted exactly: each thread
- * snapshots its counters when it sees the window open and close, as the
- * harness does for ops) divided by the window as the threads saw it: the
- * median, over the threads that saw it open, of the time between those two
- * moments.  So the two add up to ops_per_sec to within the threads'
- * reaction time (0 when nothing ran in the window).  torn_reads counts torn
- * or poisoned reads over the whole run (must be 0).
+ * the writes done inside the timed window (each thread snapshots its
+ * counters where it sees the window open and close, exactly where the
+ * harness counts ops) divided by the window's length, so the two add up to
+ * ops_per_sec.  torn_reads counts torn or poisoned reads over the whole
+ * run (must be 0).
  *
  * Check, after every repetition: no torn read, no reader alongside a
  * writer (plain rwlocks), no writer alongside a writer, and the final
@@ -68,7 +66,6 @@ struct rm_result {
 	uint64_t reader_excl;           /* reads that saw a writer inside */
 	uint64_t writer_excl;           /* writes that saw another writer */
 	uint64_t oom;                   /* RCU copies that could not be allocated */
-	uint64_t win_ns;                /* the window as this thread saw it */
 };
 
 struct rm_state {
@@ -125,7 +122,7 @@ rm_loop(struct lb_worker *w, const struct lb_rwlock_ops *ops, const int rcu)
 	const uint64_t read_below = s->read_below;
 	uint64_t rng = rm_seed(w->tid);
 	struct rm_result r = { 0 };
-	uint64_t reads = 0, reads_m = 0, writes_m = 0, t_m = 0;
+	uint64_t reads = 0, reads_m = 0, writes_m = 0;
 	unsigned seen = w->seen;
 	int in_window = 0;
 	uint64_t n = 0;
@@ -137,7 +134,6 @@ rm_loop(struct lb_worker *w, const struct lb_rwlock_ops *ops, const int rcu)
 			seen = w->seen;
 			reads_m = reads;
 			writes_m = r.writes;
-			t_m = lb_now_ns();
 			in_window = 1;
 		}
 		uint64_t t0 = lb_sample_begin(w, n);
@@ -220,15 +216,12 @@ rm_loop(struct lb_worker *w, const struct lb_rwlock_ops *ops, const int rcu)
 		lb_busy(w->think_iters);
 		lb_publish(w, ++n);
 	}
-	uint64_t t_s = lb_now_ns();
 	if (!in_window) { /* stopped before the window opened: empty window */
 		reads_m = reads;
 		writes_m = r.writes;
-		t_m = t_s;
 	}
 	r.reads_win = reads - reads_m;
 	r.writes_win = r.writes - writes_m;
-	r.win_ns = t_s - t_m;
 	s->res[w->tid] = r;
 	lb_finish(w, n);
 }
@@ -304,37 +297,10 @@ static void readmostly_thread_fini(struct lb_wctx *c, struct lb_worker *w)
 	w->tctx = NULL;
 }
 
-static int rm_cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return (x > y) - (x < y);
-}
-
-/* The median of n windows in seconds; 0 when n == 0 (nobody saw one). */
-static double rm_median_s(uint64_t *ns, unsigned n)
-{
-	if (n == 0)
-		return 0;
-	qsort(ns, n, sizeof(*ns), rm_cmp_u64);
-	uint64_t m = n % 2 ? ns[n / 2] : (ns[n / 2 - 1] + ns[n / 2]) / 2;
-	return (double)m / 1e9;
-}
-
-/* ops per second of the window; 0 ops is 0 whether or not anybody saw the
- * window (threads that ran nothing in it may not have). */
-static double rm_rate(uint64_t ops, double win_s)
-{
-	if (ops == 0)
-		return 0;
-	return win_s > 0 ? (double)ops / win_s : NAN;
-}
-
 static void readmostly_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_check *out)
 {
 	struct rm_state *s = c->state;
 	struct rm_result sum = { 0 };
-	uint64_t win_ns[LB_MAX_THREADS];
-	unsigned nwin = 0;
 	(void)ws;
 
 	for (unsigned i = 0; i < c->nthreads; i++) {
@@ -346,10 +312,7 @@ static void readmostly_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_
 		sum.reader_excl += r->reader_excl;
 		sum.writer_excl += r->writer_excl;
 		sum.oom += r->oom;
-		if (r->win_ns && nwin < LB_MAX_THREADS)
-			win_ns[nwin++] = r->win_ns;
 	}
-	double win_s = rm_median_s(win_ns, nwin);
 
 	/* The final record: all words equal, version = writes done. */
 	const struct rm_rec *p = (c->impl->caps & LB_CAP_RCU)
@@ -362,8 +325,8 @@ static void readmostly_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_
 
 	out->has_lost = 1;
 	out->lost_updates = (int64_t)(done - version);
-	out->extra[0] = rm_rate(sum.reads_win, win_s);
-	out->extra[1] = rm_rate(sum.writes_win, win_s);
+	out->extra[0] = c->window_s > 0 ? (double)sum.reads_win / c->window_s : NAN;
+	out->extra[1] = c->window_s > 0 ? (double)sum.writes_win / c->window_s : NAN;
 	out->extra[2] = (double)sum.torn;
 	out->verdict = LB_FAIL;
 	if (sum.torn)

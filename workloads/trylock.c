@@ -13,9 +13,9 @@
  *
  * Own columns: success_ratio (successful attempts / attempts inside the
  * timed window, 0..1; empty if no attempt fell in it) and successes_per_sec
- * (successful attempts inside the window divided by the window as the
- * threads saw it: the median, over the threads that saw it open, of the
- * time between seeing it open and close; 0 when nothing succeeded).
+ * (successful attempts inside the window / the window's length).  Each
+ * thread snapshots its successes where it sees the window open and close,
+ * exactly where the harness counts ops.
  *
  * Check, after every repetition: the counter equals the successful
  * attempts of all threads (warm-up included); the difference is
@@ -37,7 +37,6 @@ struct try_result {
 	uint64_t successes_win; /* inside the timed window */
 	uint64_t attempts_win;
 	uint64_t bad_unlocks;   /* recursive unlock returned an error */
-	uint64_t win_ns;        /* the window as this thread saw it */
 };
 
 struct try_state {
@@ -57,7 +56,7 @@ struct try_state {
 	void *l = s->prim, *t = w->tctx;                                        \
 	const uint64_t backoff = s->backoff_iters;                              \
 	struct try_result r = { 0 };                                            \
-	uint64_t ok_m = 0, n_m = 0, t_m = 0;                                    \
+	uint64_t ok_m = 0, n_m = 0;                                             \
 	unsigned seen = w->seen;                                                \
 	int in_window = 0;                                                      \
 	uint64_t n = 0;                                                         \
@@ -67,7 +66,6 @@ struct try_state {
 			seen = w->seen;                                         \
 			ok_m = r.successes;                                     \
 			n_m = n;                                                \
-			t_m = lb_now_ns();                                      \
 			in_window = 1;                                          \
 		}                                                               \
 		uint64_t t0 = lb_sample_begin(w, n);                            \
@@ -87,15 +85,12 @@ struct try_state {
 		lb_busy(w->think_iters);                                        \
 		lb_publish(w, ++n);                                             \
 	}                                                                       \
-	uint64_t t_s = lb_now_ns();                                             \
 	if (!in_window) { /* stopped before the window opened */                \
 		ok_m = r.successes;                                             \
 		n_m = n;                                                        \
-		t_m = t_s;                                                      \
 	}                                                                       \
 	r.successes_win = r.successes - ok_m;                                   \
 	r.attempts_win = n - n_m;                                               \
-	r.win_ns = t_s - t_m;                                                   \
 	s->res[w->tid] = r;                                                     \
 	lb_finish(w, n)
 
@@ -192,28 +187,10 @@ static void trylock_thread_fini(struct lb_wctx *c, struct lb_worker *w)
 	w->tctx = NULL;
 }
 
-static int try_cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return (x > y) - (x < y);
-}
-
-/* The median of n windows in seconds; 0 when n == 0 (nobody saw one). */
-static double try_median_s(uint64_t *ns, unsigned n)
-{
-	if (n == 0)
-		return 0;
-	qsort(ns, n, sizeof(*ns), try_cmp_u64);
-	uint64_t m = n % 2 ? ns[n / 2] : (ns[n / 2 - 1] + ns[n / 2]) / 2;
-	return (double)m / 1e9;
-}
-
 static void trylock_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_check *out)
 {
 	struct try_state *s = c->state;
 	struct try_result sum = { 0 };
-	uint64_t win_ns[LB_MAX_THREADS];
-	unsigned nwin = 0;
 	(void)ws;
 
 	for (unsigned i = 0; i < c->nthreads; i++) {
@@ -222,18 +199,14 @@ static void trylock_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_che
 		sum.successes_win += r->successes_win;
 		sum.attempts_win += r->attempts_win;
 		sum.bad_unlocks += r->bad_unlocks;
-		if (r->win_ns && nwin < LB_MAX_THREADS)
-			win_ns[nwin++] = r->win_ns;
 	}
-	double win_s = try_median_s(win_ns, nwin);
 	uint64_t observed = atomic_load_explicit(&s->value, memory_order_relaxed);
 
 	out->has_lost = 1;
 	out->lost_updates = (int64_t)(sum.successes - observed);
 	out->extra[0] = sum.attempts_win ? (double)sum.successes_win / (double)sum.attempts_win
 					 : NAN;
-	out->extra[1] = sum.successes_win == 0 ? 0
-			: win_s > 0 ? (double)sum.successes_win / win_s : NAN;
+	out->extra[1] = c->window_s > 0 ? (double)sum.successes_win / c->window_s : NAN;
 	out->verdict = LB_FAIL;
 	if (observed != sum.successes)
 		snprintf(out->msg, sizeof(out->msg),
