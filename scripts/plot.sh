@@ -2,7 +2,8 @@
 # plot.sh DIR: redraw every plot of a lockbench run directory.
 #
 # Reads DIR/summary.csv (and DIR/results.csv for the host and CPU model) and
-# writes into DIR: throughput, fairness, latency and cpu, each as .png and .svg.
+# writes into DIR: throughput, fairness, latency and cpu, each as .png and .svg,
+# plus extra-COL for each of the workload's own columns (success_ratio, ...).
 # Called by lockbench after a run ('scripts/plot.sh' 'DIR' >&2) and by
 # `./bench plot DIR`.
 #
@@ -84,6 +85,18 @@ NR == 1 {
 		}
 	nlc = split("lat_p50_ns_median lat_p50_ns_ci_lo lat_p50_ns_ci_hi " \
 	            "lat_p99_ns_median lat_p99_ns_ci_lo lat_p99_ns_ci_hi", lc, " ")
+	# The workload own columns (anything with a _median that is not one
+	# of the common metrics) get a plot each.
+	n = split("ops_per_sec ops_per_cpu_s fairness thread_ops_min thread_ops_max " \
+	          "lat_p50_ns lat_p99_ns lat_p999_ns lat_max_ns cpu_s ctx_voluntary " \
+	          "ctx_involuntary probe_rtt_ns duration_s", cm, " ")
+	for (i = 1; i <= n; i++) common[cm[i]] = 1
+	for (i = 1; i <= NF; i++)
+		if ($i ~ /_median$/) {
+			x = substr($i, 1, length($i) - 7)
+			if (!(x in common) && ((x "_ci_lo") in col) && ((x "_ci_hi") in col))
+				xcol[++nx] = x
+		}
 	next
 }
 $0 == "" { next }
@@ -137,6 +150,8 @@ $0 == "" { next }
 	if (ok($col["fairness_median"], 0))      has_fair[s] = 1
 	if (ok($col["lat_p50_ns_median"], 1))    has_p50[s] = 1
 	if (ok($col["lat_p99_ns_median"], 1))    has_p99[s] = 1
+	for (i = 1; i <= nx; i++)
+		if (ok($col[xcol[i] "_median"], 0)) has_x[i, s] = 1
 }
 # floor and ceiling of log10(x), a hair of slack for log() rounding.
 function dec_lo(x,   e) { e = log(x) / log(10) + 1e-9; return (e >= 0 || e == int(e)) ? int(e) : int(e) - 1 }
@@ -223,7 +238,17 @@ END {
 	print "have_fair = " gq(idx_list(has_fair)) > v
 	print "have_p50 = " gq(idx_list(has_p50)) > v
 	print "have_p99 = " gq(idx_list(has_p99)) > v
+	xl = ""
+	for (i = 1; i <= nx; i++) {
+		hl = ""
+		for (s = 1; s <= ns; s++) if ((i, s) in has_x) hl = hl (hl == "" ? "" : " ") s
+		if (hl == "") continue	# nothing to draw: no plot
+		xl = xl (xl == "" ? "" : " ") xcol[i]
+		print "have_x_" xcol[i] " = " gq(hl) > v
+	}
+	print "extras = " gq(xl) > v
 	close(v)
+	print xl > (tmp "/extras")
 }
 ' "$SUMMARY" || rc=$?
 case $rc in
@@ -234,13 +259,22 @@ case $rc in
 esac
 
 # Draw each plot twice, once per format; gnuplot reads vars.gp first.
+# extra-COL plots draw a workload's own column COL with extra.gp.
 written=""
-for plot in throughput fairness latency cpu; do
+plots="throughput fairness latency cpu"
+for x in $(cat "$TMP/extras"); do
+	plots="$plots extra-$x"
+done
+for plot in $plots; do
+	case $plot in
+	extra-*) script=extra.gp; xcolname=${plot#extra-} ;;
+	*) script=$plot.gp; xcolname= ;;
+	esac
 	for fmt in png svg; do
-		if ! gnuplot "$TMP/vars.gp" -e "fmt = '$fmt'; name = '$plot'" \
-		    "$SCRIPTS/$plot.gp" 2>"$TMP/gnuplot.err"; then
+		if ! gnuplot "$TMP/vars.gp" -e "fmt = '$fmt'; name = '$plot'; xcol = '$xcolname'" \
+		    "$SCRIPTS/$script" 2>"$TMP/gnuplot.err"; then
 			cat "$TMP/gnuplot.err" >&2
-			echo "$me: gnuplot failed on $SCRIPTS/$plot.gp ($fmt) for $SUMMARY" >&2
+			echo "$me: gnuplot failed on $SCRIPTS/$script ($fmt) for $SUMMARY" >&2
 			exit 1
 		fi
 		# gnuplot warns on stderr without failing; pass that on, it is rare.
@@ -253,7 +287,7 @@ for plot in throughput fairness latency cpu; do
 done
 
 # All drawn: only now replace the plots in DIR.
-for plot in throughput fairness latency cpu; do
+for plot in $plots; do
 	for fmt in png svg; do
 		mv -f "$TMP/out/$plot.$fmt" "$DIR/$plot.$fmt"
 		written="$written $DIR/$plot.$fmt"

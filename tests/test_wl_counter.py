@@ -1,0 +1,79 @@
+"""counter: every implementation it drives, at 2 and 4 threads, verified;
+--param depth for the recursive locks; the negative controls.
+
+usage: python3 test_wl_counter.py PATH_TO_lockbench
+"""
+import csv
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+BIN = None
+SHORT = ["--duration", "0.05", "--warmup", "0.01", "--repeat", "1", "--no-plot"]
+
+
+def run(args, timeout=240):
+    out = tempfile.mkdtemp(prefix="lb-ctr-")
+    try:
+        p = subprocess.run([BIN] + args + ["--out", os.path.join(out, "run")],
+                           capture_output=True, text=True, timeout=timeout)
+        rows = []
+        path = os.path.join(out, "run", "results.csv")
+        if os.path.exists(path):
+            with open(path, newline="") as f:
+                rows = list(csv.DictReader(f))
+        return p, rows
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def listing():
+    """{id: (kind, workloads)} from --list."""
+    p = subprocess.run([BIN, "--list"], capture_output=True, text=True, check=True)
+    kind, out = None, {}
+    for line in p.stdout.splitlines():
+        if line.startswith("kind "):
+            kind = line.split()[1].rstrip(":")
+            continue
+        parts = line.split()
+        if kind and len(parts) >= 4 and parts[0] != "impl":
+            out[parts[0]] = (kind, parts[3].split(","))
+    return out
+
+
+class Counter(unittest.TestCase):
+    def test_every_impl_2_and_4_threads(self):
+        ids = [i for i, (k, wls) in listing().items() if "counter" in wls]
+        kinds = {listing()[i][0] for i in ids}
+        # every exclusive kind, the lock-free counters and the controls
+        self.assertEqual(kinds, {"mutex", "recursive", "semaphore", "rwlock", "counter", "none"})
+        self.assertNotIn("urcu-memb", ids)  # RCU is not exclusive
+        p, rows = run(["--workload", "counter", "--impl", ",".join(ids),
+                       "--threads", "2,4", "--param", "depth=3"] + SHORT)
+        self.assertEqual(p.returncode, 0, p.stderr[-3000:])
+        self.assertEqual(len(rows), 2 * len(ids))
+        for r in rows:
+            if r["impl"] == "none-racy":
+                self.assertIn(r["verified"], ("ok", "racy"), r)
+            else:
+                self.assertEqual(r["verified"], "ok", r)
+                self.assertEqual(r["lost_updates"], "0", r)
+            self.assertEqual(r["param"], "depth=3")
+
+    def test_broken_lock_fails_the_run(self):
+        p, rows = run(["--workload", "counter", "--impl", "test-busted,futex-mutex",
+                       "--threads", "2", "--duration", "0.2", "--warmup", "0.02",
+                       "--repeat", "1", "--no-plot"])
+        self.assertEqual(p.returncode, 1, p.stderr[-2000:])
+        by = {r["impl"]: r for r in rows}
+        self.assertEqual(by["test-busted"]["verified"], "fail")
+        self.assertGreater(int(by["test-busted"]["lost_updates"]), 0)
+        self.assertEqual(by["futex-mutex"]["verified"], "ok")
+
+
+if __name__ == "__main__":
+    BIN = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)
