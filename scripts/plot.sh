@@ -2,8 +2,11 @@
 # plot.sh DIR: redraw every plot of a lockbench run directory.
 #
 # Reads DIR/summary.csv (and DIR/results.csv for the host and CPU model) and
-# writes into DIR: throughput, fairness, latency and cpu, each as .png and .svg,
-# plus extra-COL for each of the workload's own columns (success_ratio, ...).
+# writes into DIR: throughput, fairness, latency, cpu and speedup, each as .png
+# and .svg, plus extra-COL for each of the workload's own columns
+# (success_ratio, ...), plus throughput-top (the 8 fastest series and
+# pthread-mutex) when there are more than 8 series; then report.html
+# (scripts/report.py) showing them all.
 # Called by lockbench after a run ('scripts/plot.sh' 'DIR' >&2) and by
 # `./bench plot DIR`.
 #
@@ -145,7 +148,11 @@ $0 == "" { next }
 		}
 
 	# Which series have something to draw for each metric.
-	if (ok($col["ops_per_sec_median"], 1))   has_ops[s] = 1
+	if (ok($col["ops_per_sec_median"], 1)) {
+		has_ops[s] = 1
+		opsv[s, t] = $col["ops_per_sec_median"] + 0
+		if (t == 1) base[s] = opsv[s, t]	# the speedup denominator
+	}
 	if (ok($col["ops_per_cpu_s_median"], 1)) has_cpu[s] = 1
 	if (ok($col["fairness_median"], 0))      has_fair[s] = 1
 	if (ok($col["lat_p50_ns_median"], 1))    has_p50[s] = 1
@@ -172,6 +179,12 @@ END {
 		printf "%s: %s: header only, no rows to plot\n", me, summary > "/dev/stderr"
 		exit 4
 	}
+	# Top-N: rank the series by throughput at the largest thread count
+	# that does not oversubscribe (the largest run if all do); computed
+	# before the PU count joins tset for the tics.
+	tref = ""
+	for (t in tset) if (pus != "" && t + 0 <= pus && (tref == "" || t + 0 > tref)) tref = t + 0
+	if (tref == "") tref = xmax
 	vp = count_dim("param") > 1; vc = count_dim("cs") > 1
 	vt = count_dim("think") > 1; vpin = count_dim("pin") > 1
 
@@ -215,8 +228,17 @@ END {
 				x = thr[s, j]; thr[s, j] = thr[s, j - 1]; thr[s, j - 1] = x
 				x = rows[s, j]; rows[s, j] = rows[s, j - 1]; rows[s, j - 1] = x
 			}
-		print header > f
-		for (i = 1; i <= cnt[s]; i++) print rows[s, i] > f
+		# An extra column, speedup: this row ops/s divided by the 1-thread
+		# ops/s of the same series (medians); empty without a 1-thread row.
+		print header ",speedup" > f
+		for (i = 1; i <= cnt[s]; i++) {
+			sp = ""
+			if ((s in base) && base[s] > 0 && ((s, thr[s, i]) in opsv)) {
+				sp = sprintf("%.6g", opsv[s, thr[s, i]] / base[s])
+				has_sp[s] = 1
+			}
+			print rows[s, i] "," sp > f
+		}
 		close(f)
 
 		# Key title: the impl, plus only the settings that vary in this run.
@@ -238,6 +260,7 @@ END {
 	print "have_fair = " gq(idx_list(has_fair)) > v
 	print "have_p50 = " gq(idx_list(has_p50)) > v
 	print "have_p99 = " gq(idx_list(has_p99)) > v
+	print "have_speedup = " gq(idx_list(has_sp)) > v
 	xl = ""
 	for (i = 1; i <= nx; i++) {
 		hl = ""
@@ -249,6 +272,36 @@ END {
 	print "extras = " gq(xl) > v
 	close(v)
 	print xl > (tmp "/extras")
+
+	# throughput-top: more than topn series make a spaghetti chart, so a
+	# second plot shows the topn fastest at tref threads, plus pthread-mutex
+	# as the reference. top.gp, loaded after vars.gp, narrows have_ops (in
+	# rank order: the key reads fastest first) and retitles; the series keep
+	# their indices, so colours match the full plot.
+	topn = 8
+	if (ns > topn) {
+		nr = 0
+		for (s = 1; s <= ns; s++)
+			if ((s, tref) in opsv) { rk[++nr] = s }
+		for (i = 2; i <= nr; i++)	# insertion sort, fastest first
+			for (j = i; j > 1 && opsv[rk[j - 1], tref] < opsv[rk[j], tref]; j--) {
+				x = rk[j]; rk[j] = rk[j - 1]; rk[j - 1] = x
+			}
+		tl = ""; k = 0
+		for (i = 1; i <= nr && i <= topn; i++) { tl = tl (tl == "" ? "" : " ") rk[i]; intop[rk[i]] = 1; k++ }
+		ref = ""
+		for (s = 1; s <= ns; s++)
+			if (s_impl[s] == "pthread-mutex" && !(s in intop) && (s in has_ops)) {
+				tl = tl (tl == "" ? "" : " ") s; ref = " + pthread-mutex for reference"
+			}
+		if (k > 0) {
+			tv2 = tmp "/top.gp"
+			print "have_ops = " gq(tl) > tv2
+			print "workload = " gq(sprintf("%s (top %d of %d series by ops/s at %d threads%s)", \
+				wllist, k, ns, tref, ref)) > tv2
+			close(tv2)
+		}
+	}
 }
 ' "$SUMMARY" || rc=$?
 case $rc in
@@ -261,7 +314,8 @@ esac
 # Draw each plot twice, once per format; gnuplot reads vars.gp first.
 # extra-COL plots draw a workload's own column COL with extra.gp.
 written=""
-plots="throughput fairness latency cpu"
+plots="throughput fairness latency cpu speedup"
+[ -f "$TMP/top.gp" ] && plots="$plots throughput-top"
 for x in $(cat "$TMP/extras"); do
 	plots="$plots extra-$x"
 done
@@ -270,8 +324,11 @@ for plot in $plots; do
 	extra-*) script=extra.gp; xcolname=${plot#extra-} ;;
 	*) script=$plot.gp; xcolname= ;;
 	esac
+	# throughput-top: throughput.gp with top.gp's narrower series list.
+	topvars=
+	[ "$plot" = throughput-top ] && { script=throughput.gp; topvars=$TMP/top.gp; }
 	for fmt in png svg; do
-		if ! gnuplot "$TMP/vars.gp" -e "fmt = '$fmt'; name = '$plot'; xcol = '$xcolname'" \
+		if ! gnuplot "$TMP/vars.gp" ${topvars:+"$topvars"} -e "fmt = '$fmt'; name = '$plot'; xcol = '$xcolname'" \
 		    "$SCRIPTS/$script" 2>"$TMP/gnuplot.err"; then
 			cat "$TMP/gnuplot.err" >&2
 			echo "$me: gnuplot failed on $SCRIPTS/$script ($fmt) for $SUMMARY" >&2
@@ -286,7 +343,12 @@ for plot in $plots; do
 	done
 done
 
-# All drawn: only now replace the plots in DIR.
+# All drawn: only now replace the plots in DIR. A throughput-top left from an
+# earlier draw that no longer needs one would mislead: drop it.
+case " $plots " in
+*" throughput-top "*) ;;
+*) rm -f "$DIR/throughput-top.png" "$DIR/throughput-top.svg" ;;
+esac
 for plot in $plots; do
 	for fmt in png svg; do
 		mv -f "$TMP/out/$plot.$fmt" "$DIR/$plot.$fmt"
@@ -294,3 +356,13 @@ for plot in $plots; do
 	done
 done
 echo "$me: wrote$written" >&2
+
+# The HTML report (report.html: platform, command line, table, these plots).
+if command -v python3 >/dev/null 2>&1; then
+	python3 "$SCRIPTS/report.py" "$DIR" || {
+		echo "$me: report.py failed for $DIR (the plots are written)" >&2
+		exit 1
+	}
+else
+	echo "$me: python3 not found: no report.html" >&2
+fi

@@ -1,0 +1,289 @@
+#!/usr/bin/env python3
+"""Tests for the speedup plot, the top-N throughput plot and report.html.
+
+    python3 tests/test_report.py PATH_TO_lockbench PATH_TO_scripts/plot.sh
+
+(scripts/report.py is found next to plot.sh.)
+
+  Small   counter, 3 implementations, threads 1,2, 2 repetitions, plotted by
+          the binary itself (which runs the source tree's plot.sh, hence
+          report.py): speedup.png/.svg, report.html with every .svg, the
+          command line, the CPU model, no http(s) resources; no
+          throughput-top (3 series); then a redraw with the given plot.sh
+          drops a stale throughput-top and rewrites the report.
+  Many    counter, 9 implementations, 1 and 2 threads, 1 repetition,
+          --no-plot, then the given plot.sh: throughput-top.png/.svg, titled
+          "top 8 of 9", and in the report.
+  Escape  report.py on a copy whose meta.json holds markup: escaped.
+
+Standard library only; skips when gnuplot is missing. About 10 s; no
+assertion depends on timing.
+"""
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+from html.parser import HTMLParser
+
+BINARY = None
+PLOT_SCRIPT = None
+REPORT = None
+GUARD = 60  # seconds: a hang guard, not a timing assertion
+SHORT = ["--duration", "0.05", "--warmup", "0.01"]
+SMALL_IMPLS = ["pthread-mutex", "futex-mutex", "atomic-faa"]
+MANY_IMPLS = ["pthread-mutex", "pthread-spin", "futex-mutex", "ck-fas", "ck-ticket",
+              "ck-mcs", "atomic-faa", "atomic-cas", "none-noop"]
+
+
+def run(argv):
+    return subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True, timeout=GUARD)
+
+
+def describe(p):
+    return "exit %s\nstdout:\n%s\nstderr:\n%s" % (p.returncode, p.stdout[-3000:],
+                                                  p.stderr[-3000:])
+
+
+def need_tools(tc):
+    if not os.path.isfile(PLOT_SCRIPT):
+        tc.skipTest("no plot script at %s" % PLOT_SCRIPT)
+    if not shutil.which("gnuplot"):
+        tc.skipTest("gnuplot is not installed")
+
+
+def read(path):
+    with open(path, encoding="utf-8") as fh:
+        return fh.read()
+
+
+def svgs(d):
+    return sorted(f for f in os.listdir(d) if f.endswith(".svg"))
+
+
+class _Refs(HTMLParser):
+    """Collects the resource attributes of the real tags (text that merely
+    reads like a tag, escaped, is not a reference) and the <style> text."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.refs, self.style, self._in_style = [], [], False
+
+    def handle_starttag(self, tag, attrs):
+        for k, v in attrs:
+            if k in ("src", "href", "srcset", "data", "poster", "action") and v:
+                self.refs.append(v.strip())
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag):
+        self._in_style = False
+
+    def handle_data(self, data):
+        if self._in_style:
+            self.style.append(data)
+
+
+def remote_refs(page):
+    """src=, href=, srcset= (...) values and CSS url()/@import that point
+    at the network."""
+    p = _Refs()
+    p.feed(page)
+    p.close()
+    bad = [r for r in p.refs if re.match(r"(?:[a-z][a-z0-9+.-]*:)?//", r, re.I)]
+    css = "".join(p.style)
+    bad += re.findall(r"url\(\s*['\"]?(?:https?:)?//[^)]*\)", css, re.I)
+    bad += re.findall(r"@import", css, re.I)
+    return bad
+
+
+class Small(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="lockbench-report-")
+        cls.out = os.path.join(cls.tmp, "run")
+        cls.proc = None
+        if os.path.isfile(PLOT_SCRIPT) and shutil.which("gnuplot"):
+            cls.proc = run([BINARY, "--workload", "counter", "--impl", ",".join(SMALL_IMPLS),
+                            "--threads", "1,2", "--repeat", "2", "--out", cls.out] + SHORT)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def setUp(self):
+        need_tools(self)
+        self.assertEqual(self.proc.returncode, 0, describe(self.proc))
+        self.assertNotIn("plotting failed", self.proc.stderr)
+
+    def path(self, name):
+        return os.path.join(self.out, name)
+
+    def meta(self):
+        with open(self.path("meta.json")) as fh:
+            return json.load(fh)
+
+    def test_speedup_plot(self):
+        for ext in ("png", "svg"):
+            f = self.path("speedup." + ext)
+            with self.subTest(f=os.path.basename(f)):
+                self.assertTrue(os.path.isfile(f), "missing; files: %s" % os.listdir(self.out))
+                self.assertGreater(os.path.getsize(f), 0)
+        with open(self.path("speedup.png"), "rb") as fh:
+            self.assertEqual(fh.read(8), b"\x89PNG\r\n\x1a\n")
+        svg = read(self.path("speedup.svg"))
+        self.assertIn("<svg", svg)
+        # Every series has a 1-thread row: all three are in the key, and
+        # the ideal line too; no "no data" placeholder.
+        for impl in SMALL_IMPLS:
+            self.assertIn(impl, svg)
+        self.assertIn("ideal", svg)
+        self.assertNotIn("no speedup to draw", svg)
+
+    def test_no_top_plot_with_few_series(self):
+        self.assertFalse(os.path.exists(self.path("throughput-top.png")))
+        self.assertFalse(os.path.exists(self.path("throughput-top.svg")))
+
+    def test_report(self):
+        f = self.path("report.html")
+        self.assertTrue(os.path.isfile(f), "no report.html; files: %s" % os.listdir(self.out))
+        page = read(f)
+        self.assertTrue(page.lstrip().lower().startswith("<!doctype html>"))
+        found = svgs(self.out)
+        self.assertIn("speedup.svg", found)
+        self.assertIn("throughput.svg", found)
+        for s in found:
+            with self.subTest(svg=s):
+                self.assertRegex(page, r"""(?:src|srcset)="%s\"""" % re.escape(s))
+        meta = self.meta()
+        self.assertIn(html.escape(meta["command_line"]), page)
+        self.assertIn(html.escape(meta["platform"]["cpu_model"]), page)
+        self.assertIn(html.escape(meta["platform"]["kernel"]), page)
+        self.assertEqual(remote_refs(page), [])
+        # The summary table: one row per configuration (3 impls x 2 threads).
+        table = page[page.index('<table class="summary">'):]
+        table = table[:table.index("</table>")]
+        self.assertEqual(table.count("<tr>") - 1, len(SMALL_IMPLS) * 2)
+        for impl in SMALL_IMPLS:
+            self.assertIn("<td>%s</td>" % impl, table)
+
+    def test_redraw_drops_stale_top_and_rewrites_report(self):
+        # Last: it changes the directory (the files it checks stay the same).
+        for ext in ("png", "svg"):
+            shutil.copy(self.path("throughput." + ext), self.path("throughput-top." + ext))
+        os.remove(self.path("report.html"))
+        p = run(["sh", PLOT_SCRIPT, self.out])
+        self.assertEqual(p.returncode, 0, describe(p))
+        self.assertFalse(os.path.exists(self.path("throughput-top.svg")))
+        self.assertFalse(os.path.exists(self.path("throughput-top.png")))
+        self.assertTrue(os.path.isfile(self.path("report.html")))
+        self.assertNotIn("throughput-top", read(self.path("report.html")))
+
+
+class Many(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="lockbench-report-many-")
+        cls.out = os.path.join(cls.tmp, "run")
+        cls.proc = run([BINARY, "--workload", "counter", "--impl", ",".join(MANY_IMPLS),
+                        "--threads", "1,2", "--repeat", "1", "--no-plot", "--out", cls.out]
+                       + SHORT)
+        cls.plot = None
+        if cls.proc.returncode == 0 and os.path.isfile(PLOT_SCRIPT) and shutil.which("gnuplot"):
+            cls.plot = run(["sh", PLOT_SCRIPT, cls.out])
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def setUp(self):
+        self.assertEqual(self.proc.returncode, 0, describe(self.proc))
+        need_tools(self)
+        self.assertEqual(self.plot.returncode, 0, describe(self.plot))
+
+    def test_top_plot(self):
+        for ext in ("png", "svg"):
+            f = os.path.join(self.out, "throughput-top." + ext)
+            with self.subTest(f=os.path.basename(f)):
+                self.assertTrue(os.path.isfile(f), "missing; files: %s" % os.listdir(self.out))
+                self.assertGreater(os.path.getsize(f), 0)
+        svg = read(os.path.join(self.out, "throughput-top.svg"))
+        self.assertIn("top 8 of %d" % len(MANY_IMPLS), svg)
+        # pthread-mutex is drawn whether or not it made the top 8.
+        self.assertIn("pthread-mutex", svg)
+        # The full plot is still there, with every series.
+        full = read(os.path.join(self.out, "throughput.svg"))
+        for impl in MANY_IMPLS:
+            self.assertIn(impl, full)
+
+    def test_report_shows_top_plot(self):
+        page = read(os.path.join(self.out, "report.html"))
+        for s in svgs(self.out):
+            with self.subTest(svg=s):
+                self.assertIn('"%s"' % s, page)
+        self.assertIn('"throughput-top.svg"', page)
+        self.assertEqual(remote_refs(page), [])
+
+
+class Escape(unittest.TestCase):
+    def test_markup_is_escaped(self):
+        fix = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "compare",
+                           "alpha")
+        if not os.path.isfile(os.path.join(fix, "summary.csv")):
+            self.skipTest("no fixture at %s" % fix)
+        tmp = tempfile.mkdtemp(prefix="lockbench-report-esc-")
+        try:
+            d = os.path.join(tmp, "run")
+            shutil.copytree(fix, d)
+            evil = '<script>alert("x")</script> & <img src=http://example.com/x.png>'
+            mpath = os.path.join(d, "meta.json")
+            meta = {}
+            if os.path.isfile(mpath):
+                with open(mpath) as fh:
+                    meta = json.load(fh)
+            meta["command_line"] = "lockbench --param " + evil
+            meta.setdefault("platform", {})["cpu_model"] = evil
+            with open(mpath, "w") as fh:
+                json.dump(meta, fh)
+            p = run([sys.executable, REPORT, d])
+            self.assertEqual(p.returncode, 0, describe(p))
+            page = read(os.path.join(d, "report.html"))
+            self.assertNotIn("<script", page)
+            self.assertIn(html.escape(evil), page)
+            self.assertEqual(remote_refs(page), [])
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def test_usage(self):
+        p = run([sys.executable, REPORT])
+        self.assertEqual(p.returncode, 2)
+        tmp = tempfile.mkdtemp(prefix="lockbench-report-empty-")
+        try:
+            p = run([sys.executable, REPORT, tmp])
+            self.assertEqual(p.returncode, 2, describe(p))
+            self.assertIn("summary.csv", p.stderr)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main():
+    global BINARY, PLOT_SCRIPT, REPORT
+    if len(sys.argv) != 3:
+        sys.stderr.write("usage: test_report.py PATH_TO_lockbench PATH_TO_plot.sh\n")
+        return 2
+    BINARY = os.path.abspath(sys.argv[1])
+    if not os.access(BINARY, os.X_OK):
+        sys.stderr.write("test_report.py: %s is not an executable\n" % BINARY)
+        return 2
+    PLOT_SCRIPT = os.path.abspath(sys.argv[2])
+    REPORT = os.path.join(os.path.dirname(PLOT_SCRIPT), "report.py")
+    prog = unittest.main(argv=[sys.argv[0]], verbosity=2, exit=False)
+    return 0 if prog.result.wasSuccessful() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
