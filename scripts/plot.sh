@@ -11,7 +11,7 @@
 # `./bench plot DIR`.
 #
 # Exit status: 0 plots written; 1 nothing to plot, gnuplot missing or failed;
-# 2 usage error or DIR/summary.csv missing.
+# 2 usage error, DIR/summary.csv missing, or a malformed line in it.
 #
 # How it works: gnuplot draws one line per data file most reliably, so awk
 # splits summary.csv into one CSV per series (header kept, so the .gp scripts
@@ -73,6 +73,7 @@ function ok(v, logaxis) { return v != "" && (!logaxis || v + 0 > 0) }
 
 NR == 1 {
 	header = $0
+	hnf = NF
 	for (i = 1; i <= NF; i++) col[$i] = i
 	# Every column this script or a .gp script reads: name the missing one
 	# here rather than let gnuplot fail on it halfway through.
@@ -103,6 +104,10 @@ NR == 1 {
 	next
 }
 $0 == "" { next }
+NF != hnf {
+	printf "%s: %s line %d: %d fields, but the header has %d\n", me, summary, NR, NF, hnf > "/dev/stderr"
+	bad = 5; exit bad
+}
 {
 	nrows++
 	wl = $col["workload"]
@@ -307,6 +312,7 @@ END {
 case $rc in
 0) ;;
 3) exit 1 ;;	# awk named the missing column
+5) exit 2 ;;	# awk named the malformed line
 4) exit 1 ;;	# awk said: header only
 *) echo "$me: $SUMMARY: could not split into series (awk status $rc)" >&2; exit 1 ;;
 esac

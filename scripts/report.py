@@ -211,10 +211,10 @@ def build(d):
         fig = "<figure id=\"plot-%s\"><figcaption>%s</figcaption>" % (esc(n), esc(cap))
         if os.path.exists(os.path.join(d, png)):
             fig += ("<picture><source srcset=\"%s\" type=\"image/svg+xml\">"
-                    "<img src=\"%s\" alt=\"%s\" loading=\"lazy\"></picture>"
+                    "<img src=\"%s\" alt=\"%s\"></picture>"
                     % (esc(svg), esc(png), esc(alt)))
         else:
-            fig += "<img src=\"%s\" alt=\"%s\" loading=\"lazy\">" % (esc(svg), esc(alt))
+            fig += "<img src=\"%s\" alt=\"%s\">" % (esc(svg), esc(alt))
         links = ["<a href=\"%s\">%s</a>" % (esc(svg), esc(svg))]
         if os.path.exists(os.path.join(d, png)):
             links.append("<a href=\"%s\">%s</a>" % (esc(png), esc(png)))
@@ -229,6 +229,11 @@ def build(d):
     p.append("<p class=\"muted\">%s. Latency includes one timer read. From summary.csv.</p>"
              % esc(note))
     p.append(summary_table(rows) if rows else "<p>(summary.csv has no rows)</p>")
+    # Inline, no network: after load, record how many plots rendered, so a
+    # headless browser can check the page (tests/test_report_render.py).
+    p.append("<script>window.addEventListener('load',function(){var m=document.images,"
+             "k=0;for(var i=0;i<m.length;i++)if(m[i].complete&&m[i].naturalWidth>0)k++;"
+             "document.body.setAttribute('data-plots-loaded',k+'/'+m.length);});</script>")
     p.append("</body>\n</html>\n")
     return "\n".join(p)
 
