@@ -173,6 +173,12 @@ function count_dim(d,   k, m, a) {
 	for (k in seen) { split(k, a, SUBSEP); if (a[1] == d) m++ }
 	return m
 }
+# The top series (tsel[1..nt2], in rank order) that are in set h.
+function top_of(h,   i, out) {
+	out = ""
+	for (i = 1; i <= nt2; i++) if ((tsel[i] + 0) in h) out = out (out == "" ? "" : " ") tsel[i]
+	return out
+}
 function idx_list(h,   s, out) {
 	out = ""
 	for (s = 1; s <= ns; s++) if (s in h) out = out (out == "" ? "" : " ") s
@@ -302,6 +308,13 @@ END {
 		if (k > 0) {
 			tv2 = tmp "/top.gp"
 			print "have_ops = " gq(tl) > tv2
+			# The same series for the other -top plots, where they have data.
+			nt2 = split(tl, tsel, " ")
+			print "have_cpu = " gq(top_of(has_cpu)) > tv2
+			print "have_fair = " gq(top_of(has_fair)) > tv2
+			print "have_p50 = " gq(top_of(has_p50)) > tv2
+			print "have_p99 = " gq(top_of(has_p99)) > tv2
+			print "have_speedup = " gq(top_of(has_sp)) > tv2
 			print "workload = " gq(sprintf("%s (top %d of %d series by ops/s at %d threads%s)", \
 				wllist, k, ns, tref, ref)) > tv2
 			close(tv2)
@@ -321,7 +334,7 @@ esac
 # extra-COL plots draw a workload's own column COL with extra.gp.
 written=""
 plots="throughput fairness latency cpu speedup"
-[ -f "$TMP/top.gp" ] && plots="$plots throughput-top"
+[ -f "$TMP/top.gp" ] && plots="$plots throughput-top fairness-top latency-top cpu-top speedup-top"
 for x in $(cat "$TMP/extras"); do
 	plots="$plots extra-$x"
 done
@@ -330,9 +343,11 @@ for plot in $plots; do
 	extra-*) script=extra.gp; xcolname=${plot#extra-} ;;
 	*) script=$plot.gp; xcolname= ;;
 	esac
-	# throughput-top: throughput.gp with top.gp's narrower series list.
+	# NAME-top: NAME.gp with top.gp's narrower series lists.
 	topvars=
-	[ "$plot" = throughput-top ] && { script=throughput.gp; topvars=$TMP/top.gp; }
+	case $plot in
+	*-top) script=${plot%-top}.gp; topvars=$TMP/top.gp ;;
+	esac
 	for fmt in png svg; do
 		if ! gnuplot "$TMP/vars.gp" ${topvars:+"$topvars"} -e "fmt = '$fmt'; name = '$plot'; xcol = '$xcolname'" \
 		    "$SCRIPTS/$script" 2>"$TMP/gnuplot.err"; then
@@ -353,7 +368,9 @@ done
 # earlier draw that no longer needs one would mislead: drop it.
 case " $plots " in
 *" throughput-top "*) ;;
-*) rm -f "$DIR/throughput-top.png" "$DIR/throughput-top.svg" ;;
+*) for t in throughput fairness latency cpu speedup; do
+	rm -f "$DIR/$t-top.png" "$DIR/$t-top.svg"
+   done ;;
 esac
 for plot in $plots; do
 	for fmt in png svg; do
