@@ -869,10 +869,52 @@ def parse_args(argv):
     return a
 
 
+def run_workload(path):
+    """The workload of a run directory (first row of its summary.csv), or None."""
+    try:
+        with open(os.path.join(path, "summary.csv"), newline="") as fh:
+            for row in csv.DictReader(fh):
+                return row.get("workload")
+    except OSError:
+        return None
+    return None
+
+
+def resolve_dirs(dirs):
+    """A platform directory (results/reference/<platform>: one run directory
+    per workload inside, no summary.csv of its own) stands for its run of the
+    workload the plain run directories on the command line have."""
+    def is_platform(d):
+        return (os.path.isdir(d) and not os.path.exists(os.path.join(d, "summary.csv"))
+                and any(os.path.isfile(os.path.join(d, e, "summary.csv"))
+                        for e in os.listdir(d)))
+    plain = [d for d in dirs if not is_platform(d)]
+    if len(plain) == len(dirs):
+        return dirs
+    if not plain:
+        raise DataError("%s: platform directories only; give at least one run directory "
+                        "so the workload is known" % ", ".join(dirs))
+    wl = run_workload(plain[0])
+    out = []
+    for d in dirs:
+        if not is_platform(d):
+            out.append(d)
+            continue
+        subs = sorted(e for e in os.listdir(d)
+                      if os.path.isfile(os.path.join(d, e, "summary.csv")))
+        match = [e for e in subs if run_workload(os.path.join(d, e)) == wl]
+        if not match:
+            raise DataError("%s: no run of workload %s in this platform directory (it has: %s)"
+                            % (d, wl, ", ".join(subs)))
+        note("%s: using %s for workload %s" % (d, match[0], wl))
+        out.append(os.path.join(d, match[0]))
+    return out
+
+
 def main(argv=None):
     a = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        runs = [Run(i, d) for i, d in enumerate(a.dirs)]
+        runs = [Run(i, d) for i, d in enumerate(resolve_dirs(a.dirs))]
         cmp = Comparison(runs)
     except DataError as e:
         print("%s: error: %s" % (ME, e), file=sys.stderr)

@@ -32,6 +32,9 @@ FIX = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "comp
 ALPHA = os.path.join(FIX, "alpha")
 BETA = os.path.join(FIX, "beta")
 BARRIER = os.path.join(FIX, "barrier")
+# A complete small run (trylock: two impls, 1 and 2 threads, two extra
+# columns) for scripts/plot.sh.
+PLOTRUN = os.path.join(os.path.dirname(FIX), "plot", "trylock")
 GUARD = 60  # seconds: a hang guard, not a timing assertion
 
 
@@ -329,6 +332,58 @@ class Errors(TmpMixin, unittest.TestCase):
 
 
 @unittest.skipIf(shutil.which("gnuplot") is None, "gnuplot not installed")
+class PlatformDirs(TmpMixin, unittest.TestCase):
+    """results/reference/<platform> holds one run per workload: compare picks
+    the one whose workload matches the run directories given."""
+
+    def platform(self):
+        d = os.path.join(self.tmpdir(), "some-platform")
+        os.makedirs(d)
+        shutil.copytree(BETA, os.path.join(d, "counter"))
+        shutil.copytree(BARRIER, os.path.join(d, "barrier"))
+        return d
+
+    def test_picks_the_matching_workload(self):
+        plat = self.platform()
+        p = run(plat, ALPHA, "--no-plot")
+        self.assertEqual(p.returncode, 0, describe(p))
+        self.assertIn("using counter for workload counter", p.stderr)
+        self.assertIn(os.path.join(plat, "counter"), p.stdout)
+
+    def test_no_matching_workload(self):
+        plat = self.platform()
+        shutil.rmtree(os.path.join(plat, "counter"))
+        p = run(plat, ALPHA, "--no-plot")
+        self.assert_one_line_error(p, plat, "no run of workload counter", "barrier")
+
+
+class PlotScript(TmpMixin, unittest.TestCase):
+    """scripts/plot.sh on the fixture runs: every plot, PNG and SVG."""
+
+    def test_plot_sh_on_fixture(self):
+        if not shutil.which("gnuplot"):
+            self.skipTest("gnuplot not installed")
+        d = self.copy_run(PLOTRUN, "trylock")
+        plot = os.path.join(os.path.dirname(COMPARE), "plot.sh")
+        p = subprocess.run(["sh", plot, d], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           universal_newlines=True, timeout=GUARD)
+        self.assertEqual(p.returncode, 0, describe(p))
+        for name in ("throughput", "fairness", "latency", "cpu", "speedup",
+                     "extra-success_ratio", "extra-successes_per_sec"):
+            for ext in ("png", "svg"):
+                f = os.path.join(d, name + "." + ext)
+                self.assertGreater(os.path.getsize(f), 1000, f)
+
+    def test_plot_sh_bad_line(self):
+        d = self.copy_run(PLOTRUN, "trylock")
+        self.edit_line(os.path.join(d, "summary.csv"), 3, lambda l: l + ",extra")
+        plot = os.path.join(os.path.dirname(COMPARE), "plot.sh")
+        p = subprocess.run(["sh", plot, d], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           universal_newlines=True, timeout=GUARD)
+        self.assertEqual(p.returncode, 2, describe(p))
+        self.assertIn(os.path.join(d, "summary.csv") + " line 3", p.stderr)
+
+
 class Plots(TmpMixin, unittest.TestCase):
     def test_plots_written(self):
         out = os.path.join(self.tmpdir(), "plots")
