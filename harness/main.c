@@ -46,6 +46,8 @@ static void print_help(void)
 "usage: ./bench --workload NAME [options]\n"
 "       ./bench --list [--all] | --topology | --help | --version\n"
 "       ./bench test              build everything and run the test suite\n"
+"       ./bench plot DIR          redraw the plots and report.html of a run\n"
+"       ./bench compare DIR1 DIR2 ...  compare runs (the first is the baseline)\n"
 "\n"
 "Runs a contention workload against every implementation it drives, checks\n"
 "correctness on every repetition, and writes results.csv, summary.csv,\n"
