@@ -18,7 +18,7 @@
 #include "workload.h"
 
 struct barrier_state {
-	void *prim;
+	void *prim; /* first member: lb_single_thread_init() relies on it */
 	unsigned n;
 	_Atomic uint64_t stop_phase; /* 0: not yet decided */
 	_Atomic uint64_t violations;
@@ -92,20 +92,6 @@ static int barrier_setup(struct lb_wctx *c)
 	return 0;
 }
 
-static int barrier_thread_init(struct lb_wctx *c, struct lb_worker *w)
-{
-	struct barrier_state *s = c->state;
-	struct lb_thread_info ti = { .tid = w->tid, .cpu = w->cpu, .cluster = w->cluster };
-	w->state = s;
-	return lb_prim_thread_attach(c->impl, s->prim, &ti, &w->tctx);
-}
-
-static void barrier_thread_fini(struct lb_wctx *c, struct lb_worker *w)
-{
-	lb_prim_thread_detach(c->impl, ((struct barrier_state *)c->state)->prim, w->tctx);
-	w->tctx = NULL;
-}
-
 static void barrier_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_check *out)
 {
 	struct barrier_state *s = c->state;
@@ -145,8 +131,8 @@ const struct lb_workload lb_wl_barrier = {
 	.extra_cols = barrier_extra,
 	.loops = barrier_loops,
 	.setup = barrier_setup,
-	.thread_init = barrier_thread_init,
-	.thread_fini = barrier_thread_fini,
+	.thread_init = lb_single_thread_init,
+	.thread_fini = lb_single_thread_fini,
 	.check = barrier_check,
 	.teardown = barrier_teardown,
 };

@@ -24,7 +24,7 @@
 #include "workload.h"
 
 struct counter_state {
-	void *prim;
+	void *prim; /* first member: lb_single_thread_init() relies on it */
 	unsigned depth;
 	/* The counter a lock protects, on its own line.  Relaxed atomic load
 	 * and store, not ++ on a plain word: with a correct lock they compile
@@ -173,20 +173,6 @@ static int counter_setup(struct lb_wctx *c)
 	return 0;
 }
 
-static int counter_thread_init(struct lb_wctx *c, struct lb_worker *w)
-{
-	struct counter_state *s = c->state;
-	struct lb_thread_info ti = { .tid = w->tid, .cpu = w->cpu, .cluster = w->cluster };
-	w->state = s;
-	return lb_prim_thread_attach(c->impl, s->prim, &ti, &w->tctx);
-}
-
-static void counter_thread_fini(struct lb_wctx *c, struct lb_worker *w)
-{
-	lb_prim_thread_detach(c->impl, ((struct counter_state *)c->state)->prim, w->tctx);
-	w->tctx = NULL;
-}
-
 static void counter_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_check *out)
 {
 	struct counter_state *s = c->state;
@@ -249,8 +235,8 @@ const struct lb_workload lb_wl_counter = {
 	.validate = counter_validate,
 	.loops = counter_loops,
 	.setup = counter_setup,
-	.thread_init = counter_thread_init,
-	.thread_fini = counter_thread_fini,
+	.thread_init = lb_single_thread_init,
+	.thread_fini = lb_single_thread_fini,
 	.check = counter_check,
 	.teardown = counter_teardown,
 };

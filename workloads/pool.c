@@ -29,7 +29,7 @@
 #define POOL_MAX_PERMITS 1000
 
 struct pool_state {
-	void *prim;
+	void *prim; /* first member: lb_single_thread_init() relies on it */
 	unsigned permits;
 	alignas(LB_CACHELINE) _Atomic unsigned in; /* threads holding a permit */
 };
@@ -97,20 +97,6 @@ static int pool_setup(struct lb_wctx *c)
 	}
 	c->state = s;
 	return 0;
-}
-
-static int pool_thread_init(struct lb_wctx *c, struct lb_worker *w)
-{
-	struct pool_state *s = c->state;
-	struct lb_thread_info ti = { .tid = w->tid, .cpu = w->cpu, .cluster = w->cluster };
-	w->state = s;
-	return lb_prim_thread_attach(c->impl, s->prim, &ti, &w->tctx);
-}
-
-static void pool_thread_fini(struct lb_wctx *c, struct lb_worker *w)
-{
-	lb_prim_thread_detach(c->impl, ((struct pool_state *)c->state)->prim, w->tctx);
-	w->tctx = NULL;
 }
 
 /* Permits free now, with nobody else running: take them all with
@@ -206,8 +192,8 @@ const struct lb_workload lb_wl_pool = {
 	.validate = pool_validate,
 	.loops = pool_loops,
 	.setup = pool_setup,
-	.thread_init = pool_thread_init,
-	.thread_fini = pool_thread_fini,
+	.thread_init = lb_single_thread_init,
+	.thread_fini = lb_single_thread_fini,
 	.check = pool_check,
 	.teardown = pool_teardown,
 };

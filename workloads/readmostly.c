@@ -69,7 +69,7 @@ struct rm_result {
 };
 
 struct rm_state {
-	void *prim;
+	void *prim; /* first member: lb_single_thread_init() relies on it */
 	uint64_t read_below; /* a read when the top 32 random bits are below */
 	struct rm_result *res; /* [nthreads] */
 	/* RCU: the published record.  Its own line: every reader loads it. */
@@ -283,20 +283,6 @@ out_free:
 	return ret;
 }
 
-static int readmostly_thread_init(struct lb_wctx *c, struct lb_worker *w)
-{
-	struct rm_state *s = c->state;
-	struct lb_thread_info ti = { .tid = w->tid, .cpu = w->cpu, .cluster = w->cluster };
-	w->state = s;
-	return lb_prim_thread_attach(c->impl, s->prim, &ti, &w->tctx);
-}
-
-static void readmostly_thread_fini(struct lb_wctx *c, struct lb_worker *w)
-{
-	lb_prim_thread_detach(c->impl, ((struct rm_state *)c->state)->prim, w->tctx);
-	w->tctx = NULL;
-}
-
 static void readmostly_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_check *out)
 {
 	struct rm_state *s = c->state;
@@ -402,8 +388,8 @@ const struct lb_workload lb_wl_readmostly = {
 	.validate = readmostly_validate,
 	.loops = readmostly_loops,
 	.setup = readmostly_setup,
-	.thread_init = readmostly_thread_init,
-	.thread_fini = readmostly_thread_fini,
+	.thread_init = lb_single_thread_init,
+	.thread_fini = lb_single_thread_fini,
 	.check = readmostly_check,
 	.teardown = readmostly_teardown,
 };

@@ -22,7 +22,7 @@
 #define REC_MAX_DEPTH 1000
 
 struct rec_state {
-	void *prim;
+	void *prim; /* first member: lb_single_thread_init() relies on it */
 	unsigned depth;
 	/* The counter the lock protects, on its own line; relaxed load and
 	 * store as in counter.c. */
@@ -102,20 +102,6 @@ static int recursive_setup(struct lb_wctx *c)
 	return 0;
 }
 
-static int recursive_thread_init(struct lb_wctx *c, struct lb_worker *w)
-{
-	struct rec_state *s = c->state;
-	struct lb_thread_info ti = { .tid = w->tid, .cpu = w->cpu, .cluster = w->cluster };
-	w->state = s;
-	return lb_prim_thread_attach(c->impl, s->prim, &ti, &w->tctx);
-}
-
-static void recursive_thread_fini(struct lb_wctx *c, struct lb_worker *w)
-{
-	lb_prim_thread_detach(c->impl, ((struct rec_state *)c->state)->prim, w->tctx);
-	w->tctx = NULL;
-}
-
 static void recursive_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_check *out)
 {
 	struct rec_state *s = c->state;
@@ -185,8 +171,8 @@ const struct lb_workload lb_wl_recursive = {
 	.validate = recursive_validate,
 	.loops = recursive_loops,
 	.setup = recursive_setup,
-	.thread_init = recursive_thread_init,
-	.thread_fini = recursive_thread_fini,
+	.thread_init = lb_single_thread_init,
+	.thread_fini = lb_single_thread_fini,
 	.check = recursive_check,
 	.teardown = recursive_teardown,
 };

@@ -40,7 +40,7 @@ struct try_result {
 };
 
 struct try_state {
-	void *prim;
+	void *prim; /* first member: lb_single_thread_init() relies on it */
 	uint64_t backoff_iters;
 	struct try_result *res; /* [nthreads] */
 	/* The counter the lock protects, on its own line; relaxed load and
@@ -173,20 +173,6 @@ static int trylock_setup(struct lb_wctx *c)
 	return 0;
 }
 
-static int trylock_thread_init(struct lb_wctx *c, struct lb_worker *w)
-{
-	struct try_state *s = c->state;
-	struct lb_thread_info ti = { .tid = w->tid, .cpu = w->cpu, .cluster = w->cluster };
-	w->state = s;
-	return lb_prim_thread_attach(c->impl, s->prim, &ti, &w->tctx);
-}
-
-static void trylock_thread_fini(struct lb_wctx *c, struct lb_worker *w)
-{
-	lb_prim_thread_detach(c->impl, ((struct try_state *)c->state)->prim, w->tctx);
-	w->tctx = NULL;
-}
-
 static void trylock_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_check *out)
 {
 	struct try_state *s = c->state;
@@ -262,8 +248,8 @@ const struct lb_workload lb_wl_trylock = {
 	.loops = trylock_loops,
 	.requires_caps = LB_CAP_TRYLOCK,
 	.setup = trylock_setup,
-	.thread_init = trylock_thread_init,
-	.thread_fini = trylock_thread_fini,
+	.thread_init = lb_single_thread_init,
+	.thread_fini = lb_single_thread_fini,
 	.check = trylock_check,
 	.teardown = trylock_teardown,
 };

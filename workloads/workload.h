@@ -84,6 +84,12 @@ struct lb_workload {
 	double watchdog_s;
 };
 
+/* thread_init/thread_fini for the common case of one primitive per run:
+ * the workload's state begins with `void *prim` (its first member), and
+ * every worker attaches to it, with the state as w->state. */
+int lb_single_thread_init(struct lb_wctx *c, struct lb_worker *w);
+void lb_single_thread_fini(struct lb_wctx *c, struct lb_worker *w);
+
 extern const struct lb_workload *const lb_workloads[];
 const struct lb_workload *lb_workload_find(const char *name);
 int lb_workload_drives(const struct lb_workload *wl, const struct lb_impl *impl);
