@@ -3,50 +3,27 @@
 
 usage: python3 test_wl_counter.py PATH_TO_lockbench
 """
-import csv
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import unittest
+
+import lbtest
 
 BIN = None
 SHORT = ["--duration", "0.05", "--warmup", "0.01", "--repeat", "1", "--no-plot"]
 
 
 def run(args, timeout=240):
-    out = tempfile.mkdtemp(prefix="lb-ctr-")
-    try:
-        p = subprocess.run([BIN] + args + ["--out", os.path.join(out, "run")],
-                           capture_output=True, text=True, timeout=timeout)
-        rows = []
-        path = os.path.join(out, "run", "results.csv")
-        if os.path.exists(path):
-            with open(path, newline="") as f:
-                rows = list(csv.DictReader(f))
-        return p, rows
-    finally:
-        shutil.rmtree(out, ignore_errors=True)
+    return lbtest.run(BIN, args, timeout)
 
 
 def listing():
-    """{id: (kind, workloads)} from --list."""
-    p = subprocess.run([BIN, "--list"], capture_output=True, text=True, check=True)
-    kind, out = None, {}
-    for line in p.stdout.splitlines():
-        if line.startswith("kind "):
-            kind = line.split()[1].rstrip(":")
-            continue
-        parts = line.split()
-        if kind and len(parts) >= 4 and parts[0] != "impl":
-            out[parts[0]] = (kind, parts[3].split(","))
-    return out
+    return lbtest.listing(BIN)
 
 
 class Counter(unittest.TestCase):
     def test_every_impl_2_and_4_threads(self):
-        ids = [i for i, (k, wls) in listing().items() if "counter" in wls]
+        ids = lbtest.impls_of(BIN, "counter")
         kinds = {listing()[i][0] for i in ids}
         # every exclusive kind, the lock-free counters and the controls
         self.assertEqual(kinds, {"mutex", "recursive", "semaphore", "rwlock", "counter", "none"})

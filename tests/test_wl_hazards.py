@@ -4,42 +4,22 @@ ways (they fire on the hazard, stay silent on the fix).
 
 usage: python3 test_wl_hazards.py PATH_TO_lockbench
 """
-import csv
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import unittest
+
+import lbtest
 
 BIN = None
 SHORT = ["--duration", "0.05", "--warmup", "0.01", "--repeat", "1", "--no-plot"]
 
 
 def run(args, timeout=120):
-    out = tempfile.mkdtemp(prefix="lb-hz-")
-    try:
-        p = subprocess.run([BIN] + args + ["--out", os.path.join(out, "run")],
-                           capture_output=True, text=True, timeout=timeout)
-        rows = []
-        path = os.path.join(out, "run", "results.csv")
-        if os.path.exists(path):
-            with open(path, newline="") as f:
-                rows = list(csv.DictReader(f))
-        return p, rows
-    finally:
-        shutil.rmtree(out, ignore_errors=True)
+    return lbtest.run(BIN, args, timeout)
 
 
 def impls_of(workload):
-    """The ids --list says the workload drives (from the 'workloads' column)."""
-    p = subprocess.run([BIN, "--list"], capture_output=True, text=True, check=True)
-    ids = []
-    for line in p.stdout.splitlines():
-        parts = line.split()
-        if len(parts) >= 4 and workload in parts[3].split(","):
-            ids.append(parts[0])
-    return ids
+    return lbtest.impls_of(BIN, workload)
 
 
 class Hazards(unittest.TestCase):

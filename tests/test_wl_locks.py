@@ -8,67 +8,32 @@ trylock fails the run), and bad --param values refused as usage errors.
 
 Standard library only.  Runs are short; no assertion depends on timing.
 """
-import csv
-import math
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import unittest
 
+import lbtest
+
 BIN = None
-HANG_GUARD = 240  # seconds per process; a guard against hangs, not a timing assertion
+HANG_GUARD = lbtest.HANG_GUARD
 SHORT = ["--duration", "0.05", "--warmup", "0.01", "--repeat", "1", "--no-plot"]
 THREADS = [2, 4]
 
 
 def run(args, timeout=HANG_GUARD):
     """(process, results.csv rows as dicts) of one lockbench run."""
-    out = tempfile.mkdtemp(prefix="lb-locks-")
-    try:
-        p = subprocess.run([BIN] + args + ["--out", os.path.join(out, "run")],
-                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, universal_newlines=True, timeout=timeout)
-        rows = []
-        path = os.path.join(out, "run", "results.csv")
-        if os.path.exists(path):
-            with open(path, newline="") as f:
-                rows = list(csv.DictReader(f))
-        return p, rows
-    finally:
-        shutil.rmtree(out, ignore_errors=True)
-
-
-_LIST = None
+    return lbtest.run(BIN, args, timeout)
 
 
 def listing():
-    """{impl id: (kind, capabilities, workloads)} from --list."""
-    global _LIST
-    if _LIST is None:
-        p = subprocess.run([BIN, "--list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           universal_newlines=True, check=True)
-        _LIST, kind = {}, None
-        for line in p.stdout.splitlines():
-            if line.startswith("kind "):
-                kind = line.split()[1].rstrip(":")
-                continue
-            parts = line.split()
-            if kind and len(parts) >= 4 and parts[0] != "impl":
-                _LIST[parts[0]] = (kind, parts[2].split(","), parts[3].split(","))
-    return _LIST
+    return lbtest.listing(BIN)
 
 
 def impls_of(workload):
-    return [i for i, (_, _, wls) in listing().items() if workload in wls]
+    return lbtest.impls_of(BIN, workload)
 
 
-def num(s):
-    v = float(s)
-    if math.isnan(v) or math.isinf(v):
-        raise ValueError("not a finite number: %r" % s)
-    return v
+num = lbtest.num
 
 
 def describe(p):

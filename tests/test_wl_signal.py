@@ -11,70 +11,32 @@ usage errors.
 
 Standard library only.  Runs are short; no assertion depends on timing.
 """
-import csv
-import math
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import unittest
 
+import lbtest
+
 BIN = None
-HANG_GUARD = 240  # seconds per process; a guard against hangs, not a timing assertion
+HANG_GUARD = lbtest.HANG_GUARD
 SHORT = ["--duration", "0.05", "--warmup", "0.01", "--repeat", "1", "--no-plot"]
 THREADS = [2, 4]
 
 
 def run(args, timeout=HANG_GUARD):
     """(process, results.csv rows, threads.csv rows) of one lockbench run."""
-    out = tempfile.mkdtemp(prefix="lb-signal-")
-    try:
-        p = subprocess.run([BIN] + args + ["--out", os.path.join(out, "run")],
-                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, universal_newlines=True, timeout=timeout)
-        tables = []
-        for name in ("results.csv", "threads.csv"):
-            path = os.path.join(out, "run", name)
-            rows = []
-            if os.path.exists(path):
-                with open(path, newline="") as f:
-                    rows = list(csv.DictReader(f))
-            tables.append(rows)
-        return p, tables[0], tables[1]
-    finally:
-        shutil.rmtree(out, ignore_errors=True)
-
-
-_LIST = None
+    return lbtest.run(BIN, args, timeout, tables=("results.csv", "threads.csv"))
 
 
 def listing():
-    """{impl id: (kind, workloads)} from --list."""
-    global _LIST
-    if _LIST is None:
-        p = subprocess.run([BIN, "--list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           universal_newlines=True, check=True)
-        _LIST, kind = {}, None
-        for line in p.stdout.splitlines():
-            if line.startswith("kind "):
-                kind = line.split()[1].rstrip(":")
-                continue
-            parts = line.split()
-            if kind and len(parts) >= 4 and parts[0] != "impl":
-                _LIST[parts[0]] = (kind, parts[3].split(","))
-    return _LIST
+    return lbtest.listing(BIN)
 
 
 def impls_of(workload):
-    return [i for i, (_, wls) in listing().items() if workload in wls]
+    return lbtest.impls_of(BIN, workload)
 
 
-def num(s):
-    v = float(s)
-    if math.isnan(v) or math.isinf(v):
-        raise ValueError("not a finite number: %r" % s)
-    return v
+num = lbtest.num
 
 
 class Signal(unittest.TestCase):
@@ -91,13 +53,13 @@ class Signal(unittest.TestCase):
                          "one row per implementation and thread count")
 
     def test_handoff_drives_every_signalling_impl(self):
-        want = sorted(i for i, (k, _) in listing().items()
+        want = sorted(i for i, (k, _, _) in listing().items()
                       if k in ("event", "condition", "semaphore"))
         self.assertEqual(sorted(impls_of("handoff")), want)
         self.assertGreaterEqual(len(want), 9, want)
 
     def test_broadcast_drives_every_event_and_condition(self):
-        want = sorted(i for i, (k, _) in listing().items() if k in ("event", "condition"))
+        want = sorted(i for i, (k, _, _) in listing().items() if k in ("event", "condition"))
         self.assertEqual(sorted(impls_of("broadcast")), want)
         self.assertGreaterEqual(len(want), 6, want)
 
