@@ -217,7 +217,7 @@ static int holder_of(const struct dl_state *s, unsigned n, int l)
 	return -1;
 }
 
-static void deadlock_describe(struct lb_wctx *c, struct lb_worker *ws, FILE *f)
+static enum lb_diag_kind deadlock_describe(struct lb_wctx *c, struct lb_worker *ws, FILE *f)
 {
 	static const char name[NLOCKS] = { 'A', 'B' };
 	struct dl_state *s = c->state;
@@ -258,10 +258,11 @@ static void deadlock_describe(struct lb_wctx *c, struct lb_worker *ws, FILE *f)
 			} while (u != (int)start && u >= 0);
 			fprintf(f, "\n  fix: take the locks in one global order "
 				"(--param order=fixed)\n");
-			return;
+			return LB_DIAG_DEADLOCK;
 		}
 	}
 	fprintf(f, "  no wait-for cycle among the locks: a stall, not a lock-order deadlock\n");
+	return LB_DIAG_NONE;
 }
 
 const struct lb_workload lb_wl_deadlock = {

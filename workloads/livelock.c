@@ -289,20 +289,30 @@ static void livelock_teardown(struct lb_wctx *c)
 	c->state = NULL;
 }
 
-static void livelock_describe(struct lb_wctx *c, struct lb_worker *ws, FILE *f)
+/* The symmetric protocol's signature: a pair with polite retries and no
+ * crossing is livelocked, whatever the idle interval happened to see (an
+ * oversubscribed FIFO spinlock can spend the last watchdog interval waiting
+ * for a descheduled partner between two retries). */
+static enum lb_diag_kind livelock_describe(struct lb_wctx *c, struct lb_worker *ws, FILE *f)
 {
 	struct ll_state *s = c->state;
-	for (unsigned i = 0; i < s->npairs; i++)
+	int lockstep = 0;
+	for (unsigned i = 0; i < s->npairs; i++) {
+		uint64_t a0 = atomic_load(&ws[2 * i].pub_attempts);
+		uint64_t a1 = atomic_load(&ws[2 * i + 1].pub_attempts);
+		uint64_t o0 = atomic_load(&ws[2 * i].pub_ops), o1 = atomic_load(&ws[2 * i + 1].pub_ops);
+		lockstep |= !s->random && a0 + a1 > 0 && o0 + o1 == 0;
 		fprintf(f, "  pair %u (threads %u and %u): %llu and %llu polite retries, %llu and "
-			"%llu crossings: each takes its own lock, finds the other's taken, steps "
-			"back, in lock-step\n", i, 2 * i, 2 * i + 1,
-			(unsigned long long)atomic_load(&ws[2 * i].pub_attempts),
-			(unsigned long long)atomic_load(&ws[2 * i + 1].pub_attempts),
-			(unsigned long long)atomic_load(&ws[2 * i].pub_ops),
-			(unsigned long long)atomic_load(&ws[2 * i + 1].pub_ops));
+			"%llu crossings%s\n", i, 2 * i, 2 * i + 1, (unsigned long long)a0,
+			(unsigned long long)a1, (unsigned long long)o0, (unsigned long long)o1,
+			!s->random && a0 + a1 > 0 && o0 + o1 == 0
+				? ": each takes its own lock, finds the other's taken, steps back, "
+				  "in lock-step" : "");
+	}
 	if (!s->random)
 		fprintf(f, "  fix: break the symmetry with a random back-off "
 			"(--param backoff=random)\n");
+	return lockstep ? LB_DIAG_LIVELOCK : LB_DIAG_NONE;
 }
 
 static const char *const livelock_extra[] = { "retry_ratio", NULL };
