@@ -1,4 +1,5 @@
-/* Unit tests: list parsing, statistics, the histogram, CSV cells. */
+/* Unit tests: list parsing, statistics, the histogram and its weighting,
+ * the row reduction, CSV cells. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -250,11 +251,17 @@ static void csv_quoting(void **st)
 	free(d);
 }
 
-static size_t count_char(const char *s, char c)
+/* Fields of one CSV line (RFC 4180: a separator inside quotes is data). */
+static size_t csv_fields(const char *s)
 {
-	size_t n = 0;
-	for (; *s; s++)
-		n += *s == c;
+	size_t n = 1;
+	int q = 0;
+	for (; *s && (q || *s != '\n'); s++) {
+		if (*s == '"')
+			q = !q;
+		else if (*s == ',' && !q)
+			n++;
+	}
 	return n;
 }
 
@@ -271,7 +278,7 @@ static void csv_results_row_matches_header(void **st)
 	r.backend = "futex";
 	r.impl = "futex-mutex";
 	r.threads = 4;
-	r.pin = "compact";
+	r.pin = "0,1"; /* a CPU list: must be quoted, or the row has a field too many */
 	snprintf(r.cpus, sizeof(r.cpus), "0;1;0;1");
 	r.rep = 2;
 	r.duration_s = 0.5;
@@ -286,6 +293,9 @@ static void csv_results_row_matches_header(void **st)
 	r.has_lost = 0; /* does not apply */
 	r.verdict = LB_OK;
 	r.oversubscribed = 1;
+	r.lat_floor_ns = 20;
+	r.cpu_share = 0.5;
+	r.cpu_wait_share = NAN; /* no schedstat: starved does not apply either */
 	lb_results_header(f);
 	lb_results_row(f, &r, "run1", "host1", "Some CPU", 2);
 	fclose(f);
@@ -294,15 +304,161 @@ static void csv_results_row_matches_header(void **st)
 	assert_non_null(nl);
 	*nl = '\0';
 	const char *row = nl + 1;
-	assert_int_equal(count_char(buf, ','), count_char(row, ','));
+	assert_int_equal(csv_fields(buf), csv_fields(row));
 	assert_non_null(strstr(buf, "run_id,host,cpu_model,pus,workload,kind,backend,impl,threads"));
 	assert_non_null(strstr(buf, "probe_rtt_ns,lost_updates,verified"));
+	assert_non_null(strstr(buf, ",lat_floor_ns,cpu_share,cpu_wait_share,starved"));
 	/* Not-applicable values are empty cells, never 0 or -1: the latencies
-	 * (NaN), the probe (NaN) and lost_updates (has_lost == 0). */
-	assert_non_null(strstr(row, "run1,host1,Some CPU,2,counter,mutex,futex,futex-mutex,4,"
-				    "compact,0;1;0;1,0,0,,2,0.500000,1000,2000.0,0.5000,0,0,,,,,"
-				    "1.000000,0,0,,,ok,1000.0,0,63.0,1\n"));
+	 * (NaN), the probe (NaN), lost_updates (has_lost == 0), the wait share
+	 * and starved (no schedstat). */
+	assert_string_equal(row, "run1,host1,Some CPU,2,counter,mutex,futex,futex-mutex,4,"
+				 "\"0,1\",0;1;0;1,0,0,,2,0.500000,1000,2000.0,0.5000,0,0,,,,,"
+				 "1.000000,0,0,,,ok,1000.0,0,63.0,1,20.0,0.5000,,\n");
+	/* A duplicated item is a negative loss, printed signed. */
+	fclose(f = open_memstream(&buf, &len));
 	free(buf);
+	f = open_memstream(&buf, &len);
+	r.has_lost = 1;
+	r.lost_updates = -1;
+	lb_results_row(f, &r, "run1", "host1", "Some CPU", 2);
+	fclose(f);
+	assert_non_null(strstr(buf, ",0,0,,-1,ok,1000.0,"));
+	free(buf);
+}
+
+/* ---- latency weighting ---- */
+
+/* The sample of op n stands for the ops up to the next sampled one. */
+static void sample_weight_spans_to_next_sample(void **st)
+{
+	(void)st;
+	assert_true(lb_sample_weight(0, 0) == 1);      /* every op sampled */
+	assert_true(lb_sample_weight(0, 1023) == 1024);
+	assert_true(lb_sample_weight(2048, 1023) == 1024);
+	/* The period grew from 1 to 1024 at op 1000: the next sample is op
+	 * 1024, so this one stands for ops 1000..1023. */
+	assert_true(lb_sample_weight(1000, 1023) == 24);
+	assert_true(lb_sample_weight(5, 3) == 3);       /* 5, 6, 7; next is 8 */
+}
+
+/* A percentile is the upper bound of its bucket: within 1/32 above the truth. */
+static int near(double got, double truth)
+{
+	return got >= truth && got <= truth * (1 + 1.0 / (1 << LB_HIST_SUB));
+}
+
+static struct lb_worker *fake_workers(unsigned n)
+{
+	struct lb_worker *ws = calloc(n, sizeof(*ws));
+	for (unsigned i = 0; i < n; i++) {
+		ws[i].hist = malloc(sizeof(*ws[i].hist));
+		lb_hist_reset(ws[i].hist);
+		ws[i].cpu = (int)i;
+		ws[i].cpu_at_end = (int)i;
+	}
+	return ws;
+}
+
+static void free_workers(struct lb_worker *ws, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		free(ws[i].hist);
+	free(ws);
+}
+
+/* Two threads, different sampling periods, known distributions: a fast
+ * thread (10240 ops of 100 ns, timed 1 in 1024) and a starved one (100 ops
+ * of 10000 ns, every op timed).  Over all 10340 ops the true p50 and p99
+ * are 100 ns (10240/10340 = 99.03% of ops) and p99.9 is 10000 ns.  Merged
+ * unweighted, the 100 slow samples outnumber the 10 fast ones and p50 lands
+ * on the starved thread's wait. */
+static void weighted_merge_gives_true_percentiles(void **st)
+{
+	struct lb_worker *ws = fake_workers(2);
+	struct lb_row row;
+	struct lb_thread_row tr[2];
+	(void)st;
+	for (int i = 0; i < 10; i++)
+		lb_hist_record_w(ws[0].hist, 100, 1024);
+	ws[0].ops_at_stop = 10240;
+	for (int i = 0; i < 100; i++)
+		lb_hist_record_w(ws[1].hist, 10000, 1);
+	ws[1].ops_at_stop = 100;
+	memset(&row, 0, sizeof(row));
+	lb_rows_fill(ws, 2, 1.0, 2, &row, tr);
+	/* thread 0 is in the row: the fast ops decide p50 and p99 */
+	assert_true(near(row.lat_p50_ns, 100));
+	assert_true(near(row.lat_p99_ns, 100));
+	/* p99.9 is its own percentile, not p99 */
+	assert_true(near(row.lat_p999_ns, 10000));
+	assert_true(row.lat_max_ns == 10000);
+	/* lat_samples counts timer samples: the sum over threads */
+	assert_true(row.lat_samples == 110);
+	assert_true(tr[0].lat_samples == 10 && tr[1].lat_samples == 100);
+	assert_true(near(tr[0].lat_p50_ns, 100) && near(tr[1].lat_p50_ns, 10000));
+	assert_true(row.ops == 10340);
+	assert_true(row.thread_ops_min == 100 && row.thread_ops_max == 10240);
+	free_workers(ws, 2);
+}
+
+/* The row is every thread's, thread 0 included: a slow thread 0 alone
+ * decides the max and shows in p99.9. */
+static void rows_fill_counts_every_thread(void **st)
+{
+	struct lb_worker *ws = fake_workers(3);
+	struct lb_row row;
+	struct lb_thread_row tr[3];
+	(void)st;
+	for (unsigned t = 0; t < 3; t++) {
+		for (int i = 0; i < 1000; i++)
+			lb_hist_record_w(ws[t].hist, t == 0 ? 50000 : 200, 1);
+		ws[t].ops_at_measure = 10;
+		ws[t].ops_at_stop = 1010;
+		ws[t].ru_stop.ru_utime.tv_sec = 1;
+	}
+	memset(&row, 0, sizeof(row));
+	lb_rows_fill(ws, 3, 2.0, 2, &row, tr);
+	assert_true(row.lat_max_ns == 50000);
+	assert_true(near(row.lat_p50_ns, 200));
+	assert_true(near(row.lat_p99_ns, 50000)); /* a third of all ops took 50 us */
+	assert_true(row.lat_samples == 3000);
+	assert_true(row.ops == 3000);
+	assert_true(fabs(row.ops_per_sec - 1500) < 1e-9);
+	assert_true(fabs(row.cpu_s - 3) < 1e-9);
+	/* 3 CPU-seconds over a 2 s window on 2 PUs: 75% of the CPUs it could use */
+	assert_true(fabs(row.cpu_share - 0.75) < 1e-9);
+	assert_true(isnan(row.cpu_wait_share) && !row.starved); /* no schedstat here */
+	free_workers(ws, 3);
+}
+
+/* Oversubscribed threads wait by design; only waits beyond that starve. */
+static void rows_fill_flags_starved_threads(void **st)
+{
+	struct lb_worker *ws = fake_workers(4);
+	struct lb_row row;
+	struct lb_thread_row tr[4];
+	(void)st;
+	for (unsigned t = 0; t < 4; t++) {
+		ws[t].sched_ok = 1;
+		ws[t].wait_ns_stop = 500000000; /* each waited half of a 1 s window */
+	}
+	lb_rows_fill(ws, 4, 1.0, 2, &row, tr); /* 4 threads on 2 PUs: expected */
+	assert_true(fabs(row.cpu_wait_share - 0.5) < 1e-9);
+	assert_false(row.starved);
+	lb_rows_fill(ws, 2, 1.0, 2, &row, tr); /* 2 threads on 2 PUs: starved */
+	assert_true(row.starved);
+	free_workers(ws, 4);
+}
+
+/* One repetition is no interval: nothing, rather than a zero-width one. */
+static void stat_one_value_has_no_interval(void **st)
+{
+	double v[] = { 42 };
+	struct lb_stat s;
+	(void)st;
+	lb_stat_compute(&s, v, 1);
+	assert_true(s.median == 42 && s.min == 42 && s.max == 42);
+	assert_true(isnan(s.ci_lo) && isnan(s.ci_hi) && isnan(s.ci_level) && isnan(s.cv));
 }
 
 int main(void)
@@ -322,6 +478,11 @@ int main(void)
 		cmocka_unit_test(hist_percentiles),
 		cmocka_unit_test(csv_quoting),
 		cmocka_unit_test(csv_results_row_matches_header),
+		cmocka_unit_test(sample_weight_spans_to_next_sample),
+		cmocka_unit_test(weighted_merge_gives_true_percentiles),
+		cmocka_unit_test(rows_fill_counts_every_thread),
+		cmocka_unit_test(rows_fill_flags_starved_threads),
+		cmocka_unit_test(stat_one_value_has_no_interval),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -82,9 +82,12 @@ class Locks(unittest.TestCase):
                     self.assertEqual(rd, 0)
                 if pct == 100:
                     self.assertEqual(wr, 0)
-                # Both count the window's ops exactly, over its length.
+                # Both count the window's ops exactly, over its length;
+                # ops_per_sec is printed with one decimal, the rates with
+                # four: allow the rounding of each (a collapsed lock on a
+                # loaded machine can run at 30 ops/s).
                 self.assertAlmostEqual(rd + wr, num(r["ops_per_sec"]),
-                                       delta=1e-3 * num(r["ops_per_sec"]) + 1e-3)
+                                       delta=1e-6 * num(r["ops_per_sec"]) + 0.05 + 2e-4)
 
     def test_readmostly_default_mix(self):
         self.check_readmostly(None)
