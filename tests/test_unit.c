@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "checks.h"
 #include "lockbench.h"
 
 /* ---- --threads ---- */
@@ -461,6 +462,305 @@ static void stat_one_value_has_no_interval(void **st)
 	assert_true(isnan(s.ci_lo) && isnan(s.ci_hi) && isnan(s.ci_level) && isnan(s.cv));
 }
 
+/* ---- the workloads' judges, fed synthetic worker data ----
+ * Negative controls: each check must fail a loss of one, an over-count of
+ * one, one duplicate, uneven phases; and pass the exact case. */
+
+static struct lb_check judged(void)
+{
+	struct lb_check c;
+	memset(&c, 0, sizeof(c));
+	c.verdict = (enum lb_verdict)-1;
+	return c;
+}
+
+static void judge_count_exact_loss_and_overcount(void **st)
+{
+	struct lb_check c;
+	(void)st;
+	c = judged();
+	lb_judge_count(&c, 1000, 1000, false, "increments");
+	assert_int_equal(c.verdict, LB_OK);
+	assert_true(c.has_lost && c.lost_updates == 0);
+	c = judged();
+	lb_judge_count(&c, 1000, 999, false, "increments"); /* one lost */
+	assert_int_equal(c.verdict, LB_FAIL);
+	assert_true(c.lost_updates == 1);
+	assert_non_null(strstr(c.msg, "counter is 999 but the threads did 1000 increments (1 lost)"));
+	c = judged();
+	lb_judge_count(&c, 1000, 1001, false, "increments"); /* one too many */
+	assert_int_equal(c.verdict, LB_FAIL);
+	assert_true(c.lost_updates == -1);
+	assert_non_null(strstr(c.msg, "(1 too many"));
+	c = judged();
+	lb_judge_count(&c, 1000, 990, true, "increments"); /* none-racy: expected */
+	assert_int_equal(c.verdict, LB_RACY);
+	c = judged();
+	lb_judge_count(&c, 1000, 1000, true, "increments");
+	assert_int_equal(c.verdict, LB_OK);
+}
+
+static void judge_recursive(void **st)
+{
+	struct lb_check c = judged();
+	(void)st;
+	lb_judge_recursive(&c, 10, 10, 0, 0, 3);
+	assert_int_equal(c.verdict, LB_OK);
+	c = judged();
+	lb_judge_recursive(&c, 10, 10, 1, 0, 3);
+	assert_int_equal(c.verdict, LB_FAIL);
+	c = judged();
+	lb_judge_recursive(&c, 10, 10, 0, 1, 3);
+	assert_int_equal(c.verdict, LB_FAIL);
+	c = judged();
+	lb_judge_recursive(&c, 10, 11, 0, 0, 3);
+	assert_int_equal(c.verdict, LB_FAIL);
+}
+
+static void judge_barrier_uneven_or_early(void **st)
+{
+	const uint64_t even[] = { 500, 500, 500, 500 }, uneven[] = { 500, 500, 499, 500 };
+	struct lb_check c = judged();
+	(void)st;
+	lb_judge_barrier(&c, 0, even, 4);
+	assert_int_equal(c.verdict, LB_OK);
+	assert_true(c.extra[0] == 500);
+	c = judged();
+	lb_judge_barrier(&c, 0, uneven, 4);
+	assert_int_equal(c.verdict, LB_FAIL);
+	assert_non_null(strstr(c.msg, "thread 2: 499"));
+	c = judged();
+	lb_judge_barrier(&c, 1, even, 4); /* one thread through early */
+	assert_int_equal(c.verdict, LB_FAIL);
+}
+
+static void judge_trylock_free_lock_must_yield(void **st)
+{
+	struct lb_try_evidence e = { .nthreads = 1, .successes = 100, .attempts = 100,
+				     .observed = 100, .free_try_ok = true };
+	struct lb_check c = judged();
+	(void)st;
+	lb_judge_trylock(&c, &e);
+	assert_int_equal(c.verdict, LB_OK);
+	/* An always-failing trylock: 0 successes = 0 increments, yet wrong. */
+	e = (struct lb_try_evidence){ .nthreads = 1, .attempts = 100, .free_try_ok = false };
+	c = judged();
+	lb_judge_trylock(&c, &e);
+	assert_int_equal(c.verdict, LB_FAIL);
+	/* Alone, one failed try on the free lock is one too many. */
+	e = (struct lb_try_evidence){ .nthreads = 1, .successes = 99, .attempts = 100,
+				      .observed = 99, .free_try_ok = true };
+	c = judged();
+	lb_judge_trylock(&c, &e);
+	assert_int_equal(c.verdict, LB_FAIL);
+	/* With others, failures are contention; the free lock after the run is not. */
+	e = (struct lb_try_evidence){ .nthreads = 2, .successes = 60, .attempts = 100,
+				      .observed = 60, .free_try_ok = true };
+	c = judged();
+	lb_judge_trylock(&c, &e);
+	assert_int_equal(c.verdict, LB_OK);
+	e.free_try_ok = false;
+	c = judged();
+	lb_judge_trylock(&c, &e);
+	assert_int_equal(c.verdict, LB_FAIL);
+	e = (struct lb_try_evidence){ .nthreads = 2, .successes = 60, .attempts = 100,
+				      .observed = 59, .free_try_ok = true };
+	c = judged();
+	lb_judge_trylock(&c, &e);
+	assert_int_equal(c.verdict, LB_FAIL);
+	assert_true(c.lost_updates == 1);
+}
+
+/* Producer p pushes p << 40 | i for i = 1..pushed[p]; consumer c pops
+ * producer p's items i with i % C == c, in order. */
+struct pc_fake {
+	uint64_t pushed[2];
+	uint64_t from[2][2];
+	struct lb_pc_consumer cons[2];
+};
+
+static void pc_fake_fill(struct pc_fake *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->pushed[0] = 1000;
+	f->pushed[1] = 777;
+	for (unsigned p = 0; p < 2; p++)
+		for (uint64_t i = 1; i <= f->pushed[p]; i++) {
+			uint64_t item = (uint64_t)p << LB_PC_SEQ_BITS | i;
+			struct lb_pc_consumer *c = &f->cons[i % 2];
+			c->items++;
+			c->sum += item;
+			c->xor_ ^= item;
+			f->from[i % 2][p]++;
+		}
+	f->cons[0].from = f->from[0];
+	f->cons[1].from = f->from[1];
+}
+
+static void judge_prodcons_duplicate_loss_alien_order(void **st)
+{
+	struct pc_fake f;
+	struct lb_check c;
+	(void)st;
+	pc_fake_fill(&f);
+	c = judged();
+	lb_judge_prodcons(&c, 2, 2, f.pushed, f.cons);
+	assert_int_equal(c.verdict, LB_OK);
+	assert_true(c.lost_updates == 0);
+
+	/* One duplicate: consumer 1 popped producer 0's item 5 twice. */
+	pc_fake_fill(&f);
+	uint64_t dup = (uint64_t)0 << LB_PC_SEQ_BITS | 5;
+	f.cons[1].items++;
+	f.cons[1].sum += dup;
+	f.cons[1].xor_ ^= dup;
+	f.from[1][0]++;
+	c = judged();
+	lb_judge_prodcons(&c, 2, 2, f.pushed, f.cons);
+	assert_int_equal(c.verdict, LB_FAIL);
+	assert_true(c.lost_updates == -1);
+	assert_non_null(strstr(c.msg, "1 popped twice"));
+
+	/* The same duplicate, hidden from the per-producer counts (a check
+	 * that ignored them must still see the sums). */
+	pc_fake_fill(&f);
+	f.cons[1].items++;
+	f.cons[1].sum += dup;
+	f.cons[1].xor_ ^= dup;
+	c = judged();
+	lb_judge_prodcons(&c, 2, 2, f.pushed, f.cons);
+	assert_int_equal(c.verdict, LB_FAIL);
+
+	/* One lost: producer 1's last item never popped. */
+	pc_fake_fill(&f);
+	uint64_t last = (uint64_t)1 << LB_PC_SEQ_BITS | 777;
+	f.cons[1].items--;
+	f.cons[1].sum -= last;
+	f.cons[1].xor_ ^= last;
+	f.from[1][1]--;
+	c = judged();
+	lb_judge_prodcons(&c, 2, 2, f.pushed, f.cons);
+	assert_int_equal(c.verdict, LB_FAIL);
+	assert_true(c.lost_updates == 1);
+
+	/* An item no producer made. */
+	pc_fake_fill(&f);
+	f.cons[0].alien = 1;
+	f.cons[0].alien_item = 0xdead;
+	c = judged();
+	lb_judge_prodcons(&c, 2, 2, f.pushed, f.cons);
+	assert_int_equal(c.verdict, LB_FAIL);
+
+	/* FIFO order broken. */
+	pc_fake_fill(&f);
+	f.cons[0].order_bad = 1;
+	f.cons[0].bad_item = 4;
+	f.cons[0].bad_prev = 6;
+	c = judged();
+	lb_judge_prodcons(&c, 2, 2, f.pushed, f.cons);
+	assert_int_equal(c.verdict, LB_FAIL);
+	assert_non_null(strstr(c.msg, "FIFO order broken"));
+}
+
+static void judge_pool(void **st)
+{
+	struct lb_check c = judged();
+	(void)st;
+	lb_judge_pool(&c, 3, 3, 0, 3, 4);
+	assert_int_equal(c.verdict, LB_OK);
+	c = judged();
+	lb_judge_pool(&c, 4, 3, 0, 3, 4); /* one holder too many */
+	assert_int_equal(c.verdict, LB_FAIL);
+	c = judged();
+	lb_judge_pool(&c, 3, 3, 0, 2, 4); /* a permit lost */
+	assert_int_equal(c.verdict, LB_FAIL);
+	c = judged();
+	lb_judge_pool(&c, 3, 3, 0, 4, 4); /* a permit gained */
+	assert_int_equal(c.verdict, LB_FAIL);
+	c = judged();
+	lb_judge_pool(&c, 3, 3, 1, 3, 4); /* a holder never left */
+	assert_int_equal(c.verdict, LB_FAIL);
+}
+
+static void judge_handoff(void **st)
+{
+	struct lb_handoff_pair p[2] = {
+		{ .even_ops = 100, .odd_ops = 100, .seq = 200 },
+		{ .even_ops = 50, .odd_ops = 50, .seq = 101 },
+	};
+	struct lb_check c = judged();
+	(void)st;
+	lb_judge_handoff(&c, p, 2);
+	assert_int_equal(c.verdict, LB_OK);
+	p[1].odd_ops = 49;
+	c = judged();
+	lb_judge_handoff(&c, p, 2);
+	assert_int_equal(c.verdict, LB_FAIL);
+	p[1].odd_ops = 50;
+	p[1].seq = 102; /* one hand-off too many */
+	c = judged();
+	lb_judge_handoff(&c, p, 2);
+	assert_int_equal(c.verdict, LB_FAIL);
+	p[1].seq = 100;
+	p[0].odd_bad = 1; /* a wake-up without a hand-off */
+	c = judged();
+	lb_judge_handoff(&c, p, 2);
+	assert_int_equal(c.verdict, LB_FAIL);
+}
+
+static void judge_broadcast(void **st)
+{
+	uint64_t wakes[3] = { 10, 11, 10 }, bad[3] = { 0, 0, 0 };
+	struct lb_bc_evidence e = { .waiters = 3, .rounds = 10, .wakes = wakes, .bad = bad };
+	struct lb_check c = judged();
+	(void)st;
+	lb_judge_broadcast(&c, &e);
+	assert_int_equal(c.verdict, LB_OK);
+	wakes[2] = 9; /* a waiter missed a round */
+	c = judged();
+	lb_judge_broadcast(&c, &e);
+	assert_int_equal(c.verdict, LB_FAIL);
+	wakes[2] = 10;
+	bad[0] = 1;
+	c = judged();
+	lb_judge_broadcast(&c, &e);
+	assert_int_equal(c.verdict, LB_FAIL);
+	bad[0] = 0;
+	e.setter_early = 1;
+	c = judged();
+	lb_judge_broadcast(&c, &e);
+	assert_int_equal(c.verdict, LB_FAIL);
+}
+
+static void judge_readmostly(void **st)
+{
+	struct lb_rm_evidence e = { .writes = 500, .version = 500 };
+	struct lb_check c = judged();
+	(void)st;
+	lb_judge_readmostly(&c, &e);
+	assert_int_equal(c.verdict, LB_OK);
+	e.version = 499; /* one write lost */
+	c = judged();
+	lb_judge_readmostly(&c, &e);
+	assert_int_equal(c.verdict, LB_FAIL);
+	assert_true(c.lost_updates == 1);
+	e.version = 501; /* one too many */
+	c = judged();
+	lb_judge_readmostly(&c, &e);
+	assert_int_equal(c.verdict, LB_FAIL);
+	assert_true(c.lost_updates == -1);
+	e.version = 500;
+	e.torn = 1;
+	c = judged();
+	lb_judge_readmostly(&c, &e);
+	assert_int_equal(c.verdict, LB_FAIL);
+	e.torn = 0;
+	e.final_torn = true;
+	c = judged();
+	lb_judge_readmostly(&c, &e);
+	assert_int_equal(c.verdict, LB_FAIL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -483,6 +783,15 @@ int main(void)
 		cmocka_unit_test(rows_fill_counts_every_thread),
 		cmocka_unit_test(rows_fill_flags_starved_threads),
 		cmocka_unit_test(stat_one_value_has_no_interval),
+		cmocka_unit_test(judge_count_exact_loss_and_overcount),
+		cmocka_unit_test(judge_recursive),
+		cmocka_unit_test(judge_barrier_uneven_or_early),
+		cmocka_unit_test(judge_trylock_free_lock_must_yield),
+		cmocka_unit_test(judge_prodcons_duplicate_loss_alien_order),
+		cmocka_unit_test(judge_pool),
+		cmocka_unit_test(judge_handoff),
+		cmocka_unit_test(judge_broadcast),
+		cmocka_unit_test(judge_readmostly),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

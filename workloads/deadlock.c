@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks.h"
 #include "lockbench.h"
 #include "workload.h"
 
@@ -185,15 +186,10 @@ static void deadlock_thread_fini(struct lb_wctx *c, struct lb_worker *w)
 static void deadlock_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_check *out)
 {
 	struct dl_state *s = c->state;
-	uint64_t expected = 0, observed = atomic_load(&s->value);
+	uint64_t expected = 0;
 	for (unsigned i = 0; i < c->nthreads; i++)
 		expected += ws[i].ops_total;
-	out->has_lost = 1;
-	out->lost_updates = (int64_t)(expected - observed);
-	out->verdict = expected == observed ? LB_OK : LB_FAIL;
-	if (expected != observed)
-		snprintf(out->msg, sizeof(out->msg), "counter is %llu but %llu crossings were made",
-			 (unsigned long long)observed, (unsigned long long)expected);
+	lb_judge_count(out, expected, atomic_load(&s->value), false, "crossings");
 }
 
 static void deadlock_teardown(struct lb_wctx *c)

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks.h"
 #include "lockbench.h"
 #include "workload.h"
 
@@ -255,15 +256,10 @@ static void livelock_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_ch
 	}
 	for (unsigned i = 0; i < s->npairs; i++)
 		value += atomic_load(&s->pair[i].value);
-	out->has_lost = 1;
-	out->lost_updates = (int64_t)(crossings - value);
-	out->verdict = crossings == value ? LB_OK : LB_FAIL;
+	lb_judge_count(out, crossings, value, false, "crossings");
 	out->extra[0] = crossings + attempts ? (double)attempts / (double)(crossings + attempts)
 					     : 0.0;
-	if (crossings != value) {
-		snprintf(out->msg, sizeof(out->msg), "counters total %llu but %llu crossings were "
-			 "made", (unsigned long long)value, (unsigned long long)crossings);
-	} else if (!s->random && window == 0 && attempts > 0) {
+	if (out->verdict == LB_OK && !s->random && window == 0 && attempts > 0) {
 		/* A window shorter than the watchdog: the same verdict, from the
 		 * counts (busy, no progress).  Only for the symmetric protocol:
 		 * with random back-off a short window on an oversubscribed FIFO

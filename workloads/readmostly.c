@@ -47,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks.h"
 #include "lockbench.h"
 #include "workload.h"
 
@@ -303,45 +304,17 @@ static void readmostly_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_
 	/* The final record: all words equal, version = writes done. */
 	const struct rm_rec *p = (c->impl->caps & LB_CAP_RCU)
 		? atomic_load_explicit(&s->cur, memory_order_relaxed) : &s->inplace;
-	uint64_t version = rm_load(&p->word[0]);
-	int final_torn = 0;
+	struct lb_rm_evidence e = {
+		.writes = sum.writes, .oom = sum.oom, .torn = sum.torn,
+		.reader_excl = sum.reader_excl, .writer_excl = sum.writer_excl,
+		.version = rm_load(&p->word[0]),
+	};
 	for (unsigned i = 1; i < RM_WORDS; i++)
-		final_torn |= rm_load(&p->word[i]) != version;
-	uint64_t done = sum.writes - sum.oom;
-
-	out->has_lost = 1;
-	out->lost_updates = (int64_t)(done - version);
+		e.final_torn |= rm_load(&p->word[i]) != e.version;
+	lb_judge_readmostly(out, &e);
 	out->extra[0] = c->window_s > 0 ? (double)sum.reads_win / c->window_s : NAN;
 	out->extra[1] = c->window_s > 0 ? (double)sum.writes_win / c->window_s : NAN;
 	out->extra[2] = (double)sum.torn;
-	out->verdict = LB_FAIL;
-	if (sum.torn)
-		snprintf(out->msg, sizeof(out->msg),
-			 "%llu torn or poisoned reads (words of one record not all equal, "
-			 "or reclaimed while read)", (unsigned long long)sum.torn);
-	else if (sum.writer_excl)
-		snprintf(out->msg, sizeof(out->msg),
-			 "writers overlapped: writers_in was not 1 inside %llu write sections",
-			 (unsigned long long)sum.writer_excl);
-	else if (sum.reader_excl)
-		snprintf(out->msg, sizeof(out->msg),
-			 "%llu reads ran while a writer was inside the write section",
-			 (unsigned long long)sum.reader_excl);
-	else if (final_torn)
-		snprintf(out->msg, sizeof(out->msg),
-			 "the final record is torn: word 0 is %llu but the others differ",
-			 (unsigned long long)version);
-	else if (version != done)
-		snprintf(out->msg, sizeof(out->msg),
-			 "the record's version is %llu but the threads did %llu writes "
-			 "(%lld lost)", (unsigned long long)version,
-			 (unsigned long long)done, (long long)out->lost_updates);
-	else if (sum.oom)
-		snprintf(out->msg, sizeof(out->msg),
-			 "%llu RCU copy-updates could not allocate a record",
-			 (unsigned long long)sum.oom);
-	else
-		out->verdict = LB_OK;
 }
 
 static void readmostly_teardown(struct lb_wctx *c)
