@@ -107,6 +107,7 @@ struct lb_thread_row {
 	uint64_t lat_samples;
 	double cpu_s;
 	uint64_t ctx_voluntary, ctx_involuntary;
+	uint64_t warmup_ops; /* ops before the window opened: >= 1 for every thread */
 };
 
 const char *lb_verdict_name(enum lb_verdict v);

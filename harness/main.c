@@ -760,14 +760,14 @@ static const char **written_files(const char *dir, unsigned *nplots)
 int main(int argc, char **argv)
 {
 	struct opts o;
-	struct plan *p = calloc(1, sizeof(*p));
 	int ret;
 
+	parse_options(argc, argv, &o);
+	struct plan *p = calloc(1, sizeof(*p));
 	if (!p) {
 		fprintf(stderr, "lockbench: out of memory\n");
 		return 1;
 	}
-	parse_options(argc, argv, &o);
 	if ((ret = lb_topo_init()) != 0) {
 		fprintf(stderr, "lockbench: hwloc could not load the topology: %s\n", strerror(ret));
 		return 1;
@@ -957,8 +957,11 @@ int main(int argc, char **argv)
 	size_t nrows = sw->nrows;
 	free(sw->rows);
 	free(sw->trows);
+	free(sw->diag.detail);
+	free(sw);
 	free(sum);
 	lb_pin_free(&p->pin); /* workers copied their CPU; a stuck one never reads it */
+	free(p);
 	if (lb_interrupted) {
 		fprintf(stderr, "lockbench: interrupted; the %zu completed rows are kept\n", nrows);
 		return 128 + (got_signal ? got_signal : SIGINT); /* 130 SIGINT, 143 SIGTERM */

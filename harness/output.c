@@ -170,7 +170,7 @@ static const char *const thread_cols[] = {
 	"workload", "impl", "threads", "pin", "cs_ns", "think_ns", "param", "rep", "tid",
 	"cpu", "cpu_at_end", "ops", "ops_per_sec", "lat_p50_ns", "lat_p99_ns",
 	"lat_p999_ns", "lat_max_ns", "lat_samples", "cpu_s", "ctx_voluntary",
-	"ctx_involuntary",
+	"ctx_involuntary", "warmup_ops",
 };
 
 void lb_threads_header(FILE *f)
@@ -208,6 +208,7 @@ void lb_threads_row(FILE *f, const struct lb_row *r, const struct lb_thread_row 
 	c_f(&c, t->cpu_s, 6);
 	c_u(&c, t->ctx_voluntary);
 	c_u(&c, t->ctx_involuntary);
+	c_u(&c, t->warmup_ops);
 	c_end(&c);
 }
 

@@ -313,6 +313,7 @@ void lb_rows_fill(const struct lb_worker *ws, unsigned n, double dur, unsigned n
 	uint64_t *wops = calloc(n, sizeof(uint64_t));
 	struct lb_hist *all = malloc(sizeof(*all));
 	uint64_t run_ns = 0, wait_ns = 0;
+	double seen_s = 0; /* the threads' own windows, summed */
 	int sched_ok = 1;
 
 	if (all)
@@ -338,6 +339,7 @@ void lb_rows_fill(const struct lb_worker *ws, unsigned n, double dur, unsigned n
 			row->thread_ops_min = o;
 		if (o > row->thread_ops_max)
 			row->thread_ops_max = o;
+		seen_s += w->ns_stop > w->ns_measure ? (double)(w->ns_stop - w->ns_measure) / 1e9 : 0;
 		if (w->sched_ok) {
 			run_ns += w->run_ns_stop - w->run_ns_measure;
 			wait_ns += w->wait_ns_stop - w->wait_ns_measure;
@@ -354,6 +356,7 @@ void lb_rows_fill(const struct lb_worker *ws, unsigned n, double dur, unsigned n
 		t->cpu_s = cpu;
 		t->ctx_voluntary = (uint64_t)(w->ru_stop.ru_nvcsw - w->ru_measure.ru_nvcsw);
 		t->ctx_involuntary = (uint64_t)(w->ru_stop.ru_nivcsw - w->ru_measure.ru_nivcsw);
+		t->warmup_ops = w->ops_at_measure;
 		row->ctx_voluntary += t->ctx_voluntary;
 		row->ctx_involuntary += t->ctx_involuntary;
 		t->lat_samples = w->hist->samples;
@@ -371,11 +374,13 @@ void lb_rows_fill(const struct lb_worker *ws, unsigned n, double dur, unsigned n
 	row->ops_per_sec = dur > 0 ? (double)row->ops / dur : NAN;
 	row->ops_per_cpu_s = row->cpu_s > 0 ? (double)row->ops / row->cpu_s : NAN;
 	row->fairness = wops ? lb_jain(wops, n) : NAN;
-	/* The CPUs the threads could have had: one each, at most one per PU. */
+	/* The CPUs the threads could have had: one each, at most one per PU,
+	 * over each thread's own view of the window (its CPU time and waits
+	 * are counted between the two moments it noticed the window's edges,
+	 * which a starved thread notices late). */
 	unsigned could = ncpus && ncpus < n ? ncpus : n;
-	row->cpu_share = dur > 0 && could ? row->cpu_s / ((double)could * dur) : NAN;
-	row->cpu_wait_share = sched_ok && dur > 0 && n ? (double)wait_ns / 1e9 / ((double)n * dur)
-						       : NAN;
+	row->cpu_share = seen_s > 0 && n ? row->cpu_s / (seen_s * (double)could / (double)n) : NAN;
+	row->cpu_wait_share = sched_ok && seen_s > 0 ? (double)wait_ns / 1e9 / seen_s : NAN;
 	/* Oversubscribed threads wait by design: n threads on could PUs are
 	 * runnable-but-waiting 1 - could/n of the time when they all spin.
 	 * Beyond that plus 10 points, another process had their CPUs. */
@@ -431,7 +436,7 @@ static struct lb_run *run_new(const struct lb_run_cfg *rc)
 	atomic_init(&run->ctl, LB_CTL_WARMUP);
 	atomic_init(&run->gate, GATE_WAIT);
 	atomic_init(&run->ready, 0);
-	run->ws = aligned_alloc(LB_CACHELINE, n * sizeof(*run->ws));
+	run->ws = lb_cache_alloc(n * sizeof(*run->ws));
 	run->args = calloc(n, sizeof(*run->args));
 	run->th = calloc(n, sizeof(*run->th));
 	if (!run->ws || !run->args || !run->th) {

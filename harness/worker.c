@@ -21,6 +21,7 @@ bool lb_worker_transition(struct lb_worker *w, uint64_t n, unsigned c)
 	if (w->seen == LB_CTL_WARMUP && c >= LB_CTL_MEASURE) {
 		/* Enter the window: what happened in warm-up does not count. */
 		w->ops_at_measure = n;
+		w->ns_measure = lb_now_ns();
 		getrusage(RUSAGE_THREAD, &w->ru_measure);
 		if (lb_schedstat_read(w->sched_fd, &w->run_ns_measure, &w->wait_ns_measure))
 			w->sched_ok = 0;
@@ -30,6 +31,7 @@ bool lb_worker_transition(struct lb_worker *w, uint64_t n, unsigned c)
 	}
 	if (c == LB_CTL_STOP) {
 		w->ops_at_stop = n;
+		w->ns_stop = lb_now_ns();
 		getrusage(RUSAGE_THREAD, &w->ru_stop);
 		if (lb_schedstat_read(w->sched_fd, &w->run_ns_stop, &w->wait_ns_stop))
 			w->sched_ok = 0;

@@ -64,6 +64,9 @@ struct lb_worker {
 	int sched_fd, sched_ok;
 	int os_tid;
 	uint64_t run_ns_measure, wait_ns_measure, run_ns_stop, wait_ns_stop;
+	/* CLOCK_MONOTONIC when this thread saw the window open and close: its
+	 * own view of the window, over which its CPU time and waits count. */
+	uint64_t ns_measure, ns_stop;
 	struct lb_hist *hist;     /* acquire latency, measured window only */
 	int cpu_at_end;           /* sched_getcpu() when the window closed */
 	uint64_t wl[4];           /* workload-specific per-thread counters */

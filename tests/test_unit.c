@@ -416,6 +416,7 @@ static void rows_fill_counts_every_thread(void **st)
 		ws[t].ops_at_measure = 10;
 		ws[t].ops_at_stop = 1010;
 		ws[t].ru_stop.ru_utime.tv_sec = 1;
+		ws[t].ns_stop = 2000000000; /* each saw the whole 2 s window */
 	}
 	memset(&row, 0, sizeof(row));
 	lb_rows_fill(ws, 3, 2.0, 2, &row, tr);
@@ -442,6 +443,7 @@ static void rows_fill_flags_starved_threads(void **st)
 	for (unsigned t = 0; t < 4; t++) {
 		ws[t].sched_ok = 1;
 		ws[t].wait_ns_stop = 500000000; /* each waited half of a 1 s window */
+		ws[t].ns_stop = 1000000000;
 	}
 	lb_rows_fill(ws, 4, 1.0, 2, &row, tr); /* 4 threads on 2 PUs: expected */
 	assert_true(fabs(row.cpu_wait_share - 0.5) < 1e-9);

@@ -72,13 +72,13 @@ static const lb_loop_fn barrier_loops[LB_IMPL_COUNT] = {
 
 static int barrier_setup(struct lb_wctx *c)
 {
-	struct barrier_state *s = aligned_alloc(LB_CACHELINE, sizeof(*s));
+	struct barrier_state *s = lb_cache_alloc(sizeof(*s));
 	if (!s)
 		return ENOMEM;
 	s->n = c->nthreads;
 	atomic_init(&s->stop_phase, 0);
 	atomic_init(&s->violations, 0);
-	s->phase = aligned_alloc(LB_CACHELINE, c->nthreads * sizeof(*s->phase));
+	s->phase = lb_cache_alloc(c->nthreads * sizeof(*s->phase));
 	if (!s->phase) {
 		free(s);
 		return ENOMEM;

@@ -361,7 +361,7 @@ static void bc_teardown(struct lb_wctx *c)
 
 static int bc_setup(struct lb_wctx *c)
 {
-	struct bc_state *s = aligned_alloc(LB_CACHELINE, sizeof(*s));
+	struct bc_state *s = lb_cache_alloc(sizeof(*s));
 	if (!s)
 		return ENOMEM;
 	s->waiters = c->nthreads - 1;

@@ -175,7 +175,7 @@ static const lb_loop_fn counter_loops[LB_IMPL_COUNT] = {
 
 static int counter_setup(struct lb_wctx *c)
 {
-	struct counter_state *s = aligned_alloc(LB_CACHELINE, sizeof(*s));
+	struct counter_state *s = lb_cache_alloc(sizeof(*s));
 	if (!s)
 		return ENOMEM;
 	atomic_init(&s->value, 0);
@@ -187,7 +187,7 @@ static int counter_setup(struct lb_wctx *c)
 	s->depth = (unsigned)depth;
 	s->local = NULL;
 	if (strcmp(c->param_vals[1], "local") == 0) {
-		s->local = aligned_alloc(LB_CACHELINE, c->nthreads * sizeof(*s->local));
+		s->local = lb_cache_alloc(c->nthreads * sizeof(*s->local));
 		if (!s->local) {
 			free(s);
 			return ENOMEM;

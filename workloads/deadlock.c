@@ -118,7 +118,7 @@ static int deadlock_validate(const char *const *vals, unsigned nthreads, char *e
 
 static int deadlock_setup(struct lb_wctx *c)
 {
-	struct dl_state *s = aligned_alloc(LB_CACHELINE, sizeof(*s));
+	struct dl_state *s = lb_cache_alloc(sizeof(*s));
 	uint64_t hold = 0;
 	int ret;
 
@@ -129,7 +129,7 @@ static int deadlock_setup(struct lb_wctx *c)
 	lb_parse_u64(c->param_vals[1], &hold);
 	s->hold_iters = lb_busy_iters(hold);
 	atomic_init(&s->value, 0);
-	s->slot = aligned_alloc(LB_CACHELINE, c->nthreads * sizeof(*s->slot));
+	s->slot = lb_cache_alloc(c->nthreads * sizeof(*s->slot));
 	if (!s->slot) {
 		free(s);
 		return ENOMEM;

@@ -330,7 +330,7 @@ static int handoff_setup(struct lb_wctx *c)
 		return ENOMEM;
 	c->state = s;
 	s->npairs = c->nthreads / 2;
-	s->pairs = aligned_alloc(LB_CACHELINE, s->npairs * sizeof(*s->pairs));
+	s->pairs = lb_cache_alloc(s->npairs * sizeof(*s->pairs));
 	s->tctx = calloc(2 * (size_t)c->nthreads, sizeof(*s->tctx));
 	if (!s->pairs || !s->tctx) {
 		handoff_teardown(c);

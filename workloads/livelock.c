@@ -195,7 +195,7 @@ static int livelock_setup(struct lb_wctx *c)
 	lb_parse_u64(c->param_vals[1], &b);
 	s->backoff_iters = lb_busy_iters(b);
 	s->npairs = c->nthreads / 2;
-	s->pair = aligned_alloc(LB_CACHELINE, s->npairs * sizeof(*s->pair));
+	s->pair = lb_cache_alloc(s->npairs * sizeof(*s->pair));
 	if (!s->pair) {
 		free(s);
 		c->state = NULL;

@@ -82,7 +82,7 @@ static int pool_parse_permits(const char *v, unsigned *out)
 
 static int pool_setup(struct lb_wctx *c)
 {
-	struct pool_state *s = aligned_alloc(LB_CACHELINE, sizeof(*s));
+	struct pool_state *s = lb_cache_alloc(sizeof(*s));
 	if (!s)
 		return ENOMEM;
 	atomic_init(&s->in, 0);

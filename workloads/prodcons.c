@@ -624,7 +624,7 @@ static int prodcons_setup(struct lb_wctx *c)
 	if (pc_resolve(c->param_vals, n, &P, &C, &K, err, sizeof(err)))
 		return EINVAL; /* validated already */
 
-	struct pc_state *s = aligned_alloc(LB_CACHELINE, sizeof(*s));
+	struct pc_state *s = lb_cache_alloc(sizeof(*s));
 	if (!s)
 		return ENOMEM;
 	memset(s, 0, sizeof(*s));
@@ -637,7 +637,7 @@ static int prodcons_setup(struct lb_wctx *c)
 	atomic_init(&s->producers_left, P);
 	lb_futex_mutex_init(&s->buf_lock, &c->cfg);
 
-	s->th = aligned_alloc(LB_CACHELINE, n * sizeof(*s->th));
+	s->th = lb_cache_alloc(n * sizeof(*s->th));
 	s->arrays = calloc((size_t)C * P * 2, sizeof(uint64_t));
 	if (!s->th || !s->arrays)
 		goto nomem;

@@ -244,7 +244,7 @@ static int rm_parse_pct(const char *v, uint64_t *pct)
 
 static int readmostly_setup(struct lb_wctx *c)
 {
-	struct rm_state *s = aligned_alloc(LB_CACHELINE, sizeof(*s));
+	struct rm_state *s = lb_cache_alloc(sizeof(*s));
 	uint64_t pct;
 	int ret;
 

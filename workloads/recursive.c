@@ -86,7 +86,7 @@ static int rec_parse_depth(const char *v, unsigned *out)
 
 static int recursive_setup(struct lb_wctx *c)
 {
-	struct rec_state *s = aligned_alloc(LB_CACHELINE, sizeof(*s));
+	struct rec_state *s = lb_cache_alloc(sizeof(*s));
 	if (!s)
 		return ENOMEM;
 	atomic_init(&s->value, 0);

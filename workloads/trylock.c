@@ -152,7 +152,7 @@ static int try_parse_backoff(const char *v, uint64_t *ns)
 
 static int trylock_setup(struct lb_wctx *c)
 {
-	struct try_state *s = aligned_alloc(LB_CACHELINE, sizeof(*s));
+	struct try_state *s = lb_cache_alloc(sizeof(*s));
 	uint64_t ns;
 	int ret;
 

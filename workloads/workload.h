@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "registry.h"
 #include "worker.h"
@@ -91,6 +92,15 @@ struct lb_workload {
 	/* Default --watchdog seconds for this workload (0: the harness's). */
 	double watchdog_s;
 };
+
+/* size bytes aligned to a cache line, for state that threads share: the
+ * size rounded up to a whole number of lines, as C11 aligned_alloc()
+ * requires (ASan checks it).  free() releases it. */
+static inline void *lb_cache_alloc(size_t size)
+{
+	size_t lines = (size + LB_CACHELINE - 1) / LB_CACHELINE;
+	return aligned_alloc(LB_CACHELINE, (lines ? lines : 1) * LB_CACHELINE);
+}
 
 /* thread_init/thread_fini for the common case of one primitive per run:
  * the workload's state begins with `void *prim` (its first member), and
