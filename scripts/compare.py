@@ -68,6 +68,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -1103,12 +1104,17 @@ def make_plots(cmp, outdir):
     except OSError as e:   # making the scratch tree itself
         raise WriteError("could not write in %s: %s" % (tmp, e.strerror or e))
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if not ok and created:
-            try:
-                os.rmdir(outdir)
-            except OSError:
-                pass
+        # A second signal must not cut the clean-up short.
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, CLEANUP_SIGNALS)
+        try:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if not ok and created:
+                try:
+                    os.rmdir(outdir)
+                except OSError:
+                    pass
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 # ---------------------------------------------------------------- main
@@ -1175,8 +1181,19 @@ def resolve_dirs(dirs):
     return out
 
 
+# Signals that end compare through its clean-up (the scratch directory):
+# SIGINT raises KeyboardInterrupt, SIGTERM and SIGHUP SystemExit.
+CLEANUP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+
+
+def _exit_on(signum, frame):
+    raise SystemExit(128 + signum)
+
+
 def main(argv=None):
     a = parse_args(sys.argv[1:] if argv is None else argv)
+    for s in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, _exit_on)
     try:
         runs = [Run(i, d) for i, d in enumerate(resolve_dirs(a.dirs))]
         cmp = Comparison(runs)
@@ -1209,3 +1226,5 @@ if __name__ == "__main__":
         sys.exit(main())
     except BrokenPipeError:
         sys.exit(0)
+    except KeyboardInterrupt:
+        sys.exit(130)
