@@ -26,15 +26,19 @@ The verdict, and its real error rate:
   real   the U test gives p <= 0.05 (two-sided);
   noise  it does not;
   n/a    fewer than 5 repetitions on a side: no verdict is given.
-The test is exact (the null distribution of U, counted, not approximated)
-except with tied values beyond 20 a side or more repetitions than
-n*m*min(n,m) <= 10^6 allows, where the normal approximation with tie and
-continuity corrections is used. Because U is discrete, the exact test's
-real false-positive rate - the chance of "real" when both runs come from
-one distribution - is below 0.05 and depends on the repetition counts:
-3.2% at 5 vs 5, 4.5% at 5 vs 8, 4.1% at 6 vs 6, 4.3% at 10 vs 10, 4.9% at
-20 vs 20. The footer prints it for the counts at hand (false_positive_rate;
-csv column fp_rate); tests/test_compare.py checks it by simulation.
+The test is exact - the null distribution of U counted, not approximated -
+except in two cases where the normal approximation (tie- and continuity-
+corrected) is used: tied values with more than 20 repetitions on a side,
+and untied values where counting would cost more than n*m*min(n,m) = 10^6
+(beyond about 100 a side). Because U is discrete, the exact test's real
+false-positive rate - the chance of "real" when both runs come from one
+distribution - is below 0.05 and depends on the repetition counts: 3.2% at
+5 vs 5, 4.5% at 5 vs 8, 4.1% at 6 vs 6, 4.3% at 10 vs 10, 4.9% at 20 vs 20
+(about 5% where the approximation is used). The footer prints it for the
+counts at hand (false_positive_rate; csv column fp_rate);
+tests/test_compare_stats.py checks it by enumeration and by simulation.
+Ties (equal ops/s in two repetitions, rare) make the exact test
+conditional on them; its rate stays at most 0.05.
 Why 5: with 3 a side the smallest p the test can reach is 0.10, and the
 bootstrap interval of the ratio is exactly [min/max, max/min], so "it
 excludes 1" means "the triples do not overlap", which happens 10% of the
