@@ -277,6 +277,21 @@ class Files(Base):
         self.assertEqual(sorted(meta["files"]), sorted(listed))
         self.assert_complete(d)
 
+    def test_stall_report_html_shows_the_diagnosis(self):
+        d = os.path.join(self.tmpdir(), "run")
+        p = run(["--workload", "deadlock", "--impl", "pthread-mutex", "--threads", "2",
+                 "--duration", "30", "--warmup", "0.05", "--repeat", "1", "--out", d])
+        self.assertEqual(p.returncode, 1, describe(p))
+        listed = self.listed_files(p.stderr, d)
+        self.assertIn("report.html", listed)
+        self.assertIn("(the diagnosis is in meta.json and report.html)", p.stderr)
+        with open(os.path.join(d, "report.html")) as fh:
+            page = fh.read()
+        self.assertIn("DEADLOCK: wait-for cycle: thread 0 -&gt; (lock B) -&gt; thread 1", page)
+        self.assertEqual(sorted(listed),
+                         sorted(n for n in os.listdir(d) if n in FINAL or n.endswith(".png")))
+        self.assert_complete(d)
+
     def test_check_failure_diagnosis(self):
         d = os.path.join(self.tmpdir(), "run")
         p = run(["--workload", "counter", "--impl", "test-busted", "--threads", "2",
