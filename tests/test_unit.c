@@ -763,6 +763,53 @@ static void judge_readmostly(void **st)
 	assert_int_equal(c.verdict, LB_FAIL);
 }
 
+/* The noise line names the likeliest cause: the CPUs, the placement, or
+ * neither; a steady configuration is not noisy at all. */
+static void noise_cause(void **st)
+{
+	struct lb_row rows[3];
+	const double ops[3] = { 100e6, 18e6, 110e6 }; /* one repetition collapsed */
+	struct lb_summary *sum;
+	(void)st;
+	memset(rows, 0, sizeof(rows));
+	for (int i = 0; i < 3; i++) {
+		rows[i].workload = "counter";
+		rows[i].impl = "atomic-faa";
+		rows[i].pin = "compact";
+		rows[i].threads = 2;
+		rows[i].rep = (unsigned)i + 1;
+		rows[i].ops_per_sec = ops[i];
+		rows[i].probe_rtt_ns = 476;
+		rows[i].cpu_share = 1.0;
+		rows[i].cpu_wait_share = 0.0;
+	}
+	/* the case: the CPU share fell in the slow repetition */
+	rows[1].cpu_share = 0.05;
+	rows[1].cpu_wait_share = 0.9;
+	rows[1].starved = 1;
+	assert_int_equal(lb_summarize(rows, 3, &sum), 1);
+	assert_int_equal(lb_summary_noise(&sum[0]), LB_NOISE_CPU);
+	free(sum);
+	/* the threads had their CPUs, the probe moved: placement */
+	rows[1].cpu_share = 1.0;
+	rows[1].cpu_wait_share = 0.0;
+	rows[1].starved = 0;
+	rows[1].probe_rtt_ns = 27;
+	lb_summarize(rows, 3, &sum);
+	assert_int_equal(lb_summary_noise(&sum[0]), LB_NOISE_PLACEMENT);
+	free(sum);
+	/* neither moved */
+	rows[1].probe_rtt_ns = 476;
+	lb_summarize(rows, 3, &sum);
+	assert_int_equal(lb_summary_noise(&sum[0]), LB_NOISE_OTHER);
+	free(sum);
+	/* steady: not noisy */
+	rows[1].ops_per_sec = 104e6;
+	lb_summarize(rows, 3, &sum);
+	assert_int_equal(lb_summary_noise(&sum[0]), LB_NOISE_NONE);
+	free(sum);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -794,6 +841,7 @@ int main(void)
 		cmocka_unit_test(judge_handoff),
 		cmocka_unit_test(judge_broadcast),
 		cmocka_unit_test(judge_readmostly),
+		cmocka_unit_test(noise_cause),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
