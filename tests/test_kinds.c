@@ -101,11 +101,12 @@ static void sleep_ms(long ms)
  * Anything else the child prints goes to stderr, never into the TAP stream.
  *
  * The parent waits guard_s seconds (60, or LB_TEST_GUARD_S) for the child:
- * a hang guard, not a timing assertion (the slowest case takes a few
- * seconds).  A child still running then is killed after its threads'
- * kernel states are printed; one that dies of a signal (ASan aborts under
- * abort_on_error), exits non-zero (ThreadSanitizer exits 66 after a report,
- * LeakSanitizer 23, a bail-out 1) or reports nothing fails its case too.
+ * a hang guard, not a timing assertion (the slowest case, a spin-only
+ * barrier with 8 threads on 2 busy CPUs, takes up to about 10 s).  A child
+ * still running then is killed after its threads' kernel states are
+ * printed; one that dies of a signal (ASan aborts under abort_on_error),
+ * exits non-zero (ThreadSanitizer exits 66 after a report, LeakSanitizer
+ * 23, a bail-out 1) or reports nothing fails its case too.
  * The parent never starts a thread: fork() from a single-threaded process
  * is what ThreadSanitizer supports. */
 
