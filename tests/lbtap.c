@@ -99,6 +99,11 @@ char tap_task_state(pid_t tid)
 	return stat_state(path);
 }
 
+int tap_shadow_ok(const struct lb_impl *im)
+{
+	return !(im->caps & LB_CAP_HIDDEN);
+}
+
 /* ---- TAP lines ---- */
 
 static void tap_line(int ok, const char *text)

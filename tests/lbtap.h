@@ -40,6 +40,7 @@
 #define LBTAP_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -98,5 +99,36 @@ void tap_spawn(pthread_t *th, void *(*fn)(void *), void *arg);
  * /proc/self/task/tid/stat ('S' while it sleeps, in a futex for one); '?'
  * if it cannot be read. */
 char tap_task_state(pid_t tid);
+
+/* ---- checks inside a critical section ---- */
+
+/* A CK-style in-section check: count a shared word up to K and back down;
+ * anyone else inside at the same time shows up as a wrong reading.  Relaxed
+ * atomics, so that a broken lock is a failed check, not undefined
+ * behaviour, and so that the checker itself adds no ordering.  Inline: it
+ * is the body of every critical section the cases time. */
+#define TAP_IN_SECTION_K 8
+
+static inline int tap_in_section_ok(_Atomic uint64_t *w)
+{
+	uint64_t v0 = atomic_load_explicit(w, memory_order_relaxed);
+	for (int k = 0; k < TAP_IN_SECTION_K; k++)
+		atomic_store_explicit(w, atomic_load_explicit(w, memory_order_relaxed) + 1,
+				      memory_order_relaxed);
+	uint64_t v1 = atomic_load_explicit(w, memory_order_relaxed);
+	for (int k = 0; k < TAP_IN_SECTION_K; k++)
+		atomic_store_explicit(w, atomic_load_explicit(w, memory_order_relaxed) - 1,
+				      memory_order_relaxed);
+	return v0 == 0 && v1 == TAP_IN_SECTION_K;
+}
+
+/* Whether a case keeps a plain (non-atomic) shadow counter inside its
+ * critical sections: a word that only the lock orders, so that
+ * ThreadSanitizer reports a lock that does not release or acquire as a
+ * data race on it, where the relaxed atomics of tap_in_section_ok would
+ * hide the missing order.  Not for a deliberately broken implementation:
+ * there the race is certain, undefined behaviour where a failed check is
+ * wanted.  (CK and liburcu do not run under TSan at all: tap_tsan_skip.) */
+int tap_shadow_ok(const struct lb_impl *im);
 
 #endif

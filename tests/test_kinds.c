@@ -31,7 +31,7 @@
  *
  * The mutual-exclusion cases (recursive, one-permit semaphore, rwlock
  * writers) keep a plain shadow counter in the critical section, so that
- * ThreadSanitizer sees a lock that does not order (see shadow_ok).
+ * ThreadSanitizer sees a lock that does not order (see tap_shadow_ok).
  *
  * Each multi-thread case runs at 2, 4 and 8 threads for about RUN_MS and
  * asserts nothing about timing: a case that does not finish within GUARD_MS
@@ -65,7 +65,6 @@
 #define RUN_MS 150      /* length of each time-bounded case */
 #define GUARD_MS 10000  /* a case that needs longer than this has hung */
 #define QUIET_MS 50     /* "does not return" is checked over this long */
-#define IN_SECTION_K 8
 
 /* Polls *v until it reaches target; 1 if it did within ms. */
 static int wait_count(_Atomic unsigned *v, unsigned target, long ms)
@@ -280,35 +279,6 @@ static int helpers_parked(struct helper **h, unsigned n, long ms)
 	return 0;
 }
 
-/* A CK-style in-section check: count a shared word up to K and back down;
- * anyone else inside at the same time shows up as a wrong reading.  Relaxed
- * atomics, so that a broken lock is a failed check, not undefined
- * behaviour, and so that the checker itself adds no ordering. */
-static int in_section_ok(_Atomic uint64_t *w)
-{
-	uint64_t v0 = atomic_load_explicit(w, memory_order_relaxed);
-	for (int k = 0; k < IN_SECTION_K; k++)
-		atomic_store_explicit(w, atomic_load_explicit(w, memory_order_relaxed) + 1,
-				      memory_order_relaxed);
-	uint64_t v1 = atomic_load_explicit(w, memory_order_relaxed);
-	for (int k = 0; k < IN_SECTION_K; k++)
-		atomic_store_explicit(w, atomic_load_explicit(w, memory_order_relaxed) - 1,
-				      memory_order_relaxed);
-	return v0 == 0 && v1 == IN_SECTION_K;
-}
-
-/* Whether a case keeps a plain (non-atomic) shadow counter inside its
- * critical sections: a word that only the lock orders, so that
- * ThreadSanitizer reports a lock that does not release or acquire as a
- * data race on it, where the relaxed atomics of in_section_ok would hide
- * the missing order.  Not for a deliberately broken implementation: there
- * the race is certain, undefined behaviour where a failed check is wanted.
- * (CK and liburcu do not run under TSan at all: see tap_tsan_skip.) */
-static int shadow_ok(const struct lb_impl *im)
-{
-	return !(im->caps & LB_CAP_HIDDEN);
-}
-
 static void max_update(_Atomic unsigned *peak, unsigned v)
 {
 	unsigned p = atomic_load_explicit(peak, memory_order_relaxed);
@@ -440,7 +410,7 @@ struct rx_shared {
 	void *obj;
 	_Atomic uint64_t in_section;
 	_Atomic uint64_t violations, bad_unlock, bad_trylock;
-	int plain;       /* whether the plain shadow is kept (see shadow_ok) */
+	int plain;       /* whether the plain shadow is kept (see tap_shadow_ok) */
 	uint64_t shadow; /* +1 at depth 2 and at depth 1: plain, for TSan */
 	struct rx_thread t[MAXT];
 };
@@ -467,14 +437,14 @@ static void *rx_worker(void *arg)
 		} else {
 			ops->lock(sh->obj, t);
 		}
-		if (!in_section_ok(&sh->in_section))
+		if (!tap_in_section_ok(&sh->in_section))
 			atomic_fetch_add(&sh->violations, 1);
 		if (sh->plain)
 			sh->shadow++;
 		if (ops->unlock(sh->obj, t) != 0)
 			atomic_fetch_add(&sh->bad_unlock, 1);
 		/* Depth 1: still held. */
-		if (!in_section_ok(&sh->in_section))
+		if (!tap_in_section_ok(&sh->in_section))
 			atomic_fetch_add(&sh->violations, 1);
 		if (sh->plain)
 			sh->shadow++;
@@ -494,7 +464,7 @@ static void recursive_exclusion(const struct lb_impl *im, unsigned n, unsigned x
 
 	(void)x;
 	sh->im = im;
-	sh->plain = shadow_ok(im);
+	sh->plain = tap_shadow_ok(im);
 	if (lb_prim_create(im, &cfg, &sh->obj) != 0) {
 		tap(0, "%s: %u threads: setup", im->id, n);
 		free(sh);
@@ -653,7 +623,7 @@ static void *sx_worker(void *arg)
 		return NULL;
 	while (!stopping(&sh->g)) {
 		ops->acquire(sh->obj, t);
-		if (!in_section_ok(&sh->in_section))
+		if (!tap_in_section_ok(&sh->in_section))
 			atomic_fetch_add(&sh->violations, 1);
 		if (sh->plain)
 			sh->shadow++;
@@ -672,7 +642,7 @@ static void semaphore_exclusion(const struct lb_impl *im, unsigned n, unsigned x
 
 	(void)x;
 	sh->im = im;
-	sh->plain = shadow_ok(im);
+	sh->plain = tap_shadow_ok(im);
 	if (lb_prim_create(im, &cfg, &sh->obj) != 0) {
 		tap(0, "%s: %u threads, 1 permit: setup", im->id, n);
 		free(sh);
@@ -1194,7 +1164,7 @@ struct rw_shared {
 	/* Plain rwlock: written by writers, read by readers, under the lock;
 	 * plain so that ThreadSanitizer checks the lock's ordering. */
 	uint64_t rec[REC_WORDS];
-	int plain;        /* whether wshadow is kept (see shadow_ok) */
+	int plain;        /* whether wshadow is kept (see tap_shadow_ok) */
 	uint64_t wshadow; /* +1 per write section: plain, for TSan */
 	/* RCU: the current version; words are atomics since RCU readers run
 	 * alongside the writers. */
@@ -1333,7 +1303,7 @@ static void rwlock_case(const struct lb_impl *im, unsigned n, unsigned nwriters)
 	int rcu = (im->caps & LB_CAP_RCU) != 0;
 
 	sh->im = im;
-	sh->plain = shadow_ok(im);
+	sh->plain = tap_shadow_ok(im);
 	if (lb_prim_create(im, &cfg, &sh->obj) != 0) {
 		tap(0, "%s: %u threads: setup", im->id, n);
 		free(sh);

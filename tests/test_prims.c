@@ -31,12 +31,11 @@
 /* ---- mutual exclusion ---- */
 
 #define RUN_MS 150
-#define IN_SECTION_K 8
 
 struct mx_shared {
 	const struct lb_impl *im;
 	void *lock;
-	int plain; /* whether the plain shadow is kept */
+	int plain; /* whether the plain shadow is kept (see tap_shadow_ok) */
 	_Atomic int go, stop;
 	_Atomic unsigned ready;
 	/* Only touched inside the section: relaxed atomics so that a broken
@@ -73,17 +72,7 @@ static void *mx_worker(void *arg)
 		;
 	while (!atomic_load_explicit(&sh->stop, memory_order_relaxed)) {
 		ops->lock(sh->lock, tctx);
-		uint64_t v0 = atomic_load_explicit(&sh->in_section, memory_order_relaxed);
-		for (int k = 0; k < IN_SECTION_K; k++)
-			atomic_store_explicit(&sh->in_section,
-				atomic_load_explicit(&sh->in_section, memory_order_relaxed) + 1,
-				memory_order_relaxed);
-		uint64_t v1 = atomic_load_explicit(&sh->in_section, memory_order_relaxed);
-		for (int k = 0; k < IN_SECTION_K; k++)
-			atomic_store_explicit(&sh->in_section,
-				atomic_load_explicit(&sh->in_section, memory_order_relaxed) - 1,
-				memory_order_relaxed);
-		if (v0 != 0 || v1 != IN_SECTION_K)
+		if (!tap_in_section_ok(&sh->in_section))
 			atomic_fetch_add(&sh->violations, 1);
 		atomic_store_explicit(&sh->counter,
 			atomic_load_explicit(&sh->counter, memory_order_relaxed) + 1,
@@ -107,9 +96,7 @@ struct mx_result {
 
 static struct mx_result mutex_exclusion(const struct lb_impl *im, unsigned n)
 {
-	/* A deliberately broken lock would make the plain shadow a data race:
-	 * undefined behaviour where the test wants a failed check. */
-	struct mx_shared sh = { .im = im, .plain = !(im->caps & LB_CAP_HIDDEN) };
+	struct mx_shared sh = { .im = im, .plain = tap_shadow_ok(im) };
 	struct mx_thread t[16];
 	pthread_t th[16];
 	struct lb_prim_cfg cfg = { .nthreads = n, .nclusters = 1 };
