@@ -161,7 +161,8 @@ void tap_init(int argc, char **argv)
 		char *end;
 		long v = strtol(g, &end, 10);
 		if (*end || v < 1 || v > 86400) {
-			fprintf(stderr, "LB_TEST_GUARD_S: not a number of seconds 1..86400: %s\n", g);
+			fprintf(stderr, "LB_TEST_GUARD_S: not a number of seconds 1..86400: %s\n",
+				g);
 			exit(2);
 		}
 		guard_s = v;

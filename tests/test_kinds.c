@@ -1320,7 +1320,8 @@ static void rwlock_case(const struct lb_impl *im, unsigned n, unsigned nwriters)
 	/* Both sides must have had a turn (a reader-preferring lock may make
 	 * the writers wait a while). */
 	uint64_t end = tap_now_ms() + GUARD_MS;
-	while ((atomic_load(&sh->reads) == 0 || atomic_load(&sh->writes) == 0) && tap_now_ms() < end)
+	while ((atomic_load(&sh->reads) == 0 || atomic_load(&sh->writes) == 0) &&
+	       tap_now_ms() < end)
 		tap_sleep_ms(1);
 	atomic_store(&sh->g.stop, 1);
 	unsigned stuck = team_join(&tm, GUARD_MS);
@@ -2017,7 +2018,8 @@ int main(int argc, char **argv)
 				break;
 			for (size_t c = 0; c < NCOUNTS; c++) {
 				unsigned n = counts[c];
-				tap_run(im, rwlock_case, n, n / 2, "%u threads, %u writers", n, n / 2);
+				tap_run(im, rwlock_case, n, n / 2, "%u threads, %u writers", n,
+					n / 2);
 				if (n / 2 != 1)
 					tap_run(im, rwlock_case, n, 1, "%u threads, 1 writer", n);
 			}
