@@ -31,12 +31,12 @@
  *
  * The mutual-exclusion cases (recursive, one-permit semaphore, rwlock
  * writers) keep a plain shadow counter in the critical section, so that
- * ThreadSanitizer sees a lock that does not order (see shadow_ok).
+ * ThreadSanitizer sees a lock that does not order (see tap_shadow_ok).
  *
  * Each multi-thread case runs at 2, 4 and 8 threads for about RUN_MS and
  * asserts nothing about timing: a case that does not finish within GUARD_MS
  * reports "not ok ... hung" and leaks its threads and object.  Every case
- * also runs in its own process under a hang guard (see run_case), so one
+ * also runs in its own process under a hang guard (see lbtap.h), so one
  * that hangs anyway, crashes or draws a sanitizer report fails alone.
  *
  * usage: test_kinds [--backend NAME]... [--impl ID]...  (default: all;
@@ -46,24 +46,18 @@
  * LB_TEST_BARRIER_FULL=1 runs them all even for spin-only barriers with
  * more threads than CPUs (the 'slow' suite; minutes on 2 CPUs).
  */
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "lbtap.h"
 #include "registry.h"
 #include "timer.h"
 
@@ -71,269 +65,15 @@
 #define RUN_MS 150      /* length of each time-bounded case */
 #define GUARD_MS 10000  /* a case that needs longer than this has hung */
 #define QUIET_MS 50     /* "does not return" is checked over this long */
-#define IN_SECTION_K 8
-
-#if defined(__SANITIZE_THREAD__)
-#define UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
-#endif
-#endif
-#ifndef UNDER_TSAN
-#define UNDER_TSAN 0
-#endif
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-/* ---- TAP, and each case in its own process ----
- * A case (one implementation, one thing checked) runs in a forked child, so
- * that a hang, a crash or a sanitizer report fails that case and the next
- * one still runs.  The child sends each check to the parent down a pipe,
- * one line each ("1 text" passed, "0 text" failed, one write(2) of less
- * than PIPE_BUF, so never torn); the parent numbers them as TAP lines as
- * they come, so a case that hangs half-way still shows what it checked.
- * Anything else the child prints goes to stderr, never into the TAP stream.
- *
- * The parent waits guard_s seconds (60, or LB_TEST_GUARD_S) for the child:
- * a hang guard, not a timing assertion (the slowest case, a spin-only
- * barrier with 8 threads on 2 busy CPUs, takes up to about 10 s).  A child
- * still running then is killed after its threads' kernel states are
- * printed; one that dies of a signal (ASan aborts under abort_on_error),
- * exits non-zero (ThreadSanitizer exits 66 after a report, LeakSanitizer
- * 23, a bail-out 1) or reports nothing fails its case too.
- * The parent never starts a thread: fork() from a single-threaded process
- * is what ThreadSanitizer supports. */
-
-static int tap_n, tap_failed;
-static int case_fd = -1; /* in a child: the pipe to the parent */
-static long guard_s = 60;
-
-static void tap_line(int ok, const char *text)
-{
-	printf("%s %d - %s\n", ok ? "ok" : "not ok", ++tap_n, text);
-	fflush(stdout);
-	if (!ok)
-		tap_failed++;
-}
-
-static void tap(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void tap(int ok, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf + 2, sizeof(buf) - 3, fmt, ap);
-	va_end(ap);
-	for (char *p = buf + 2; *p; p++)
-		if (*p == '\n')
-			*p = ' ';
-	if (case_fd < 0) {
-		tap_line(ok, buf + 2);
-		return;
-	}
-	buf[0] = ok ? '1' : '0';
-	buf[1] = ' ';
-	size_t len = strlen(buf);
-	buf[len++] = '\n';
-	if (write(case_fd, buf, len) != (ssize_t)len)
-		_exit(3); /* the parent is gone */
-}
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-/* Where each thread of a hung child is: its state and kernel wait channel,
- * as TAP comments. */
-static void show_tasks(pid_t pid)
-{
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	DIR *d = opendir(path);
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		char state = '?', wchan[64] = "?";
-		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/stat", (int)pid, e->d_name);
-		FILE *f = fopen(path, "r");
-		if (f) {
-			size_t len = fread(buf, 1, sizeof(buf) - 1, f);
-			fclose(f);
-			buf[len] = '\0';
-			char *p = strrchr(buf, ')');
-			if (p && p[1] == ' ')
-				state = p[2];
-		}
-		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/wchan", (int)pid, e->d_name);
-		if ((f = fopen(path, "r")) != NULL) {
-			size_t len = fread(wchan, 1, sizeof(wchan) - 1, f);
-			fclose(f);
-			wchan[len] = '\0';
-		}
-		printf("# thread %s: state %c, waiting in %s\n", e->d_name, state,
-		       strcmp(wchan, "0") == 0 ? "user space" : wchan);
-	}
-	closedir(d);
-	fflush(stdout);
-}
-
-/* Prints the complete lines in buf[0..*len) as TAP lines and keeps the
- * rest; returns how many it printed. */
-static int emit_lines(char *buf, size_t *len)
-{
-	int n = 0;
-	char *start = buf, *nl;
-	while ((nl = memchr(start, '\n', *len - (size_t)(start - buf))) != NULL) {
-		*nl = '\0';
-		if ((start[0] == '0' || start[0] == '1') && start[1] == ' ')
-			tap_line(start[0] == '1', start + 2);
-		else
-			tap_line(0, "a case sent a malformed line");
-		n++;
-		start = nl + 1;
-	}
-	*len -= (size_t)(start - buf);
-	memmove(buf, start, *len);
-	return n;
-}
-
-typedef void case_fn(const struct lb_impl *im, unsigned n, unsigned x);
-
-/* Runs fn(im, n, x) in a child under the hang guard; what names the case
- * in the runner's own lines.  Returns how many of the case's lines failed. */
-static int run_case(const struct lb_impl *im, case_fn *fn, unsigned n, unsigned x,
-		    const char *what, ...) __attribute__((format(printf, 5, 6)));
-static int run_case(const struct lb_impl *im, case_fn *fn, unsigned n, unsigned x,
-		    const char *what, ...)
-{
-	char name[256], buf[8192];
-	va_list ap;
-	int fds[2], failed0 = tap_failed;
-
-	va_start(ap, what);
-	vsnprintf(name, sizeof(name), what, ap);
-	va_end(ap);
-	fflush(stdout);
-	fflush(stderr);
-	if (pipe2(fds, O_CLOEXEC) != 0) {
-		printf("Bail out! pipe: %s\n", strerror(errno));
-		exit(1);
-	}
-	pid_t pid = fork();
-	if (pid < 0) {
-		printf("Bail out! fork: %s\n", strerror(errno));
-		exit(1);
-	}
-	if (pid == 0) {
-		close(fds[0]);
-		case_fd = fds[1];
-		dup2(STDERR_FILENO, STDOUT_FILENO);
-		fn(im, n, x);
-		/* exit, not _exit: the sanitizers report leaks and races, and set
-		 * the exit status, from exit's handlers. */
-		exit(0);
-	}
-	close(fds[1]);
-
-	uint64_t deadline = mono_ms() + (uint64_t)guard_s * 1000u;
-	size_t len = 0;
-	int lines = 0, hung = 0, status = 0;
-	for (;;) {
-		uint64_t now = mono_ms();
-		if (now >= deadline) {
-			hung = 1;
-			break;
-		}
-		struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
-		int r = poll(&pfd, 1, (int)(deadline - now));
-		if (r < 0 && errno != EINTR) {
-			printf("Bail out! poll: %s\n", strerror(errno));
-			exit(1);
-		}
-		if (r <= 0)
-			continue;
-		ssize_t k = read(fds[0], buf + len, sizeof(buf) - len);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break; /* end of file: the child is exiting */
-		len += (size_t)k;
-		lines += emit_lines(buf, &len);
-		if (len == sizeof(buf)) { /* one line longer than buf: cannot be ours */
-			tap_line(0, "a case sent an over-long line");
-			len = 0;
-		}
-	}
-	close(fds[0]);
-	/* Its exit handlers (the sanitizers' leak and race checks) are still
-	 * under the guard. */
-	while (!hung) {
-		pid_t w = waitpid(pid, &status, WNOHANG);
-		if (w == pid)
-			break;
-		if (w < 0 && errno != EINTR) {
-			printf("Bail out! waitpid: %s\n", strerror(errno));
-			exit(1);
-		}
-		if (mono_ms() >= deadline)
-			hung = 1;
-		else
-			sleep_ms(2);
-	}
-	if (hung) {
-		show_tasks(pid);
-		kill(pid, SIGKILL);
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-		tap(0, "%s %s: hung (killed after %ld s)", im->id, name, guard_s);
-	} else if (WIFSIGNALED(status)) {
-		tap(0, "%s %s: killed by signal %d (%s): see its stderr", im->id, name,
-		    WTERMSIG(status), strsignal(WTERMSIG(status)));
-	} else if (WEXITSTATUS(status) != 0) {
-		tap(0, "%s %s: exited with status %d (a sanitizer report or a bail-out): see its "
-		    "stderr", im->id, name, WEXITSTATUS(status));
-	} else if (lines == 0 || len != 0) {
-		tap(0, "%s %s: reported %s", im->id, name, len ? "a truncated line" : "nothing");
-	}
-	return tap_failed - failed0;
-}
-
-
-static uint64_t now_ms(void)
-{
-	return lb_now_ns() / 1000000u;
-}
-
-static void *xcalloc(size_t n)
-{
-	void *p = calloc(1, n);
-	if (!p) {
-		printf("Bail out! out of memory\n");
-		exit(1);
-	}
-	return p;
-}
 
 /* Polls *v until it reaches target; 1 if it did within ms. */
 static int wait_count(_Atomic unsigned *v, unsigned target, long ms)
 {
-	uint64_t end = now_ms() + (uint64_t)ms;
+	uint64_t end = tap_now_ms() + (uint64_t)ms;
 	while (atomic_load(v) < target) {
-		if (now_ms() > end)
+		if (tap_now_ms() > end)
 			return 0;
-		sleep_ms(1);
+		tap_sleep_ms(1);
 	}
 	return 1;
 }
@@ -349,11 +89,7 @@ struct team {
 
 static void team_spawn(struct team *tm, void *(*fn)(void *), void *arg)
 {
-	int ret = pthread_create(&tm->th[tm->n], NULL, fn, arg);
-	if (ret) {
-		printf("Bail out! pthread_create: %s\n", strerror(ret));
-		exit(1);
-	}
+	tap_spawn(&tm->th[tm->n], fn, arg);
 	tm->n++;
 }
 
@@ -467,23 +203,19 @@ static void *helper_main(void *arg)
 static struct helper *helper_spawn(const struct lb_impl *im, void *obj, unsigned tid,
 				   int (*fn)(struct helper *, void *), void *arg)
 {
-	struct helper *h = xcalloc(sizeof(*h));
+	struct helper *h = tap_xcalloc(sizeof(*h));
 	*h = (struct helper){ .im = im, .obj = obj, .tid = tid, .fn = fn, .arg = arg };
-	int ret = pthread_create(&h->th, NULL, helper_main, h);
-	if (ret) {
-		printf("Bail out! pthread_create: %s\n", strerror(ret));
-		exit(1);
-	}
+	tap_spawn(&h->th, helper_main, h);
 	return h;
 }
 
 static int helper_done_within(struct helper *h, long ms)
 {
-	uint64_t end = now_ms() + (uint64_t)ms;
+	uint64_t end = tap_now_ms() + (uint64_t)ms;
 	while (!atomic_load(&h->done)) {
-		if (now_ms() > end)
+		if (tap_now_ms() > end)
 			return 0;
-		sleep_ms(1);
+		tap_sleep_ms(1);
 	}
 	return 1;
 }
@@ -528,67 +260,23 @@ static const char *err_str(int r)
 	return buf;
 }
 
-/* The kernel's view of a thread: 'S' while it sleeps (in a futex). */
-static char task_state(pid_t ktid)
-{
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)ktid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return '?';
-	size_t len = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[len] = '\0';
-	char *p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
-}
-
 /* 1 once every helper has been asleep in the kernel at two samples 10 ms
  * apart (so none is merely about to call wait()); 0 if not within ms. */
 static int helpers_parked(struct helper **h, unsigned n, long ms)
 {
-	uint64_t end = now_ms() + (uint64_t)ms;
+	uint64_t end = tap_now_ms() + (uint64_t)ms;
 	int streak = 0;
-	while (now_ms() < end) {
+	while (tap_now_ms() < end) {
 		int all = 1;
 		for (unsigned i = 0; i < n; i++)
 			all &= atomic_load(&h[i]->started) && !atomic_load(&h[i]->done) &&
-			       task_state(atomic_load(&h[i]->ktid)) == 'S';
+			       tap_task_state(atomic_load(&h[i]->ktid)) == 'S';
 		streak = all ? streak + 1 : 0;
 		if (streak >= 2)
 			return 1;
-		sleep_ms(10);
+		tap_sleep_ms(10);
 	}
 	return 0;
-}
-
-/* A CK-style in-section check: count a shared word up to K and back down;
- * anyone else inside at the same time shows up as a wrong reading.  Relaxed
- * atomics, so that a broken lock is a failed check, not undefined
- * behaviour, and so that the checker itself adds no ordering. */
-static int in_section_ok(_Atomic uint64_t *w)
-{
-	uint64_t v0 = atomic_load_explicit(w, memory_order_relaxed);
-	for (int k = 0; k < IN_SECTION_K; k++)
-		atomic_store_explicit(w, atomic_load_explicit(w, memory_order_relaxed) + 1,
-				      memory_order_relaxed);
-	uint64_t v1 = atomic_load_explicit(w, memory_order_relaxed);
-	for (int k = 0; k < IN_SECTION_K; k++)
-		atomic_store_explicit(w, atomic_load_explicit(w, memory_order_relaxed) - 1,
-				      memory_order_relaxed);
-	return v0 == 0 && v1 == IN_SECTION_K;
-}
-
-/* Whether a case keeps a plain (non-atomic) shadow counter inside its
- * critical sections: a word that only the lock orders, so that
- * ThreadSanitizer reports a lock that does not release or acquire as a
- * data race on it, where the relaxed atomics of in_section_ok would hide
- * the missing order.  Not for a deliberately broken implementation: there
- * the race is certain, undefined behaviour where a failed check is wanted.
- * (CK and liburcu do not run under TSan at all: see tsan_blind.) */
-static int shadow_ok(const struct lb_impl *im)
-{
-	return !(im->caps & LB_CAP_HIDDEN);
 }
 
 static void max_update(_Atomic unsigned *peak, unsigned v)
@@ -722,7 +410,7 @@ struct rx_shared {
 	void *obj;
 	_Atomic uint64_t in_section;
 	_Atomic uint64_t violations, bad_unlock, bad_trylock;
-	int plain;       /* whether the plain shadow is kept (see shadow_ok) */
+	int plain;       /* whether the plain shadow is kept (see tap_shadow_ok) */
 	uint64_t shadow; /* +1 at depth 2 and at depth 1: plain, for TSan */
 	struct rx_thread t[MAXT];
 };
@@ -749,14 +437,14 @@ static void *rx_worker(void *arg)
 		} else {
 			ops->lock(sh->obj, t);
 		}
-		if (!in_section_ok(&sh->in_section))
+		if (!tap_in_section_ok(&sh->in_section))
 			atomic_fetch_add(&sh->violations, 1);
 		if (sh->plain)
 			sh->shadow++;
 		if (ops->unlock(sh->obj, t) != 0)
 			atomic_fetch_add(&sh->bad_unlock, 1);
 		/* Depth 1: still held. */
-		if (!in_section_ok(&sh->in_section))
+		if (!tap_in_section_ok(&sh->in_section))
 			atomic_fetch_add(&sh->violations, 1);
 		if (sh->plain)
 			sh->shadow++;
@@ -770,13 +458,13 @@ static void *rx_worker(void *arg)
 
 static void recursive_exclusion(const struct lb_impl *im, unsigned n, unsigned x)
 {
-	struct rx_shared *sh = xcalloc(sizeof(*sh));
+	struct rx_shared *sh = tap_xcalloc(sizeof(*sh));
 	struct lb_prim_cfg cfg = { .nthreads = n, .nclusters = 1 };
 	struct team tm = { .n = 0 };
 
 	(void)x;
 	sh->im = im;
-	sh->plain = shadow_ok(im);
+	sh->plain = tap_shadow_ok(im);
 	if (lb_prim_create(im, &cfg, &sh->obj) != 0) {
 		tap(0, "%s: %u threads: setup", im->id, n);
 		free(sh);
@@ -787,7 +475,7 @@ static void recursive_exclusion(const struct lb_impl *im, unsigned n, unsigned x
 		team_spawn(&tm, rx_worker, &sh->t[i]);
 	}
 	gate_open(&sh->g, n);
-	sleep_ms(RUN_MS);
+	tap_sleep_ms(RUN_MS);
 	atomic_store(&sh->g.stop, 1);
 	unsigned stuck = team_join(&tm, GUARD_MS);
 	if (stuck) {
@@ -865,7 +553,7 @@ static void *sem_worker(void *arg)
 
 static void semaphore_holders(const struct lb_impl *im, unsigned n, unsigned x)
 {
-	struct sem_shared *sh = xcalloc(sizeof(*sh));
+	struct sem_shared *sh = tap_xcalloc(sizeof(*sh));
 	struct lb_prim_cfg cfg = { .nthreads = n, .nclusters = 1, .permits = SEM_PERMITS };
 	struct team tm = { .n = 0 };
 
@@ -883,7 +571,7 @@ static void semaphore_holders(const struct lb_impl *im, unsigned n, unsigned x)
 		team_spawn(&tm, sem_worker, &sh->t[i]);
 	}
 	gate_open(&sh->g, n);
-	sleep_ms(RUN_MS);
+	tap_sleep_ms(RUN_MS);
 	wait_count(&sh->peak, SEM_PERMITS, GUARD_MS);
 	atomic_store(&sh->g.stop, 1);
 	unsigned stuck = team_join(&tm, GUARD_MS);
@@ -935,7 +623,7 @@ static void *sx_worker(void *arg)
 		return NULL;
 	while (!stopping(&sh->g)) {
 		ops->acquire(sh->obj, t);
-		if (!in_section_ok(&sh->in_section))
+		if (!tap_in_section_ok(&sh->in_section))
 			atomic_fetch_add(&sh->violations, 1);
 		if (sh->plain)
 			sh->shadow++;
@@ -948,13 +636,13 @@ static void *sx_worker(void *arg)
 
 static void semaphore_exclusion(const struct lb_impl *im, unsigned n, unsigned x)
 {
-	struct sx_shared *sh = xcalloc(sizeof(*sh));
+	struct sx_shared *sh = tap_xcalloc(sizeof(*sh));
 	struct lb_prim_cfg cfg = { .nthreads = n, .nclusters = 1, .permits = 1 };
 	struct team tm = { .n = 0 };
 
 	(void)x;
 	sh->im = im;
-	sh->plain = shadow_ok(im);
+	sh->plain = tap_shadow_ok(im);
 	if (lb_prim_create(im, &cfg, &sh->obj) != 0) {
 		tap(0, "%s: %u threads, 1 permit: setup", im->id, n);
 		free(sh);
@@ -965,7 +653,7 @@ static void semaphore_exclusion(const struct lb_impl *im, unsigned n, unsigned x
 		team_spawn(&tm, sx_worker, &sh->t[i]);
 	}
 	gate_open(&sh->g, n);
-	sleep_ms(RUN_MS);
+	tap_sleep_ms(RUN_MS);
 	atomic_store(&sh->g.stop, 1);
 	unsigned stuck = team_join(&tm, GUARD_MS);
 	if (stuck) {
@@ -1074,11 +762,11 @@ static unsigned count_done(struct helper **h, unsigned n)
 /* Waits up to ms for every helper; 1 if all are done. */
 static int all_done_within(struct helper **h, unsigned n, long ms)
 {
-	uint64_t end = now_ms() + (uint64_t)ms;
+	uint64_t end = tap_now_ms() + (uint64_t)ms;
 	while (count_done(h, n) < n) {
-		if (now_ms() > end)
+		if (tap_now_ms() > end)
 			return 0;
-		sleep_ms(1);
+		tap_sleep_ms(1);
 	}
 	return 1;
 }
@@ -1111,7 +799,7 @@ static void event_wake_all(const struct lb_impl *im, unsigned n, unsigned clear_
 		h[i] = helper_spawn(im, o, i + 1, ev_wait, NULL);
 	if (!clear_at_once) {
 		int is0 = ops->is_set(o);
-		sleep_ms(QUIET_MS);
+		tap_sleep_ms(QUIET_MS);
 		unsigned early = count_done(h, nw);
 		tap(early == 0 && !is0, "%s: %u threads: no waiter returns while the event is "
 		    "clear (%u of %u returned, is_set %s)", im->id, n, early, nw, bool_str(is0));
@@ -1294,7 +982,7 @@ static void *cv_worker(void *arg)
 
 static void condition_handoff(const struct lb_impl *im, unsigned n, unsigned x)
 {
-	struct cv_shared *sh = xcalloc(sizeof(*sh));
+	struct cv_shared *sh = tap_xcalloc(sizeof(*sh));
 	struct lb_prim_cfg cfg = { .nthreads = n, .nclusters = 1 };
 	struct team tm = { .n = 0 };
 	unsigned np = n / 2;
@@ -1313,7 +1001,7 @@ static void condition_handoff(const struct lb_impl *im, unsigned n, unsigned x)
 		team_spawn(&tm, cv_worker, &sh->t[i]);
 	}
 	gate_open(&sh->g, n);
-	sleep_ms(RUN_MS);
+	tap_sleep_ms(RUN_MS);
 	atomic_store(&sh->g.stop, 1);
 	unsigned stuck = team_join(&tm, GUARD_MS);
 	if (stuck) {
@@ -1383,16 +1071,16 @@ static int nf_all_waiting(const struct lb_impl *im, void *o, void *t, struct nf_
 			  unsigned nw)
 {
 	const struct lb_condition_ops *ops = im->ops.condition;
-	uint64_t end = now_ms() + GUARD_MS;
+	uint64_t end = tap_now_ms() + GUARD_MS;
 	for (;;) {
 		ops->lock(o, t);
 		unsigned w = s->waiting;
 		ops->unlock(o, t);
 		if (w >= nw)
 			return 1;
-		if (now_ms() > end)
+		if (tap_now_ms() > end)
 			return 0;
-		sleep_ms(1);
+		tap_sleep_ms(1);
 	}
 }
 
@@ -1401,7 +1089,7 @@ static void condition_notify(const struct lb_impl *im, unsigned n, unsigned all)
 	const struct lb_condition_ops *ops = im->ops.condition;
 	struct lb_prim_cfg cfg = { .nthreads = n, .nclusters = 1 };
 	struct lb_thread_info ti = { .tid = 0, .cpu = -1 };
-	struct nf_shared *s = xcalloc(sizeof(*s));
+	struct nf_shared *s = tap_xcalloc(sizeof(*s));
 	struct helper *h[MAXT];
 	unsigned nw = n - 1;
 	void *o, *t;
@@ -1476,7 +1164,7 @@ struct rw_shared {
 	/* Plain rwlock: written by writers, read by readers, under the lock;
 	 * plain so that ThreadSanitizer checks the lock's ordering. */
 	uint64_t rec[REC_WORDS];
-	int plain;        /* whether wshadow is kept (see shadow_ok) */
+	int plain;        /* whether wshadow is kept (see tap_shadow_ok) */
 	uint64_t wshadow; /* +1 per write section: plain, for TSan */
 	/* RCU: the current version; words are atomics since RCU readers run
 	 * alongside the writers. */
@@ -1486,11 +1174,7 @@ struct rw_shared {
 
 static struct rcu_rec *rcu_rec_new(uint64_t v)
 {
-	struct rcu_rec *r = malloc(sizeof(*r));
-	if (!r) {
-		printf("Bail out! out of memory\n");
-		exit(1);
-	}
+	struct rcu_rec *r = tap_xcalloc(sizeof(*r));
 	for (int i = 0; i < REC_WORDS; i++)
 		atomic_store_explicit(&r->w[i], v, memory_order_relaxed);
 	return r;
@@ -1613,13 +1297,13 @@ static void *rw_worker(void *arg)
 
 static void rwlock_case(const struct lb_impl *im, unsigned n, unsigned nwriters)
 {
-	struct rw_shared *sh = xcalloc(sizeof(*sh));
+	struct rw_shared *sh = tap_xcalloc(sizeof(*sh));
 	struct lb_prim_cfg cfg = { .nthreads = n, .nclusters = 1 };
 	struct team tm = { .n = 0 };
 	int rcu = (im->caps & LB_CAP_RCU) != 0;
 
 	sh->im = im;
-	sh->plain = shadow_ok(im);
+	sh->plain = tap_shadow_ok(im);
 	if (lb_prim_create(im, &cfg, &sh->obj) != 0) {
 		tap(0, "%s: %u threads: setup", im->id, n);
 		free(sh);
@@ -1632,12 +1316,13 @@ static void rwlock_case(const struct lb_impl *im, unsigned n, unsigned nwriters)
 		team_spawn(&tm, rw_worker, &sh->t[i]);
 	}
 	gate_open(&sh->g, n);
-	sleep_ms(RUN_MS);
+	tap_sleep_ms(RUN_MS);
 	/* Both sides must have had a turn (a reader-preferring lock may make
 	 * the writers wait a while). */
-	uint64_t end = now_ms() + GUARD_MS;
-	while ((atomic_load(&sh->reads) == 0 || atomic_load(&sh->writes) == 0) && now_ms() < end)
-		sleep_ms(1);
+	uint64_t end = tap_now_ms() + GUARD_MS;
+	while ((atomic_load(&sh->reads) == 0 || atomic_load(&sh->writes) == 0) &&
+	       tap_now_ms() < end)
+		tap_sleep_ms(1);
 	atomic_store(&sh->g.stop, 1);
 	unsigned stuck = team_join(&tm, GUARD_MS);
 	uint64_t reads = atomic_load(&sh->reads), writes = atomic_load(&sh->writes);
@@ -1748,23 +1433,23 @@ static int wp_acquire(struct helper *h, void *t)
  * -1 if neither within ms (a hang guard). */
 static int wp_wait_blocked(struct helper *h, struct wp_side *s, long ms)
 {
-	uint64_t end = now_ms() + (uint64_t)ms;
+	uint64_t end = tap_now_ms() + (uint64_t)ms;
 	int asleep = 0;
 	clockid_t cid;
 	int have_cid = 0;
-	while (now_ms() < end) {
+	while (tap_now_ms() < end) {
 		if (atomic_load(&s->order) >= 0 || atomic_load(&h->done))
 			return 0;
 		if (atomic_load(&s->in_call)) {
 			if (!have_cid)
 				have_cid = pthread_getcpuclockid(h->th, &cid) == 0;
 			int64_t used = have_cid ? cpu_ns(cid) - atomic_load(&s->cpu0_ns) : 0;
-			asleep = task_state(atomic_load(&h->ktid)) == 'S' ? asleep + 1 : 0;
+			asleep = tap_task_state(atomic_load(&h->ktid)) == 'S' ? asleep + 1 : 0;
 			if (atomic_load(&s->order) < 0 &&
 			    (asleep >= 2 || used >= (int64_t)WAIT_CPU_MS * 1000000))
 				return 1;
 		}
-		sleep_ms(asleep ? 10 : 1);
+		tap_sleep_ms(asleep ? 10 : 1);
 	}
 	return -1;
 }
@@ -1885,7 +1570,7 @@ static void *bar_worker(void *arg)
 
 static void barrier_case(const struct lb_impl *im, unsigned n, unsigned x)
 {
-	struct bar_shared *sh = xcalloc(sizeof(*sh));
+	struct bar_shared *sh = tap_xcalloc(sizeof(*sh));
 	struct lb_prim_cfg cfg = { .nthreads = n, .nclusters = 1 };
 	struct team tm = { .n = 0 };
 
@@ -1912,7 +1597,7 @@ static void barrier_case(const struct lb_impl *im, unsigned n, unsigned x)
 		team_spawn(&tm, bar_worker, &sh->t[i]);
 	}
 	gate_open(&sh->g, n);
-	uint64_t t0 = lb_now_ns(), last_progress = now_ms(), last_sum = 0;
+	uint64_t t0 = lb_now_ns(), last_progress = tap_now_ms(), last_sum = 0;
 	int hung = 0;
 	/* Hung means no phase completed for GUARD_MS, not slow: spinning
 	 * barriers on fewer CPUs than threads may legitimately take long. */
@@ -1922,12 +1607,12 @@ static void barrier_case(const struct lb_impl *im, unsigned n, unsigned x)
 			sum += atomic_load_explicit(&sh->phase[i], memory_order_relaxed);
 		if (sum != last_sum) {
 			last_sum = sum;
-			last_progress = now_ms();
-		} else if (now_ms() - last_progress > GUARD_MS) {
+			last_progress = tap_now_ms();
+		} else if (tap_now_ms() - last_progress > GUARD_MS) {
 			hung = 1;
 			break;
 		}
-		sleep_ms(1);
+		tap_sleep_ms(1);
 	}
 	double secs = (double)(lb_now_ns() - t0) / 1e9;
 	unsigned stuck = team_join(&tm, hung ? 0 : GUARD_MS);
@@ -2164,7 +1849,7 @@ static void *qm_worker(void *arg)
 
 static void queue_mpmc(const struct lb_impl *im, unsigned np, unsigned nc)
 {
-	struct qm_shared *sh = xcalloc(sizeof(*sh));
+	struct qm_shared *sh = tap_xcalloc(sizeof(*sh));
 	unsigned n = np + nc;
 	struct lb_prim_cfg cfg = { .nthreads = n, .nclusters = 1, .permits = QM_CAP };
 	struct team tm = { .n = 0 };
@@ -2172,8 +1857,8 @@ static void queue_mpmc(const struct lb_impl *im, unsigned np, unsigned nc)
 	sh->im = im;
 	sh->np = np;
 	sh->fifo = (im->caps & LB_CAP_FIFO) != 0;
-	sh->payload = xcalloc((size_t)np * QM_MAX * sizeof(sh->payload[0]));
-	sh->seen = xcalloc((size_t)np * QM_MAX * sizeof(sh->seen[0]));
+	sh->payload = tap_xcalloc((size_t)np * QM_MAX * sizeof(sh->payload[0]));
+	sh->seen = tap_xcalloc((size_t)np * QM_MAX * sizeof(sh->seen[0]));
 	if (lb_prim_create(im, &cfg, &sh->obj) != 0) {
 		tap(0, "%s: %u producers, %u consumers: setup", im->id, np, nc);
 		free(sh->payload);
@@ -2187,7 +1872,7 @@ static void queue_mpmc(const struct lb_impl *im, unsigned np, unsigned nc)
 		team_spawn(&tm, qm_worker, &sh->t[i]);
 	}
 	gate_open(&sh->g, n);
-	sleep_ms(RUN_MS);
+	tap_sleep_ms(RUN_MS);
 	atomic_store(&sh->g.stop, 1);
 	unsigned stuck = team_join(&tm, GUARD_MS);
 	if (stuck) {
@@ -2229,38 +1914,13 @@ static void queue_mpmc(const struct lb_impl *im, unsigned np, unsigned nc)
 
 /* ---- selection ---- */
 
-static const char *sel_backends[16], *sel_impls[64];
-static int nsel_b, nsel_i;
-
-static int named(const struct lb_impl *im)
-{
-	for (int i = 0; i < nsel_i; i++)
-		if (strcmp(sel_impls[i], im->id) == 0)
-			return 1;
-	return 0;
-}
-
 /* Hidden (deliberately broken) implementations run only when named with
  * --impl: then they must fail. */
 static int selected(const struct lb_impl *im)
 {
 	if (im->caps & LB_CAP_HIDDEN)
-		return named(im);
-	if (!nsel_b && !nsel_i)
-		return 1;
-	for (int i = 0; i < nsel_b; i++)
-		if (strcmp(sel_backends[i], im->backend) == 0)
-			return 1;
-	return named(im);
-}
-
-/* ThreadSanitizer sees C11 atomics and the pthread calls it intercepts, not
- * the inline assembly of CK's ck_pr or liburcu's uatomic: under it, a
- * correct CK lock would look like a data race on the plain words it
- * guards (the shadows, the rwlock record, the barrier data). */
-static int tsan_blind(const struct lb_impl *im)
-{
-	return UNDER_TSAN && (strcmp(im->backend, "ck") == 0 || strcmp(im->backend, "urcu") == 0);
+		return tap_named(im);
+	return tap_selected(im);
 }
 
 /* The writer-preference test runs on the rwlocks the registry flags
@@ -2293,16 +1953,7 @@ static void wpref_registry(void)
 
 int main(int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--backend") == 0 && i + 1 < argc && nsel_b < 16)
-			sel_backends[nsel_b++] = argv[++i];
-		else if (strcmp(argv[i], "--impl") == 0 && i + 1 < argc && nsel_i < 64)
-			sel_impls[nsel_i++] = argv[++i];
-		else {
-			fprintf(stderr, "usage: %s [--backend NAME]... [--impl ID]...\n", argv[0]);
-			return 2;
-		}
-	}
+	tap_init(argc, argv);
 	const char *ph = getenv("LB_TEST_BARRIER_PHASES");
 	if (ph && *ph) {
 		char *end;
@@ -2312,16 +1963,6 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		barrier_phases = (unsigned)v;
-	}
-	const char *g = getenv("LB_TEST_GUARD_S");
-	if (g && *g) {
-		char *end;
-		long v = strtol(g, &end, 10);
-		if (*end || v < 1 || v > 86400) {
-			fprintf(stderr, "LB_TEST_GUARD_S: not a number of seconds 1..86400: %s\n", g);
-			return 2;
-		}
-		guard_s = v;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
@@ -2337,41 +1978,39 @@ int main(int argc, char **argv)
 		if (im->kind == LB_KIND_MUTEX || im->kind == LB_KIND_COUNTER ||
 		    im->kind == LB_KIND_NONE)
 			continue; /* test_prims */
-		if (tsan_blind(im)) {
-			tap(1, "%s # SKIP ThreadSanitizer cannot see its atomics", im->id);
+		if (tap_tsan_skip(im))
 			continue;
-		}
 		switch (im->kind) {
 		case LB_KIND_RECURSIVE:
-			run_case(im, recursive_depth, 0, 0, "depth");
-			run_case(im, recursive_owner, 0, 0, "owner");
+			tap_run(im, recursive_depth, 0, 0, "depth");
+			tap_run(im, recursive_owner, 0, 0, "owner");
 			for (size_t c = 0; c < NCOUNTS; c++)
-				run_case(im, recursive_exclusion, counts[c], 0,
-					 "nested exclusion, %u threads", counts[c]);
+				tap_run(im, recursive_exclusion, counts[c], 0,
+					"nested exclusion, %u threads", counts[c]);
 			break;
 		case LB_KIND_SEMAPHORE:
-			run_case(im, semaphore_try, 0, 0, "try_acquire");
+			tap_run(im, semaphore_try, 0, 0, "try_acquire");
 			for (size_t c = 0; c < NCOUNTS; c++)
-				run_case(im, semaphore_holders, counts[c], 0,
-					 "%d permits, %u threads", SEM_PERMITS, counts[c]);
+				tap_run(im, semaphore_holders, counts[c], 0,
+					"%d permits, %u threads", SEM_PERMITS, counts[c]);
 			for (size_t c = 0; c < NCOUNTS; c++)
-				run_case(im, semaphore_exclusion, counts[c], 0,
-					 "1 permit, %u threads", counts[c]);
+				tap_run(im, semaphore_exclusion, counts[c], 0,
+					"1 permit, %u threads", counts[c]);
 			break;
 		case LB_KIND_EVENT:
-			run_case(im, event_flag, 0, 0, "flag");
+			tap_run(im, event_flag, 0, 0, "flag");
 			for (size_t c = 0; c < NCOUNTS; c++) {
 				unsigned n = counts[c];
-				run_case(im, event_wake_all, n, 0, "wake all, %u threads", n);
-				run_case(im, event_wake_all, n, 1, "set then clear, %u threads", n);
+				tap_run(im, event_wake_all, n, 0, "wake all, %u threads", n);
+				tap_run(im, event_wake_all, n, 1, "set then clear, %u threads", n);
 			}
 			break;
 		case LB_KIND_CONDITION:
 			for (size_t c = 0; c < NCOUNTS; c++) {
 				unsigned n = counts[c];
-				run_case(im, condition_handoff, n, 0, "hand-off, %u threads", n);
-				run_case(im, condition_notify, n, 0, "notify, %u threads", n);
-				run_case(im, condition_notify, n, 1, "notify_all, %u threads", n);
+				tap_run(im, condition_handoff, n, 0, "hand-off, %u threads", n);
+				tap_run(im, condition_notify, n, 0, "notify, %u threads", n);
+				tap_run(im, condition_notify, n, 1, "notify_all, %u threads", n);
 			}
 			break;
 		case LB_KIND_RWLOCK:
@@ -2379,27 +2018,27 @@ int main(int argc, char **argv)
 				break;
 			for (size_t c = 0; c < NCOUNTS; c++) {
 				unsigned n = counts[c];
-				run_case(im, rwlock_case, n, n / 2, "%u threads, %u writers", n, n / 2);
+				tap_run(im, rwlock_case, n, n / 2, "%u threads, %u writers", n,
+					n / 2);
 				if (n / 2 != 1)
-					run_case(im, rwlock_case, n, 1, "%u threads, 1 writer", n);
+					tap_run(im, rwlock_case, n, 1, "%u threads, 1 writer", n);
 			}
 			if (im->caps & LB_CAP_WPREF)
-				run_case(im, rwlock_writer_pref, 0, 0, "writer preference");
+				tap_run(im, rwlock_writer_pref, 0, 0, "writer preference");
 			break;
 		case LB_KIND_BARRIER:
 			for (size_t c = 0; c < NCOUNTS; c++)
-				run_case(im, barrier_case, counts[c], 0, "%u threads", counts[c]);
+				tap_run(im, barrier_case, counts[c], 0, "%u threads", counts[c]);
 			break;
 		case LB_KIND_QUEUE:
-			run_case(im, queue_model, 0, 0, "one-thread model");
-			run_case(im, queue_mpmc, 1, 1, "1 producer, 1 consumer");
+			tap_run(im, queue_model, 0, 0, "one-thread model");
+			tap_run(im, queue_mpmc, 1, 1, "1 producer, 1 consumer");
 			for (unsigned k = 2; !im->ops.queue->spsc && k <= MAXT / 2; k *= 2)
-				run_case(im, queue_mpmc, k, k, "%u producers, %u consumers", k, k);
+				tap_run(im, queue_mpmc, k, k, "%u producers, %u consumers", k, k);
 			break;
 		default:
 			break;
 		}
 	}
-	printf("1..%d\n", tap_n);
-	return tap_failed ? 1 : 0;
+	return tap_done();
 }
