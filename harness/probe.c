@@ -42,8 +42,11 @@ static void *probe_peer(void *arg)
 		uint32_t b = atomic_load_explicit(&p->ball, memory_order_acquire);
 		if (b == PROBE_STOP)
 			return NULL;
+		/* A CAS, not a store: the main thread may give up mid-round
+		 * and post the stop, which a late reply must not overwrite. */
 		if (b & 1)
-			atomic_store_explicit(&p->ball, b + 1, memory_order_release);
+			atomic_compare_exchange_strong_explicit(&p->ball, &b, b + 1,
+				memory_order_release, memory_order_relaxed);
 	}
 }
 
@@ -76,17 +79,24 @@ double lb_probe_rtt(int cpu_a, int cpu_b)
 		goto join;
 	uint64_t start = lb_now_ns();
 	uint32_t i;
+	int late = 0;
 	t0 = start;
-	for (i = 0; i < PROBE_WARM + PROBE_ROUNDS; i++) {
+	for (i = 0; i < PROBE_WARM + PROBE_ROUNDS && !late; i++) {
 		if (i == PROBE_WARM)
 			t0 = lb_now_ns();
-		if (i % 64 == 0 && lb_now_ns() - start > PROBE_BUDGET_NS)
-			break;
 		atomic_store_explicit(&p.ball, 2 * i + 1, memory_order_release);
-		while (atomic_load_explicit(&p.ball, memory_order_acquire) != 2 * i + 2)
-			;
+		/* A round trip takes a few hundred ns; one that spins much
+		 * longer is waiting for a descheduled peer: only then is the
+		 * clock read, so normal rounds measure no timer. */
+		for (unsigned spins = 1;
+		     atomic_load_explicit(&p.ball, memory_order_acquire) != 2 * i + 2; spins++)
+			if (spins % 4096 == 0 && lb_now_ns() - start > PROBE_BUDGET_NS) {
+				late = 1;
+				break;
+			}
 	}
-	/* The measured rounds; if the budget ran out in the warm-up, those. */
+	/* The measured rounds (an unfinished one counts: its wait is what a
+	 * round costs now); if the budget ran out in the warm-up, those. */
 	uint32_t counted = i > PROBE_WARM ? i - PROBE_WARM : i;
 	rtt = (double)(lb_now_ns() - t0) / (counted ? counted : 1);
 	/* release: nothing to publish; the stop ends the peer's loop */
