@@ -98,6 +98,11 @@ int lb_topo_init(void)
 		return 0;
 	if ((ret = hwloc_topology_init(&topo)) != 0)
 		return errno ? errno : EINVAL;
+	/* The x86 backend binds the process to each PU in turn to run CPUID
+	 * there: a hypervisor exit each in a VM, minutes on a loaded machine,
+	 * and it moves the calling thread around.  Linux's sysfs gives the
+	 * same topology, caches and CPU model without it. */
+	hwloc_topology_set_components(topo, HWLOC_TOPOLOGY_COMPONENTS_FLAG_BLACKLIST, "x86");
 	if ((ret = hwloc_topology_load(topo)) != 0 || (ret = restrict_to_affinity()) != 0) {
 		ret = ret > 0 ? ret : errno ? errno : EINVAL;
 		hwloc_topology_destroy(topo);
