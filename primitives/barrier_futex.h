@@ -19,6 +19,22 @@
  * sees every other's pre-barrier writes.  arrived is reset before the
  * generation moves, and nobody can arrive for phase g+1 before seeing the
  * generation move, so the reset never loses an arrival.
+ *
+ * Orders checked:
+ *   wait, last arrival  its fetch-add on arrived is acq_rel and reads the
+ *           end of a chain of RMWs, each a release by one arrival of this
+ *           phase (the reset to 0 precedes them all), so it has acquired
+ *           every arrival's pre-barrier writes; it then moves the
+ *           generation with a release CAS and returns.
+ *   wait, the others    return only on an acquire load of w that saw the
+ *           generation move, in the spin phase or after FUTEX_WAIT (whose
+ *           own return decides nothing).  Every write to w is an RMW, so
+ *           that value is in the release sequence of the last arrival's
+ *           CAS, which carries everyone's writes.
+ *   The load of g before arriving needs no ordering: coherence alone gives
+ *   the current generation, since this thread saw it move (or moved it).
+ *   After its CAS the last arrival passes only w's address to FUTEX_WAKE:
+ *   the others may already have returned and freed the barrier.
  */
 #ifndef LB_BARRIER_FUTEX_H
 #define LB_BARRIER_FUTEX_H
@@ -65,7 +81,9 @@ static inline void lb_futex_barrier_wait(void *obj, void *t)
 {
 	struct lb_futex_barrier *b = obj;
 	(void)t;
-	uint32_t g = (uint32_t)atomic_load_explicit(&b->w, memory_order_acquire);
+	/* relaxed: only the current generation is needed, which coherence
+	 * gives (see "Orders checked"). */
+	uint32_t g = (uint32_t)atomic_load_explicit(&b->w, memory_order_relaxed);
 	/* acq_rel: releases our pre-barrier writes, and the last arrival
 	 * acquires everyone's through the chain of RMWs. */
 	if (atomic_fetch_add_explicit(&b->arrived, 1, memory_order_acq_rel) + 1 == b->n) {
