@@ -187,7 +187,7 @@ enum lb_cap {
 	X(ck_ring_mpmc, "ck-ring-mpmc", "ck", LB_CAP_SPINS | LB_CAP_FIFO, \
 	  "ck_ring MPMC ring: CAS to reserve a slot, publish in order") \
 	X(ck_fifo_mpmc, "ck-fifo-mpmc", "ck", LB_CAP_SPINS | LB_CAP_FIFO, \
-	  "ck_fifo_mpmc: MPMC Michael-Scott linked queue, double-width CAS") \
+	  "ck_fifo_mpmc: MPMC Michael-Scott queue, double-width CAS, ck_epoch reclamation") \
 	X(urcu_wfcqueue, "urcu-wfcqueue", "urcu", LB_CAP_SPINS | LB_CAP_PARKS | LB_CAP_FIFO, \
 	  "liburcu cds_wfcq: MPMC, wait-free enqueue, dequeue under its mutex") \
 	X(urcu_lfstack, "urcu-lfstack", "urcu", LB_CAP_SPINS | LB_CAP_PARKS, \

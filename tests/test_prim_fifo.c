@@ -21,9 +21,13 @@
  * again after a few operations rather than after 64: the same code, with
  * every recycling race made far more frequent.  That is why this file
  * uses the ops compiled in it (lb_<sym>_ops) rather than the registry's.
- * With 8 threads on 2 CPUs, threads are preempted anywhere, including
- * between reading a node and CAS-ing it, which is the window ck_fifo_mpmc
- * needs safe memory reclamation for (queue_ck.h).
+ * With 8 threads on 2 CPUs, and NPREEMPT threads that wake every
+ * PREEMPT_NS to preempt whatever runs, threads are stopped anywhere,
+ * including between reading a node and CAS-ing it, which is the window
+ * ck_fifo_mpmc needs safe memory reclamation for (queue_ck.h).  That window
+ * is a few instructions, so ck-fifo-mpmc also runs a second case that
+ * yields the CPU right there (fault injection, below): against nodes
+ * reused at once it broke FIFO order in every run.
  *
  * The hidden broken queues (test-queue-dup, test-queue-drop) must be
  * caught: they show that the checks work.  Each case runs in a child
