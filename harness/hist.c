@@ -41,6 +41,7 @@ void lb_hist_merge(struct lb_hist *dst, const struct lb_hist *src)
 	for (unsigned i = 0; i < LB_HIST_NBUCKETS; i++)
 		dst->b[i] += src->b[i];
 	dst->count += src->count;
+	dst->samples += src->samples;
 	if (src->max > dst->max)
 		dst->max = src->max;
 	if (src->min < dst->min)

@@ -29,6 +29,7 @@ struct lb_topo_info {
 	unsigned smt;     /* PUs per core (max) */
 	char cpu_model[256];
 	char summary[256];
+	char restriction[256]; /* "" or "CPUs 1 of 0-1 (...)": PUs left out */
 	uint64_t cache_bytes[4]; /* L1d..L3 size per instance, 0 if unknown */
 };
 
@@ -87,6 +88,10 @@ struct lb_row {
 	double cpu_s, ops_per_cpu_s;
 	uint64_t ctx_voluntary, ctx_involuntary;
 	double probe_rtt_ns, probe_rtt_after_ns;
+	double lat_floor_ns;   /* the timer's own cost inside every sample */
+	double cpu_share;      /* cpu_s / (min(threads, PUs) x duration_s) */
+	double cpu_wait_share; /* runnable-but-waiting / (threads x duration_s); NaN: n/a */
+	int starved;           /* waited for CPUs beyond what oversubscription explains */
 	int has_lost;
 	int64_t lost_updates;
 	enum lb_verdict verdict;
@@ -102,6 +107,7 @@ struct lb_thread_row {
 	uint64_t lat_samples;
 	double cpu_s;
 	uint64_t ctx_voluntary, ctx_involuntary;
+	uint64_t warmup_ops; /* ops before the window opened: >= 1 for every thread */
 };
 
 const char *lb_verdict_name(enum lb_verdict v);
@@ -116,17 +122,40 @@ struct lb_run_cfg {
 	double duration_s, warmup_s, watchdog_s;
 	uint64_t cs_ns, think_ns;
 	uint64_t sample_mask;
+	unsigned ncpus; /* PUs the threads may use: min(threads, this) can run at once */
 	const char *param_vals[LB_MAX_PARAMS];
 };
 
 enum lb_run_status { LB_RUN_OK, LB_RUN_ERROR, LB_RUN_STALLED, LB_RUN_INTERRUPTED };
 
+/* Why a run ended early, for stderr, meta.json and report.html. */
+#define LB_DIAG_MAX_THREADS 64
+struct lb_diag_thread {
+	unsigned tid;
+	int cpu;
+	const char *state;
+	uint64_t ops, attempts;
+};
+
+struct lb_diag {
+	enum lb_diag_kind kind;
+	char summary[512];        /* one line */
+	char *detail;             /* what was printed (malloc'ed), or NULL */
+	unsigned nthreads;        /* entries in threads (at most LB_DIAG_MAX_THREADS) */
+	struct lb_diag_thread threads[LB_DIAG_MAX_THREADS];
+};
+
 extern volatile int lb_interrupted; /* set by SIGINT/SIGTERM */
 
 /* Fills row (measurements) and trows[0..nthreads-1].  Prints the reason to
- * stderr for anything but LB_RUN_OK. */
+ * stderr for anything but LB_RUN_OK; for LB_RUN_STALLED, also into diag. */
 enum lb_run_status lb_run_one(const struct lb_run_cfg *rc, struct lb_row *row,
-			      struct lb_thread_row *trows, struct lb_check *chk);
+			      struct lb_thread_row *trows, struct lb_check *chk,
+			      struct lb_diag *diag);
+/* The workers' window numbers as per-thread rows and one row (the latency
+ * percentiles from the weighted merge of every thread's histogram). */
+void lb_rows_fill(const struct lb_worker *ws, unsigned n, double dur, unsigned ncpus,
+		  struct lb_row *row, struct lb_thread_row *trows);
 
 /* ---- output (output.c, csv.c) ---- */
 
@@ -143,23 +172,34 @@ void lb_results_row(FILE *f, const struct lb_row *r, const char *run_id, const c
 void lb_threads_header(FILE *f);
 void lb_threads_row(FILE *f, const struct lb_row *r, const struct lb_thread_row *t);
 
+enum lb_metric {
+	LB_M_OPS_PER_SEC, LB_M_OPS_PER_CPU_S, LB_M_FAIRNESS, LB_M_THREAD_OPS_MIN,
+	LB_M_THREAD_OPS_MAX, LB_M_LAT_P50, LB_M_LAT_P99, LB_M_LAT_P999, LB_M_LAT_MAX,
+	LB_M_CPU_S, LB_M_CTX_VOL, LB_M_CTX_INVOL, LB_M_PROBE, LB_M_DURATION, LB_M_LAT_FLOOR,
+	LB_M_CPU_SHARE, LB_M_CPU_WAIT, LB_M_COUNT
+};
+extern const char *const lb_metric_names[LB_M_COUNT];
+
 /* One summary per configuration (all repetitions of it). */
 struct lb_summary {
 	const struct lb_row *first;
 	unsigned reps;
-	struct lb_stat st[16]; /* indexed by enum lb_metric */
+	struct lb_stat st[LB_M_COUNT]; /* indexed by enum lb_metric */
 	struct lb_stat xst[LB_MAX_EXTRA]; /* the workload's own columns */
-	uint64_t lost_total;
+	int64_t lost_total;     /* signed: duplicated items count negative */
+	unsigned starved_reps;  /* repetitions flagged starved */
 	int has_lost;
 	enum lb_verdict verdict;
 };
 
-enum lb_metric {
-	LB_M_OPS_PER_SEC, LB_M_OPS_PER_CPU_S, LB_M_FAIRNESS, LB_M_THREAD_OPS_MIN,
-	LB_M_THREAD_OPS_MAX, LB_M_LAT_P50, LB_M_LAT_P99, LB_M_LAT_P999, LB_M_LAT_MAX,
-	LB_M_CPU_S, LB_M_CTX_VOL, LB_M_CTX_INVOL, LB_M_PROBE, LB_M_DURATION, LB_M_COUNT
-};
-extern const char *const lb_metric_names[LB_M_COUNT];
+
+
+/* What most likely made a configuration's repetitions vary (CV > 10%):
+ * the threads did not get their CPUs (starved, or a CPU share that moved),
+ * the placement changed (the probe round trip moved by more than 1.5x),
+ * or neither.  LB_NOISE_NONE when it did not vary. */
+enum lb_noise { LB_NOISE_NONE, LB_NOISE_CPU, LB_NOISE_PLACEMENT, LB_NOISE_OTHER, LB_NOISE_COUNT };
+enum lb_noise lb_summary_noise(const struct lb_summary *s);
 
 /* Group rows by configuration, sorted by series (impl) then threads. */
 size_t lb_summarize(const struct lb_row *rows, size_t n, struct lb_summary **out);
@@ -169,8 +209,22 @@ void lb_summary_write_json(FILE *f, const struct lb_summary *s, size_t n);
 
 /* ---- metadata (meta.c) ---- */
 
+/* A failed check, for meta.json and report.html. */
+struct lb_failure {
+	const char *impl;
+	unsigned threads, rep;
+	char msg[256];
+};
+
 struct lb_meta_in {
 	const char *run_id, *host, *out_dir, *command_line;
+	const char *restriction;         /* "" or the CPUs the run was limited to */
+	const char *const *extra_cols;   /* the workload's own columns (NULL-terminated) */
+	const char *noise;               /* one line on what made results noisy, or NULL */
+	const struct lb_diag *diag;      /* why the run ended early, or NULL */
+	const struct lb_failure *failures;
+	size_t nfailures;
+	const char *const *files;        /* files written so far, NULL-terminated */
 	const char *workload, *impls, *threads, *pin, *format;
 	double duration_s, warmup_s, watchdog_s;
 	unsigned repeat;
@@ -180,6 +234,7 @@ struct lb_meta_in {
 	double started_unix, finished_unix;
 	size_t rows;
 };
-int lb_meta_write(const char *path, const struct lb_meta_in *m);
+/* dir/meta.json, atomically (files.c).  0 or errno (reported). */
+int lb_meta_write(const char *dir, const struct lb_meta_in *m);
 
 #endif

@@ -1,8 +1,16 @@
-/* lockbench: the CLI.  Parse and validate everything first (a usage error
- * exits 2 before any file is written), then sweep: repetitions outermost,
- * implementations innermost (A B C A B C ...), so machine drift hits every
- * implementation alike.  Rows go to disk as they complete; the summary,
- * the table and the plots come at the end, or at an interruption. */
+/* lockbench: the CLI, in four steps.
+ *
+ *   options  parse argv (parse_options): a usage error exits 2 at once
+ *   plan     resolve and validate everything (make_plan): the workload,
+ *            implementations, thread counts, pin, params, durations, the
+ *            run directory; still nothing is written before it is claimed
+ *   sweep    repetitions outermost, implementations innermost (A B C A B C
+ *            ...), so machine drift hits every implementation alike; rows
+ *            stream to disk as they complete
+ *   finish   summary, table, meta.json, plots and report, and the list of
+ *            what was actually written
+ */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -13,13 +21,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "files.h"
 #include "lb_config.h"
 #include "lb_vcs.h"
 #include "lockbench.h"
+#include "launch.h"
 
 #define MAX_SERIES 64
 #define MAX_THREAD_COUNTS 64
@@ -244,51 +253,16 @@ static void parse_param(const struct lb_workload *wl, const char *kv, struct par
 	for (size_t i = 0; i < np; i++) {
 		if (strlen(wl->params[i].key) == (size_t)(eq - kv) &&
 		    strncmp(wl->params[i].key, kv, (size_t)(eq - kv)) == 0) {
+			if (p->vals[i])
+				usage_error("--param: '%s' is given twice ('%s=%s' and '%s'); give "
+					    "each parameter once", wl->params[i].key,
+					    wl->params[i].key, p->vals[i], kv);
 			p->vals[i] = eq + 1;
 			return;
 		}
 	}
 	usage_error("--param: workload %s has no parameter '%.*s'; valid: %s", wl->name,
 		    (int)(eq - kv), kv, np ? valid : "none (it takes no parameters)");
-}
-
-/* ---- the output directory ---- */
-
-static int mkdir_p(const char *path)
-{
-	char buf[PATH_MAX];
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return ENAMETOOLONG;
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-			return errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-		return errno;
-	struct stat st;
-	if (stat(buf, &st) != 0)
-		return errno;
-	if (!S_ISDIR(st.st_mode))
-		return ENOTDIR;
-	if (access(buf, W_OK | X_OK) != 0)
-		return errno;
-	return 0;
-}
-
-static FILE *open_out(const char *dir, const char *name)
-{
-	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		fprintf(stderr, "lockbench: cannot write %s: %s\n", path, strerror(errno));
-		exit(1);
-	}
-	return f;
 }
 
 /* ---- signals ---- */
@@ -301,11 +275,20 @@ static void on_signal(int sig)
 	lb_interrupted = 1;
 }
 
-/* ---- main ---- */
+/* ---- options ---- */
+
+struct opts {
+	const char *workload, *impl, *threads, *pin, *out, *format;
+	const char *params[32];
+	unsigned nparams;
+	double duration, warmup, watchdog; /* < 0: auto / the workload's */
+	uint64_t repeat, cs_ns, think_ns, seed;
+	int no_plot;
+};
 
 enum { OPT_NO_PLOT = 256, OPT_SEED, OPT_WATCHDOG, OPT_ALL };
 
-int main(int argc, char **argv)
+static void parse_options(int argc, char **argv, struct opts *o)
 {
 	static const struct option opts[] = {
 		{ "workload", required_argument, NULL, 'w' },
@@ -330,77 +313,75 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *o_workload = NULL, *o_impl = "all", *o_threads = NULL, *o_pin = "compact";
-	const char *o_out = NULL, *o_format = "table";
-	const char *o_params[32];
-	unsigned n_params = 0;
-	double duration = -1, warmup = -1, watchdog = -1;
-	uint64_t repeat = DEFAULT_REPEAT, cs_ns = 0, think_ns = 0, seed = 1;
-	int list = 0, list_all = 0, topology = 0, no_plot = 0, c;
+	int list = 0, list_all = 0, topology = 0, c;
 
+	*o = (struct opts){ .impl = "all", .pin = "compact", .format = "table", .duration = -1,
+			    .warmup = -1, .watchdog = -1, .repeat = DEFAULT_REPEAT, .seed = 1 };
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'w': o_workload = optarg; break;
-		case 'i': o_impl = optarg; break;
-		case 't': o_threads = optarg; break;
+		case 'w': o->workload = optarg; break;
+		case 'i': o->impl = optarg; break;
+		case 't': o->threads = optarg; break;
 		case 'd':
 			if (strcmp(optarg, "auto") != 0 &&
-			    (lb_parse_seconds(optarg, &duration) || duration <= 0 || duration > 3600))
+			    (lb_parse_seconds(optarg, &o->duration) || o->duration <= 0 ||
+			     o->duration > 3600))
 				usage_error("--duration: '%s' is not a duration; give seconds > 0 "
 					    "and <= 3600 (e.g. 0.5) or 'auto'", optarg);
 			break;
 		case 'W':
 			if (strcmp(optarg, "auto") != 0 &&
-			    (lb_parse_seconds(optarg, &warmup) || warmup > 3600))
+			    (lb_parse_seconds(optarg, &o->warmup) || o->warmup > 3600))
 				usage_error("--warmup: '%s' is not a duration; give seconds >= 0 "
 					    "and <= 3600 (e.g. 0.1) or 'auto'", optarg);
 			break;
 		case 'r':
-			if (lb_parse_u64(optarg, &repeat) || repeat < 1 || repeat > 1000)
+			if (lb_parse_u64(optarg, &o->repeat) || o->repeat < 1 || o->repeat > 1000)
 				usage_error("--repeat: '%s' is not a repetition count; give 1 to 1000",
 					    optarg);
 			break;
-		case 'p': o_pin = optarg; break;
+		case 'p': o->pin = optarg; break;
 		case 'c':
-			if (lb_parse_u64(optarg, &cs_ns) || cs_ns > 1000000000u)
+			if (lb_parse_u64(optarg, &o->cs_ns) || o->cs_ns > 1000000000u)
 				usage_error("--cs: '%s' is not a duration in ns; give 0 to 1000000000",
 					    optarg);
 			break;
 		case 'k':
-			if (lb_parse_u64(optarg, &think_ns) || think_ns > 1000000000u)
+			if (lb_parse_u64(optarg, &o->think_ns) || o->think_ns > 1000000000u)
 				usage_error("--think: '%s' is not a duration in ns; give 0 to "
 					    "1000000000", optarg);
 			break;
 		case 'P':
-			if (n_params >= 32)
+			if (o->nparams >= sizeof(o->params) / sizeof(o->params[0]))
 				usage_error("--param: too many (at most 32)");
-			o_params[n_params++] = optarg;
+			o->params[o->nparams++] = optarg;
 			break;
-		case 'o': o_out = optarg; break;
+		case 'o': o->out = optarg; break;
 		case 'f':
 			if (strcmp(optarg, "table") && strcmp(optarg, "csv") && strcmp(optarg, "json"))
 				usage_error("--format: unknown format '%s'; valid: table, csv, json",
 					    optarg);
-			o_format = optarg;
+			o->format = optarg;
 			break;
-		case OPT_NO_PLOT: no_plot = 1; break;
+		case OPT_NO_PLOT: o->no_plot = 1; break;
 		case OPT_SEED:
-			if (lb_parse_u64(optarg, &seed))
+			if (lb_parse_u64(optarg, &o->seed))
 				usage_error("--seed: '%s' is not a non-negative integer", optarg);
 			break;
 		case OPT_WATCHDOG:
-			if (lb_parse_seconds(optarg, &watchdog) || watchdog < 0.1 || watchdog > 86400)
+			if (lb_parse_seconds(optarg, &o->watchdog) || o->watchdog < 0.1 ||
+			    o->watchdog > 86400)
 				usage_error("--watchdog: '%s' is not a duration; give seconds from "
 					    "0.1 to 86400", optarg);
 			break;
 		case 'l': list = 1; break;
 		case OPT_ALL: list_all = 1; break;
 		case 'T': topology = 1; break;
-		case 'h': print_help(); return 0;
+		case 'h': print_help(); exit(0);
 		case 'V':
 			printf("lockbench %s (%s)\n", LB_VERSION, LB_GIT_REV);
-			return 0;
+			exit(0);
 		case ':':
 			usage_error("option '%s' needs a value (see --help)", argv[optind - 1]);
 		default:
@@ -410,92 +391,124 @@ int main(int argc, char **argv)
 	if (optind < argc)
 		usage_error("unexpected argument '%s' (options start with --; see --help)",
 			    argv[optind]);
-
 	if (list_all && !list)
 		usage_error("--all only applies to --list (try ./bench --list --all)");
 	if (list) {
 		print_list(list_all);
-		return 0;
+		exit(0);
 	}
-	int ret = lb_topo_init();
-	if (ret) {
-		fprintf(stderr, "lockbench: hwloc could not load the topology: %s\n", strerror(ret));
-		return 1;
-	}
-	const struct lb_topo_info *topo = lb_topo();
 	if (topology) {
+		int ret = lb_topo_init();
+		if (ret) {
+			fprintf(stderr, "lockbench: hwloc could not load the topology: %s\n",
+				strerror(ret));
+			exit(1);
+		}
 		lb_topo_print(stdout);
-		return 0;
+		exit(0);
 	}
+}
 
-	/* ---- validate everything before touching the disk ---- */
-	char names[512] = "";
+/* ---- plan ---- */
+
+struct plan {
+	const struct lb_workload *wl;
+	const struct lb_impl *impls[MAX_SERIES];
+	unsigned nimpl;
+	unsigned tcounts[MAX_THREAD_COUNTS];
+	unsigned nthr;
+	char threads_text[256];
+	char impl_text[2048];
+	struct lb_pin pin;
+	struct params params;
+	double duration, warmup, watchdog;
+	unsigned repeat;
+	size_t nruns;
+	char host[256], run_id[128], out_dir[PATH_MAX - 64];
+	char cmdline[4096];
+	time_t started;
+};
+
+/* The hostname as a directory name and CSV identifier: letters, digits,
+ * '.', '_' and '-' only, so that no name can escape results/ or need
+ * quoting anywhere. */
+static void safe_host(char *host, size_t len)
+{
+	if (gethostname(host, len) != 0)
+		snprintf(host, len, "unknown");
+	host[len - 1] = '\0';
+	for (char *p = host; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
+			*p = '_';
+	if (!host[0] || host[0] == '.')
+		host[0] = '_';
+}
+
+static void make_plan(const struct opts *o, int argc, char **argv, struct plan *p)
+{
+	const struct lb_topo_info *topo = lb_topo();
+	char names[512] = "", err[512];
+
+	memset(p, 0, sizeof(*p));
 	for (size_t i = 0; lb_workloads[i]; i++) {
 		if (names[0])
 			strncat(names, ", ", sizeof(names) - strlen(names) - 1);
 		strncat(names, lb_workloads[i]->name, sizeof(names) - strlen(names) - 1);
 	}
-	if (!o_workload)
+	if (!o->workload)
 		usage_error("--workload is required; valid: %s (try ./bench --workload counter)",
 			    names);
-	const struct lb_workload *wl = lb_workload_find(o_workload);
+	const struct lb_workload *wl = p->wl = lb_workload_find(o->workload);
 	if (!wl)
-		usage_error("--workload: unknown workload '%s'; valid: %s", o_workload, names);
+		usage_error("--workload: unknown workload '%s'; valid: %s", o->workload, names);
+	p->watchdog = o->watchdog >= 0 ? o->watchdog
+				       : wl->watchdog_s > 0 ? wl->watchdog_s : DEFAULT_WATCHDOG_S;
+	p->nimpl = parse_impls(o->impl, wl, p->impls);
 
-	if (watchdog < 0)
-		watchdog = wl->watchdog_s > 0 ? wl->watchdog_s : DEFAULT_WATCHDOG_S;
-
-	const struct lb_impl *impls[MAX_SERIES];
-	unsigned nimpl = parse_impls(o_impl, wl, impls);
-
-	unsigned tcounts[MAX_THREAD_COUNTS];
 	int nthr;
-	char err[512];
-	char threads_text[256];
-	if (o_threads) {
-		nthr = lb_parse_threads(o_threads, topo->pus, tcounts, MAX_THREAD_COUNTS, err,
+	if (o->threads) {
+		nthr = lb_parse_threads(o->threads, topo->pus, p->tcounts, MAX_THREAD_COUNTS, err,
 					sizeof(err));
 		if (nthr < 0)
 			usage_error("--threads: %s", err);
-		snprintf(threads_text, sizeof(threads_text), "%s", o_threads);
+		snprintf(p->threads_text, sizeof(p->threads_text), "%s", o->threads);
 	} else {
 		/* 1, 2, 4, ... up to 2 x PUs, with PUs and 2 x PUs themselves. */
 		char def[256] = "";
 		for (unsigned t = 1; t < 2 * topo->pus; t *= 2)
 			snprintf(def + strlen(def), sizeof(def) - strlen(def), "%u,", t);
 		snprintf(def + strlen(def), sizeof(def) - strlen(def), "pus,2xpus");
-		nthr = lb_parse_threads(def, topo->pus, tcounts, MAX_THREAD_COUNTS, err, sizeof(err));
+		nthr = lb_parse_threads(def, topo->pus, p->tcounts, MAX_THREAD_COUNTS, err,
+					sizeof(err));
 		if (nthr < 0)
 			usage_error("internal: default thread list: %s", err);
-		snprintf(threads_text, sizeof(threads_text), "%s", def);
+		snprintf(p->threads_text, sizeof(p->threads_text), "%s", def);
 	}
 
-	struct lb_pin pin;
-	ret = lb_pin_resolve(o_pin, &pin, err, sizeof(err));
+	int ret = lb_pin_resolve(o->pin, &p->pin, err, sizeof(err));
 	if (ret == 2)
 		usage_error("%s", err);
 	if (ret)
-		usage_error("--pin: could not resolve '%s'", o_pin);
+		usage_error("--pin: could not resolve '%s'", o->pin);
 
-	struct params params;
-	memset(&params, 0, sizeof(params));
-	for (unsigned i = 0; i < n_params; i++)
-		parse_param(wl, o_params[i], &params);
+	for (unsigned i = 0; i < o->nparams; i++)
+		parse_param(wl, o->params[i], &p->params);
 	for (size_t i = 0; wl->params && wl->params[i].key; i++) {
-		if (!params.vals[i])
-			params.vals[i] = wl->params[i].def;
-		snprintf(params.text + strlen(params.text), sizeof(params.text) - strlen(params.text),
-			 "%s%s=%s", i ? ";" : "", wl->params[i].key, params.vals[i]);
+		if (!p->params.vals[i])
+			p->params.vals[i] = wl->params[i].def;
+		snprintf(p->params.text + strlen(p->params.text),
+			 sizeof(p->params.text) - strlen(p->params.text), "%s%s=%s", i ? ";" : "",
+			 wl->params[i].key, p->params.vals[i]);
 	}
 
 	if (wl->validate) {
 		int kept = 0;
 		for (int i = 0; i < nthr; i++) {
-			if (wl->validate(params.vals, tcounts[i], err, sizeof(err)) == 0) {
-				tcounts[kept++] = tcounts[i];
+			if (wl->validate(p->params.vals, p->tcounts[i], err, sizeof(err)) == 0) {
+				p->tcounts[kept++] = p->tcounts[i];
 				continue;
 			}
-			if (o_threads)
+			if (o->threads)
 				usage_error("%s", err);
 		}
 		if (kept == 0)
@@ -505,44 +518,262 @@ int main(int argc, char **argv)
 				"not apply and were left out (%s)\n", wl->name, nthr - kept, err);
 		nthr = kept;
 	}
-
-	size_t nruns = (size_t)nimpl * (size_t)nthr * repeat;
-	if (duration < 0 || warmup < 0) {
-		double slot = AUTO_BUDGET_S / (double)nruns;
-		if (warmup < 0)
-			warmup = fmin(fmax(slot * 0.2, 0.02), 0.5);
-		if (duration < 0)
-			duration = fmin(fmax(slot - warmup, 0.1), 2.0);
+	p->nthr = (unsigned)nthr;
+	p->repeat = (unsigned)o->repeat;
+	p->nruns = (size_t)p->nimpl * p->nthr * p->repeat;
+	p->duration = o->duration;
+	p->warmup = o->warmup;
+	if (p->duration < 0 || p->warmup < 0) {
+		double slot = AUTO_BUDGET_S / (double)p->nruns;
+		if (p->warmup < 0)
+			p->warmup = fmin(fmax(slot * 0.2, 0.02), 0.5);
+		if (p->duration < 0)
+			p->duration = fmin(fmax(slot - p->warmup, 0.1), 2.0);
 	}
 
-	/* ---- the run directory ---- */
-	char host[256], run_id[128], out_dir[PATH_MAX - 64];
-	if (gethostname(host, sizeof(host)) != 0)
-		snprintf(host, sizeof(host), "unknown");
-	host[sizeof(host) - 1] = '\0';
-	for (char *p = host; *p; p++)
-		if (*p == ',' || *p == '/' || *p == '"')
-			*p = '_';
-	time_t now = time(NULL);
+	/* The run directory, claimed atomically: of two runs started at the
+	 * same instant with the same --out, one is refused here. */
+	safe_host(p->host, sizeof(p->host));
+	p->started = time(NULL);
 	struct tm tm;
-	localtime_r(&now, &tm);
+	localtime_r(&p->started, &tm);
 	char stamp[64];
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-	snprintf(run_id, sizeof(run_id), "%s-%s-%d", stamp, wl->name, (int)getpid());
-	if (o_out && strlen(o_out) >= sizeof(out_dir))
-		usage_error("--out: the path is too long (at most %zu bytes)", sizeof(out_dir) - 1);
-	if (o_out)
-		snprintf(out_dir, sizeof(out_dir), "%s", o_out);
+	snprintf(p->run_id, sizeof(p->run_id), "%s-%s-%d", stamp, wl->name, (int)getpid());
+	if (o->out && (!*o->out || strlen(o->out) >= sizeof(p->out_dir)))
+		usage_error("--out: '%s' is not a usable path (empty or longer than %zu bytes)",
+			    o->out, sizeof(p->out_dir) - 1);
+	if (o->out)
+		snprintf(p->out_dir, sizeof(p->out_dir), "%s", o->out);
 	else
-		snprintf(out_dir, sizeof(out_dir), "%s/results/%s/%s", LB_SOURCE_DIR, host, run_id);
-	char probe_path[PATH_MAX];
-	snprintf(probe_path, sizeof(probe_path), "%s/results.csv", out_dir);
-	if (access(probe_path, F_OK) == 0)
-		usage_error("--out: '%s' already holds a run (results.csv); choose a new "
-			    "directory", out_dir);
-	if ((ret = mkdir_p(out_dir)) != 0)
-		usage_error("--out: cannot write to '%s': %s; give a writable directory",
-			    out_dir, strerror(ret));
+		snprintf(p->out_dir, sizeof(p->out_dir), "%s/results/%s/%s", LB_SOURCE_DIR,
+			 p->host, p->run_id);
+	if (lb_dir_claim(p->out_dir, p->run_id, err, sizeof(err)) != 0)
+		usage_error("%s", err);
+
+	for (int i = 0; i < argc; i++) {
+		size_t l = strlen(p->cmdline);
+		snprintf(p->cmdline + l, sizeof(p->cmdline) - l, "%s%s", i ? " " : "", argv[i]);
+	}
+	for (unsigned i = 0; i < p->nimpl; i++) {
+		if (i)
+			strncat(p->impl_text, ",", sizeof(p->impl_text) - strlen(p->impl_text) - 1);
+		strncat(p->impl_text, p->impls[i]->id,
+			sizeof(p->impl_text) - strlen(p->impl_text) - 1);
+	}
+}
+
+/* ---- sweep ---- */
+
+#define MAX_FAILURES 64
+
+struct sweep {
+	struct lb_row *rows;
+	size_t nrows, done;
+	struct lb_thread_row *trows;
+	struct lb_stream results, threads;
+	int failed, stopped, write_error;
+	struct lb_diag diag;
+	struct lb_failure failures[MAX_FAILURES];
+	size_t nfailures;
+};
+
+static void note_failure(struct sweep *sw, const struct lb_row *r, const char *msg)
+{
+	if (sw->nfailures < MAX_FAILURES) {
+		struct lb_failure *f = &sw->failures[sw->nfailures++];
+		f->impl = r->impl;
+		f->threads = r->threads;
+		f->rep = r->rep;
+		snprintf(f->msg, sizeof(f->msg), "%s", msg);
+	}
+	if (sw->diag.kind == LB_DIAG_NONE) {
+		sw->diag.kind = LB_DIAG_CHECK;
+		snprintf(sw->diag.summary, sizeof(sw->diag.summary),
+			 "CHECK FAILED: %s/%s threads=%u rep %u: %s", r->workload, r->impl, r->threads,
+			 r->rep, msg);
+	}
+}
+
+static void run_sweep(const struct plan *p, const struct lb_meta_in *meta, struct sweep *sw)
+{
+	const struct lb_topo_info *topo = lb_topo();
+	const struct lb_pin *pin = &p->pin;
+	int allowed[LB_MAX_THREADS];
+	unsigned nallowed = lb_topo_pus(allowed, LB_MAX_THREADS);
+
+	for (unsigned rep = 1; rep <= p->repeat && !sw->stopped; rep++) {
+		for (unsigned ti = 0; ti < p->nthr && !sw->stopped; ti++) {
+			for (unsigned ii = 0; ii < p->nimpl && !sw->stopped; ii++) {
+				if (lb_interrupted) {
+					sw->stopped = 1;
+					break;
+				}
+				unsigned nt = p->tcounts[ti];
+				const struct lb_impl *im = p->impls[ii];
+				struct lb_run_cfg rc = {
+					.wl = p->wl, .impl = im, .nthreads = nt, .pin = pin,
+					.duration_s = p->duration, .warmup_s = p->warmup,
+					.watchdog_s = p->watchdog, .cs_ns = meta->cs_ns,
+					.think_ns = meta->think_ns, .sample_mask = SAMPLE_PERIOD - 1,
+					.ncpus = pin->cpus ? pin->ncpus : nallowed,
+				};
+				memcpy(rc.param_vals, p->params.vals, sizeof(rc.param_vals));
+				struct lb_row *r = &sw->rows[sw->nrows];
+				memset(r, 0, sizeof(*r));
+				r->workload = p->wl->name;
+				r->kind = lb_kind_name(im->kind);
+				r->backend = im->backend;
+				r->impl = im->id;
+				r->threads = nt;
+				r->pin = pin->name;
+				r->cs_ns = meta->cs_ns;
+				r->think_ns = meta->think_ns;
+				snprintf(r->param, sizeof(r->param), "%s", p->params.text);
+				r->rep = rep;
+				r->oversubscribed = nt > rc.ncpus;
+				for (unsigned k = 0; pin->cpus && k < nt; k++) {
+					size_t l = strlen(r->cpus);
+					snprintf(r->cpus + l, sizeof(r->cpus) - l, "%s%d", k ? ";" : "",
+						 pin->cpus[k % pin->ncpus]);
+				}
+				/* The probe runs between the first two CPUs this
+				 * configuration uses (or could use, unpinned). */
+				const int *pc = pin->cpus ? pin->cpus : allowed;
+				unsigned pn = pin->cpus ? pin->ncpus : nallowed;
+				int pa = pn > 0 ? pc[0] : -1, pb = pn > 1 ? pc[1] : -1;
+				r->probe_rtt_ns = lb_probe_rtt(pa, pb);
+
+				struct lb_check chk;
+				enum lb_run_status st = lb_run_one(&rc, r, sw->trows, &chk, &sw->diag);
+				sw->done++;
+				if (st == LB_RUN_STALLED) {
+					sw->stopped = 1;
+					break;
+				}
+				if (st == LB_RUN_INTERRUPTED) {
+					sw->stopped = 1;
+					break;
+				}
+				if (st != LB_RUN_OK) {
+					sw->failed = sw->stopped = 1; /* cannot continue sensibly */
+					sw->diag.kind = LB_DIAG_ERROR;
+					snprintf(sw->diag.summary, sizeof(sw->diag.summary),
+						 "%s/%s threads=%u could not run (see the message above)",
+						 p->wl->name, im->id, nt);
+					break;
+				}
+				r->probe_rtt_after_ns = lb_probe_rtt(pa, pb);
+				lb_results_row(sw->results.f, r, p->run_id, p->host, topo->cpu_model,
+					       topo->pus);
+				for (unsigned k = 0; k < nt; k++) {
+					sw->trows[k].rep = rep;
+					lb_threads_row(sw->threads.f, r, &sw->trows[k]);
+				}
+				if (lb_stream_flush(&sw->results) || lb_stream_flush(&sw->threads)) {
+					sw->write_error = sw->failed = sw->stopped = 1;
+					break;
+				}
+				sw->nrows++;
+				if (r->verdict == LB_FAIL) {
+					sw->failed = 1;
+					note_failure(sw, r, chk.msg);
+					fprintf(stderr, "lockbench: CHECK FAILED: %s/%s threads=%u rep %u: "
+						"%s\n", p->wl->name, r->impl, nt, rep, chk.msg);
+				}
+				fprintf(stderr, "[%zu/%zu] %-22s threads=%-3u rep %u/%u  %12.0f ops/s"
+					"  %s%s\n", sw->done, p->nruns, r->impl, nt, rep, p->repeat,
+					r->ops_per_sec, lb_verdict_name(r->verdict),
+					r->starved ? "  (starved: another process had the CPUs)" : "");
+			}
+		}
+	}
+	if (lb_interrupted && sw->diag.kind == LB_DIAG_NONE) {
+		sw->diag.kind = LB_DIAG_INTERRUPTED;
+		snprintf(sw->diag.summary, sizeof(sw->diag.summary),
+			 "interrupted by signal %d after %zu of %zu runs; the completed rows are kept",
+			 got_signal ? (int)got_signal : SIGINT, sw->nrows, p->nruns);
+	}
+}
+
+/* ---- finish ---- */
+
+/* One line on the likeliest cause of the noisy configurations. */
+static char *noise_line(const struct lb_summary *sum, size_t n, char *buf, size_t len)
+{
+	unsigned noisy = 0, by[LB_NOISE_COUNT] = { 0 };
+	for (size_t i = 0; i < n; i++) {
+		enum lb_noise c = lb_summary_noise(&sum[i]);
+		if (c != LB_NOISE_NONE) {
+			noisy++;
+			by[c]++;
+		}
+	}
+	if (!noisy)
+		return NULL;
+	snprintf(buf, len, "%u of %zu configurations vary by more than 10%% (CV) across "
+		 "repetitions; likeliest cause: %u CPU share (their threads did not get the CPUs "
+		 "they asked for: see cpu_share, cpu_wait_share, starved), %u placement (the "
+		 "probe_rtt_ns round trip moved), %u neither", noisy, n, by[LB_NOISE_CPU],
+		 by[LB_NOISE_PLACEMENT], by[LB_NOISE_OTHER]);
+	return buf;
+}
+
+static const char *const data_files[] = { "results.csv", "threads.csv", "summary.csv",
+					   "meta.json", NULL };
+
+/* The files of the run directory that exist, NULL-terminated (names point
+ * into a static buffer). */
+static const char **written_files(const char *dir, unsigned *nplots)
+{
+	static char names[64][64];
+	static const char *list[65];
+	size_t n = 0;
+	char path[PATH_MAX];
+	static const char *const plots[] = {
+		"throughput", "fairness", "latency", "cpu", "speedup", "throughput-top",
+		"fairness-top", "latency-top", "cpu-top", "speedup-top", NULL,
+	};
+
+	*nplots = 0;
+	for (size_t i = 0; data_files[i]; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, data_files[i]);
+		if (access(path, F_OK) == 0)
+			list[n++] = data_files[i];
+	}
+	snprintf(path, sizeof(path), "%s/report.html", dir);
+	if (access(path, F_OK) == 0)
+		list[n++] = "report.html";
+	for (size_t i = 0; plots[i] && n < 60; i++) {
+		snprintf(path, sizeof(path), "%s/%s.png", dir, plots[i]);
+		if (access(path, F_OK) == 0) {
+			snprintf(names[n], sizeof(names[n]), "%s.png", plots[i]);
+			list[n] = names[n];
+			n++;
+			(*nplots)++;
+		}
+	}
+	list[n] = NULL;
+	return list;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	int ret;
+
+	parse_options(argc, argv, &o);
+	struct plan *p = calloc(1, sizeof(*p));
+	if (!p) {
+		fprintf(stderr, "lockbench: out of memory\n");
+		return 1;
+	}
+	if ((ret = lb_topo_init()) != 0) {
+		fprintf(stderr, "lockbench: hwloc could not load the topology: %s\n", strerror(ret));
+		return 1;
+	}
+	const struct lb_topo_info *topo = lb_topo();
+	make_plan(&o, argc, argv, p);
 
 	/* ---- go ---- */
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -550,152 +781,93 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
+	lb_machine_lock();
 	lb_timer_calibrate();
 
-	char cmdline[4096] = "";
-	for (int i = 0; i < argc; i++) {
-		size_t l = strlen(cmdline);
-		snprintf(cmdline + l, sizeof(cmdline) - l, "%s%s", i ? " " : "", argv[i]);
-	}
-	char impl_text[2048] = "";
-	for (unsigned i = 0; i < nimpl; i++) {
-		if (i)
-			strncat(impl_text, ",", sizeof(impl_text) - strlen(impl_text) - 1);
-		strncat(impl_text, impls[i]->id, sizeof(impl_text) - strlen(impl_text) - 1);
-	}
-	struct lb_meta_in meta = {
-		.run_id = run_id, .host = host, .out_dir = out_dir, .command_line = cmdline,
-		.workload = wl->name, .impls = impl_text, .threads = threads_text,
-		.pin = pin.name, .format = o_format, .duration_s = duration, .warmup_s = warmup,
-		.watchdog_s = watchdog, .repeat = (unsigned)repeat, .cs_ns = cs_ns,
-		.think_ns = think_ns, .cs_iters = lb_busy_iters(cs_ns),
-		.think_iters = lb_busy_iters(think_ns), .seed = seed,
-		.sample_period = SAMPLE_PERIOD, .params = params.text,
-		.started_unix = (double)now,
-	};
-	char meta_path[PATH_MAX];
-	snprintf(meta_path, sizeof(meta_path), "%s/meta.json", out_dir);
-	if ((ret = lb_meta_write(meta_path, &meta)) != 0) {
-		fprintf(stderr, "lockbench: writing %s: %s\n", meta_path, strerror(ret));
-		return 1;
-	}
-
-	FILE *fres = open_out(out_dir, "results.csv");
-	FILE *fthr = open_out(out_dir, "threads.csv");
-	lb_output_set_extras(wl->extra_cols);
-	lb_results_header(fres);
-	lb_threads_header(fthr);
-	fflush(fres);
-	fflush(fthr);
-
-	fprintf(stderr, "lockbench: %s: %u implementation(s) x %d thread count(s) x %llu "
-		"repetition(s) = %zu runs of %.2f s (+%.2f s warm-up), about %.0f s; pin %s\n",
-		wl->name, nimpl, nthr, (unsigned long long)repeat, nruns, duration, warmup,
-		(double)nruns * (duration + warmup + 0.01), pin.name);
-	fprintf(stderr, "lockbench: timer %s, %.1f ns per read; busy loop %.3f ns/iter; "
-		"writing %s\n", lb_timer.source, lb_timer.cost_ns, lb_timer.busy_ns_per_iter,
-		out_dir);
-
-	struct lb_row *rows = calloc(nruns, sizeof(*rows));
+	struct sweep *sw = calloc(1, sizeof(*sw));
 	unsigned maxthr = 0;
-	for (int i = 0; i < nthr; i++)
-		if (tcounts[i] > maxthr)
-			maxthr = tcounts[i];
-	struct lb_thread_row *trows = calloc(maxthr, sizeof(*trows));
-	if (!rows || !trows) {
+	for (unsigned i = 0; i < p->nthr; i++)
+		if (p->tcounts[i] > maxthr)
+			maxthr = p->tcounts[i];
+	if (sw) {
+		sw->rows = calloc(p->nruns, sizeof(*sw->rows));
+		sw->trows = calloc(maxthr, sizeof(*sw->trows));
+	}
+	if (!sw || !sw->rows || !sw->trows) {
 		fprintf(stderr, "lockbench: out of memory\n");
 		return 1;
 	}
-	size_t nrows = 0, done = 0;
-	int failed = 0, stalled = 0;
-	int allowed_pus[LB_MAX_THREADS];
-	unsigned nallowed = lb_topo_pus(allowed_pus, LB_MAX_THREADS);
 
-	for (unsigned rep = 1; rep <= repeat && !stalled && !lb_interrupted; rep++) {
-		for (int ti = 0; ti < nthr && !stalled && !lb_interrupted; ti++) {
-			for (unsigned ii = 0; ii < nimpl && !stalled && !lb_interrupted; ii++) {
-				unsigned nt = tcounts[ti];
-				struct lb_run_cfg rc = {
-					.wl = wl, .impl = impls[ii], .nthreads = nt, .pin = &pin,
-					.duration_s = duration, .warmup_s = warmup,
-					.watchdog_s = watchdog, .cs_ns = cs_ns, .think_ns = think_ns,
-					.sample_mask = SAMPLE_PERIOD - 1,
-				};
-				memcpy(rc.param_vals, params.vals, sizeof(rc.param_vals));
-				struct lb_row *r = &rows[nrows];
-				memset(r, 0, sizeof(*r));
-				r->workload = wl->name;
-				r->kind = lb_kind_name(impls[ii]->kind);
-				r->backend = impls[ii]->backend;
-				r->impl = impls[ii]->id;
-				r->threads = nt;
-				r->pin = pin.name;
-				r->cs_ns = cs_ns;
-				r->think_ns = think_ns;
-				snprintf(r->param, sizeof(r->param), "%s", params.text);
-				r->rep = rep;
-				unsigned ncpu = pin.cpus ? pin.ncpus : nallowed;
-				r->oversubscribed = nt > ncpu;
-				for (unsigned k = 0; pin.cpus && k < nt; k++) {
-					size_t l = strlen(r->cpus);
-					snprintf(r->cpus + l, sizeof(r->cpus) - l, "%s%d", k ? ";" : "",
-						 pin.cpus[k % pin.ncpus]);
-				}
-				/* The probe runs between the first two CPUs this
-				 * configuration uses (or could use, unpinned). */
-				const int *pc = pin.cpus ? pin.cpus : allowed_pus;
-				unsigned pn = pin.cpus ? pin.ncpus : nallowed;
-				int pa = pn > 0 ? pc[0] : -1, pb = pn > 1 ? pc[1] : -1;
-				r->probe_rtt_ns = lb_probe_rtt(pa, pb);
+	struct lb_meta_in meta = {
+		.run_id = p->run_id, .host = p->host, .out_dir = p->out_dir,
+		.command_line = p->cmdline, .restriction = topo->restriction,
+		.extra_cols = p->wl->extra_cols, .workload = p->wl->name, .impls = p->impl_text,
+		.threads = p->threads_text, .pin = p->pin.name, .format = o.format,
+		.duration_s = p->duration, .warmup_s = p->warmup, .watchdog_s = p->watchdog,
+		.repeat = p->repeat, .cs_ns = o.cs_ns, .think_ns = o.think_ns,
+		.cs_iters = lb_busy_iters(o.cs_ns), .think_iters = lb_busy_iters(o.think_ns),
+		.seed = o.seed, .sample_period = SAMPLE_PERIOD, .params = p->params.text,
+		.started_unix = (double)p->started,
+	};
+	if (lb_meta_write(p->out_dir, &meta) != 0 ||
+	    lb_stream_open(&sw->results, p->out_dir, "results.csv") != 0 ||
+	    lb_stream_open(&sw->threads, p->out_dir, "threads.csv") != 0) {
+		lb_stream_abort(&sw->results);
+		return 1;
+	}
+	lb_output_set_extras(p->wl->extra_cols);
+	lb_results_header(sw->results.f);
+	lb_threads_header(sw->threads.f);
+	if (lb_stream_flush(&sw->results) || lb_stream_flush(&sw->threads)) {
+		lb_stream_abort(&sw->results);
+		return 1;
+	}
 
-				struct lb_check chk;
-				enum lb_run_status st = lb_run_one(&rc, r, trows, &chk);
-				done++;
-				if (st == LB_RUN_STALLED) {
-					stalled = 1;
-					break;
-				}
-				if (st == LB_RUN_INTERRUPTED)
-					break;
-				if (st != LB_RUN_OK) {
-					failed = 1;
-					stalled = 1; /* cannot continue sensibly */
-					break;
-				}
-				r->probe_rtt_after_ns = lb_probe_rtt(pa, pb);
-				lb_results_row(fres, r, run_id, host, topo->cpu_model, topo->pus);
-				for (unsigned k = 0; k < nt; k++) {
-					trows[k].rep = rep;
-					lb_threads_row(fthr, r, &trows[k]);
-				}
-				fflush(fres);
-				fflush(fthr);
-				nrows++;
-				if (r->verdict == LB_FAIL) {
-					failed = 1;
-					fprintf(stderr, "lockbench: CHECK FAILED: %s/%s threads=%u rep %u: "
-						"%s\n", wl->name, r->impl, nt, rep, chk.msg);
-				}
-				fprintf(stderr, "[%zu/%zu] %-22s threads=%-3u rep %u/%llu  %12.0f ops/s"
-					"  %s\n", done, nruns, r->impl, nt, rep,
-					(unsigned long long)repeat, r->ops_per_sec,
-					lb_verdict_name(r->verdict));
+	if (topo->restriction[0])
+		fprintf(stderr, "lockbench: restricted to %s\n", topo->restriction);
+	fprintf(stderr, "lockbench: %s: %u implementation(s) x %u thread count(s) x %u "
+		"repetition(s) = %zu runs of %.2f s (+%.2f s warm-up), about %.0f s; pin %s\n",
+		p->wl->name, p->nimpl, p->nthr, p->repeat, p->nruns, p->duration, p->warmup,
+		(double)p->nruns * (p->duration + p->warmup + 0.01), p->pin.name);
+	fprintf(stderr, "lockbench: timer %s, %.1f ns per read (latency floor %.0f ns); busy "
+		"loop %.3f ns/iter; writing %s\n", lb_timer.source, lb_timer.cost_ns,
+		lb_timer.sample_floor_ns, lb_timer.busy_ns_per_iter, p->out_dir);
+
+	run_sweep(p, &meta, sw);
+
+	/* ---- finish: data files, then the table, meta.json, plots ---- */
+	struct lb_summary *sum = NULL;
+	size_t nsum = lb_summarize(sw->rows, sw->nrows, &sum);
+	if (sw->write_error) {
+		lb_stream_abort(&sw->results);
+		lb_stream_abort(&sw->threads);
+	} else if (lb_stream_commit(&sw->results) || lb_stream_commit(&sw->threads)) {
+		lb_stream_abort(&sw->threads);
+		sw->write_error = sw->failed = 1;
+	}
+	if (!sw->write_error) {
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+		if (f) {
+			lb_summary_write_csv(f, sum, nsum, topo->pus);
+			if (fclose(f) != 0) {
+				free(text);
+				text = NULL;
 			}
 		}
+		if (!text || lb_write_atomic(p->out_dir, "summary.csv", text, len) != 0) {
+			if (!text)
+				lb_write_failed("summary.csv", ENOMEM);
+			sw->write_error = sw->failed = 1;
+		}
+		free(text);
 	}
-	fclose(fres);
-	fclose(fthr);
-
-	struct lb_summary *sum = NULL;
-	size_t nsum = lb_summarize(rows, nrows, &sum);
-	char sum_path[PATH_MAX], sum_tmp[PATH_MAX + 8];
-	snprintf(sum_path, sizeof(sum_path), "%s/summary.csv", out_dir);
-	snprintf(sum_tmp, sizeof(sum_tmp), "%s.tmp", sum_path);
-	FILE *fs = fopen(sum_tmp, "w");
-	if (!fs || (lb_summary_write_csv(fs, sum, nsum, topo->pus), fclose(fs) != 0) ||
-	    rename(sum_tmp, sum_path) != 0) {
-		fprintf(stderr, "lockbench: writing %s: %s\n", sum_path, strerror(errno));
-		failed = 1;
+	if (sw->write_error && sw->diag.kind != LB_DIAG_STALL &&
+	    sw->diag.kind != LB_DIAG_DEADLOCK && sw->diag.kind != LB_DIAG_LIVELOCK) {
+		sw->diag.kind = LB_DIAG_WRITE;
+		snprintf(sw->diag.summary, sizeof(sw->diag.summary),
+			 "a result file could not be written completely (see stderr)");
 	}
 
 	double floor_ns = NAN;
@@ -703,49 +875,96 @@ int main(int argc, char **argv)
 		if ((lb_impl_find(sum[i].first->impl)->caps & LB_CAP_FLOOR) &&
 		    sum[i].first->threads == 1)
 			floor_ns = 1e9 / sum[i].st[LB_M_OPS_PER_SEC].median;
-	if (strcmp(o_format, "csv") == 0)
+	if (strcmp(o.format, "csv") == 0)
 		lb_summary_write_csv(stdout, sum, nsum, topo->pus);
-	else if (strcmp(o_format, "json") == 0)
+	else if (strcmp(o.format, "json") == 0)
 		lb_summary_write_json(stdout, sum, nsum);
 	else if (nsum > 0)
 		lb_summary_write_table(stdout, sum, nsum, floor_ns);
 	fflush(stdout);
-	for (size_t i = 0; i < nsum; i++)
-		if (sum[i].st[LB_M_OPS_PER_SEC].cv > 0.10)
-			fprintf(stderr, "lockbench: warning: %s threads=%u varies by %.0f%% (CV) "
-				"across repetitions; compare with care (probe_rtt_ns shows "
-				"placement changes)\n", sum[i].first->impl, sum[i].first->threads,
-				sum[i].st[LB_M_OPS_PER_SEC].cv * 100);
+	char noise[512];
+	meta.noise = noise_line(sum, nsum, noise, sizeof(noise));
+	if (meta.noise)
+		fprintf(stderr, "lockbench: warning: %s\n", meta.noise);
 
+	int stalled = sw->diag.kind == LB_DIAG_STALL || sw->diag.kind == LB_DIAG_DEADLOCK ||
+		      sw->diag.kind == LB_DIAG_LIVELOCK;
+	unsigned nplots = 0;
 	meta.finished_unix = (double)time(NULL);
-	meta.rows = nrows;
+	meta.rows = sw->nrows;
 	meta.finished = 1;
 	meta.interrupted = lb_interrupted;
 	meta.stalled = stalled;
-	meta.failed = failed;
-	if ((ret = lb_meta_write(meta_path, &meta)) != 0)
-		fprintf(stderr, "lockbench: writing %s: %s\n", meta_path, strerror(ret));
+	meta.failed = sw->failed;
+	meta.diag = &sw->diag;
+	meta.failures = sw->failures;
+	meta.nfailures = sw->nfailures;
+	meta.files = written_files(p->out_dir, &nplots);
+	if (lb_meta_write(p->out_dir, &meta) != 0)
+		sw->write_error = sw->failed = 1;
 
-	if (!no_plot && nrows > 0 && !stalled && !lb_interrupted) {
-		char cmd[PATH_MAX * 2 + 64];
-		snprintf(cmd, sizeof(cmd), "'%s/plot.sh' '%s' >&2", LB_SCRIPTS_DIR, out_dir);
-		int st = system(cmd);
+	/* Plots and report.html, also for a run that stalled or failed a
+	 * check (the report shows the diagnosis); not after an interruption
+	 * (the user asked to stop) or a write error (the disk is full). */
+	const char *no_plots = o.no_plot ? "--no-plot" : lb_interrupted ? "interrupted"
+			       : sw->write_error ? "a write failed" : NULL;
+	if (!no_plots) {
+		char script[PATH_MAX];
+		snprintf(script, sizeof(script), "%s/plot.sh", LB_SCRIPTS_DIR);
+		char *pargv[] = { script, p->out_dir, NULL };
+		int st = lb_spawn_wait(pargv, 1);
+		if (st < 0)
+			fprintf(stderr, "lockbench: cannot start %s: %s; the data files are "
+				"complete; retry with: ./bench plot %s\n", script, strerror(-st),
+				p->out_dir);
+		else if (st != 0 && st != 1) /* 1: plot.sh named what it could not write */
+			fprintf(stderr, "lockbench: %s failed (exit status %d); the data files are "
+				"complete; retry with: ./bench plot %s\n", script, st, p->out_dir);
 		if (st != 0)
-			fprintf(stderr, "lockbench: plotting failed (status %d); the CSV files are "
-				"complete; retry with: ./bench plot %s\n",
-				WIFEXITED(st) ? WEXITSTATUS(st) : st, out_dir);
+			sw->failed = 1; /* plots or report.html missing: not a complete run */
+		meta.files = written_files(p->out_dir, &nplots);
+		if (lb_meta_write(p->out_dir, &meta) != 0)
+			sw->write_error = sw->failed = 1;
 	}
 
-	fprintf(stderr, "lockbench: %zu rows; results in %s/ (results.csv summary.csv "
-		"threads.csv meta.json%s)\n", nrows, out_dir, no_plot ? "" : ", plots");
-	free(rows);
-	free(trows);
+	/* What is really there, nothing more. */
+	char listing[1024] = "";
+	for (size_t i = 0; meta.files[i]; i++) {
+		if (strstr(meta.files[i], ".png"))
+			continue;
+		snprintf(listing + strlen(listing), sizeof(listing) - strlen(listing), "%s%s",
+			 listing[0] ? " " : "", meta.files[i]);
+	}
+	if (nplots)
+		snprintf(listing + strlen(listing), sizeof(listing) - strlen(listing),
+			 ", %u plots (PNG and SVG)", nplots);
+	else
+		snprintf(listing + strlen(listing), sizeof(listing) - strlen(listing),
+			 "; no plots%s%s%s", no_plots ? " (" : "", no_plots ? no_plots : "",
+			 no_plots ? ")" : "");
+	fprintf(stderr, "lockbench: %zu rows; results in %s/ (%s)\n", sw->nrows, p->out_dir,
+		listing);
+	if (sw->diag.kind != LB_DIAG_NONE && sw->diag.kind != LB_DIAG_INTERRUPTED &&
+	    sw->diag.kind != LB_DIAG_WRITE) {
+		int in_report = 0;
+		for (size_t i = 0; meta.files[i]; i++)
+			in_report |= strcmp(meta.files[i], "report.html") == 0;
+		fprintf(stderr, "lockbench: %s (the diagnosis is in meta.json%s)\n",
+			sw->diag.summary, in_report ? " and report.html" : "");
+	}
+
+	int failed = sw->failed || stalled;
+	size_t nrows = sw->nrows;
+	free(sw->rows);
+	free(sw->trows);
+	free(sw->diag.detail);
+	free(sw);
 	free(sum);
-	lb_pin_free(&pin);
-	lb_topo_fini();
+	lb_pin_free(&p->pin); /* workers copied their CPU; a stuck one never reads it */
+	free(p);
 	if (lb_interrupted) {
 		fprintf(stderr, "lockbench: interrupted; the %zu completed rows are kept\n", nrows);
 		return 128 + (got_signal ? got_signal : SIGINT); /* 130 SIGINT, 143 SIGTERM */
 	}
-	return failed || stalled ? 1 : 0;
+	return failed ? 1 : 0;
 }

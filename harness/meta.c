@@ -1,5 +1,6 @@
 /* meta.json: everything needed to interpret and reproduce a run. */
 #include <errno.h>
+#include <limits.h>
 #include <gnu/libc-version.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <hwloc.h>
 #include <jansson.h>
 
+#include "files.h"
 #include "lb_config.h"
 #include "lb_vcs.h"
 #include "lockbench.h"
@@ -29,11 +31,57 @@ static json_t *file_line(const char *path)
 	return json_string(buf);
 }
 
-int lb_meta_write(const char *path, const struct lb_meta_in *m)
+static const char *diag_kind_name(enum lb_diag_kind k)
+{
+	static const char *const names[] = {
+		[LB_DIAG_NONE] = "none", [LB_DIAG_STALL] = "stall",
+		[LB_DIAG_DEADLOCK] = "deadlock", [LB_DIAG_LIVELOCK] = "livelock",
+		[LB_DIAG_CHECK] = "check-failed", [LB_DIAG_INTERRUPTED] = "interrupted",
+		[LB_DIAG_ERROR] = "error", [LB_DIAG_WRITE] = "write-error",
+	};
+	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
+}
+
+static json_t *diagnosis(const struct lb_meta_in *m)
+{
+	const struct lb_diag *d = m->diag;
+	if (!d || d->kind == LB_DIAG_NONE)
+		return json_null();
+	json_t *o = json_pack("{s:s, s:s}", "kind", diag_kind_name(d->kind), "summary",
+			      d->summary);
+	json_object_set_new(o, "detail", d->detail ? json_string(d->detail) : json_null());
+	if (d->nthreads) {
+		json_t *th = json_array();
+		for (unsigned i = 0; i < d->nthreads; i++)
+			json_array_append_new(th, json_pack("{s:i, s:i, s:s, s:I, s:I}",
+				"tid", (int)d->threads[i].tid, "cpu", d->threads[i].cpu,
+				"state", d->threads[i].state, "ops", (json_int_t)d->threads[i].ops,
+				"attempts", (json_int_t)d->threads[i].attempts));
+		json_object_set_new(o, "threads", th);
+	}
+	if (m->nfailures) {
+		json_t *fa = json_array();
+		for (size_t i = 0; i < m->nfailures; i++)
+			json_array_append_new(fa, json_pack("{s:s, s:i, s:i, s:s}",
+				"impl", m->failures[i].impl, "threads", (int)m->failures[i].threads,
+				"rep", (int)m->failures[i].rep, "message", m->failures[i].msg));
+		json_object_set_new(o, "failures", fa);
+	}
+	return o;
+}
+
+static json_t *string_list(const char *const *v)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; v && v[i]; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+int lb_meta_write(const char *dir, const struct lb_meta_in *m)
 {
 	const struct lb_topo_info *t = lb_topo();
 	struct utsname u;
-	char tmp[4096];
 	json_t *root = json_object();
 
 	uname(&u);
@@ -48,6 +96,10 @@ int lb_meta_write(const char *path, const struct lb_meta_in *m)
 		!m->finished ? "running" : m->stalled ? "stalled" : m->interrupted ? "interrupted" :
 		m->failed ? "check-failed" : "ok"));
 	json_object_set_new(root, "rows", json_integer((json_int_t)m->rows));
+	json_object_set_new(root, "files", string_list(m->files));
+	json_object_set_new(root, "extra_columns", string_list(m->extra_cols));
+	json_object_set_new(root, "noise", m->noise ? json_string(m->noise) : json_null());
+	json_object_set_new(root, "diagnosis", diagnosis(m));
 
 	json_t *opt = json_object();
 	json_object_set_new(opt, "workload", json_string(m->workload));
@@ -68,6 +120,8 @@ int lb_meta_write(const char *path, const struct lb_meta_in *m)
 	json_t *plat = json_object();
 	json_object_set_new(plat, "cpu_model", json_string(t->cpu_model));
 	json_object_set_new(plat, "topology", json_string(t->summary));
+	json_object_set_new(plat, "restricted_to", t->restriction[0] ? json_string(t->restriction)
+								      : json_null());
 	json_object_set_new(plat, "pus", json_integer(t->pus));
 	json_object_set_new(plat, "cores", json_integer(t->cores));
 	json_object_set_new(plat, "packages", json_integer(t->packages));
@@ -93,10 +147,11 @@ int lb_meta_write(const char *path, const struct lb_meta_in *m)
 	json_object_set_new(root, "platform", plat);
 
 	json_object_set_new(root, "calibration", json_pack(
-		"{s:s, s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:I}",
+		"{s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:I}",
 		"timer", lb_timer.source,
 		"tick_hz", lb_timer.tick_hz,
 		"timer_cost_ns", lb_timer.cost_ns,
+		"latency_floor_ns", lb_timer.sample_floor_ns,
 		"clock_gettime_cost_ns", lb_timer.clock_gettime_ns,
 		"busy_ns_per_iter", lb_timer.busy_ns_per_iter,
 		"sample_timer_ns_per_op", 2 * lb_timer.cost_ns / (double)m->sample_period,
@@ -104,12 +159,22 @@ int lb_meta_write(const char *path, const struct lb_meta_in *m)
 		"cs_iters", (json_int_t)m->cs_iters,
 		"think_iters", (json_int_t)m->think_iters));
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	int ret = json_dump_file(root, tmp, JSON_INDENT(2) | JSON_SORT_KEYS);
+	char *text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(root);
-	if (ret != 0)
-		return EIO;
-	if (rename(tmp, path) != 0)
-		return errno;
-	return 0;
+	if (!text) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/meta.json", dir);
+		return lb_write_failed(path, ENOMEM);
+	}
+	size_t len = strlen(text);
+	text[len] = '\0';
+	char *withnl = realloc(text, len + 2);
+	if (withnl) {
+		text = withnl;
+		text[len++] = '\n';
+		text[len] = '\0';
+	}
+	int ret = lb_write_atomic(dir, "meta.json", text, len);
+	free(text);
+	return ret;
 }

@@ -17,16 +17,58 @@ const char *lb_verdict_name(enum lb_verdict v)
 	return v == LB_OK ? "ok" : v == LB_RACY ? "racy" : "fail";
 }
 
-/* A fixed-point cell with prec decimals; empty for NaN (does not apply). */
-static void put_f(FILE *f, double v, int prec)
+/* ---- cells ----
+ *
+ * Every cell of every CSV goes through these: text through lb_csv_field()
+ * (RFC 4180 quoting where needed), numbers in fixed point, and a value that
+ * does not apply (NaN, an infinity, a missing count) as an empty cell.  A
+ * struct csv counts its cells, so a separator can never be forgotten. */
+
+struct csv {
+	FILE *f;
+	unsigned n;
+};
+
+static void c_sep(struct csv *c)
 {
-	if (!isnan(v))
-		fprintf(f, "%.*f", prec, v);
+	if (c->n++)
+		fputc(',', c->f);
 }
 
-static void put_u(FILE *f, uint64_t v)
+static void c_text(struct csv *c, const char *s)
 {
-	fprintf(f, "%llu", (unsigned long long)v);
+	c_sep(c);
+	lb_csv_field(c->f, s);
+}
+
+static void c_u(struct csv *c, uint64_t v)
+{
+	c_sep(c);
+	fprintf(c->f, "%llu", (unsigned long long)v);
+}
+
+static void c_i(struct csv *c, int64_t v)
+{
+	c_sep(c);
+	fprintf(c->f, "%lld", (long long)v);
+}
+
+static void c_f(struct csv *c, double v, int prec)
+{
+	c_sep(c);
+	if (isfinite(v))
+		fprintf(c->f, "%.*f", prec, v);
+}
+
+static void c_empty(struct csv *c)
+{
+	c_sep(c);
+}
+
+static void c_end(struct csv *c)
+{
+	fputc('\n', c->f);
+	c->n = 0;
 }
 
 static const char *const *extra_names;
@@ -39,10 +81,14 @@ void lb_output_set_extras(const char *const *names)
 		;
 }
 
-static void extra_header(FILE *f)
+static void header(FILE *f, const char *const *cols, size_t n, int extras)
 {
-	for (unsigned i = 0; i < n_extra; i++)
-		fprintf(f, ",%s", extra_names[i]);
+	struct csv c = { f, 0 };
+	for (size_t i = 0; i < n; i++)
+		c_text(&c, cols[i]);
+	for (unsigned i = 0; extras && i < n_extra; i++)
+		c_text(&c, extra_names[i]);
+	c_end(&c);
 }
 
 /* ---- results.csv ---- */
@@ -55,71 +101,67 @@ static const char *const results_cols[] = {
 	"ctx_voluntary", "ctx_involuntary", "probe_rtt_ns", "lost_updates", "verified",
 	/* beyond the required set */
 	"ops_per_cpu_s", "lat_samples", "probe_rtt_after_ns", "oversubscribed",
+	"lat_floor_ns", "cpu_share", "cpu_wait_share", "starved",
 };
 #define NRESULTS (sizeof(results_cols) / sizeof(results_cols[0]))
 
-static void header(FILE *f, const char *const *cols, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			fputc(',', f);
-		fputs(cols[i], f);
-	}
-	fputc('\n', f);
-}
-
 void lb_results_header(FILE *f)
 {
-	for (size_t i = 0; i < NRESULTS; i++)
-		fprintf(f, "%s%s", i ? "," : "", results_cols[i]);
-	extra_header(f);
-	fputc('\n', f);
+	header(f, results_cols, NRESULTS, 1);
 }
 
 void lb_results_row(FILE *f, const struct lb_row *r, const char *run_id, const char *host,
 		    const char *cpu_model, unsigned pus)
 {
-	lb_csv_field(f, run_id); fputc(',', f);
-	lb_csv_field(f, host); fputc(',', f);
-	lb_csv_field(f, cpu_model); fputc(',', f);
-	fprintf(f, "%u,", pus);
-	lb_csv_field(f, r->workload); fputc(',', f);
-	lb_csv_field(f, r->kind); fputc(',', f);
-	lb_csv_field(f, r->backend); fputc(',', f);
-	lb_csv_field(f, r->impl); fputc(',', f);
-	fprintf(f, "%u,", r->threads);
-	lb_csv_field(f, r->pin); fputc(',', f);
-	lb_csv_field(f, r->cpus); fputc(',', f);
-	fprintf(f, "%llu,%llu,", (unsigned long long)r->cs_ns, (unsigned long long)r->think_ns);
-	lb_csv_field(f, r->param); fputc(',', f);
-	fprintf(f, "%u,%.6f,", r->rep, r->duration_s);
-	put_u(f, r->ops); fputc(',', f);
-	put_f(f, r->ops_per_sec, 1); fputc(',', f);
-	put_f(f, r->fairness, 4); fputc(',', f);
-	put_u(f, r->thread_ops_min); fputc(',', f);
-	put_u(f, r->thread_ops_max); fputc(',', f);
-	put_f(f, r->lat_p50_ns, 0); fputc(',', f);
-	put_f(f, r->lat_p99_ns, 0); fputc(',', f);
-	put_f(f, r->lat_p999_ns, 0); fputc(',', f);
-	put_f(f, r->lat_max_ns, 0); fputc(',', f);
-	put_f(f, r->cpu_s, 6); fputc(',', f);
-	put_u(f, r->ctx_voluntary); fputc(',', f);
-	put_u(f, r->ctx_involuntary); fputc(',', f);
-	put_f(f, r->probe_rtt_ns, 1); fputc(',', f);
+	struct csv c = { f, 0 };
+	c_text(&c, run_id);
+	c_text(&c, host);
+	c_text(&c, cpu_model);
+	c_u(&c, pus);
+	c_text(&c, r->workload);
+	c_text(&c, r->kind);
+	c_text(&c, r->backend);
+	c_text(&c, r->impl);
+	c_u(&c, r->threads);
+	c_text(&c, r->pin);
+	c_text(&c, r->cpus);
+	c_u(&c, r->cs_ns);
+	c_u(&c, r->think_ns);
+	c_text(&c, r->param);
+	c_u(&c, r->rep);
+	c_f(&c, r->duration_s, 6);
+	c_u(&c, r->ops);
+	c_f(&c, r->ops_per_sec, 1);
+	c_f(&c, r->fairness, 4);
+	c_u(&c, r->thread_ops_min);
+	c_u(&c, r->thread_ops_max);
+	c_f(&c, r->lat_p50_ns, 0);
+	c_f(&c, r->lat_p99_ns, 0);
+	c_f(&c, r->lat_p999_ns, 0);
+	c_f(&c, r->lat_max_ns, 0);
+	c_f(&c, r->cpu_s, 6);
+	c_u(&c, r->ctx_voluntary);
+	c_u(&c, r->ctx_involuntary);
+	c_f(&c, r->probe_rtt_ns, 1);
 	if (r->has_lost)
-		fprintf(f, "%lld", (long long)r->lost_updates);
-	fputc(',', f);
-	fputs(lb_verdict_name(r->verdict), f);
-	fputc(',', f);
-	put_f(f, r->ops_per_cpu_s, 1); fputc(',', f);
-	put_u(f, r->lat_samples); fputc(',', f);
-	put_f(f, r->probe_rtt_after_ns, 1); fputc(',', f);
-	fprintf(f, "%d", r->oversubscribed);
-	for (unsigned i = 0; i < n_extra; i++) {
-		fputc(',', f);
-		put_f(f, r->extra[i], 4);
-	}
-	fputc('\n', f);
+		c_i(&c, r->lost_updates);
+	else
+		c_empty(&c);
+	c_text(&c, lb_verdict_name(r->verdict));
+	c_f(&c, r->ops_per_cpu_s, 1);
+	c_u(&c, r->lat_samples);
+	c_f(&c, r->probe_rtt_after_ns, 1);
+	c_u(&c, (uint64_t)r->oversubscribed);
+	c_f(&c, r->lat_floor_ns, 1);
+	c_f(&c, r->cpu_share, 4);
+	c_f(&c, r->cpu_wait_share, 4);
+	if (isnan(r->cpu_wait_share))
+		c_empty(&c);
+	else
+		c_u(&c, (uint64_t)r->starved);
+	for (unsigned i = 0; i < n_extra; i++)
+		c_f(&c, r->extra[i], 4);
+	c_end(&c);
 }
 
 /* ---- threads.csv ---- */
@@ -128,40 +170,46 @@ static const char *const thread_cols[] = {
 	"workload", "impl", "threads", "pin", "cs_ns", "think_ns", "param", "rep", "tid",
 	"cpu", "cpu_at_end", "ops", "ops_per_sec", "lat_p50_ns", "lat_p99_ns",
 	"lat_p999_ns", "lat_max_ns", "lat_samples", "cpu_s", "ctx_voluntary",
-	"ctx_involuntary",
+	"ctx_involuntary", "warmup_ops",
 };
 
 void lb_threads_header(FILE *f)
 {
-	header(f, thread_cols, sizeof(thread_cols) / sizeof(thread_cols[0]));
+	header(f, thread_cols, sizeof(thread_cols) / sizeof(thread_cols[0]), 0);
 }
 
 void lb_threads_row(FILE *f, const struct lb_row *r, const struct lb_thread_row *t)
 {
-	lb_csv_field(f, r->workload); fputc(',', f);
-	lb_csv_field(f, r->impl); fputc(',', f);
-	fprintf(f, "%u,", r->threads);
-	lb_csv_field(f, r->pin); fputc(',', f);
-	fprintf(f, "%llu,%llu,", (unsigned long long)r->cs_ns, (unsigned long long)r->think_ns);
-	lb_csv_field(f, r->param); fputc(',', f);
-	fprintf(f, "%u,%u,", r->rep, t->tid);
+	struct csv c = { f, 0 };
+	c_text(&c, r->workload);
+	c_text(&c, r->impl);
+	c_u(&c, r->threads);
+	c_text(&c, r->pin);
+	c_u(&c, r->cs_ns);
+	c_u(&c, r->think_ns);
+	c_text(&c, r->param);
+	c_u(&c, r->rep);
+	c_u(&c, t->tid);
 	if (t->cpu >= 0)
-		fprintf(f, "%d", t->cpu);
-	fputc(',', f);
+		c_u(&c, (uint64_t)t->cpu);
+	else
+		c_empty(&c);
 	if (t->cpu_at_end >= 0)
-		fprintf(f, "%d", t->cpu_at_end);
-	fputc(',', f);
-	put_u(f, t->ops); fputc(',', f);
-	put_f(f, t->ops_per_sec, 1); fputc(',', f);
-	put_f(f, t->lat_p50_ns, 0); fputc(',', f);
-	put_f(f, t->lat_p99_ns, 0); fputc(',', f);
-	put_f(f, t->lat_p999_ns, 0); fputc(',', f);
-	put_f(f, t->lat_max_ns, 0); fputc(',', f);
-	put_u(f, t->lat_samples); fputc(',', f);
-	put_f(f, t->cpu_s, 6); fputc(',', f);
-	put_u(f, t->ctx_voluntary); fputc(',', f);
-	put_u(f, t->ctx_involuntary);
-	fputc('\n', f);
+		c_u(&c, (uint64_t)t->cpu_at_end);
+	else
+		c_empty(&c);
+	c_u(&c, t->ops);
+	c_f(&c, t->ops_per_sec, 1);
+	c_f(&c, t->lat_p50_ns, 0);
+	c_f(&c, t->lat_p99_ns, 0);
+	c_f(&c, t->lat_p999_ns, 0);
+	c_f(&c, t->lat_max_ns, 0);
+	c_u(&c, t->lat_samples);
+	c_f(&c, t->cpu_s, 6);
+	c_u(&c, t->ctx_voluntary);
+	c_u(&c, t->ctx_involuntary);
+	c_u(&c, t->warmup_ops);
+	c_end(&c);
 }
 
 /* ---- summary ---- */
@@ -169,10 +217,11 @@ void lb_threads_row(FILE *f, const struct lb_row *r, const struct lb_thread_row 
 const char *const lb_metric_names[LB_M_COUNT] = {
 	"ops_per_sec", "ops_per_cpu_s", "fairness", "thread_ops_min", "thread_ops_max",
 	"lat_p50_ns", "lat_p99_ns", "lat_p999_ns", "lat_max_ns", "cpu_s",
-	"ctx_voluntary", "ctx_involuntary", "probe_rtt_ns", "duration_s",
+	"ctx_voluntary", "ctx_involuntary", "probe_rtt_ns", "duration_s", "lat_floor_ns",
+	"cpu_share", "cpu_wait_share",
 };
 
-static const int metric_prec[LB_M_COUNT] = { 1, 1, 4, 0, 0, 0, 0, 0, 0, 6, 0, 0, 1, 6 };
+static const int metric_prec[LB_M_COUNT] = { 1, 1, 4, 0, 0, 0, 0, 0, 0, 6, 0, 0, 1, 6, 1, 4, 4 };
 
 static double metric(const struct lb_row *r, enum lb_metric m)
 {
@@ -191,6 +240,9 @@ static double metric(const struct lb_row *r, enum lb_metric m)
 	case LB_M_CTX_INVOL: return (double)r->ctx_involuntary;
 	case LB_M_PROBE: return r->probe_rtt_ns;
 	case LB_M_DURATION: return r->duration_s;
+	case LB_M_LAT_FLOOR: return r->lat_floor_ns;
+	case LB_M_CPU_SHARE: return r->cpu_share;
+	case LB_M_CPU_WAIT: return r->cpu_wait_share;
 	default: return NAN;
 	}
 }
@@ -264,8 +316,9 @@ size_t lb_summarize(const struct lb_row *rows, size_t n, struct lb_summary **out
 			cur->reps++;
 			if (rows[j].has_lost) {
 				cur->has_lost = 1;
-				cur->lost_total += (uint64_t)rows[j].lost_updates;
+				cur->lost_total += rows[j].lost_updates;
 			}
+			cur->starved_reps += rows[j].starved != 0;
 			if (rows[j].verdict == LB_FAIL)
 				cur->verdict = LB_FAIL;
 			else if (rows[j].verdict == LB_RACY && cur->verdict == LB_OK)
@@ -279,49 +332,71 @@ size_t lb_summarize(const struct lb_row *rows, size_t n, struct lb_summary **out
 	return ns;
 }
 
+static void stat_cells(struct csv *c, const struct lb_stat *st, int prec)
+{
+	c_f(c, st->median, prec);
+	c_f(c, st->ci_lo, prec);
+	c_f(c, st->ci_hi, prec);
+	c_f(c, st->min, prec);
+	c_f(c, st->max, prec);
+}
+
+static void stat_header(struct csv *c, const char *name)
+{
+	static const char *const suffix[] = { "median", "ci_lo", "ci_hi", "min", "max" };
+	char buf[128];
+	for (int k = 0; k < 5; k++) {
+		snprintf(buf, sizeof(buf), "%s_%s", name, suffix[k]);
+		c_text(c, buf);
+	}
+}
+
 void lb_summary_write_csv(FILE *f, const struct lb_summary *s, size_t n, unsigned pus)
 {
-	fputs("workload,kind,backend,impl,threads,pus,pin,cs_ns,think_ns,param,"
-	      "oversubscribed,reps", f);
+	static const char *const keys[] = {
+		"workload", "kind", "backend", "impl", "threads", "pus", "pin", "cs_ns",
+		"think_ns", "param", "oversubscribed", "reps",
+	};
+	struct csv c = { f, 0 };
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+		c_text(&c, keys[k]);
 	for (int m = 0; m < LB_M_COUNT; m++)
-		fprintf(f, ",%s_median,%s_ci_lo,%s_ci_hi,%s_min,%s_max", lb_metric_names[m],
-			lb_metric_names[m], lb_metric_names[m], lb_metric_names[m],
-			lb_metric_names[m]);
+		stat_header(&c, lb_metric_names[m]);
 	for (unsigned x = 0; x < n_extra; x++)
-		fprintf(f, ",%s_median,%s_ci_lo,%s_ci_hi,%s_min,%s_max", extra_names[x],
-			extra_names[x], extra_names[x], extra_names[x], extra_names[x]);
-	fputs(",ci_level,ops_per_sec_cv,lost_updates,verified\n", f);
+		stat_header(&c, extra_names[x]);
+	c_text(&c, "ci_level");
+	c_text(&c, "ops_per_sec_cv");
+	c_text(&c, "lost_updates");
+	c_text(&c, "starved_reps");
+	c_text(&c, "verified");
+	c_end(&c);
 	for (size_t i = 0; i < n; i++) {
 		const struct lb_row *r = s[i].first;
-		fprintf(f, "%s,%s,%s,%s,%u,%u,%s,%llu,%llu,", r->workload, r->kind, r->backend,
-			r->impl, r->threads, pus, r->pin, (unsigned long long)r->cs_ns,
-			(unsigned long long)r->think_ns);
-		lb_csv_field(f, r->param);
-		fprintf(f, ",%d,%u", r->oversubscribed, s[i].reps);
-		for (int m = 0; m < LB_M_COUNT; m++) {
-			const struct lb_stat *st = &s[i].st[m];
-			const double vals[5] = { st->median, st->ci_lo, st->ci_hi, st->min, st->max };
-			for (int k = 0; k < 5; k++) {
-				fputc(',', f);
-				put_f(f, vals[k], metric_prec[m]);
-			}
-		}
-		for (unsigned x = 0; x < n_extra; x++) {
-			const struct lb_stat *st = &s[i].xst[x];
-			const double vals[5] = { st->median, st->ci_lo, st->ci_hi, st->min, st->max };
-			for (int k = 0; k < 5; k++) {
-				fputc(',', f);
-				put_f(f, vals[k], 4);
-			}
-		}
-		fputc(',', f);
-		put_f(f, s[i].st[LB_M_OPS_PER_SEC].ci_level, 4);
-		fputc(',', f);
-		put_f(f, s[i].st[LB_M_OPS_PER_SEC].cv, 4);
-		fputc(',', f);
+		c_text(&c, r->workload);
+		c_text(&c, r->kind);
+		c_text(&c, r->backend);
+		c_text(&c, r->impl);
+		c_u(&c, r->threads);
+		c_u(&c, pus);
+		c_text(&c, r->pin);
+		c_u(&c, r->cs_ns);
+		c_u(&c, r->think_ns);
+		c_text(&c, r->param);
+		c_u(&c, (uint64_t)r->oversubscribed);
+		c_u(&c, s[i].reps);
+		for (int m = 0; m < LB_M_COUNT; m++)
+			stat_cells(&c, &s[i].st[m], metric_prec[m]);
+		for (unsigned x = 0; x < n_extra; x++)
+			stat_cells(&c, &s[i].xst[x], 4);
+		c_f(&c, s[i].st[LB_M_OPS_PER_SEC].ci_level, 4);
+		c_f(&c, s[i].st[LB_M_OPS_PER_SEC].cv, 4);
 		if (s[i].has_lost)
-			put_u(f, s[i].lost_total);
-		fprintf(f, ",%s\n", lb_verdict_name(s[i].verdict));
+			c_i(&c, s[i].lost_total);
+		else
+			c_empty(&c);
+		c_u(&c, s[i].starved_reps);
+		c_text(&c, lb_verdict_name(s[i].verdict));
+		c_end(&c);
 	}
 }
 
@@ -353,8 +428,30 @@ static const char *num(double v, int prec, char *buf, size_t len)
 
 #define CV_WARN 0.10
 
+enum lb_noise lb_summary_noise(const struct lb_summary *s)
+{
+	const struct lb_stat *ops = &s->st[LB_M_OPS_PER_SEC];
+	const struct lb_stat *share = &s->st[LB_M_CPU_SHARE];
+	const struct lb_stat *wait = &s->st[LB_M_CPU_WAIT];
+	const struct lb_stat *probe = &s->st[LB_M_PROBE];
+
+	if (!(ops->cv > CV_WARN))
+		return LB_NOISE_NONE;
+	/* Where the kernel reports run-queue waits, they decide; without it,
+	 * a CPU share that moved by more than a fifth between repetitions. */
+	if (s->starved_reps || (isnan(wait->median) && share->min > 0 &&
+				share->min < 0.8 * share->max))
+		return LB_NOISE_CPU;
+	if (probe->min > 0 && probe->max / probe->min > 1.5)
+		return LB_NOISE_PLACEMENT;
+	return LB_NOISE_OTHER;
+}
+
 void lb_summary_write_table(FILE *f, const struct lb_summary *s, size_t n, double floor_ns)
 {
+	static const char *const noise_mark[LB_NOISE_COUNT] = {
+		"", "  ! noisy: CPU share", "  ! noisy: placement", "  ! noisy",
+	};
 	char a[32], b[32], c[32], d[32];
 	fprintf(f, "%-22s %4s %9s %7s %5s %8s %8s %9s %6s %7s %6s %s\n", "impl", "thr",
 		"ops/s", "+-CI%", "fair", "p50 ns", "p99 ns", "ops/cpu-s", "vcsw/s", "icsw/s",
@@ -363,13 +460,14 @@ void lb_summary_write_table(FILE *f, const struct lb_summary *s, size_t n, doubl
 		const struct lb_row *r = s[i].first;
 		const struct lb_stat *o = &s[i].st[LB_M_OPS_PER_SEC];
 		double dur = s[i].st[LB_M_DURATION].median;
+		/* No interval from one repetition: "-", not a perfect 0.0. */
 		double half = (o->ci_hi - o->ci_lo) / 2 / o->median * 100;
 		char check[64];
 		if (s[i].verdict == LB_OK)
 			snprintf(check, sizeof(check), "ok");
 		else
-			snprintf(check, sizeof(check), "%s (%llu lost)", lb_verdict_name(s[i].verdict),
-				 (unsigned long long)s[i].lost_total);
+			snprintf(check, sizeof(check), "%s (%lld lost)", lb_verdict_name(s[i].verdict),
+				 (long long)s[i].lost_total);
 		char fair[16], p50[32], p99[32], rtt[32], ci[16];
 		num(s[i].st[LB_M_FAIRNESS].median, 3, fair, sizeof(fair));
 		num(s[i].st[LB_M_LAT_P50].median, 0, p50, sizeof(p50));
@@ -382,10 +480,14 @@ void lb_summary_write_table(FILE *f, const struct lb_summary *s, size_t n, doubl
 			human(s[i].st[LB_M_OPS_PER_CPU_S].median, b, sizeof(b)),
 			human(s[i].st[LB_M_CTX_VOL].median / dur, c, sizeof(c)),
 			human(s[i].st[LB_M_CTX_INVOL].median / dur, d, sizeof(d)),
-			rtt, check, o->cv > CV_WARN ? "  ! noisy" : "");
+			rtt, check, noise_mark[lb_summary_noise(&s[i])]);
 	}
 	fprintf(f, "\nthr+ = more threads than CPUs (oversubscribed).  ops/s is the median of "
-		"the repetitions; +-CI%% is half its confidence interval.\n");
+		"the repetitions; +-CI%% is half its confidence interval (- with one "
+		"repetition: no interval).\n");
+	if (n > 0 && isfinite(s[0].st[LB_M_LAT_FLOOR].median))
+		fprintf(f, "latency floor: %.0f ns of every p50/p99 figure is the timer's own "
+			"cost (an empty sample)\n", s[0].st[LB_M_LAT_FLOOR].median);
 	if (!isnan(floor_ns))
 		fprintf(f, "harness floor (none-noop, 1 thread): %.2f ns/op\n", floor_ns);
 }
@@ -424,6 +526,7 @@ void lb_summary_write_json(FILE *f, const struct lb_summary *s, size_t n)
 		json_object_set_new(o, "lost_updates",
 				    s[i].has_lost ? json_integer((json_int_t)s[i].lost_total)
 						  : json_null());
+		json_object_set_new(o, "starved_reps", json_integer((json_int_t)s[i].starved_reps));
 		json_array_append_new(arr, o);
 	}
 	json_dumpf(arr, f, JSON_INDENT(2));

@@ -14,6 +14,12 @@
 
 #define PROBE_WARM 200
 #define PROBE_ROUNDS 2000
+/* A bound on the probe's time: on a machine so loaded that the two
+ * threads are rarely on their CPUs together, every round trip waits for a
+ * time slice, and 2200 of them would take minutes.  The probe then stops
+ * early and reports what it measured (thousands of ns: not co-scheduled). */
+#define PROBE_BUDGET_NS 20000000u /* 20 ms */
+#define PROBE_STOP UINT32_MAX
 
 struct probe {
 	alignas(LB_CACHELINE) _Atomic uint32_t ball; /* the bounced line */
@@ -29,16 +35,16 @@ static void *probe_peer(void *arg)
 	atomic_store_explicit(&p->ready, ok ? 1 : 2, memory_order_release);
 	if (!ok)
 		return NULL;
-	/* Return every odd serve as the next even number.  acquire/release:
-	 * the line carries nothing else, but the pair keeps the loads from
-	 * being satisfied early and models a lock hand-off. */
-	for (uint32_t i = 0; i < PROBE_WARM + PROBE_ROUNDS; i++) {
-		uint32_t want = 2 * i + 1;
-		while (atomic_load_explicit(&p->ball, memory_order_acquire) != want)
-			;
-		atomic_store_explicit(&p->ball, want + 1, memory_order_release);
+	/* Return every odd serve as the next even number, until the stop.
+	 * acquire/release: the line carries nothing else, but the pair keeps
+	 * the loads from being satisfied early and models a lock hand-off. */
+	for (;;) {
+		uint32_t b = atomic_load_explicit(&p->ball, memory_order_acquire);
+		if (b == PROBE_STOP)
+			return NULL;
+		if (b & 1)
+			atomic_store_explicit(&p->ball, b + 1, memory_order_release);
 	}
-	return NULL;
 }
 
 double lb_probe_rtt(int cpu_a, int cpu_b)
@@ -68,14 +74,23 @@ double lb_probe_rtt(int cpu_a, int cpu_b)
 		;
 	if (r != 1)
 		goto join;
-	for (uint32_t i = 0; i < PROBE_WARM + PROBE_ROUNDS; i++) {
+	uint64_t start = lb_now_ns();
+	uint32_t i;
+	t0 = start;
+	for (i = 0; i < PROBE_WARM + PROBE_ROUNDS; i++) {
 		if (i == PROBE_WARM)
 			t0 = lb_now_ns();
+		if (i % 64 == 0 && lb_now_ns() - start > PROBE_BUDGET_NS)
+			break;
 		atomic_store_explicit(&p.ball, 2 * i + 1, memory_order_release);
 		while (atomic_load_explicit(&p.ball, memory_order_acquire) != 2 * i + 2)
 			;
 	}
-	rtt = (double)(lb_now_ns() - t0) / PROBE_ROUNDS;
+	/* The measured rounds; if the budget ran out in the warm-up, those. */
+	uint32_t counted = i > PROBE_WARM ? i - PROBE_WARM : i;
+	rtt = (double)(lb_now_ns() - t0) / (counted ? counted : 1);
+	/* release: nothing to publish; the stop ends the peer's loop */
+	atomic_store_explicit(&p.ball, PROBE_STOP, memory_order_release);
 join:
 	pthread_join(th, NULL);
 out:

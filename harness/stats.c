@@ -55,8 +55,8 @@ void lb_stat_compute(struct lb_stat *s, const double *v, size_t n)
 	s->ci_lo = x[k - 1];
 	s->ci_hi = x[m - k];
 	s->ci_level = 1 - 2 * binom_cdf_half(m, k - 1);
-	if (m == 1)
-		s->ci_level = NAN;
+	if (m == 1) /* one value is no interval: say nothing rather than 0 wide */
+		s->ci_lo = s->ci_hi = s->ci_level = NAN;
 
 	double sum = 0, sq = 0;
 	for (size_t i = 0; i < m; i++)

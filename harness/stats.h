@@ -17,7 +17,8 @@ struct lb_stat {
 /* The interval is [x(k), x(n-k+1)] of the sorted values, with the largest k
  * whose coverage 1 - 2*P(Binom(n, 1/2) < k) is still >= 95%.  Fewer than six
  * values cannot reach 95% that way; then the interval is [min, max] and
- * ci_level says what it does cover (75% for n=3, 87.5% for n=4, ...). */
+ * ci_level says what it does cover (75% for n=3, 87.5% for n=4, ...).
+ * One value has no interval: ci_lo, ci_hi and ci_level are NaN. */
 void lb_stat_compute(struct lb_stat *s, const double *v, size_t n);
 
 double lb_median(double *v, size_t n);  /* sorts v in place */

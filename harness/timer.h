@@ -22,6 +22,9 @@ struct lb_timer_info {
 	double ns_per_tick;    /* ticks -> ns */
 	double tick_hz;
 	double cost_ns;        /* median cost of one lb_ticks() read */
+	double sample_floor_ns; /* median of an empty sample: two back-to-back
+				 * reads, as lb_sample_begin/end take them; the
+				 * floor of every latency figure */
 	double clock_gettime_ns; /* median cost of clock_gettime(MONOTONIC) */
 	double busy_ns_per_iter; /* lb_busy() calibration */
 };

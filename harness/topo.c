@@ -34,10 +34,16 @@ static void fill_info(void)
 	if (!model)
 		model = hwloc_obj_get_info_by_name(hwloc_get_root_obj(topo), "CPUModel");
 	snprintf(info.cpu_model, sizeof(info.cpu_model), "%s", model ? model : "unknown");
-	/* Keep CSV identifiers free of separators and quotes. */
+	/* Keep it one clean cell: no separators, quotes or control characters,
+	 * and none of the blanks some CPUs pad their brand string with. */
 	for (char *p = info.cpu_model; *p; p++)
-		if (*p == ',' || *p == '"' || *p == '\n')
+		if (*p == ',' || *p == '"' || (unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = ' ';
+	size_t ml = strlen(info.cpu_model);
+	while (ml > 0 && info.cpu_model[ml - 1] == ' ')
+		info.cpu_model[--ml] = '\0';
+	if (ml == 0)
+		snprintf(info.cpu_model, sizeof(info.cpu_model), "unknown");
 
 	static const hwloc_obj_type_t ct[4] = {
 		HWLOC_OBJ_L1CACHE, HWLOC_OBJ_L2CACHE, HWLOC_OBJ_L3CACHE, HWLOC_OBJ_L4CACHE,
@@ -51,6 +57,40 @@ static void fill_info(void)
 		 info.packages, info.numa_nodes, info.cores, info.pus, info.smt);
 }
 
+/* Restrict the topology to the CPUs this process may run on: its inherited
+ * affinity (taskset, numactl) on top of the cgroup cpuset hwloc already
+ * honours.  Otherwise a policy would pin threads to CPUs the process was
+ * told not to use, or a run would count PUs it cannot have. */
+static int restrict_to_affinity(void)
+{
+	hwloc_bitmap_t bound = hwloc_bitmap_alloc();
+	hwloc_const_cpuset_t all = hwloc_topology_get_topology_cpuset(topo);
+	int ret = 0;
+
+	if (!bound)
+		return ENOMEM;
+	if (hwloc_get_cpubind(topo, bound, HWLOC_CPUBIND_THREAD) != 0 ||
+	    hwloc_bitmap_iszero(bound) || !hwloc_bitmap_intersects(bound, all)) {
+		hwloc_bitmap_free(bound);
+		return 0; /* binding unknown: use what hwloc sees */
+	}
+	hwloc_bitmap_and(bound, bound, all);
+	if (!hwloc_bitmap_isequal(bound, all)) {
+		char *had = NULL, *now = NULL;
+		hwloc_bitmap_list_asprintf(&had, all);
+		hwloc_bitmap_list_asprintf(&now, bound);
+		snprintf(info.restriction, sizeof(info.restriction),
+			 "CPUs %s of %s (the inherited CPU affinity)", now ? now : "?",
+			 had ? had : "?");
+		free(had);
+		free(now);
+		if (hwloc_topology_restrict(topo, bound, 0) != 0)
+			ret = errno ? errno : EINVAL;
+	}
+	hwloc_bitmap_free(bound);
+	return ret;
+}
+
 int lb_topo_init(void)
 {
 	int ret;
@@ -58,10 +98,11 @@ int lb_topo_init(void)
 		return 0;
 	if ((ret = hwloc_topology_init(&topo)) != 0)
 		return errno ? errno : EINVAL;
-	if ((ret = hwloc_topology_load(topo)) != 0) {
+	if ((ret = hwloc_topology_load(topo)) != 0 || (ret = restrict_to_affinity()) != 0) {
+		ret = ret > 0 ? ret : errno ? errno : EINVAL;
 		hwloc_topology_destroy(topo);
 		topo = NULL;
-		return errno ? errno : EINVAL;
+		return ret;
 	}
 	fill_info();
 	return 0;
@@ -267,6 +308,8 @@ void lb_topo_print(FILE *f)
 {
 	static const char *const lname[4] = { "L1d", "L2", "L3", "L4" };
 	fprintf(f, "machine:   %s\n", info.summary);
+	if (info.restriction[0])
+		fprintf(f, "restricted to %s\n", info.restriction);
 	fprintf(f, "cpu model: %s\n", info.cpu_model);
 	fprintf(f, "caches:   ");
 	for (int i = 0; i < 4; i++)

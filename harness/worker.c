@@ -1,20 +1,40 @@
 #include "worker.h"
 
+#include <inttypes.h>
 #include <sched.h>
+#include <stdio.h>
+#include <unistd.h>
+
+int lb_schedstat_read(int fd, uint64_t *run_ns, uint64_t *wait_ns)
+{
+	char buf[128];
+	ssize_t r;
+
+	if (fd < 0 || (r = pread(fd, buf, sizeof(buf) - 1, 0)) <= 0)
+		return -1;
+	buf[r] = '\0';
+	return sscanf(buf, "%" SCNu64 " %" SCNu64, run_ns, wait_ns) == 2 ? 0 : -1;
+}
 
 bool lb_worker_transition(struct lb_worker *w, uint64_t n, unsigned c)
 {
 	if (w->seen == LB_CTL_WARMUP && c >= LB_CTL_MEASURE) {
 		/* Enter the window: what happened in warm-up does not count. */
 		w->ops_at_measure = n;
+		w->ns_measure = lb_now_ns();
 		getrusage(RUSAGE_THREAD, &w->ru_measure);
+		if (lb_schedstat_read(w->sched_fd, &w->run_ns_measure, &w->wait_ns_measure))
+			w->sched_ok = 0;
 		lb_hist_reset(w->hist);
 		atomic_store_explicit(&w->phase, LB_PH_MEASURE, memory_order_relaxed);
 		w->seen = LB_CTL_MEASURE;
 	}
 	if (c == LB_CTL_STOP) {
 		w->ops_at_stop = n;
+		w->ns_stop = lb_now_ns();
 		getrusage(RUSAGE_THREAD, &w->ru_stop);
+		if (lb_schedstat_read(w->sched_fd, &w->run_ns_stop, &w->wait_ns_stop))
+			w->sched_ok = 0;
 		w->cpu_at_end = sched_getcpu();
 		atomic_store_explicit(&w->phase, LB_PH_STOPPING, memory_order_relaxed);
 		w->seen = LB_CTL_STOP;
@@ -39,6 +59,7 @@ uint64_t lb_sample_take(struct lb_worker *w, uint64_t n)
 			period = w->sample_mask_max + 1;
 		w->sample_mask = period - 1;
 	}
+	w->sample_weight = lb_sample_weight(n, w->sample_mask);
 	w->last_sample_tick = t;
 	w->last_sample_n = n;
 	/* A fresh read, so the adaptation above is not part of the sample. */

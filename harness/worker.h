@@ -50,6 +50,7 @@ struct lb_worker {
 	uint64_t cs_iters, think_iters;
 	uint64_t sample_mask;     /* sample op n when (n & mask) == 0 */
 	uint64_t sample_mask_max; /* the configured period - 1 */
+	uint64_t sample_weight;   /* ops the sample in flight stands for */
 	double ns_per_tick;
 	double sample_budget_ns;  /* adapt so that timing costs <= 1% of an op */
 
@@ -57,6 +58,15 @@ struct lb_worker {
 	unsigned seen;            /* last ctl value acted on */
 	uint64_t ops_at_measure, ops_at_stop, ops_total;
 	struct rusage ru_measure, ru_stop;
+	/* The kernel's schedstat (run time, time runnable but waiting for a
+	 * CPU), read at the window's edges; sched_ok 0 where the kernel keeps
+	 * none (then the row's cpu_wait_share is empty). */
+	int sched_fd, sched_ok;
+	int os_tid;
+	uint64_t run_ns_measure, wait_ns_measure, run_ns_stop, wait_ns_stop;
+	/* CLOCK_MONOTONIC when this thread saw the window open and close: its
+	 * own view of the window, over which its CPU time and waits count. */
+	uint64_t ns_measure, ns_stop;
 	struct lb_hist *hist;     /* acquire latency, measured window only */
 	int cpu_at_end;           /* sched_getcpu() when the window closed */
 	uint64_t wl[4];           /* workload-specific per-thread counters */
@@ -84,11 +94,20 @@ static inline bool lb_running(struct lb_worker *w, uint64_t n)
 
 uint64_t lb_sample_take(struct lb_worker *w, uint64_t n);
 
+/* The next op sampled after op n under mask is (n | mask) + 1: the sample
+ * of op n stands for the ops from n up to that one. */
+static inline uint64_t lb_sample_weight(uint64_t n, uint64_t mask)
+{
+	return (n | mask) + 1 - n;
+}
+
 /* Start timing op n if it is a sampled one; returns 0 if not.  The period
  * adapts (out of line, on sampled ops only): fast ops are sampled one in
  * sample_mask_max + 1, slow ones (a collapsed spinlock at a few hundred
  * ops/s) down to every op, so they still get a latency distribution while
- * the timer stays under 1% of an op's cost. */
+ * the timer stays under 1% of an op's cost.  Each sample is recorded with
+ * the weight of the period in force (lb_sample_weight), so the merged
+ * histogram describes every op, whatever each thread's period was. */
 static inline uint64_t lb_sample_begin(struct lb_worker *w, uint64_t n)
 {
 	return (n & w->sample_mask) == 0 ? lb_sample_take(w, n) : 0;
@@ -98,7 +117,8 @@ static inline void lb_sample_end(struct lb_worker *w, uint64_t t0)
 {
 	if (t0) {
 		uint64_t dt = lb_ticks() - t0;
-		lb_hist_record(w->hist, (uint64_t)((double)dt * w->ns_per_tick));
+		lb_hist_record_w(w->hist, (uint64_t)((double)dt * w->ns_per_tick),
+				 w->sample_weight);
 	}
 }
 
@@ -116,5 +136,9 @@ static inline void lb_publish_attempt(struct lb_worker *w, uint64_t attempts)
 }
 
 void lb_finish(struct lb_worker *w, uint64_t n);
+
+/* This thread's schedstat: ns on a CPU and ns runnable but waiting for
+ * one.  0 on success; -1 where the kernel keeps none. */
+int lb_schedstat_read(int fd, uint64_t *run_ns, uint64_t *wait_ns);
 
 #endif

@@ -1,10 +1,12 @@
 # common.gp: what every lockbench plot shares. Loaded first by each plot script.
 #
-# plot.sh runs: gnuplot VARS.gp -e "fmt = 'png'; name = 'throughput'" throughput.gp
-# where VARS.gp (written per run) defines: outdir, workload, host, cpu, pus,
-# xmin, xmax, xtics_cmd, nseries, sfile[] (one CSV per series, header kept),
-# stitle[] (key titles), keychars (longest title) and have_<metric> (space-
-# separated indices of the series with data to draw for that metric).
+# report.py (plot.sh) runs, in a scratch directory:
+#   gnuplot vars.gp -e "fmt = 'png'; name = 'throughput'" throughput.gp
+# where vars.gp (written per run) defines: outdir, workload, host, cpu, pus,
+# xmin, xmax, xtics_cmd, ci_level, have_ci, nseries, sfile[] (one CSV per
+# series, header kept), stitle[] (key titles), keychars (longest title),
+# have_<metric> (space-separated indices of the series with data to draw for
+# that metric) and speedup_file. Every text in it is a single-quoted literal.
 
 # Input: tidy CSV with a header; columns are picked by name in the scripts.
 # Empty cells are "does not apply": gnuplot skips them instead of drawing 0.
@@ -75,8 +77,12 @@ set key outside right top vertical Left reverse noenhanced samplen 3 spacing 1.1
 plot_title(what) = sprintf("%s: %s\nhost %s, %s", workload, what, host, cpu)
 # What the error bars are: summary.csv's CI of the median, whose level
 # depends on the repetitions (3 reps give 75%); ci_level is its lowest.
+# A CI cell left empty (one repetition) reaches gnuplot as a zero-length bar,
+# which 'set bars small' draws as nothing.
 ci_text = (ci_level > 0) ? sprintf('bars: %.0f%% CI', 100 * ci_level) : 'bars: CI'
 if (ci_level > 0 && ci_level_varies) { ci_text = sprintf('bars: CI, level >= %.0f%%', 100 * ci_level) }
+# One repetition has no interval (empty CI cells): no bars, and say so.
+if (exists('have_ci') && !have_ci) { ci_text = 'no bars: one repetition has no interval' }
 
 # Latency tics in readable units; gnuplot shows only those within range.
 ns_tics = 'set ytics ("1 ns" 1, "10 ns" 10, "100 ns" 100, "1 us" 1e3, "10 us" 1e4, "100 us" 1e5, "1 ms" 1e6, "10 ms" 1e7, "100 ms" 1e8, "1 s" 1e9, "10 s" 1e10)'

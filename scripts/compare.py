@@ -10,35 +10,69 @@ stderr and skipped.
 
 Printed (stdout):
   1. for every run after the baseline and every configuration: the ratio of
-     median ops/s (run / baseline), a 95% percentile-bootstrap confidence
-     interval of that ratio of medians (2000 resamples of the repetitions in
-     results.csv, seeded: the same input gives the same interval), a
-     two-sided Mann-Whitney U p-value on the repetitions (exact up to 20 per
-     side, normal approximation beyond) and a verdict: "real" when the CI
-     excludes 1, else "noise";
+     median ops/s (run / baseline; medians of the repetitions in
+     results.csv, which must agree with summary.csv's), a 95% percentile-
+     bootstrap confidence interval of that ratio of medians (2000 resamples
+     of the repetitions, seeded: the same input gives the same interval) as
+     the size of the effect, the two-sided Mann-Whitney U p-value on the
+     repetitions and a verdict;
   2. the normalised view: each run's ops/s divided by the same run's
      reference at the same configuration (pthread-mutex for the mutex-like
      kinds; otherwise the kind's pthread implementation), so platforms of
      different absolute speed compare.
 With --format csv both go out as one tidy CSV table instead.
 
+The verdict, and its real error rate:
+  real   the U test gives p <= 0.05 (two-sided);
+  noise  it does not;
+  n/a    fewer than 5 repetitions on a side: no verdict is given.
+The test is exact - the null distribution of U counted, not approximated -
+except in two cases where the normal approximation (tie- and continuity-
+corrected) is used: tied values with more than 20 repetitions on a side,
+and untied values where counting would cost more than n*m*min(n,m) = 10^6
+(beyond about 100 a side). Because U is discrete, the exact test's real
+false-positive rate - the chance of "real" when both runs come from one
+distribution - is below 0.05 and depends on the repetition counts: 3.2% at
+5 vs 5, 4.5% at 5 vs 8, 4.1% at 6 vs 6, 4.3% at 10 vs 10, 4.9% at 20 vs 20
+(about 5% where the approximation is used). The footer prints it for the
+counts at hand (false_positive_rate; csv column fp_rate);
+tests/test_compare_stats.py checks it by enumeration and by simulation.
+Ties (equal ops/s in two repetitions, rare) make the exact test
+conditional on them; its rate stays at most 0.05.
+Why 5: with 3 a side the smallest p the test can reach is 0.10, and the
+bootstrap interval of the ratio is exactly [min/max, max/min], so "it
+excludes 1" means "the triples do not overlap", which happens 10% of the
+time with no difference at all. With 4 a side only complete separation is
+significant; 5 is the least that gives the test a range of outcomes.
+
 Plots (gnuplot, PNG and SVG, into --out, default results/compare-<time>/):
 compare-throughput (one panel per run, same axes), compare-normalised and
-compare-ratio (run / baseline with the bootstrap CI); compare.csv beside them.
+compare-ratio (run / baseline with the bootstrap CI); compare.csv beside
+them. All are made in a scratch directory inside the output directory,
+checked complete (a PNG ends with its IEND chunk, an SVG with </svg>:
+gnuplot exits 0 on a full disk) and renamed into place, so each appears
+whole or not at all. Text from the runs (hosts, CPU models, run ids,
+implementations, parameters, pins) goes into gnuplot only as single-quoted
+literals, which gnuplot does not expand; a control character in any cell
+(a line break would end the literal) is refused as a data error.
 
 Exit status: 0 compared; 2 usage or data error (one line on stderr naming
-the file and line); 1 the plots could not be drawn (the tables are printed).
+the file and line); 1 the plots could not be drawn or written (one line
+naming the file; the tables are printed).
 
 Python 3 standard library only.
 """
 import argparse
 import csv
+import functools
 import io
 import json
 import math
 import os
 import random
+import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -69,12 +103,21 @@ SUMMARY_NUM_OPT = ("pus", "reps", "ops_per_sec_median", "ops_per_sec_ci_lo",
 RESAMPLES = 2000
 SEED = 1
 CI_LEVEL = 0.95
-EXACT_MAX = 20          # Mann-Whitney: exact distribution up to this many per side
+EXACT_MAX = 20          # Mann-Whitney with ties: exact up to this many per side
+EXACT_BUDGET = 10 ** 6  # Mann-Whitney without ties: exact while n*m*min(n,m) <= this
+ALPHA = 0.05            # the verdict's significance level (two-sided)
+MIN_REPS = 5            # a verdict needs this many repetitions on each side
 PROBE_FACTOR = 1.5      # flag a row whose platform probe moved more than this
 # Kinds the mutex workloads (counter, trylock) drive as an exclusive lock: their
 # reference is pthread-mutex when it ran at the same configuration.
 MUTEX_LIKE = ("mutex", "recursive", "semaphore", "rwlock", "counter", "none")
 MUTEX_REF = "pthread-mutex"
+
+
+# C0 and C1 control characters and DEL: lockbench never writes one in a
+# cell; a line break would end the gnuplot string it goes into and turn the
+# rest of the cell into gnuplot commands (system(), shell escapes).
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class DataError(Exception):
@@ -115,9 +158,19 @@ def read_csv(path, required, num, num_opt):
     reader = csv.reader(io.StringIO(text))
     header = None
     rows = []
+    next_line = 1
     try:
         for rec in reader:
-            lineno = reader.line_num
+            # A quoted cell may span lines: name the line its record starts on.
+            lineno, next_line = next_line, reader.line_num + 1
+            for i, cell in enumerate(rec):
+                bad = CONTROL.search(cell)
+                if bad:
+                    col = ("column %s" % header[i] if header and i < len(header)
+                           else "field %d" % (i + 1))
+                    raise DataError("%s line %d: %s holds the control character %r;"
+                                    " refused (it could end a gnuplot command)"
+                                    % (path, lineno, col, bad.group()))
             if header is None:
                 if not rec or rec == [""]:
                     raise DataError("%s line %d: empty, expected the header" % (path, lineno))
@@ -159,6 +212,14 @@ def read_meta(path):
         raise DataError("%s: cannot read: %s" % (path, getattr(e, "strerror", None) or e))
     if not isinstance(meta, dict):
         raise DataError("%s line 1: not a JSON object" % path)
+    # The strings compare may show or plot.
+    plat = meta.get("platform") if isinstance(meta.get("platform"), dict) else {}
+    for what, v in (("host", meta.get("host")), ("run_id", meta.get("run_id")),
+                    ("platform.cpu_model", plat.get("cpu_model"))):
+        bad = CONTROL.search(v) if isinstance(v, str) else None
+        if bad:
+            raise DataError("%s: %s holds the control character %r; refused (it could end"
+                            " a gnuplot command)" % (path, what, bad.group()))
     return meta
 
 
@@ -229,19 +290,19 @@ class Run:
         self.pus = int(pus) if pus else 0
         self.label = self.host
 
-        # The run's median per configuration: summary.csv's, which results.csv
-        # must agree with.
+        # The run's median per configuration: that of its repetitions in
+        # results.csv, the same values the CI and the U test use; summary.csv's
+        # where results.csv has none. The two must agree (a note if not).
         self.median = {}
         for k, row in self.configs.items():
             m = row["ops_per_sec_median#"]
             reps = self.reps.get(k)
             if reps:
                 rm = median(reps)
-                if m is None:
-                    m = rm
-                elif abs(rm - m) > max(0.1, 1e-6 * abs(m)):
-                    note("%s: %s: median ops_per_sec %s in summary.csv, %s from results.csv;"
-                         " using summary.csv's" % (path, describe_key(k), m, rm))
+                if m is not None and abs(rm - m) > max(0.1, 1e-6 * abs(m)):
+                    note("%s: %s: median ops_per_sec %s from results.csv, %s in summary.csv;"
+                         " using results.csv's" % (path, describe_key(k), rm, m))
+                m = rm
             self.median[k] = m
 
     def nreps(self, k):
@@ -319,22 +380,85 @@ def _doubled_ranks(x, y):
     return ranks2, [g for _, g in pooled], ties
 
 
+def exact_without_ties(n, m):
+    """Whether the exact U distribution for n and m values is cheap enough:
+    building it costs about n * m * min(n, m) additions (10^6: up to 100 a
+    side, or 5 against 40,000)."""
+    return n * m * min(n, m) <= EXACT_BUDGET
+
+
+@functools.lru_cache(maxsize=None)
+def u_null_counts(n, m):
+    """How many of the C(n+m, n) equally likely orderings of n + m distinct
+    values give the first sample each U = 0 .. n*m: the coefficients of the
+    Gaussian binomial [n+m choose n]_q = prod_{i=1..n} (1 - q^(m+i)) / (1 - q^i)
+    (Mann & Whitney 1947, the recursion in generating-function form). Each
+    factor is one pass over the coefficients, all in exact integers."""
+    c = [1]
+    for i in range(1, n + 1):
+        a = m + i
+        c = c + [0] * a
+        for k in range(len(c) - 1, a - 1, -1):   # times (1 - q^a)
+            c[k] -= c[k - a]
+        for k in range(i, len(c)):               # divided by (1 - q^i), exactly
+            c[k] += c[k - i]
+        del c[i * m + 1:]                        # degree i*m; the rest is 0
+    return tuple(c)
+
+
+@functools.lru_cache(maxsize=None)
+def _u_tails(n, m):
+    """{|2U - n*m|: how many orderings are at least that far from the centre}."""
+    counts = u_null_counts(n, m)
+    nm = n * m
+    by_dev = {}
+    for u, c in enumerate(counts):
+        d = abs(2 * u - nm)
+        by_dev[d] = by_dev.get(d, 0) + c
+    tails, acc = {}, 0
+    for d in sorted(by_dev, reverse=True):
+        acc += by_dev[d]
+        tails[d] = acc
+    return tails
+
+
+def _p_exact_no_ties(u2, n, m):
+    """Two-sided exact p of a doubled U statistic (2U) without ties."""
+    return _u_tails(n, m)[abs(u2 - n * m)] / math.comb(n + m, n)
+
+
+def _p_normal(u, n, m, tie_term=0):
+    """Two-sided p of U by the normal approximation, continuity-corrected;
+    tie_term = sum(t^3 - t) over the tie groups."""
+    big_n = n + m
+    var = n * m / 12 * ((big_n + 1) - tie_term / (big_n * (big_n - 1)))
+    if var <= 0:
+        return 1.0
+    z = max(0.0, abs(u - n * m / 2) - 0.5) / math.sqrt(var)
+    return min(1.0, math.erfc(z / math.sqrt(2)))
+
+
 def mann_whitney_p(x, y, exact_max=EXACT_MAX):
     """Two-sided p-value of the Mann-Whitney U test (Wilcoxon rank-sum).
 
-    Up to exact_max values per side: the exact permutation distribution of
-    the rank sum, ties given mid-ranks, counted by dynamic programming over
-    the pooled values (the same count as enumerating every split of the
-    pooled sample, without listing them). Beyond: the normal approximation
-    with tie and continuity corrections. None when a side is empty."""
+    Without ties: the exact null distribution of U (u_null_counts) whenever
+    exact_without_ties(n, m). With ties, up to exact_max values per side:
+    the exact permutation distribution of the rank sum given the mid-ranks,
+    counted by dynamic programming over the pooled values (the same count
+    as enumerating every split of the pooled sample). Otherwise the normal
+    approximation with tie and continuity corrections. None when a side is
+    empty."""
     n, m = len(x), len(y)
     if n == 0 or m == 0:
         return None
     ranks2, group, ties = _doubled_ranks(x, y)
     big_n = n + m
     w2 = sum(r for r, g in zip(ranks2, group) if g == 0)
+    u2 = w2 - n * (n + 1)                       # 2U
+    if not ties and exact_without_ties(n, m):
+        return _p_exact_no_ties(u2, n, m)
     mean2 = n * (big_n + 1)                     # 2 x E[W]
-    if n <= exact_max and m <= exact_max:
+    if ties and n <= exact_max and m <= exact_max:
         # counts[k][s]: subsets of size k of the values seen so far whose
         # doubled rank sum is s.
         counts = [dict() for _ in range(n + 1)]
@@ -348,19 +472,44 @@ def mann_whitney_p(x, y, exact_max=EXACT_MAX):
         d_obs = abs(w2 - mean2)
         extreme = sum(c for s, c in dist.items() if abs(s - mean2) >= d_obs)
         return min(1.0, extreme / math.comb(big_n, n))
-    u = w2 / 2 - n * (n + 1) / 2
-    mu = n * m / 2
-    tie = sum(t ** 3 - t for t in ties)
-    var = n * m / 12 * ((big_n + 1) - tie / (big_n * (big_n - 1)))
-    if var <= 0:
-        return 1.0
-    z = max(0.0, abs(u - mu) - 0.5) / math.sqrt(var)
-    return min(1.0, math.erfc(z / math.sqrt(2)))
+    return _p_normal(u2 / 2, n, m, sum(t ** 3 - t for t in ties))
 
 
 def min_p(n, m):
     """The smallest two-sided U-test p-value n and m values can give."""
     return min(1.0, 2 / math.comb(n + m, n))
+
+
+@functools.lru_cache(maxsize=None)
+def false_positive_rate(n, m, alpha=ALPHA):
+    """The real size of the verdict for n and m repetitions: the chance that
+    two samples of one continuous distribution (no difference at all, no
+    ties) are called "real", i.e. P(p <= alpha) under the null hypothesis.
+    Exact: the sum of the null probabilities of every U whose p, computed
+    exactly as mann_whitney_p computes it, is <= alpha. Being discrete, it
+    is below alpha (3.2% for 5 and 5 at alpha 5%). None where no verdict is
+    given (fewer than MIN_REPS a side) or where the test uses the normal
+    approximation (the size is then about alpha, not computed)."""
+    if min(n, m) < MIN_REPS or not exact_without_ties(n, m):
+        return None
+    counts = u_null_counts(n, m)
+    hit = sum(c for u, c in enumerate(counts) if _p_exact_no_ties(2 * u, n, m) <= alpha)
+    return hit / math.comb(n + m, n)
+
+
+def significance(base, run, p=None, alpha=ALPHA):
+    """(verdict, stated false-positive rate) of one configuration: "real"
+    when the two-sided U test gives p <= alpha, "noise" otherwise, "n/a"
+    (rate None) with fewer than MIN_REPS repetitions on a side. The rate is
+    false_positive_rate(n, m), or alpha itself (approximately) in the normal
+    approximation's range."""
+    n, m = len(base), len(run)
+    if min(n, m) < MIN_REPS:
+        return "n/a", None
+    if p is None:
+        p = mann_whitney_p(base, run)
+    rate = false_positive_rate(n, m, alpha)
+    return ("real" if p <= alpha else "noise"), (alpha if rate is None else rate)
 
 
 # ---------------------------------------------------------------- comparing
@@ -402,10 +551,13 @@ class Row:
         self.n_base, self.n_run = len(bx), len(rx)
         self.ci = bootstrap_ratio_ci(bx, rx) if self.ratio is not None else None
         self.p = mann_whitney_p(bx, rx)
-        if self.ci is None:
-            self.verdict = "n/a"
+        # The verdict is the U test's, whose error rate is known; the CI
+        # only sizes the effect (with 3 a side it is [min/max, max/min],
+        # and "excludes 1" happens 10% of the time with no difference).
+        if self.ratio is None or self.p is None:
+            self.verdict, self.fp_rate = "n/a", None
         else:
-            self.verdict = "real" if (self.ci[0] > 1 or self.ci[1] < 1) else "noise"
+            self.verdict, self.fp_rate = significance(bx, rx, self.p)
         pb, pr = base.probe(k), run.probe(k)
         self.probe_moved = bool(pb and pr and max(pb, pr) / min(pb, pr) > PROBE_FACTOR)
 
@@ -528,6 +680,40 @@ def render(header, rows, right):
     return out
 
 
+def fmt_rate(r):
+    return "%.1f%%" % (100 * r)
+
+
+def verdict_footer(cmp):
+    """The lines under the ratio table: what the CI, p and the verdict are,
+    and the verdict's real false-positive rate at the repetitions at hand."""
+    out = ["95%% CI: percentile bootstrap of the ratio of medians (%d resamples of each"
+           " side's repetitions, seed %d): the size of the effect, not the verdict."
+           % (RESAMPLES, SEED),
+           "p: two-sided Mann-Whitney U test on the repetitions (exact; the normal"
+           " approximation only for ties beyond %d a side or very many repetitions)."
+           % EXACT_MAX,
+           "verdict: real when p <= %g, else noise; it needs >= %d repetitions a side."
+           % (ALPHA, MIN_REPS)]
+    sizes = sorted({(row.n_base, row.n_run) for row in cmp.rows.values()})
+    rated = [(nb, nr, false_positive_rate(nb, nr)) for nb, nr in sizes
+             if min(nb, nr) >= MIN_REPS]
+    if rated:
+        out.append("false-positive rate (the chance of \"real\" when nothing differs):"
+                   " " + ", ".join(
+                       "%s at %d vs %d repetitions" % (
+                           fmt_rate(r) if r is not None else
+                           "about %s (normal approximation)" % fmt_rate(ALPHA), nb, nr)
+                       for nb, nr, r in rated) + " (exact for untied values; at most %g)."
+                   % ALPHA)
+    short = [(nb, nr) for nb, nr in sizes if min(nb, nr) < MIN_REPS]
+    if short:
+        out.append("n/a: needs >= %d repetitions a side (here %s); use --repeat %d or more."
+                   % (MIN_REPS, ", ".join("%d and %d" % s for s in short), MIN_REPS))
+    return out
+
+
+
 def print_table(cmp, out):
     runs, base = cmp.runs, cmp.base
     p = lambda s="": print(s, file=out)
@@ -568,26 +754,8 @@ def print_table(cmp, out):
     for line in render(head, rows, right):
         p(line)
     p()
-    p("95%% CI: percentile bootstrap of the ratio of medians (%d resamples of each side's"
-      " repetitions, seed %d)." % (RESAMPLES, SEED))
-    p("p: two-sided Mann-Whitney U test on the repetitions (exact up to %d a side)."
-      % EXACT_MAX)
-    p("verdict: real when the CI excludes 1.00, else noise; n/a with fewer than 2"
-      " repetitions a side.")
-    sizes = {(cmp.rows[(r.index, k)].n_base, cmp.rows[(r.index, k)].n_run)
-             for k in cmp.common for r in runs[1:]}
-    sizes = {s for s in sizes if s[0] and s[1]}
-    if sizes:
-        nb, nr = max(sizes, key=lambda s: min_p(*s))
-        worst = min_p(nb, nr)
-        lo = min(min(s) for s in sizes)
-        if worst >= 0.05:
-            p("note: with %s repetitions per side the U test cannot reach p < 0.05 (its"
-              " smallest p is %.3f), so the CI drives the verdict; use --repeat >= 5."
-              % (nb if nb == nr else "%d and %d" % (nb, nr), worst))
-        elif lo < 5:
-            p("note: with as few as %d repetitions on a side both tests are coarse;"
-              " --repeat >= 5 gives steadier verdicts." % lo)
+    for line in verdict_footer(cmp):
+        p(line)
     if flagged:
         p("*: the platform probe (cache-line round trip between the first two CPUs) differs"
           " by more than %.1fx: a placement change may explain the difference." % PROBE_FACTOR)
@@ -615,8 +783,8 @@ def print_table(cmp, out):
 
 CSV_COLS = ["workload", "impl", "threads", "cs_ns", "think_ns", "param", "pin", "kind",
             "backend", "run", "run_id", "host", "cpu_model", "pus", "reps", "ops_per_sec",
-            "ratio", "ci_lo", "ci_hi", "p_value", "verdict", "normalised", "norm_ref",
-            "probe_rtt_ns"]
+            "ratio", "ci_lo", "ci_hi", "p_value", "verdict", "fp_rate", "normalised",
+            "norm_ref", "probe_rtt_ns"]
 
 
 def csv_rows(cmp):
@@ -630,17 +798,19 @@ def csv_rows(cmp):
                    "kind": conf["kind"], "backend": conf["backend"], "run": r.label,
                    "run_id": r.run_id, "host": r.host, "cpu_model": r.cpu,
                    "pus": r.pus or "", "reps": r.nreps(k),
-                   "ops_per_sec": f(r.median.get(k), "%.1f"),
+                   "ops_per_sec": f(r.median.get(k), "%.4f"),
                    "normalised": f(norm, "%.4f"), "norm_ref": ref or "",
                    "probe_rtt_ns": f(r.probe(k), "%.1f")}
             if r is cmp.base:
-                rec.update(ratio="", ci_lo="", ci_hi="", p_value="", verdict="baseline")
+                rec.update(ratio="", ci_lo="", ci_hi="", p_value="", verdict="baseline",
+                           fp_rate="")
             else:
                 row = cmp.rows[(r.index, k)]
                 rec.update(ratio=f(row.ratio, "%.4f"),
                            ci_lo=f(row.ci and row.ci[0], "%.4f"),
                            ci_hi=f(row.ci and row.ci[1], "%.4f"),
-                           p_value=f(row.p, "%.4g"), verdict=row.verdict)
+                           p_value=f(row.p, "%.4g"), verdict=row.verdict,
+                           fp_rate=f(row.fp_rate, "%.4f"))
             yield rec
 
 
@@ -654,8 +824,16 @@ def write_csv(cmp, fh):
 # ---------------------------------------------------------------- plotting
 
 def gq(s):
-    """A gnuplot single-quoted string."""
-    return "'" + str(s).replace("'", "''") + "'"
+    """A gnuplot single-quoted string literal. Inside single quotes gnuplot
+    expands nothing (no backslash escapes, no `command` substitution, no @
+    macros); a quote is written twice. Only a line break could escape, and
+    the input was checked for those: refuse here too, whatever the source."""
+    s = str(s)
+    bad = CONTROL.search(s)
+    if bad:
+        raise DataError("%r holds the control character %r; refused in a gnuplot script"
+                        % (s, bad.group()))
+    return "'" + s.replace("'", "''") + "'"
 
 
 def dec_lo(x):
@@ -696,7 +874,7 @@ def write_plot_inputs(cmp, tmp):
                 t += " %s=%s" % (c, fmt_num(s[i]) if isinstance(s[i], float) else s[i])
         return t
 
-    os.makedirs(os.path.join(tmp, "series"))
+    os.mkdir(os.path.join(tmp, "series"))
     nser = len(series)
     sfile = {}
     have = {"ops": {}, "norm": {}, "ratio": {}}
@@ -708,37 +886,37 @@ def write_plot_inputs(cmp, tmp):
             ks = sorted((k for k in r.order if k[:2] + k[3:] == s), key=lambda k: k[2])
             if not ks:
                 continue
-            path = os.path.join(tmp, "series", "r%02d-s%03d.csv" % (r.index + 1, si_))
-            with open(path, "w") as fh:
-                fh.write("threads,ops_per_sec_median,ops_per_sec_ci_lo,ops_per_sec_ci_hi,"
-                         "normalised,ratio,ratio_ci_lo,ratio_ci_hi\n")
-                for k in ks:
-                    conf = r.configs[k]
-                    m = r.median.get(k)
-                    lo = conf.get("ops_per_sec_ci_lo#")
-                    hi = conf.get("ops_per_sec_ci_hi#")
-                    if not pos(lo) or not pos(hi):
-                        lo = hi = m
-                    norm = cmp.norm[(r.index, k)][0]
-                    row = cmp.rows.get((r.index, k))
-                    ratio = row.ratio if row else None
-                    rlo, rhi = (row.ci if row and row.ci and all(map(pos, row.ci))
-                                else (ratio, ratio))
-                    fh.write(",".join([str(k[2]), g(m), g(lo), g(hi), g(norm), g(ratio),
-                                       g(rlo), g(rhi)]) + "\n")
-                    threads.add(k[2])
-                    if pos(m):
-                        have["ops"].setdefault(r.index, set()).add(si_)
-                        ops_vals += [v for v in (m, lo, hi) if pos(v)]
-                        if conf.get("ci_level#"):
-                            cil.append(conf["ci_level#"])
-                    if pos(norm):
-                        have["norm"].setdefault(r.index, set()).add(si_)
-                        norm_vals.append(norm)
-                    if pos(ratio):
-                        have["ratio"].setdefault(r.index, set()).add(si_)
-                        ratio_vals += [v for v in (ratio, rlo, rhi) if pos(v)]
-            sfile[(r.index, si_)] = path
+            rel = "series/r%02d-s%03d.csv" % (r.index + 1, si_)
+            lines = ["threads,ops_per_sec_median,ops_per_sec_ci_lo,ops_per_sec_ci_hi,"
+                     "normalised,ratio,ratio_ci_lo,ratio_ci_hi"]
+            for k in ks:
+                conf = r.configs[k]
+                m = r.median.get(k)
+                lo = conf.get("ops_per_sec_ci_lo#")
+                hi = conf.get("ops_per_sec_ci_hi#")
+                if not pos(lo) or not pos(hi):
+                    lo = hi = m
+                norm = cmp.norm[(r.index, k)][0]
+                row = cmp.rows.get((r.index, k))
+                ratio = row.ratio if row else None
+                rlo, rhi = (row.ci if row and row.ci and all(map(pos, row.ci))
+                            else (ratio, ratio))
+                lines.append(",".join([str(k[2]), g(m), g(lo), g(hi), g(norm), g(ratio),
+                                       g(rlo), g(rhi)]))
+                threads.add(k[2])
+                if pos(m):
+                    have["ops"].setdefault(r.index, set()).add(si_)
+                    ops_vals += [v for v in (m, lo, hi) if pos(v)]
+                    if conf.get("ci_level#"):
+                        cil.append(conf["ci_level#"])
+                if pos(norm):
+                    have["norm"].setdefault(r.index, set()).add(si_)
+                    norm_vals.append(norm)
+                if pos(ratio):
+                    have["ratio"].setdefault(r.index, set()).add(si_)
+                    ratio_vals += [v for v in (ratio, rlo, rhi) if pos(v)]
+            write_file(os.path.join(tmp, rel), "\n".join(lines) + "\n")
+            sfile[(r.index, si_)] = rel
     if not series or not threads:
         return None
 
@@ -748,7 +926,7 @@ def write_plot_inputs(cmp, tmp):
     ticks = sorted(threads | set(pus))
     v = []
     v.append("scriptdir = " + gq(SCRIPTS))
-    v.append("outdir = " + gq(os.path.join(tmp, "out")))
+    v.append("outdir = 'out'")   # gnuplot runs in tmp: no path of ours in a script
     v.append("workload = " + gq(",".join(cmp.base.workloads)))
     v.append("host = " + gq(", ".join(r.label for r in runs)))
     v.append("cpu = ''")
@@ -791,10 +969,8 @@ def write_plot_inputs(cmp, tmp):
         for r in runs:
             v.append("have_%s[%d] = %s" % (m, r.index + 1, gq(" ".join(
                 str(x) for x in sorted(have[m].get(r.index, ()))))))
-    path = os.path.join(tmp, "vars.gp")
-    with open(path, "w") as fh:
-        fh.write("\n".join(v) + "\n")
-    return path
+    write_file(os.path.join(tmp, "vars.gp"), "\n".join(v) + "\n")
+    return "vars.gp"
 
 
 PLOTS = ("compare-throughput", "compare-normalised", "compare-ratio")
@@ -808,43 +984,141 @@ def default_out():
     return out
 
 
+class WriteError(Exception):
+    """A file that could not be written completely: one line, exit 1."""
+
+
+def write_file(path, text, sync=False, name=None):
+    """Write text to path, every step checked (write, flush, fsync when
+    sync, close); a failure names `name` (default: path)."""
+    try:
+        with open(path, "w", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            if sync:
+                os.fsync(fh.fileno())
+    except OSError as e:
+        raise WriteError("could not write %s: %s" % (name or path, e.strerror or e))
+
+
+PNG_SIG = b"\x89PNG\r\n\x1a\n"
+PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"   # the empty IEND chunk and its CRC
+
+
+def incomplete(path, fmt):
+    """Why a gnuplot output file is not complete, or None. gnuplot exits 0
+    when the disk fills up under it, leaving a cut-off file: a PNG must end
+    with its IEND chunk, an SVG with </svg>."""
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+            fh.seek(max(0, size - 64))
+            tail = fh.read()
+    except OSError as e:
+        return e.strerror or str(e)
+    if fmt == "png" and (head != PNG_SIG or not tail.endswith(PNG_END)):
+        why = "no PNG IEND chunk at its end"
+    elif fmt == "svg" and not tail.rstrip().endswith(b"</svg>"):
+        why = "no </svg> at its end"
+    else:
+        return None
+    try:
+        st = os.statvfs(os.path.dirname(path))
+        if st.f_bavail * st.f_frsize < 1 << 20:
+            why += "; is the disk full?"
+    except OSError:
+        pass
+    return why
+
+
+def fsync_path(path, directory=False):
+    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if directory else 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def make_plots(cmp, outdir):
-    """Draw every plot in a scratch directory, then move them into outdir.
-    Returns the paths written; raises RuntimeError with a message."""
+    """Draw every plot and compare.csv in a scratch directory inside outdir,
+    check each file is complete, then rename them into outdir (one file
+    system: each appears whole or not at all). Returns the paths written;
+    raises RuntimeError or WriteError with a one-line message and leaves
+    neither the scratch directory nor a new empty outdir behind."""
     if shutil.which("gnuplot") is None:
         raise RuntimeError("gnuplot not found (Debian: apt-get install gnuplot-nox); "
                            "no plots drawn (--no-plot skips them)")
     gp = os.path.join(SCRIPTS, "compare.gp")
-    tmp = tempfile.mkdtemp(prefix="lockbench-compare.")
+    created = not os.path.isdir(outdir)
     try:
-        os.makedirs(os.path.join(tmp, "out"))
+        os.makedirs(outdir, exist_ok=True)
+        tmp = tempfile.mkdtemp(prefix=".compare-tmp-", dir=outdir)
+    except OSError as e:
+        raise WriteError("could not create a directory in %s: %s" % (outdir, e.strerror or e))
+    ok = False
+    try:
+        os.mkdir(os.path.join(tmp, "out"))
         vars_gp = write_plot_inputs(cmp, tmp)
         if vars_gp is None:
             raise RuntimeError("no series common to all runs to plot")
         made = []
         for name in PLOTS:
             for fmt in ("png", "svg"):
+                # cwd: the scratch directory, so that no path (a run
+                # directory's name) is ever written into a gnuplot script.
                 p = subprocess.run(["gnuplot", vars_gp, "-e",
                                     "fmt = '%s'; name = '%s'" % (fmt, name), gp],
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    universal_newlines=True)
-                if p.stderr:
-                    sys.stderr.write(p.stderr)
                 f = os.path.join(tmp, "out", "%s.%s" % (name, fmt))
+                final = os.path.join(outdir, os.path.basename(f))
                 if p.returncode != 0:
+                    sys.stderr.write(p.stderr)
                     raise RuntimeError("gnuplot failed on %s (%s, %s)" % (gp, name, fmt))
-                if not os.path.isfile(f) or os.path.getsize(f) == 0:
-                    raise RuntimeError("gnuplot wrote no %s.%s" % (name, fmt))
+                if not os.path.isfile(f):
+                    raise WriteError("could not write %s: gnuplot wrote nothing" % final)
+                why = incomplete(f, fmt)
+                if why:
+                    raise WriteError("could not write %s: gnuplot's output is incomplete (%s)"
+                                     % (final, why))
+                if p.stderr:
+                    sys.stderr.write(p.stderr)   # warnings: rare, worth seeing
                 made.append(f)
-        os.makedirs(outdir, exist_ok=True)
+        buf = io.StringIO()
+        write_csv(cmp, buf)
+        f = os.path.join(tmp, "out", "compare.csv")
+        write_file(f, buf.getvalue(), sync=True, name=os.path.join(outdir, "compare.csv"))
+        made.append(f)
         written = []
         for f in made:
             dst = os.path.join(outdir, os.path.basename(f))
-            shutil.move(f, dst)
+            try:
+                fsync_path(f)
+                os.replace(f, dst)
+            except OSError as e:
+                raise WriteError("could not write %s: %s" % (dst, e.strerror or e))
             written.append(dst)
+        try:
+            fsync_path(outdir, directory=True)
+        except OSError as e:
+            raise WriteError("could not write %s: %s" % (outdir, e.strerror or e))
+        ok = True
         return written
+    except OSError as e:   # making the scratch tree itself
+        raise WriteError("could not write in %s: %s" % (tmp, e.strerror or e))
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        # A second signal must not cut the clean-up short.
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, CLEANUP_SIGNALS)
+        try:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if not ok and created:
+                try:
+                    os.rmdir(outdir)
+                except OSError:
+                    pass
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 # ---------------------------------------------------------------- main
@@ -911,8 +1185,19 @@ def resolve_dirs(dirs):
     return out
 
 
+# Signals that end compare through its clean-up (the scratch directory):
+# SIGINT raises KeyboardInterrupt, SIGTERM and SIGHUP SystemExit.
+CLEANUP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+
+
+def _exit_on(signum, frame):
+    raise SystemExit(128 + signum)
+
+
 def main(argv=None):
     a = parse_args(sys.argv[1:] if argv is None else argv)
+    for s in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, _exit_on)
     try:
         runs = [Run(i, d) for i, d in enumerate(resolve_dirs(a.dirs))]
         cmp = Comparison(runs)
@@ -929,12 +1214,13 @@ def main(argv=None):
     outdir = a.out or default_out()
     try:
         written = make_plots(cmp, outdir)
-    except (RuntimeError, OSError) as e:
+    except DataError as e:
+        print("%s: error: %s" % (ME, e), file=sys.stderr)
+        return 2
+    except (RuntimeError, WriteError) as e:
         print("%s: %s" % (ME, e), file=sys.stderr)
         return 1
-    with open(os.path.join(outdir, "compare.csv"), "w", newline="") as fh:
-        write_csv(cmp, fh)
-    print("%s: wrote %s and compare.csv in %s" % (
+    print("%s: wrote %s in %s" % (
         ME, " ".join(os.path.basename(w) for w in written), outdir), file=sys.stderr)
     return 0
 
@@ -944,3 +1230,5 @@ if __name__ == "__main__":
         sys.exit(main())
     except BrokenPipeError:
         sys.exit(0)
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,5 +1,7 @@
-# extra.gp: one of the workload's own columns vs threads (xcol, set by
-# plot.sh: success_ratio, reader_ops_per_sec, peak_holders, ...).
+# extra.gp: one of the workload's own columns vs threads. report.py loads,
+# after vars.gp, a small file setting xcol (the column: success_ratio,
+# reader_ops_per_sec, peak_holders, ...) and have_xs (the series with data),
+# both as string literals: a column name never becomes gnuplot code.
 # Rates (*_per_sec) go on a log axis like throughput; ratios and counts on
 # a linear one from 0.
 load scriptdir . '/common.gp'
@@ -9,7 +11,6 @@ col_lo = xcol . '_ci_lo'
 col_hi = xcol . '_ci_hi'
 is_rate = strstrt(xcol, '_per_sec') > 0
 is_ns = strstrt(xcol, '_ns') > 0
-eval 'have_xs = have_x_' . xcol
 
 set title plot_title(xcol . ' (median, ' . ci_text . ')') offset 0, 1.2
 if (is_rate) {

@@ -1,38 +1,664 @@
 #!/usr/bin/env python3
-"""report.py DIR: write DIR/report.html, one self-contained page for a run.
+"""report.py: the plots and the HTML page of a lockbench run directory.
 
-    python3 scripts/report.py DIR
+    python3 scripts/report.py --plots DIR    what scripts/plot.sh runs
+    python3 scripts/report.py DIR            report.html only
 
-Reads DIR/meta.json (platform, command line, calibration) and DIR/summary.csv
-(the table), and shows every plot plot.sh drew (each DIR/*.svg, with the PNG
-of the same name as fallback). Nothing is fetched from the network: the CSS
-is inline and the plots are referenced by their relative file names, so the
-page works when the directory is copied elsewhere or opened from file://.
-All text from the run is HTML-escaped.
+--plots reads DIR/summary.csv, DIR/results.csv (host and CPU model) and
+DIR/meta.json, and writes into DIR:
+  throughput, fairness, latency, cpu, speedup   each as .png and .svg
+  NAME-top for each of those                     more than 8 series: the 8
+                                                 fastest and pthread-mutex
+  extra-COL                                      each of the workload's own
+                                                 columns that has data
+  speedup.csv                                    the numbers the speedup plot
+                                                 draws, nothing else
+  report.html                                    platform, command line,
+                                                 diagnosis, table, plots
+When summary.csv has a header only (a run that ended before its first row)
+there is nothing to plot: report.html alone, showing meta.json's diagnosis,
+and exit 0. Without --plots only report.html is (re)written, showing the
+plots already in DIR.
 
-Called by plot.sh at the end (so `./bench plot DIR` regenerates it).
-Exit status: 0 written; 1 could not write or read; 2 usage error or no
-summary.csv. Standard library only.
+Reading. The CSV files are RFC 4180 (a cell holding , " or a line break is
+quoted: pin "0,1", cpu_model "Vendor, Model"); columns are found by header
+name. The workload's own columns are meta.json's extra_columns; for runs
+older than that key, every COL_median that is not a common metric. A cell
+lockbench writes never holds a control character: one that does is refused
+(exit 2, naming the file, line and column) before anything is drawn.
+
+Gnuplot. The .gp scripts select columns by header name from one small CSV
+per series, which holds the threads column and the numeric columns drawn,
+copied from summary.csv cell for cell: no text cell reaches gnuplot's
+naive comma split. Text (host, CPU model, key titles made of impl, param,
+pin...) goes into gnuplot only inside single-quoted literals, which gnuplot
+does not expand (no backslash escapes, no `command` substitution, no @
+macros; a quote is doubled), and gnuplot runs inside the scratch directory
+with relative names, so no path of the user's is written into a script.
+A CI cell left empty (one repetition: no interval) is drawn as a bar of
+length zero, i.e. no bar ('set bars small' draws no caps).
+
+Files appear complete or not at all. Everything is drawn in a scratch
+directory inside DIR (same file system, so the last step is rename(2));
+every write, flush and close is checked; each gnuplot output is checked
+complete (gnuplot exits 0 when the disk fills under it: a PNG must end with
+its IEND chunk, an SVG with </svg>); files are fsync'ed, renamed into DIR,
+and DIR is fsync'ed. On any failure: exit 1 with one line naming the file
+that could not be written, no half file under a final name, and no scratch
+directory left (except after SIGKILL: a .plot-tmp-* directory, never a
+final name).
+
+report.html is one self-contained page (inline CSS, plots by relative file
+name, nothing fetched): the diagnosis of a run that ended early (kind,
+summary, detail, thread states, failed checks), the noise line, the files
+the run wrote, platform, command line, options, calibration, the plots and
+the summary table. Every text from the run is HTML-escaped; inf and nan
+cells are shown as such.
+
+Exit status: 0 written; 1 gnuplot missing or failed, or a file could not
+be written; 2 usage error, no summary.csv, or malformed input.
+Python 3 standard library only.
 """
 import csv
 import glob
 import html
+import io
 import json
+import math
 import os
+import re
+import shutil
+import signal
+import subprocess
 import sys
+import tempfile
+import urllib.parse
 
 ME = "report.py"
+SCRIPTS = os.path.dirname(os.path.abspath(__file__))
+
+# C0 and C1 control characters and DEL: a line break in a gnuplot string
+# literal would end it and make the rest of the cell gnuplot commands.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# What a column name drawn by extra.gp may be: it names a plot file and a
+# column of a gnuplot CSV header.
+COLUMN_NAME = re.compile(r"[A-Za-z0-9_]+\Z")
+
+# Columns plot.sh itself needs; the metrics below as _median/_ci_lo/_ci_hi.
+KEY_COLS = ("workload", "impl", "threads", "pus", "pin", "cs_ns", "think_ns", "param")
+PLOT_METRICS = ("ops_per_sec", "ops_per_cpu_s", "fairness", "lat_p50_ns", "lat_p99_ns")
+# Measured columns common to every workload (results/README.md): for runs
+# whose meta.json has no extra_columns, any other COL_median is the
+# workload's own.
+COMMON_METRICS = ("ops_per_sec", "ops_per_cpu_s", "fairness", "thread_ops_min",
+                  "thread_ops_max", "lat_p50_ns", "lat_p99_ns", "lat_p999_ns", "lat_max_ns",
+                  "cpu_s", "ctx_voluntary", "ctx_involuntary", "probe_rtt_ns", "duration_s",
+                  "lat_floor_ns", "cpu_share", "cpu_wait_share", "probe_rtt_after_ns",
+                  "lat_samples", "starved", "oversubscribed")
+SERIES_KEY = ("workload", "impl", "param", "cs_ns", "think_ns", "pin")
+COMMON_PLOTS = ("throughput", "fairness", "latency", "cpu", "speedup")
+TOP_N = 8
+TOP_REF = "pthread-mutex"
 
 # Plot order on the page: the usual ones first, then the rest alphabetically.
 PLOT_ORDER = ["throughput-top", "throughput", "speedup", "fairness", "latency", "cpu"]
 PLOT_CAPTION = {
     "throughput-top": "Throughput, the 8 fastest series only (plus pthread-mutex, if run, as the reference)",
     "throughput": "Throughput, every series",
-    "speedup": "Speedup over 1 thread (dotted: ideal linear scaling)",
+    "speedup": "Speedup over 1 thread (dotted: ideal linear scaling; numbers: speedup.csv)",
     "fairness": "Fairness: Jain's index over per-thread operations",
     "latency": "Latency percentiles (p50, p99)",
     "cpu": "Operations per CPU-second",
 }
+
+# Signals that end the program through its clean-up (SIGINT raises
+# KeyboardInterrupt; main() turns SIGTERM and SIGHUP into SystemExit).
+CLEANUP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+
+PNG_SIG = b"\x89PNG\r\n\x1a\n"
+PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"   # the empty IEND chunk and its CRC
+
+
+class BadInput(Exception):
+    """Malformed input: one line, exit 2."""
+
+
+class Failed(Exception):
+    """Could not draw or write: one line, exit 1."""
+
+
+# ---------------------------------------------------------------- reading
+
+def refuse_control(s, where):
+    bad = CONTROL.search(s)
+    if bad:
+        raise BadInput("%s holds the control character %r; refused (it could end a gnuplot"
+                       " command)" % (where, bad.group()))
+
+
+def read_csv(path, optional=False):
+    """(header, [(line, row dict)]) of an RFC 4180 file, every cell checked;
+    None when optional and absent."""
+    try:
+        fh = open(path, newline="", encoding="utf-8")
+    except FileNotFoundError:
+        if optional:
+            return None
+        raise BadInput("%s: no such file (not a lockbench run directory?)" % path)
+    except OSError as e:
+        raise BadInput("%s: cannot read: %s" % (path, e.strerror or e))
+    header, rows = None, []
+    with fh:
+        reader = csv.reader(fh, strict=True)
+        next_line = 1
+        try:
+            for rec in reader:
+                # A quoted cell may span lines: name the line its record starts on.
+                line, next_line = next_line, reader.line_num + 1
+                for i, cell in enumerate(rec):
+                    refuse_control(cell, "%s line %d %s" % (
+                        path, line, "column %s" % header[i] if header and i < len(header)
+                        else "field %d" % (i + 1)))
+                if header is None:
+                    if not rec or rec == [""]:
+                        raise BadInput("%s line %d: empty, expected the header" % (path, line))
+                    header = [h.strip() for h in rec]
+                    continue
+                if not rec:
+                    continue
+                if len(rec) != len(header):
+                    raise BadInput("%s line %d: %d fields, but the header (line 1) has %d"
+                                   % (path, line, len(rec), len(header)))
+                rows.append((line, dict(zip(header, rec))))
+        except csv.Error as e:
+            raise BadInput("%s line %d: %s" % (path, reader.line_num, e))
+        except UnicodeDecodeError as e:
+            raise BadInput("%s: not UTF-8 text (%s)" % (path, e.reason))
+    if header is None:
+        raise BadInput("%s line 1: empty file, no header" % path)
+    return header, rows
+
+
+def read_meta(d):
+    path = os.path.join(d, "meta.json")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            meta = json.load(fh)
+    except FileNotFoundError:
+        return {}
+    except json.JSONDecodeError as e:
+        raise BadInput("%s line %d: not valid JSON: %s" % (path, e.lineno, e.msg))
+    except (OSError, UnicodeDecodeError) as e:
+        raise BadInput("%s: cannot read: %s" % (path, getattr(e, "strerror", None) or e))
+    if not isinstance(meta, dict):
+        raise BadInput("%s line 1: not a JSON object" % path)
+    return meta
+
+
+def cell_num(path, line, row, col):
+    """A numeric cell as a float (inf and nan included); None when empty or
+    absent; anything else is malformed."""
+    s = row.get(col, "").strip()
+    if s == "":
+        return None
+    try:
+        return float(s)
+    except ValueError:
+        raise BadInput("%s line %d: column %s is %r, not a number" % (path, line, col, s))
+
+
+def finite(v):
+    return v is not None and math.isfinite(v)
+
+
+# ---------------------------------------------------------------- the run
+
+class Run:
+    """A run directory as the plots and the page need it."""
+
+    def __init__(self, d, for_plots):
+        self.dir = d
+        self.meta = read_meta(d)
+        self.summary_path = os.path.join(d, "summary.csv")
+        self.header, self.rows = read_csv(self.summary_path)
+        self.host, self.cpu = self._host_cpu()
+        if for_plots and self.rows:
+            for c in KEY_COLS + tuple("%s_%s" % (m, s) for m in PLOT_METRICS
+                                      for s in ("median", "ci_lo", "ci_hi")):
+                if c not in self.header:
+                    raise BadInput('%s line 1: no column "%s" in the header'
+                                   % (self.summary_path, c))
+        self.extras = self._extras() if for_plots else []
+
+    def _host_cpu(self):
+        """Host and CPU model: results.csv's first row (optional: a copied
+        summary still plots), else meta.json."""
+        host = cpu = ""
+        path = os.path.join(self.dir, "results.csv")
+        res = read_csv(path, optional=True)
+        if res and res[1]:
+            row = res[1][0][1]
+            host, cpu = row.get("host", ""), row.get("cpu_model", "")
+        plat = self.meta.get("platform") if isinstance(self.meta.get("platform"), dict) else {}
+        mpath = os.path.join(self.dir, "meta.json")
+        if not host and isinstance(self.meta.get("host"), str):
+            host = self.meta["host"]
+            refuse_control(host, "%s: host" % mpath)
+        if not cpu and isinstance(plat.get("cpu_model"), str):
+            cpu = plat["cpu_model"]
+            refuse_control(cpu, "%s: platform.cpu_model" % mpath)
+        return host.strip() or "unknown-host", cpu.strip() or "unknown-cpu"
+
+    def _extras(self):
+        """The workload's own columns that summary.csv has as _median,
+        _ci_lo, _ci_hi: meta.json's extra_columns, else the old rule."""
+        have = lambda x: all("%s_%s" % (x, s) in self.header for s in ("median", "ci_lo", "ci_hi"))
+        listed = self.meta.get("extra_columns")
+        mpath = os.path.join(self.dir, "meta.json")
+        if listed is not None:
+            if not isinstance(listed, list) or not all(isinstance(x, str) for x in listed):
+                raise BadInput("%s: extra_columns is not a list of column names" % mpath)
+            for x in listed:
+                if not COLUMN_NAME.match(x):
+                    raise BadInput("%s: extra_columns holds %r; a column name is letters,"
+                                   " digits and _ only" % (mpath, x))
+            return [x for x in listed if have(x)]
+        out = []
+        for h in self.header:
+            if h.endswith("_median"):
+                x = h[:-len("_median")]
+                if x not in COMMON_METRICS and have(x):
+                    if not COLUMN_NAME.match(x):
+                        raise BadInput("%s line 1: column %r; a column name is letters,"
+                                       " digits and _ only" % (self.summary_path, h))
+                    out.append(x)
+        return out
+
+
+# ---------------------------------------------------------------- gnuplot input
+
+def gq(s):
+    """A gnuplot single-quoted string literal: nothing inside is expanded; a
+    quote is written twice. Control characters were refused on input;
+    refuse here too, whatever the source (the scripts' own path)."""
+    s = str(s)
+    refuse_control(s, repr(s))
+    return "'" + s.replace("'", "''") + "'"
+
+
+def dec_lo(x):
+    return math.floor(math.log10(x) + 1e-9)
+
+
+def dec_hi(x):
+    return math.ceil(math.log10(x) - 1e-9)
+
+
+class Series:
+    def __init__(self, idx, key):
+        self.idx = idx
+        self.key = dict(zip(SERIES_KEY, key))
+        self.rows = []          # (threads, line, row), sorted by threads
+        self.title = ""
+
+
+class PlotData:
+    """Everything the .gp scripts read, computed from summary.csv."""
+
+    def __init__(self, run):
+        self.run = run
+        path = run.summary_path
+        order, by_key = [], {}
+        self.threads, self.pus = set(), 0
+        for line, row in run.rows:
+            t = cell_num(path, line, row, "threads")
+            if t is None or not finite(t) or t < 1 or t != int(t):
+                raise BadInput("%s line %d: column threads is %r, not a positive whole number"
+                               % (path, line, row.get("threads", "")))
+            p = cell_num(path, line, row, "pus")
+            if finite(p) and p > self.pus:
+                self.pus = int(p)
+            k = tuple(row[c] for c in SERIES_KEY)
+            if k not in by_key:
+                by_key[k] = Series(len(order) + 1, k)
+                order.append(by_key[k])
+            by_key[k].rows.append((int(t), line, row))
+            self.threads.add(int(t))
+        for s in order:
+            # Rows arrive sorted by series then threads; sort again anyway so a
+            # hand-edited summary still draws monotone lines.
+            s.rows.sort(key=lambda r: r[0])
+        self.series = order
+        self.metrics = list(PLOT_METRICS) + list(run.extras)
+        self._titles()
+        self._have()
+        self._speedup()
+
+    def value(self, line, row, col):
+        return cell_num(self.run.summary_path, line, row, col)
+
+    def _titles(self):
+        """Key title: the impl, plus only the settings that vary in this run."""
+        vary = {c: len({s.key[c] for s in self.series}) > 1 for c in SERIES_KEY}
+        combos = len({tuple(s.key[c] for c in ("param", "cs_ns", "think_ns", "pin"))
+                      for s in self.series})
+        for s in self.series:
+            t = s.key["impl"]
+            if vary["workload"]:
+                t = s.key["workload"] + " " + t
+            if combos > 1:
+                if vary["param"]:
+                    t += " param=" + s.key["param"]
+                if vary["cs_ns"]:
+                    t += " cs=" + s.key["cs_ns"] + "ns"
+                if vary["think_ns"]:
+                    t += " think=" + s.key["think_ns"] + "ns"
+                if vary["pin"]:
+                    t += " pin=" + s.key["pin"]
+            s.title = t
+        self.workloads = []
+        for s in self.series:
+            if s.key["workload"] not in self.workloads:
+                self.workloads.append(s.key["workload"])
+
+    def _have(self):
+        """Which series have something to draw per metric: a finite median,
+        positive where the axis is logarithmic."""
+        logaxis = {"ops_per_sec": True, "ops_per_cpu_s": True, "fairness": False,
+                   "lat_p50_ns": True, "lat_p99_ns": True}
+        self.have = {}
+        for m in self.metrics:
+            lg = logaxis.get(m, False)
+            self.have[m] = [s.idx for s in self.series
+                            if any(finite(v) and (not lg or v > 0) for v in
+                                   (self.value(l, r, m + "_median") for _, l, r in s.rows))]
+        self.have_ci = any(finite(self.value(l, r, m + "_ci_lo"))
+                           for s in self.series for _, l, r in s.rows for m in self.metrics)
+
+    def _speedup(self):
+        """speedup = ops_per_sec_median(t) / ops_per_sec_median(1 thread) of the
+        same series; empty without a usable 1-thread row."""
+        self.speedup_rows = []
+        self.have["speedup"] = []
+        for s in self.series:
+            ops = {t: self.value(l, r, "ops_per_sec_median") for t, l, r in s.rows}
+            base = ops.get(1)
+            ok = finite(base) and base > 0
+            drawn = False
+            for t, l, r in s.rows:
+                v = ops[t]
+                sp = v / base if ok and finite(v) else None
+                drawn |= sp is not None and sp > 0
+                self.speedup_rows.append((s, t, sp, v, base if ok else None))
+            if drawn:
+                self.have["speedup"].append(s.idx)
+
+    def speedup_csv(self):
+        """DIR/speedup.csv, which speedup.gp draws: the numeric columns first,
+        so that gnuplot's plain comma split finds them whatever the quoted
+        text cells after them hold."""
+        out = io.StringIO()
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(["series", "threads", "speedup", "ops_per_sec_median",
+                    "ops_per_sec_median_1thread"] + list(SERIES_KEY))
+        g = lambda v: "" if v is None else repr(v)
+        for s, t, sp, v, base in self.speedup_rows:
+            w.writerow([s.idx, t, g(sp), g(v) if finite(v) else "", g(base)]
+                       + [s.key[c] for c in SERIES_KEY])
+        return out.getvalue()
+
+    def series_csv(self, s):
+        """One series for the .gp scripts: threads and the plotted metrics,
+        cells copied from summary.csv. A CI cell that is empty (one
+        repetition) or not finite becomes the median: a bar of length zero."""
+        cols = ["threads"]
+        for m in self.metrics:
+            cols += [m + "_median", m + "_ci_lo", m + "_ci_hi"]
+        lines = [",".join(cols)]
+        for t, l, r in s.rows:
+            cells = [str(t)]
+            for m in self.metrics:
+                med = self.value(l, r, m + "_median")
+                if not finite(med):
+                    cells += ["", "", ""]
+                    continue
+                ms = r[m + "_median"].strip()
+                lo, hi = self.value(l, r, m + "_ci_lo"), self.value(l, r, m + "_ci_hi")
+                if finite(lo) and finite(hi):
+                    cells += [ms, r[m + "_ci_lo"].strip(), r[m + "_ci_hi"].strip()]
+                else:
+                    cells += [ms, ms, ms]
+            lines.append(",".join(cells))
+        return "\n".join(lines) + "\n"
+
+    def top(self):
+        """The TOP_N fastest series at the largest thread count that does not
+        oversubscribe (the largest run if all do), plus pthread-mutex; None
+        with TOP_N series or fewer."""
+        if len(self.series) <= TOP_N:
+            return None
+        fit = [t for t in self.threads if self.pus and t <= self.pus]
+        tref = max(fit) if fit else max(self.threads)
+        ops = {}
+        for s in self.series:
+            for t, l, r in s.rows:
+                v = self.value(l, r, "ops_per_sec_median")
+                if t == tref and finite(v) and v > 0:
+                    ops[s.idx] = v
+        ranked = sorted(ops, key=lambda i: -ops[i])[:TOP_N]
+        if not ranked:
+            return None
+        sel, ref = list(ranked), ""
+        for s in self.series:
+            if (s.key["impl"] == TOP_REF and s.idx not in sel
+                    and s.idx in self.have["ops_per_sec"]):
+                sel.append(s.idx)
+                ref = " + %s for reference" % TOP_REF
+        return sel, "%s (top %d of %d series by ops/s at %d threads%s)" % (
+            ", ".join(self.workloads), len(ranked), len(self.series), tref, ref)
+
+    def vars_gp(self):
+        """vars.gp: what common.gp and the plot scripts read."""
+        lat = [v for s in self.series for _, l, r in s.rows
+               for c in ("lat_p50_ns_median", "lat_p50_ns_ci_lo", "lat_p50_ns_ci_hi",
+                         "lat_p99_ns_median", "lat_p99_ns_ci_lo", "lat_p99_ns_ci_hi")
+               for v in (self.value(l, r, c),) if finite(v) and v > 0]
+        levels = [v for l, r in self.run.rows for v in
+                  (cell_num(self.run.summary_path, l, r, "ci_level"),) if finite(v)]
+        ticks = sorted(self.threads | ({self.pus} if self.pus else set()))
+        lo, hi = ticks[0], ticks[-1]
+        v = ["scriptdir = " + gq(SCRIPTS),
+             "outdir = 'out'",
+             "workload = " + gq(", ".join(self.workloads)),
+             "host = " + gq(self.run.host),
+             "cpu = " + gq(self.run.cpu),
+             "pus = %d" % self.pus,
+             # A quarter octave of room either side keeps end points off the border.
+             "xmin = %.6g" % (lo / 1.19), "xmax = %.6g" % (hi * 1.19),
+             # Every thread count run and the PU count when few; else powers of two.
+             "xtics_cmd = " + gq("set xtics (%s)" % ", ".join(map(str, ticks))
+                                 if len(ticks) <= 12 else "set xtics 2"),
+             "ci_level = %g" % (min(levels) if levels else 0),
+             "ci_level_varies = %d" % (len(set(levels)) > 1),
+             "have_ci = %d" % self.have_ci]
+        if lat:
+            v += ["lat_ymin = 1e%d" % dec_lo(min(lat)), "lat_ymax = 1e%d" % dec_hi(max(lat))]
+        else:
+            v += ["lat_ymin = 0", "lat_ymax = 0"]
+        v += ["nseries = %d" % len(self.series),
+              "array sfile[%d]" % len(self.series), "array stitle[%d]" % len(self.series)]
+        for s in self.series:
+            v += ["sfile[%d] = %s" % (s.idx, gq("series/s%03d.csv" % s.idx)),
+                  "stitle[%d] = %s" % (s.idx, gq(s.title))]
+        v.append("keychars = %d" % max(len(s.title) for s in self.series))
+        v += self.have_lines(None)
+        v.append("speedup_file = 'out/speedup.csv'")
+        return "\n".join(v) + "\n"
+
+    def have_lines(self, only):
+        """have_<plot> = 'indices': every series with data, or those of
+        `only` (in its order: the top plots' key reads fastest first)."""
+        pick = lambda idx: [i for i in (only or idx) if i in idx]
+        names = (("have_ops", "ops_per_sec"), ("have_cpu", "ops_per_cpu_s"),
+                 ("have_fair", "fairness"), ("have_p50", "lat_p50_ns"),
+                 ("have_p99", "lat_p99_ns"), ("have_speedup", "speedup"))
+        return ["%s = %s" % (n, gq(" ".join(map(str, pick(self.have[m]))))) for n, m in names]
+
+
+# ---------------------------------------------------------------- writing
+
+class Scratch:
+    """A scratch directory inside the run directory: files are made there,
+    checked, then renamed to their final names in DIR. Gone afterwards,
+    whatever happens (short of SIGKILL)."""
+
+    def __init__(self, d):
+        self.dir = d
+        try:
+            self.path = tempfile.mkdtemp(prefix=".plot-tmp-", dir=d)
+        except OSError as e:
+            raise Failed("could not write in %s: %s" % (d, e.strerror or e))
+        self.ready = []          # names in path/out, in order
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        # A second signal must not cut the clean-up short.
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, CLEANUP_SIGNALS)
+        try:
+            shutil.rmtree(self.path, ignore_errors=True)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        return False
+
+    def final(self, name):
+        return os.path.join(self.dir, name)
+
+    def write(self, rel, text, name=None):
+        """Write a scratch file, every step checked; a failure names `name`
+        (the final file it was for) or the scratch file."""
+        path = os.path.join(self.path, rel)
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
+                fh.flush()
+        except OSError as e:   # write, flush or close: commit() fsyncs final files
+            raise Failed("could not write %s: %s" % (name or path, e.strerror or e))
+
+    def add(self, name, text):
+        """A final file: written into out/, renamed into DIR by commit()."""
+        self.write(os.path.join("out", name), text, self.final(name))
+        self.ready.append(name)
+
+    def commit(self):
+        """fsync each file, rename it into DIR, fsync DIR. Returns the paths."""
+        done = []
+        for name in self.ready:
+            src, dst = os.path.join(self.path, "out", name), self.final(name)
+            try:
+                fsync_path(src)
+                os.replace(src, dst)
+            except OSError as e:
+                raise Failed("could not write %s: %s" % (dst, e.strerror or e))
+            done.append(dst)
+        try:
+            fsync_path(self.dir, directory=True)
+        except OSError as e:
+            raise Failed("could not write %s: %s" % (self.dir, e.strerror or e))
+        return done
+
+
+def fsync_path(path, directory=False):
+    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if directory else 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def incomplete(path, fmt):
+    """Why a gnuplot output file is not complete, or None."""
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+            fh.seek(max(0, size - 64))
+            tail = fh.read()
+    except FileNotFoundError:
+        return "gnuplot wrote nothing"
+    except OSError as e:
+        return e.strerror or str(e)
+    if fmt == "png" and (head != PNG_SIG or not tail.endswith(PNG_END)):
+        why = "gnuplot's output is incomplete: no PNG IEND chunk at its end"
+    elif fmt == "svg" and not tail.rstrip().endswith(b"</svg>"):
+        why = "gnuplot's output is incomplete: no </svg> at its end"
+    else:
+        return None
+    try:
+        st = os.statvfs(os.path.dirname(path))
+        if st.f_bavail * st.f_frsize < 1 << 20:
+            why += "; is the disk full?"
+    except OSError:
+        pass
+    return why
+
+
+def draw(run, scratch):
+    """Every plot, PNG and SVG, into scratch/out; returns the plot names."""
+    data = PlotData(run)
+    scratch.write("vars.gp", data.vars_gp())
+    for s in data.series:
+        scratch.write("series/s%03d.csv" % s.idx, data.series_csv(s))
+    # speedup.gp reads the very file that becomes DIR/speedup.csv.
+    scratch.add("speedup.csv", data.speedup_csv())
+
+    plots = [(p, p + ".gp", []) for p in COMMON_PLOTS]
+    top = data.top()
+    if top:
+        sel, title = top
+        scratch.write("top.gp", "\n".join(data.have_lines(sel) + ["workload = " + gq(title)])
+                      + "\n")
+        plots += [(p + "-top", p + ".gp", ["top.gp"]) for p in COMMON_PLOTS]
+    for x in run.extras:
+        if not data.have[x]:
+            continue   # nothing to draw: no plot
+        scratch.write("x-%s.gp" % x, "xcol = %s\nhave_xs = %s\n"
+                      % (gq(x), gq(" ".join(map(str, data.have[x])))))
+        plots.append(("extra-" + x, "extra.gp", ["x-%s.gp" % x]))
+
+    for name, script, more in plots:
+        for fmt in ("png", "svg"):
+            gnuplot(scratch, name, fmt, script, more)
+    return [name for name, _, _ in plots], bool(top)
+
+
+def gnuplot(scratch, name, fmt, script, more):
+    # cwd: the scratch directory, so every name in the scripts is relative;
+    # name and fmt are ours (an extra's name was checked: [A-Za-z0-9_]).
+    argv = (["gnuplot", "vars.gp"] + more
+            + ["-e", "fmt = '%s'; name = '%s'" % (fmt, name), os.path.join(SCRIPTS, script)])
+    try:
+        p = subprocess.run(argv, cwd=scratch.path, stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           universal_newlines=True, errors="replace")
+    except OSError as e:
+        raise Failed("could not run gnuplot: %s" % (e.strerror or e))
+    final = scratch.final("%s.%s" % (name, fmt))
+    if p.returncode != 0:
+        sys.stderr.write(p.stderr)
+        raise Failed("gnuplot failed on %s (%s) for %s; %s not written"
+                     % (os.path.join(SCRIPTS, script), fmt, scratch.dir, final))
+    why = incomplete(os.path.join(scratch.path, "out", "%s.%s" % (name, fmt)), fmt)
+    if why:
+        raise Failed("could not write %s: %s" % (final, why))
+    if p.stderr:
+        sys.stderr.write(p.stderr)   # warnings: rare, worth seeing
+    scratch.ready.append("%s.%s" % (name, fmt))
+
+
+# ---------------------------------------------------------------- the page
 
 CSS = """
 body { font-family: sans-serif; font-size: 14px; color: #222; margin: 1.5em auto; max-width: 1200px; padding: 0 1em; }
@@ -47,6 +673,10 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 table.summary tr:nth-child(even) td { background: #fafafa; }
 td.bad { color: #a00; font-weight: bold; }
 td.racy { color: #a60; }
+section.diagnosis { border: 2px solid #a00; background: #fff5f5; padding: 0.2em 1em 0.8em; margin: 1em 0; }
+section.diagnosis h2 { color: #a00; border-bottom-color: #e0b0b0; margin-top: 0.6em; }
+section.diagnosis pre { background: #fff; }
+p.noise { border-left: 4px solid #c80; padding-left: 0.6em; }
 figure { margin: 1em 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { font-weight: bold; margin-bottom: 0.3em; }
@@ -58,14 +688,29 @@ def esc(x):
     return html.escape("" if x is None else str(x), quote=True)
 
 
+def _float(v):
+    if v is None or v == "":
+        return None
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _nonfinite(f):
+    return "nan" if math.isnan(f) else ("inf" if f > 0 else "-inf")
+
+
 def fmt_num(v, digits=4):
-    """A CSV number for reading: SI-free, a few significant digits."""
+    """A number for reading: integers with thousands separators, else a few
+    significant digits; inf and nan as such; text as it is."""
     if v is None or v == "":
         return ""
-    try:
-        f = float(v)
-    except ValueError:
+    f = _float(v)
+    if f is None:
         return str(v)
+    if not math.isfinite(f):
+        return _nonfinite(f)
     if f == int(f) and abs(f) < 1e15:
         return "{:,}".format(int(f))
     if abs(f) >= 1000:
@@ -76,10 +721,11 @@ def fmt_num(v, digits=4):
 def fmt_si(v):
     if v is None or v == "":
         return ""
-    try:
-        f = float(v)
-    except ValueError:
+    f = _float(v)
+    if f is None:
         return str(v)
+    if not math.isfinite(f):
+        return _nonfinite(f)
     for div, suf in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
         if abs(f) >= div:
             return "{:.3g}{}".format(f / div, suf)
@@ -89,10 +735,11 @@ def fmt_si(v):
 def fmt_ns(v):
     if v is None or v == "":
         return ""
-    try:
-        f = float(v)
-    except ValueError:
+    f = _float(v)
+    if f is None:
         return str(v)
+    if not math.isfinite(f):
+        return _nonfinite(f)
     for div, suf in ((1e9, "s"), (1e6, "ms"), (1e3, "us")):
         if abs(f) >= div:
             return "{:.3g} {}".format(f / div, suf)
@@ -104,10 +751,10 @@ def kv_table(d, order=None):
     `order` first, in that order, then the rest sorted."""
     rows = []
     first = [k for k in (order or []) if k in d]
-    for k in first + sorted(k for k in d if k not in first):
+    for k in first + sorted((k for k in d if k not in first), key=str):
         v = d[k]
         if isinstance(v, dict):
-            v = ", ".join("%s %s" % (kk, vv) for kk, vv in sorted(v.items()))
+            v = ", ".join("%s %s" % (kk, vv) for kk, vv in sorted(v.items(), key=str))
         elif v is None:
             v = "(not visible)"
         elif isinstance(v, float):
@@ -116,59 +763,111 @@ def kv_table(d, order=None):
     return "<table>\n%s\n</table>" % "\n".join(rows)
 
 
-def plot_files(d):
-    """The plots to show: every *.svg in d, in PLOT_ORDER then by name."""
-    names = sorted(os.path.splitext(os.path.basename(p))[0]
-                   for p in glob.glob(os.path.join(glob.escape(d), "*.svg")))
-    order = {n: i for i, n in enumerate(PLOT_ORDER)}
-    return sorted(names, key=lambda n: (order.get(n, len(order)), n))
+def list_table(items, cols):
+    """A table of a list of dicts (the diagnosis' threads and failures)."""
+    items = [x for x in items if isinstance(x, dict)]
+    if not items:
+        return ""
+    cols = cols + sorted({k for x in items for k in x} - set(cols), key=str)
+    out = ["<table>", "<tr>%s</tr>" % "".join("<th>%s</th>" % esc(c) for c in cols)]
+    for x in items:
+        out.append("<tr>%s</tr>" % "".join("<td>%s</td>" % esc(x.get(c, "")) for c in cols))
+    out.append("</table>")
+    return "\n".join(out)
 
 
-def summary_table(rows):
-    head = ["impl", "threads", "ops/s median", "ops/s CI", "fairness", "lat p50",
-            "lat p99", "ops per CPU-s", "verified"]
+def diagnosis_html(diag):
+    """The diagnosis of a run that ended early or failed a check: first on
+    the page, kind, summary, the detail as written, thread states, failures."""
+    if not isinstance(diag, dict):
+        return ("<section class=\"diagnosis\" id=\"diagnosis\"><h2>Diagnosis</h2>"
+                "<pre>%s</pre></section>" % esc(diag))
+    p = ["<section class=\"diagnosis\" id=\"diagnosis\">",
+         "<h2>Diagnosis: %s</h2>" % esc(diag.get("kind", "unknown"))]
+    if diag.get("summary"):
+        p.append("<p class=\"diag-summary\"><strong>%s</strong></p>" % esc(diag["summary"]))
+    if diag.get("detail"):
+        p.append("<pre class=\"diag-detail\">%s</pre>" % esc(diag["detail"]))
+    if isinstance(diag.get("threads"), list) and diag["threads"]:
+        p.append("<h3>Threads</h3>")
+        p.append(list_table(diag["threads"], ["tid", "cpu", "state", "ops", "attempts"]))
+    if isinstance(diag.get("failures"), list) and diag["failures"]:
+        p.append("<h3>Failed checks</h3>")
+        p.append(list_table(diag["failures"], ["impl", "threads", "rep", "message"]))
+    p.append("</section>")
+    return "\n".join(p)
+
+
+def file_link(name):
+    """A link to a file of the run, by relative name ("./" first: never a
+    scheme), or plain text for a name that is not a plain file name."""
+    name = str(name)
+    if not name or "/" in name or name in (".", ".."):
+        return esc(name)
+    return "<a href=\"./%s\">%s</a>" % (esc(urllib.parse.quote(name)), esc(name))
+
+
+# The summary table: heading, summary.csv column (or a pair: an interval),
+# formatter. Optional columns are shown when summary.csv has them.
+TABLE = [("impl", "impl", None, False),
+         ("threads", "threads", None, False),
+         ("ops/s median", "ops_per_sec_median", fmt_si, False),
+         ("ops/s CI", ("ops_per_sec_ci_lo", "ops_per_sec_ci_hi"), fmt_si, False),
+         ("fairness", "fairness_median", fmt_num, False),
+         ("lat p50", "lat_p50_ns_median", fmt_ns, False),
+         ("lat p99", "lat_p99_ns_median", fmt_ns, False),
+         ("lat floor", "lat_floor_ns_median", fmt_ns, True),
+         ("ops per CPU-s", "ops_per_cpu_s_median", fmt_si, False),
+         ("CPU share", "cpu_share_median", fmt_num, True),
+         ("CPU wait share", "cpu_wait_share_median", fmt_num, True),
+         ("verified", "verified", None, False)]
+SETTINGS = ("workload", "param", "cs_ns", "think_ns", "pin")
+
+
+def summary_table(header, rows):
+    cols = [c for c in TABLE if not c[3] or c[1] in header]
     # Show the settings that vary (several workloads, params, cs, think, pin).
-    extra = [c for c in ("workload", "param", "cs_ns", "think_ns", "pin")
-             if len({r.get(c, "") for r in rows}) > 1]
+    extra = [c for c in SETTINGS if len({r.get(c, "") for r in rows}) > 1]
     out = ["<table class=\"summary\">", "<tr>%s</tr>" % "".join(
-        "<th>%s</th>" % esc(h) for h in extra + head)]
+        "<th>%s</th>" % esc(h) for h in extra + [c[0] for c in cols])]
     for r in rows:
-        v = r.get("verified", "")
-        vcls = "bad" if v == "fail" else ("racy" if v == "racy" else "")
-        ci = ""
-        if r.get("ops_per_sec_ci_lo") or r.get("ops_per_sec_ci_hi"):
-            ci = "%s .. %s" % (fmt_si(r.get("ops_per_sec_ci_lo")), fmt_si(r.get("ops_per_sec_ci_hi")))
         cells = ["<td>%s</td>" % esc(r.get(c, "")) for c in extra]
-        cells += [
-            "<td>%s</td>" % esc(r.get("impl", "")),
-            "<td class=\"num\">%s</td>" % esc(r.get("threads", "")),
-            "<td class=\"num\">%s</td>" % esc(fmt_si(r.get("ops_per_sec_median"))),
-            "<td class=\"num\">%s</td>" % esc(ci),
-            "<td class=\"num\">%s</td>" % esc(fmt_num(r.get("fairness_median"))),
-            "<td class=\"num\">%s</td>" % esc(fmt_ns(r.get("lat_p50_ns_median"))),
-            "<td class=\"num\">%s</td>" % esc(fmt_ns(r.get("lat_p99_ns_median"))),
-            "<td class=\"num\">%s</td>" % esc(fmt_si(r.get("ops_per_cpu_s_median"))),
-            "<td%s>%s</td>" % (" class=\"%s\"" % vcls if vcls else "", esc(v)),
-        ]
+        for head, col, fmt, _ in cols:
+            if col == "verified":
+                v = r.get(col, "")
+                cls = {"fail": " class=\"bad\"", "racy": " class=\"racy\""}.get(v, "")
+                cells.append("<td%s>%s</td>" % (cls, esc(v)))
+            elif fmt is None:
+                cells.append("<td%s>%s</td>" % (" class=\"num\"" if col == "threads" else "",
+                                                esc(r.get(col, ""))))
+            elif isinstance(col, tuple):
+                lo, hi = r.get(col[0], ""), r.get(col[1], "")
+                text = "%s .. %s" % (fmt(lo), fmt(hi)) if lo != "" and hi != "" else ""
+                cells.append("<td class=\"num\">%s</td>" % esc(text))
+            else:
+                cells.append("<td class=\"num\">%s</td>" % esc(fmt(r.get(col, ""))))
         out.append("<tr>%s</tr>" % "".join(cells))
     out.append("</table>")
     return "\n".join(out)
 
 
-def build(d):
-    meta = {}
-    mpath = os.path.join(d, "meta.json")
-    if os.path.exists(mpath):
-        with open(mpath, encoding="utf-8") as fh:
-            meta = json.load(fh)
-    with open(os.path.join(d, "summary.csv"), newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
+def plots_in(d):
+    """The plots already in d (report.py DIR): every *.svg."""
+    return [os.path.splitext(os.path.basename(p))[0]
+            for p in glob.glob(os.path.join(glob.escape(d), "*.svg"))]
 
-    plat = meta.get("platform") or {}
+
+def build(run, plots, pngs, speedup_csv):
+    """The page. plots: plot names (an .svg each); pngs: those with a PNG."""
+    meta, rows = run.meta, [r for _, r in run.rows]
+    d = run.dir
+    plat = meta.get("platform") if isinstance(meta.get("platform"), dict) else {}
     run_id = meta.get("run_id") or os.path.basename(os.path.abspath(d))
     workloads = sorted({r.get("workload", "") for r in rows if r.get("workload")})
-    title = "lockbench %s: %s" % (", ".join(workloads) or "run", run_id)
-    suite = meta.get("suite") or {}
+    if not workloads and isinstance(meta.get("options"), dict):
+        workloads = [str(meta["options"].get("workload", ""))]
+    title = "lockbench %s: %s" % (", ".join(w for w in workloads if w) or "run", run_id)
+    suite = meta.get("suite") if isinstance(meta.get("suite"), dict) else {}
     reps = sorted({r.get("reps", "") for r in rows if r.get("reps")})
     levels = sorted({r.get("ci_level", "") for r in rows if r.get("ci_level")})
 
@@ -176,12 +875,21 @@ def build(d):
          "<title>%s</title>" % esc(title), "<style>%s</style>" % CSS, "</head>", "<body>"]
     p.append("<h1>%s</h1>" % esc(title))
     p.append("<p class=\"muted\">host %s, status %s, %s rows; %s %s (git %s)</p>" % (
-        esc(meta.get("host", "?")), esc(meta.get("status", "?")), esc(meta.get("rows", "?")),
-        esc(suite.get("name", "lockbench")), esc(suite.get("version", "")),
-        esc(suite.get("git_revision", "?"))))
+        esc(meta.get("host", run.host)), esc(meta.get("status", "?")),
+        esc(meta.get("rows", len(rows))), esc(suite.get("name", "lockbench")),
+        esc(suite.get("version", "")), esc(suite.get("git_revision", "?"))))
+    if meta.get("diagnosis"):
+        p.append(diagnosis_html(meta["diagnosis"]))
+    if meta.get("noise"):
+        p.append("<p class=\"noise\"><strong>Noise:</strong> %s</p>" % esc(meta["noise"]))
 
     p.append("<h2>Command line</h2>")
     p.append("<pre>%s</pre>" % esc(meta.get("command_line", "(meta.json missing)")))
+
+    files = meta.get("files")
+    if isinstance(files, list) and files:
+        p.append("<h2>Files</h2>")
+        p.append("<p>Written by the run: %s</p>" % ", ".join(file_link(f) for f in files))
 
     p.append("<h2>Platform</h2>")
     keys = ["cpu_model", "topology", "pus", "kernel", "glibc", "compiler", "buildtype",
@@ -189,46 +897,52 @@ def build(d):
     shown = {k: plat[k] for k in keys if k in plat}
     p.append(kv_table(shown, keys) if shown else "<p>(no platform in meta.json)</p>")
     cal = meta.get("calibration")
-    if cal:
+    if isinstance(cal, dict) and cal:
         p.append("<h2>Calibration</h2>")
         p.append(kv_table(cal))
     opts = meta.get("options")
-    if opts:
+    if isinstance(opts, dict) and opts:
         p.append("<h2>Options (after defaults)</h2>")
         p.append(kv_table(opts))
 
-    plots = plot_files(d)
+    order = {n: i for i, n in enumerate(PLOT_ORDER)}
+    plots = sorted(plots, key=lambda n: (order.get(n, len(order)), n))
     p.append("<h2>Plots</h2>")
-    if not plots:
+    if not rows:
+        p.append("<p>(no plots: summary.csv has no rows, the run ended before its first"
+                 " configuration completed)</p>")
+    elif not plots:
         p.append("<p>(no plots in this directory: run <code>./bench plot DIR</code>)</p>")
     for n in plots:
         cap = PLOT_CAPTION.get(n, n)
-        svg = n + ".svg"
-        png = n + ".png"
-        # The SVG is the image; the PNG of the same name, where it exists, is
-        # the fallback for viewers that do not render SVG (<picture>).
+        svg, png = n + ".svg", n + ".png"
         alt = "%s plot" % n
         fig = "<figure id=\"plot-%s\"><figcaption>%s</figcaption>" % (esc(n), esc(cap))
-        if os.path.exists(os.path.join(d, png)):
+        # The SVG is the image; the PNG of the same name, where it exists, is
+        # the fallback for viewers that do not render SVG (<picture>).
+        if n in pngs:
             fig += ("<picture><source srcset=\"%s\" type=\"image/svg+xml\">"
-                    "<img src=\"%s\" alt=\"%s\"></picture>"
-                    % (esc(svg), esc(png), esc(alt)))
+                    "<img src=\"%s\" alt=\"%s\"></picture>" % (esc(svg), esc(png), esc(alt)))
         else:
             fig += "<img src=\"%s\" alt=\"%s\">" % (esc(svg), esc(alt))
-        links = ["<a href=\"%s\">%s</a>" % (esc(svg), esc(svg))]
-        if os.path.exists(os.path.join(d, png)):
-            links.append("<a href=\"%s\">%s</a>" % (esc(png), esc(png)))
+        links = [file_link(svg)] + ([file_link(png)] if n in pngs else [])
+        if n.startswith("speedup") and speedup_csv:
+            links.append(file_link("speedup.csv"))
         fig += "<div class=\"muted\">%s</div></figure>" % " | ".join(links)
         p.append(fig)
 
     p.append("<h2>Summary</h2>")
-    note = "Medians over %s repetition(s); CI = distribution-free interval of the median" % (
-        "/".join(reps) or "?")
-    if levels:
-        note += " (coverage %s)" % "/".join(levels)
+    if any(r.get("ops_per_sec_ci_lo") for r in rows):
+        note = ("Medians over %s repetition(s); CI = distribution-free interval of the median"
+                % ("/".join(reps) or "?"))
+        if levels:
+            note += " (coverage %s)" % "/".join(levels)
+    else:
+        note = ("Medians over %s repetition(s); no interval (one repetition has none)"
+                % ("/".join(reps) or "?"))
     p.append("<p class=\"muted\">%s. Latency includes one timer read. From summary.csv.</p>"
              % esc(note))
-    p.append(summary_table(rows) if rows else "<p>(summary.csv has no rows)</p>")
+    p.append(summary_table(run.header, rows) if rows else "<p>(summary.csv has no rows)</p>")
     # Inline, no network: after load, record how many plots rendered, so a
     # headless browser can check the page (tests/test_report_render.py).
     p.append("<script>window.addEventListener('load',function(){var m=document.images,"
@@ -238,27 +952,87 @@ def build(d):
     return "\n".join(p)
 
 
+# ---------------------------------------------------------------- main
+
+def plots_and_report(d):
+    """--plots: everything, in one scratch directory, committed together."""
+    run = Run(d, for_plots=True)
+    written = []
+    with Scratch(d) as scratch:
+        plots, top = [], False
+        if run.rows:
+            if shutil.which("gnuplot") is None:
+                raise Failed("gnuplot not found (Debian: apt-get install gnuplot-nox); nothing"
+                             " written")
+            plots, top = draw(run, scratch)
+        scratch.add("report.html", build(run, plots, set(plots), bool(run.rows)))
+        written = scratch.commit()
+    # A NAME-top left from an earlier draw that no longer needs one would
+    # mislead: drop it (the page no longer shows it).
+    if run.rows and not top:
+        for p in COMMON_PLOTS:
+            for ext in ("png", "svg"):
+                try:
+                    os.remove(os.path.join(d, "%s-top.%s" % (p, ext)))
+                except FileNotFoundError:
+                    pass
+                except OSError as e:
+                    raise Failed("could not remove the stale %s-top.%s in %s: %s"
+                                 % (p, ext, d, e.strerror or e))
+    if not run.rows:
+        sys.stderr.write("%s: %s has no rows: no plots\n" % (ME, run.summary_path))
+    sys.stderr.write("%s: wrote %s\n" % (ME, " ".join(written)))
+    return 0
+
+
+def report_only(d):
+    run = Run(d, for_plots=False)
+    plots = plots_in(d)
+    pngs = {n for n in plots if os.path.exists(os.path.join(d, n + ".png"))}
+    with Scratch(d) as scratch:
+        scratch.add("report.html", build(run, plots, pngs,
+                                         os.path.exists(os.path.join(d, "speedup.csv"))))
+        written = scratch.commit()
+    sys.stderr.write("%s: wrote %s\n" % (ME, " ".join(written)))
+    return 0
+
+
+def _exit_on(signum, frame):
+    # SIGTERM and SIGHUP end the run like SIGINT does: through the finally
+    # clauses, which remove the scratch directory.
+    raise SystemExit(128 + signum)
+
+
 def main(argv):
-    if len(argv) != 2:
-        sys.stderr.write("%s: usage: %s DIR\n" % (ME, ME))
+    global ME
+    args = argv[1:]
+    plots = bool(args) and args[0] == "--plots"
+    if plots:
+        ME = "plot.sh"
+        args = args[1:]
+    if len(args) != 1 or args[0].startswith("-"):
+        sys.stderr.write("%s: usage: %s [--plots] DIR\n" % (ME, "report.py"))
         return 2
-    d = argv[1]
+    d = args[0]
+    for s in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, _exit_on)
+    if not os.path.isdir(d):
+        sys.stderr.write("%s: %s: no such directory\n" % (ME, d))
+        return 2
     if not os.path.isfile(os.path.join(d, "summary.csv")):
         sys.stderr.write("%s: %s: no summary.csv (not a lockbench run directory?)\n"
                          % (ME, d))
         return 2
     try:
-        page = build(d)
-        out = os.path.join(d, "report.html")
-        tmp = out + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(page)
-        os.replace(tmp, out)
-    except (OSError, ValueError, csv.Error) as e:
-        sys.stderr.write("%s: %s: %s\n" % (ME, d, e))
+        return plots_and_report(d) if plots else report_only(d)
+    except BadInput as e:
+        sys.stderr.write("%s: %s\n" % (ME, e))
+        return 2
+    except Failed as e:
+        sys.stderr.write("%s: %s\n" % (ME, e))
         return 1
-    sys.stderr.write("%s: wrote %s\n" % (ME, out))
-    return 0
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

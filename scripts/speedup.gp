@@ -1,7 +1,10 @@
 # speedup.gp: throughput relative to the same series at 1 thread, vs threads.
-# speedup = ops_per_sec_median(threads) / ops_per_sec_median(1 thread); plot.sh
-# computes it into each series file's extra 'speedup' column (empty where the
-# series has no 1-thread row; such series are left out via have_speedup).
+# speedup = ops_per_sec_median(threads) / ops_per_sec_median(1 thread) of the
+# same series. It is drawn from speedup_file, the very file that becomes the
+# run directory's speedup.csv (series, threads, speedup first; empty where the
+# series has no 1-thread row), so what is drawn is what a reader can check.
+# Its rows are grouped by series and sorted by threads: each series' rows are
+# consecutive, and the NaN of every other row only breaks lines between series.
 # The dotted diagonal is ideal linear scaling (y = x): a lock that serialises
 # every operation stays at or below 1; a sharded counter can follow the line.
 load scriptdir . '/common.gp'
@@ -18,7 +21,7 @@ if (words(have_speedup) == 0) {
 	eval no_data('no series with a 1-thread row: no speedup to draw')
 } else {
 	plot x with lines lc rgb '#888888' dt 3 lw 1.5 title 'ideal (y = threads)', \
-		for [s in have_speedup] sfile[s + 0] \
-		using 'threads':'speedup' \
+		for [s in have_speedup] speedup_file \
+		using 'threads':(column('series') == s + 0 ? column('speedup') : NaN) \
 		with linespoints lt (s + 0) title stitle[s + 0]
 }

@@ -118,8 +118,16 @@ class UsageErrors(Base):
                                 ["'bogus-lock'", "futex-mutex"])
 
     def test_impl_not_driven_by_workload(self):
-        self.skipTest("only the counter workload exists and it drives every "
-                      "implementation; nothing to test until a second workload lands")
+        # a mutex cannot run the barrier workload, nor a barrier the counter
+        self.assert_usage_error(["--workload", "barrier", "--impl", "futex-mutex"],
+                                ["workload barrier does not drive 'futex-mutex' (kind mutex)",
+                                 "futex-barrier", "ck-dissemination"])
+        self.assert_usage_error(["--workload", "counter", "--impl", "pthread-barrier"],
+                                ["does not drive 'pthread-barrier' (kind barrier)",
+                                 "futex-mutex"])
+        # a backend with nothing for the workload
+        self.assert_usage_error(["--workload", "barrier", "--impl", "atomic"],
+                                ["drives nothing from backend 'atomic'"])
 
     def test_malformed_impl_list(self):
         for spec in ["a,,b", "pthread-mutex,", ",pthread-mutex", "pthread-mutex,,futex-mutex",

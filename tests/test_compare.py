@@ -10,18 +10,29 @@ Runs compare on the hand-made run directories in tests/fixtures/compare/:
            pthread-mutex and atomic-faa identical; plus threads=4 (only here)
   barrier  a barrier run (host gamma): the workload mismatch, and the
            normalisation by the kind's pthread implementation
-Malformed copies are made in a temporary directory. Also checks the
-statistics (Mann-Whitney U against brute-force enumeration, the bootstrap's
-determinism) by importing compare.py. Standard library only; skips the plot
-test when gnuplot is missing.
+  even4    host delta, 4 repetitions (an even count: the median is the mean
+           of the middle two), futex-mutex 1.5x alpha's
+  reps5    host epsilon, 5 repetitions, alpha's medians
+  reps8    host zeta, 8 repetitions: futex-mutex 2x reps5's, the others
+           overlapping reps5's
+(even4, reps5 and reps8 are written by fixtures/compare/make_reps.py.)
+Malformed and hostile copies are made in a temporary directory. The
+statistics alone (U test, stated false-positive rate, simulation) are in
+test_compare_stats.py. One test mounts a 64 KiB tmpfs (needs root: it
+fails, not skips, without). Standard library only; skips the plot tests
+when gnuplot is missing.
 """
 import csv
+import html
 import importlib.util
 import io
 import itertools
+import json
+import math
 import os
-import random
+import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,6 +43,9 @@ FIX = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "comp
 ALPHA = os.path.join(FIX, "alpha")
 BETA = os.path.join(FIX, "beta")
 BARRIER = os.path.join(FIX, "barrier")
+EVEN4 = os.path.join(FIX, "even4")
+REPS5 = os.path.join(FIX, "reps5")
+REPS8 = os.path.join(FIX, "reps8")
 # A complete small run (trylock: two impls, 1 and 2 threads, two extra
 # columns) for scripts/plot.sh.
 PLOTRUN = os.path.join(os.path.dirname(FIX), "plot", "trylock")
@@ -87,6 +101,21 @@ class TmpMixin:
         with open(path, "w") as fh:
             fh.write("\n".join(lines))
 
+    def mount_tmpfs(self, size="64k"):
+        """A fresh tmpfs of `size`, unmounted at cleanup. Fails (never skips)
+        when mount is refused: CI runs as root, and a skip would hide that
+        the disk-full path went untested."""
+        d = os.path.join(self.tmpdir(), "tiny")
+        os.mkdir(d)
+        p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", d],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           universal_newlines=True, timeout=GUARD)
+        if p.returncode != 0:
+            self.fail("mount -t tmpfs -o size=%s refused (%s): this test needs root, as in CI"
+                      % (size, p.stderr.strip() or "exit %d" % p.returncode))
+        self.addCleanup(subprocess.run, ["umount", d], timeout=GUARD)
+        return d
+
     def assert_one_line_error(self, p, *needles):
         self.assertEqual(p.returncode, 2, describe(p))
         errs = [l for l in p.stderr.splitlines() if "error" in l]
@@ -96,69 +125,278 @@ class TmpMixin:
         self.assertEqual(p.stdout, "", "nothing printed on a data error")
 
 
-class Statistics(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.m = load_module()
+def brute_force_rate(n, m, alpha=0.05):
+    """P(exact two-sided p <= alpha) with no difference, by listing every
+    split of the ranks 1..n+m (independent of compare.py's counting)."""
+    counts = {}
+    for c in itertools.combinations(range(1, n + m + 1), n):
+        u = sum(c) - n * (n + 1) // 2
+        counts[u] = counts.get(u, 0) + 1
+    total = math.comb(n + m, n)
+    centre = n * m / 2
+    rate = 0
+    for u, c in counts.items():
+        p = sum(cc for uu, cc in counts.items() if abs(uu - centre) >= abs(u - centre)) / total
+        if p <= alpha:
+            rate += c
+    return rate / total
 
-    def brute_force_p(self, x, y):
-        """Two-sided exact U-test p by listing every split of the pooled sample."""
-        pooled = sorted(x + y)
-        rank = {}
-        for v in set(pooled):
-            idx = [i + 1 for i, w in enumerate(pooled) if w == v]
-            rank[v] = sum(idx) / len(idx)
-        n, big_n = len(x), len(x) + len(y)
-        mean = n * (big_n + 1) / 2
-        obs = abs(sum(rank[v] for v in x) - mean)
-        ranks = [rank[v] for v in pooled]
-        hits = total = 0
-        for c in itertools.combinations(range(big_n), n):
-            total += 1
-            if abs(sum(ranks[i] for i in c) - mean) >= obs - 1e-9:
-                hits += 1
-        return hits / total
 
-    def test_u_known_values(self):
-        p = self.m.mann_whitney_p
-        self.assertAlmostEqual(p([1, 2, 3], [4, 5, 6]), 2 / 20)
-        self.assertAlmostEqual(p([4, 5, 6], [1, 2, 3]), 2 / 20)
-        self.assertAlmostEqual(p([1, 2, 3, 4], [5, 6, 7, 8]), 2 / 70)
-        self.assertAlmostEqual(p([1, 2, 3], [1, 2, 3]), 1.0)
-        self.assertAlmostEqual(p([5, 5, 5], [5, 5, 5]), 1.0)
-        self.assertIsNone(p([], [1, 2]))
-        self.assertAlmostEqual(self.m.min_p(3, 3), 0.1)
-        self.assertLess(self.m.min_p(5, 5), 0.05)
+class VerdictRun(unittest.TestCase):
+    """5 against 8 repetitions: a verdict, with its real error rate."""
 
-    def test_u_exact_matches_enumeration(self):
-        rng = random.Random(7)
-        for _ in range(40):
-            n, m = rng.randint(1, 6), rng.randint(1, 6)
-            # Few distinct values: plenty of ties.
-            x = [rng.randint(0, 5) for _ in range(n)]
-            y = [rng.randint(0, 5) for _ in range(m)]
-            self.assertAlmostEqual(self.m.mann_whitney_p(x, y), self.brute_force_p(x, y),
-                                   msg="x=%r y=%r" % (x, y))
+    def test_five_vs_eight(self):
+        p = run(REPS5, REPS8, "--no-plot")
+        self.assertEqual(p.returncode, 0, describe(p))
+        rows = {(r[0], int(r[1])): r for r in section(p.stdout, "Throughput ratio")}
+        self.assertEqual(len(rows), 6)
+        for t in (1, 2):
+            fut = rows[("futex-mutex", t)]
+            self.assertEqual(fut[4], "2.00", fut)
+            # Completely separated, 5 vs 8: p = 2 / C(13, 5).
+            self.assertEqual(fut[-2], "%.3f" % (2 / math.comb(13, 5)), fut)
+            self.assertEqual(fut[-1], "real", fut)
+            for impl in ("pthread-mutex", "atomic-faa"):
+                self.assertEqual(rows[(impl, t)][-1], "noise", rows[(impl, t)])
+        rate = brute_force_rate(5, 8)
+        self.assertIn('false-positive rate (the chance of "real" when nothing differs):'
+                      " %.1f%% at 5 vs 8 repetitions" % (100 * rate), p.stdout)
+        self.assertNotIn("n/a", p.stdout)
+        c = run(REPS5, REPS8, "--no-plot", "--format", "csv")
+        self.assertEqual(c.returncode, 0, describe(c))
+        rows = [r for r in csv.DictReader(io.StringIO(c.stdout)) if r["verdict"] != "baseline"]
+        self.assertEqual(len(rows), 6)
+        for r in rows:
+            self.assertAlmostEqual(float(r["fp_rate"]), rate, places=4)
 
-    def test_u_normal_approximation_close_to_exact(self):
-        rng = random.Random(3)
-        x = [rng.gauss(0, 1) for _ in range(21)]
-        y = [rng.gauss(0.7, 1) for _ in range(21)]
-        exact = self.m.mann_whitney_p(x, y, exact_max=30)
-        approx = self.m.mann_whitney_p(x, y)   # 21 a side: the normal approximation
-        self.assertLess(abs(exact - approx), 0.01, (exact, approx))
 
-    def test_bootstrap_deterministic(self):
-        b, r = [90.0, 100.0, 110.0], [180.0, 200.0, 220.0]
-        ci1 = self.m.bootstrap_ratio_ci(b, r)
-        ci2 = self.m.bootstrap_ratio_ci(b, r)
-        self.assertEqual(ci1, ci2)
-        self.assertLess(ci1[0], 2.0)
-        self.assertGreater(ci1[1], 2.0)
-        self.assertGreater(ci1[0], 1.0)
-        self.assertIsNone(self.m.bootstrap_ratio_ci([1.0], [2.0, 3.0]))
-        lo, hi = self.m.bootstrap_ratio_ci(b, b)
-        self.assertTrue(lo < 1.0 < hi)
+def reps_of(d):
+    """{(impl, threads): [ops_per_sec of each repetition]} from results.csv."""
+    out = {}
+    with open(os.path.join(d, "results.csv"), newline="") as fh:
+        for r in csv.DictReader(fh):
+            out.setdefault((r["impl"], int(r["threads"])), []).append(float(r["ops_per_sec"]))
+    return out
+
+
+def summary_medians(d):
+    with open(os.path.join(d, "summary.csv"), newline="") as fh:
+        return {(r["impl"], int(r["threads"])): float(r["ops_per_sec_median"])
+                for r in csv.DictReader(fh)}
+
+
+class Medians(TmpMixin, unittest.TestCase):
+    """Even and unequal repetition counts: 3, 4, 5 and 8."""
+
+    def test_median_function(self):
+        med = load_module().median
+        self.assertEqual(med([4.0, 1.0]), 2.5)
+        self.assertEqual(med([1.0, 2.0, 3.0, 10.0]), 2.5)
+        self.assertEqual(med([3.0, 1.0, 2.0]), 2.0)
+        self.assertEqual(med([7.0]), 7.0)
+        self.assertIsNone(med([]))
+
+    def test_printed_median_is_the_median_of_the_repetitions(self):
+        p = run(ALPHA, EVEN4, REPS5, REPS8, "--no-plot", "--format", "csv")
+        self.assertEqual(p.returncode, 0, describe(p))
+        rows = list(csv.DictReader(io.StringIO(p.stdout)))
+        checked = 0
+        for host, d, n in (("alpha", ALPHA, 3), ("delta", EVEN4, 4), ("epsilon", REPS5, 5),
+                           ("zeta", REPS8, 8)):
+            reps, summ = reps_of(d), summary_medians(d)
+            for r in (r for r in rows if r["host"] == host):
+                k = (r["impl"], int(r["threads"]))
+                self.assertEqual(len(reps[k]), n, k)
+                self.assertEqual(int(r["reps"]), n, r)
+                want = statistics.median(reps[k])
+                if n % 2 == 0:
+                    # The fixture can tell a wrong even median: the mean of
+                    # the middle two is neither middle value.
+                    s = sorted(reps[k])
+                    self.assertNotIn(want, (s[n // 2], s[n // 2 - 1]), k)
+                self.assertAlmostEqual(float(r["ops_per_sec"]), want, places=4, msg=(host, k))
+                # summary.csv's cells have one decimal, as the harness writes them.
+                self.assertLessEqual(abs(summ[k] - want), 0.05 + 1e-9, (host, k))
+                checked += 1
+        self.assertEqual(checked, 4 * 6)
+        self.assertNotIn("median ops_per_sec", p.stderr)
+
+    def test_even_ratio(self):
+        p = run(ALPHA, EVEN4, "--no-plot")
+        self.assertEqual(p.returncode, 0, describe(p))
+        rows = {(r[0], int(r[1])): r for r in section(p.stdout, "Throughput ratio")}
+        # even4's futex-mutex medians are 1.5x alpha's: 300/200, 225/150.
+        self.assertEqual(rows[("futex-mutex", 1)][2:5], ["200.00", "300.00", "1.50"])
+        self.assertEqual(rows[("futex-mutex", 2)][2:5], ["150.00", "225.00", "1.50"])
+        self.assertEqual(len(rows), 6)
+        for r in rows.values():
+            self.assertEqual(r[-1], "n/a", r)
+        self.assertIn("n/a: needs >= 5 repetitions a side (here 3 and 4)", p.stdout)
+
+    def test_three_against_five_is_na(self):
+        p = run(ALPHA, REPS5, "--no-plot")
+        self.assertEqual(p.returncode, 0, describe(p))
+        rows = section(p.stdout, "Throughput ratio")
+        self.assertEqual(len(rows), 6)
+        for r in rows:
+            self.assertEqual(r[-1], "n/a", r)
+        self.assertIn("n/a: needs >= 5 repetitions a side (here 3 and 5)", p.stdout)
+        self.assertNotIn("false-positive rate", p.stdout)
+
+    def test_summary_disagreeing_is_noted(self):
+        d = self.copy_run(EVEN4, "disagree")
+        path = os.path.join(d, "summary.csv")
+        with open(path) as fh:
+            text = fh.read()
+        # futex-mutex at 1 thread: summary says 310, the repetitions 300.
+        old = "futex-mutex,1,2,compact,0,0,depth=1,0,4,300.0,"
+        self.assertIn(old, text)
+        with open(path, "w") as fh:
+            fh.write(text.replace(old, old.replace("300.0", "310.0")))
+        p = run(ALPHA, d, "--no-plot", "--format", "csv")
+        self.assertEqual(p.returncode, 0, describe(p))
+        self.assertRegex(p.stderr, r"note: .*disagree: counter futex-mutex threads=1 .*median"
+                                   r" ops_per_sec 300\.0 from results\.csv, 310\.0 in summary")
+        fut = [r for r in csv.DictReader(io.StringIO(p.stdout))
+               if r["host"] == "delta" and r["impl"] == "futex-mutex" and r["threads"] == "1"]
+        self.assertEqual(fut[0]["ops_per_sec"], "300.0000")
+
+
+def hostile_strings(tmp):
+    """Cells that would run `touch` if they reached gnuplot (or a shell)
+    unquoted, and the files whose existence would show it."""
+    marks = [os.path.join(tmp, "pwned%d" % i) for i in range(1, 6)]
+    host = "h'; system(\"touch %s\"); '" % marks[0]
+    cpu = ("C\\\\q \"d\" '; system('touch %s'); ' $(touch %s) `touch %s` @host"
+           % (marks[1], marks[2], marks[3]))
+    impl = "fx'; system(\"touch %s\"); print '" % marks[4]
+    return host, cpu, impl, marks
+
+
+def rewrite_csv(path, fn):
+    """Rewrite a CSV file row by row (fn: dict -> dict), RFC 4180 quoting."""
+    with open(path, newline="") as fh:
+        rows = list(csv.reader(fh))
+    header = rows[0]
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(header)
+        for r in rows[1:]:
+            d = fn(dict(zip(header, r)))
+            w.writerow([d[h] for h in header])
+
+
+@unittest.skipIf(shutil.which("gnuplot") is None, "gnuplot not installed")
+class Hostile(TmpMixin, unittest.TestCase):
+    """Host, CPU model and implementation cells made of gnuplot and shell
+    syntax are drawn as text; a control character is refused."""
+
+    def test_payload_is_live(self):
+        # The control: quoted naively, the host cell does run its command.
+        tmp = self.tmpdir()
+        host, _, _, marks = hostile_strings(tmp)
+        gp = os.path.join(tmp, "naive.gp")
+        with open(gp, "w") as fh:
+            fh.write("host = '%s'\n" % host)
+        subprocess.run(["gnuplot", gp], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=GUARD)
+        self.assertTrue(os.path.exists(marks[0]), "the payload does not work: test is moot")
+
+    def hostile_runs(self, host, cpu, impl):
+        a, b = self.copy_run(REPS5, "a"), self.copy_run(REPS8, "b")
+        for d, h in ((a, host), (b, host + " 2")):
+            def res(r, h=h):
+                r.update(host=h, cpu_model=cpu)
+                r["impl"] = impl if r["impl"] == "futex-mutex" else r["impl"]
+                return r
+
+            def summ(r):
+                r["impl"] = impl if r["impl"] == "futex-mutex" else r["impl"]
+                return r
+            rewrite_csv(os.path.join(d, "results.csv"), res)
+            rewrite_csv(os.path.join(d, "summary.csv"), summ)
+        return a, b
+
+    def test_hostile_text_is_drawn_not_run(self):
+        tmp = self.tmpdir()
+        host, cpu, impl, marks = hostile_strings(tmp)
+        a, b = self.hostile_runs(host, cpu, impl)
+        out = os.path.join(tmp, "out")
+        p = run(a, b, "--out", out)
+        for mk in marks:   # first: a broken quoting may also make gnuplot fail
+            self.assertFalse(os.path.exists(mk), "%s was created: injection" % mk)
+        self.assertEqual(p.returncode, 0, describe(p))
+        with open(os.path.join(out, "compare-throughput.svg")) as fh:
+            svg = html.unescape(fh.read())
+        for text in (host, cpu, impl):
+            self.assertIn(text, svg)
+        with open(os.path.join(out, "compare.csv"), newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        self.assertEqual({r["host"] for r in rows}, {host, host + " 2"})
+        self.assertEqual({r["cpu_model"] for r in rows}, {cpu})
+        self.assertIn(impl, {r["impl"] for r in rows})
+        self.assertEqual(sorted(os.listdir(out)), sorted(
+            ["compare.csv"] + ["compare-%s.%s" % (n, e)
+                               for n in ("throughput", "normalised", "ratio")
+                               for e in ("png", "svg")]))
+
+    def test_control_characters_refused(self):
+        tmp = self.tmpdir()
+        mark = os.path.join(tmp, "pwned-nl")
+        for col, f in (("host", "results.csv"), ("cpu_model", "results.csv"),
+                       ("param", "summary.csv")):
+            for ch in ("\n", "\r", "\t", "\x1b"):
+                with self.subTest(col=col, ch=repr(ch)):
+                    a = self.copy_run(REPS5, "a")
+                    path = os.path.join(a, f)
+                    first = [True]
+
+                    def spoil(r):
+                        if first[0]:
+                            r[col] = "x'%ssystem(\"touch %s\") #" % (ch, mark)
+                            first[0] = False
+                        return r
+                    rewrite_csv(path, spoil)
+                    out = os.path.join(tmp, "out")
+                    p = run(a, REPS8, "--out", out)
+                    self.assert_one_line_error(p, "%s line 2: column %s" % (path, col),
+                                               repr(ch), "control character")
+                    self.assertFalse(os.path.exists(mark))
+                    self.assertFalse(os.path.exists(out), "a refused run wrote %s" % out)
+
+    def test_control_character_in_meta(self):
+        a = self.copy_run(REPS5, "a")
+        # results.csv without rows: host and CPU come from meta.json.
+        with open(os.path.join(a, "results.csv")) as fh:
+            header = fh.readline()
+        with open(os.path.join(a, "results.csv"), "w") as fh:
+            fh.write(header)
+        with open(os.path.join(a, "meta.json")) as fh:
+            meta = json.load(fh)
+        meta["host"] = "evil\nhost"
+        with open(os.path.join(a, "meta.json"), "w") as fh:
+            json.dump(meta, fh)
+        p = run(a, REPS8, "--no-plot")
+        self.assert_one_line_error(p, os.path.join(a, "meta.json"), "host", "'\\n'")
+
+
+class DiskFull(TmpMixin, unittest.TestCase):
+    """--out on a 64 KiB tmpfs: the plots do not fit. One line naming the
+    file, exit 1, and nothing cut short left behind."""
+
+    def test_tiny_tmpfs(self):
+        if not shutil.which("gnuplot"):
+            self.skipTest("gnuplot not installed")
+        tiny = self.mount_tmpfs()
+        out = os.path.join(tiny, "out")
+        p = run(REPS5, REPS8, "--out", out)
+        self.assertEqual(p.returncode, 1, describe(p))
+        lines = p.stderr.splitlines()
+        self.assertEqual(len(lines), 1, describe(p))
+        self.assertRegex(lines[0], r"^compare: could not write %s/compare-[a-z]+\.(png|svg): "
+                         % re.escape(out))
+        # Nothing half-written, no scratch directory, no empty --out left.
+        self.assertEqual(os.listdir(tiny), [], "left behind: %s" % os.listdir(tiny))
 
 
 class Table(TmpMixin, unittest.TestCase):
@@ -182,21 +420,26 @@ class Table(TmpMixin, unittest.TestCase):
             fut = rows[("futex-mutex", t)]
             self.assertEqual(fut[4], "2.00", fut)
             self.assertEqual(fut[-2], "0.100", fut)   # 3 vs 3 fully separated
-            self.assertEqual(fut[-1], "real", fut)
+            # 3 a side: the U test cannot reach 0.05; no verdict at all.
+            self.assertEqual(fut[-1], "n/a", fut)
             for impl in ("pthread-mutex", "atomic-faa"):
                 same = rows[(impl, t)]
                 self.assertEqual(same[4], "1.00", same)
                 self.assertEqual(same[-2], "1.000", same)
-                self.assertEqual(same[-1], "noise", same)
+                self.assertEqual(same[-1], "n/a", same)
         # The bootstrap CI of the doubled one lies above 1.
         lo = float(rows[("futex-mutex", 1)][5].strip("[,"))
         self.assertGreater(lo, 1.0)
 
     def test_footer(self):
         out = self.p.stdout
-        self.assertIn("with 3 repetitions per side the U test cannot reach p < 0.05", out)
-        self.assertIn("the CI drives the verdict", out)
-        self.assertIn("--repeat >= 5", out)
+        self.assertIn("verdict: real when p <= 0.05, else noise; it needs >= 5 repetitions"
+                      " a side.", out)
+        self.assertIn("n/a: needs >= 5 repetitions a side (here 3 and 3); use --repeat 5 or"
+                      " more.", out)
+        self.assertIn("the size of the effect, not the verdict", out)
+        # No rate is claimed where no verdict is given.
+        self.assertNotIn("false-positive rate", out)
 
     def test_normalised(self):
         rows = {(r[0], int(r[1])): r for r in section(self.p.stdout, "Normalised throughput")}
@@ -243,13 +486,14 @@ class CsvFormat(unittest.TestCase):
         self.assertAlmostEqual(float(fut["ratio"]), 2.0)
         self.assertGreater(float(fut["ci_lo"]), 1.0)
         self.assertAlmostEqual(float(fut["p_value"]), 0.1)
-        self.assertEqual(fut["verdict"], "real")
+        self.assertEqual(fut["verdict"], "n/a")
+        self.assertEqual(fut["fp_rate"], "")
         self.assertAlmostEqual(float(fut["normalised"]), 4.0)
         self.assertAlmostEqual(float(fut["ops_per_sec"]), 400.0)
         pm = by[("pthread-mutex", "2", "beta")]
         self.assertAlmostEqual(float(pm["ratio"]), 1.0)
         self.assertTrue(float(pm["ci_lo"]) < 1.0 < float(pm["ci_hi"]))
-        self.assertEqual(pm["verdict"], "noise")
+        self.assertEqual(pm["verdict"], "n/a")
         # Deterministic: the same input, the same output.
         self.assertEqual(run(ALPHA, BETA, "--no-plot", "--format", "csv").stdout, p.stdout)
 

@@ -27,7 +27,7 @@ import unittest
 
 BINARY = None
 PLOT_SCRIPT = None
-HANG_GUARD = 60  # seconds; a guard against hangs, not a timing assertion
+HANG_GUARD = 240  # seconds; a guard against hangs, not a timing assertion
 
 SHORT = ["--duration", "0.05", "--warmup", "0.01"]
 
@@ -226,8 +226,12 @@ class Sweep(TmpMixin, unittest.TestCase):
                                            msg="fairness is not Jain's index of the thread ops")
                     dur = float(r["duration_s"])
                     self.assertGreater(dur, 0)
-                    self.assertAlmostEqual(float(r["ops_per_sec"]) / (int(r["ops"]) / dur), 1,
-                                           delta=1e-3, msg="ops_per_sec != ops / duration_s")
+                    # ops_per_sec has one decimal, duration_s six: a
+                    # collapsed lock at a few ops/s shows the rounding
+                    want = int(r["ops"]) / dur
+                    self.assertAlmostEqual(float(r["ops_per_sec"]), want,
+                                           delta=0.05 + 1e-5 * want,
+                                           msg="ops_per_sec != ops / duration_s")
                 else:
                     self.assertEqual(r["fairness"], "", "fairness of zero ops does not apply")
 
@@ -440,11 +444,13 @@ class Checks(TmpMixin, unittest.TestCase):
         try:
             # Wait for the first completed row (or 1.5 s, whichever is later),
             # so that the interruption surely lands mid-sweep with rows kept.
+            # Rows stream into results.csv.partial; results.csv appears,
+            # complete, when the run ends.
             res = os.path.join(out, "results.csv")
             start = time.monotonic()
             while time.monotonic() - start < HANG_GUARD and proc.poll() is None:
                 try:
-                    with open(res) as fh:
+                    with open(res + ".partial") as fh:
                         nlines = fh.read().count("\n")
                 except OSError:
                     nlines = 0
@@ -496,7 +502,8 @@ def main():
         sys.stderr.write("test_e2e.py: %s is not an executable\n" % BINARY)
         return 2
     PLOT_SCRIPT = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else None
-    prog = unittest.main(argv=[sys.argv[0]], verbosity=2, exit=False)
+    # Anything after the plot script names the tests to run (Class.test).
+    prog = unittest.main(argv=[sys.argv[0]] + sys.argv[3:], verbosity=2, exit=False)
     return 0 if prog.result.wasSuccessful() else 1
 
 

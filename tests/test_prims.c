@@ -3,55 +3,49 @@
  *
  *   mutex:   mutual exclusion at 1, 2, 4 and 8 threads, by a CK-style
  *            in-section check (count a private word up to K inside the
- *            section, check it reads K, count it back down) and by an exact
- *            shared counter; trylock is false while another thread holds
- *            the lock, true when it is free, and never blocks.
+ *            section, check it reads K, count it back down), by an exact
+ *            shared counter and by a plain (non-atomic) shadow counter that
+ *            ThreadSanitizer watches; trylock is false while another thread
+ *            holds the lock, true when it is free, and never blocks.
  *   counter: exact totals at 1, 2, 4 and 8 threads.
  *   none-racy must lose updates at 2 threads (negative control) and
  *   test-busted must fail the mutual-exclusion check (the checker works).
+ *   Other hidden (deliberately broken) implementations run only when named
+ *   with --impl.
+ *
+ * Every case runs in a child process under a hang guard (see lbtap.h), so
+ * one hung or crashed implementation fails its case and the rest still run.
  *
  * usage: test_prims [--backend NAME]... [--impl ID]...  (default: all)
+ * LB_TEST_GUARD_S=N: seconds a case may run before it counts as hung (60).
  */
-#include <errno.h>
-#include <stdarg.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "lbtap.h"
 #include "registry.h"
 #include "timer.h"
 
-static int tap_n, tap_failed;
-
-static void tap(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void tap(int ok, const char *fmt, ...)
-{
-	va_list ap;
-	printf("%s %d - ", ok ? "ok" : "not ok", ++tap_n);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-	if (!ok)
-		tap_failed++;
-}
+/* ---- mutual exclusion ---- */
 
 #define RUN_MS 150
-#define IN_SECTION_K 8
 
 struct mx_shared {
 	const struct lb_impl *im;
 	void *lock;
+	int plain; /* whether the plain shadow is kept (see tap_shadow_ok) */
 	_Atomic int go, stop;
 	_Atomic unsigned ready;
 	/* Only touched inside the section: relaxed atomics so that a broken
 	 * lock shows up as a failed check, not as undefined behaviour. */
 	_Atomic uint64_t in_section, counter;
 	_Atomic uint64_t violations;
+	/* The shadow: plain, so that ThreadSanitizer reports a lock whose
+	 * unlock does not release (or lock does not acquire) as a data race on
+	 * it, where the relaxed atomics above would hide the missing order. */
+	uint64_t shadow;
 };
 
 struct mx_thread {
@@ -78,21 +72,13 @@ static void *mx_worker(void *arg)
 		;
 	while (!atomic_load_explicit(&sh->stop, memory_order_relaxed)) {
 		ops->lock(sh->lock, tctx);
-		uint64_t v0 = atomic_load_explicit(&sh->in_section, memory_order_relaxed);
-		for (int k = 0; k < IN_SECTION_K; k++)
-			atomic_store_explicit(&sh->in_section,
-				atomic_load_explicit(&sh->in_section, memory_order_relaxed) + 1,
-				memory_order_relaxed);
-		uint64_t v1 = atomic_load_explicit(&sh->in_section, memory_order_relaxed);
-		for (int k = 0; k < IN_SECTION_K; k++)
-			atomic_store_explicit(&sh->in_section,
-				atomic_load_explicit(&sh->in_section, memory_order_relaxed) - 1,
-				memory_order_relaxed);
-		if (v0 != 0 || v1 != IN_SECTION_K)
+		if (!tap_in_section_ok(&sh->in_section))
 			atomic_fetch_add(&sh->violations, 1);
 		atomic_store_explicit(&sh->counter,
 			atomic_load_explicit(&sh->counter, memory_order_relaxed) + 1,
 			memory_order_relaxed);
+		if (sh->plain)
+			sh->shadow++;
 		ops->unlock(sh->lock, tctx);
 		t->ops++;
 	}
@@ -100,46 +86,70 @@ static void *mx_worker(void *arg)
 	return NULL;
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
+struct mx_result {
+	int err;             /* setup or attach error */
+	uint64_t ops;        /* lock/unlock pairs */
+	uint64_t violations; /* in-section check failures */
+	uint64_t counter;    /* the relaxed shared counter */
+	uint64_t shadow;     /* the plain shadow (ops when not kept) */
+};
 
-/* Returns the number of in-section violations plus lost counter updates;
- * -1 if the run could not be set up. */
-static long mutex_exclusion(const struct lb_impl *im, unsigned n, uint64_t *ops_out)
+static struct mx_result mutex_exclusion(const struct lb_impl *im, unsigned n)
 {
-	struct mx_shared sh = { .im = im };
+	struct mx_shared sh = { .im = im, .plain = tap_shadow_ok(im) };
 	struct mx_thread t[16];
 	pthread_t th[16];
 	struct lb_prim_cfg cfg = { .nthreads = n, .nclusters = 1 };
-	long bad = -1;
+	struct mx_result res = { 0 };
 
-	if (lb_prim_create(im, &cfg, &sh.lock) != 0)
-		return -1;
+	if ((res.err = lb_prim_create(im, &cfg, &sh.lock)) != 0)
+		return res;
 	for (unsigned i = 0; i < n; i++) {
 		t[i] = (struct mx_thread){ .sh = &sh, .tid = i };
-		pthread_create(&th[i], NULL, mx_worker, &t[i]);
+		tap_spawn(&th[i], mx_worker, &t[i]);
 	}
 	while (atomic_load(&sh.ready) < n)
-		sleep_ms(1);
+		tap_sleep_ms(1);
 	atomic_store(&sh.go, 1);
-	sleep_ms(RUN_MS);
+	tap_sleep_ms(RUN_MS);
 	atomic_store(&sh.stop, 1);
-	uint64_t sum = 0;
-	int err = 0;
 	for (unsigned i = 0; i < n; i++) {
 		pthread_join(th[i], NULL);
-		sum += t[i].ops;
-		err |= t[i].err;
+		res.ops += t[i].ops;
+		res.err = res.err ? res.err : t[i].err;
 	}
-	if (!err)
-		bad = (long)atomic_load(&sh.violations) + (long)(sum - atomic_load(&sh.counter));
-	*ops_out = sum;
+	res.violations = atomic_load(&sh.violations);
+	res.counter = atomic_load(&sh.counter);
+	res.shadow = sh.plain ? sh.shadow : res.ops;
 	lb_prim_destroy(im, sh.lock);
-	return bad;
+	return res;
+}
+
+static uint64_t mx_bad(const struct mx_result *r)
+{
+	return r->violations + (r->ops - r->counter) + (r->ops - r->shadow);
+}
+
+static void case_exclusion(const struct lb_impl *im, unsigned n, unsigned x)
+{
+	struct mx_result r = mutex_exclusion(im, n);
+	tap(!r.err && r.ops > 0 && mx_bad(&r) == 0, "%s: %u threads: mutual exclusion held "
+	    "over %llu ops (%llu in-section violations, counter %llu, plain shadow %llu%s%s)",
+	    im->id, n, (unsigned long long)r.ops, (unsigned long long)r.violations,
+	    (unsigned long long)r.counter, (unsigned long long)r.shadow,
+	    r.err ? ", error: " : "", r.err ? strerror(r.err) : "");
+}
+
+/* test-busted: the checker must catch it.  If the threads never overlapped
+ * (a busy machine), try again, up to 10 times. */
+static void case_busted(const struct lb_impl *im, unsigned n, unsigned x)
+{
+	struct mx_result r = mutex_exclusion(im, n);
+	for (int a = 0; !r.err && mx_bad(&r) == 0 && a < 10; a++)
+		r = mutex_exclusion(im, n);
+	tap(!r.err && mx_bad(&r) > 0, "%s: %u threads: the broken lock is caught (%llu "
+	    "violations, counter %llu of %llu ops)", im->id, n, (unsigned long long)r.violations,
+	    (unsigned long long)r.counter, (unsigned long long)r.ops);
 }
 
 /* ---- trylock ---- */
@@ -169,29 +179,34 @@ static void *try_once(void *arg)
 	return NULL;
 }
 
-/* Trylock from another thread; -2 if it did not return within 5 s. */
+/* Trylock from another thread; -2 if it did not return within 5 s (the
+ * thread is leaked: the case has failed and its process ends). */
 static int try_from_other_thread(const struct lb_impl *im, void *lock, unsigned tid)
 {
-	struct try_arg a = { .im = im, .lock = lock, .tid = tid };
+	struct try_arg *a = tap_xcalloc(sizeof(*a));
 	pthread_t th;
-	pthread_create(&th, NULL, try_once, &a);
-	for (int i = 0; i < 5000 && !atomic_load(&a.done); i++)
-		sleep_ms(1);
-	if (!atomic_load(&a.done)) {
+	*a = (struct try_arg){ .im = im, .lock = lock, .tid = tid };
+	tap_spawn(&th, try_once, a);
+	for (int i = 0; i < 5000 && !atomic_load(&a->done); i++)
+		tap_sleep_ms(1);
+	if (!atomic_load(&a->done)) {
 		pthread_detach(th);
-		return -2; /* blocked: leak the thread, the test has failed */
+		return -2;
 	}
 	pthread_join(th, NULL);
-	return a.result;
+	int r = a->result;
+	free(a);
+	return r;
 }
 
-static void trylock_semantics(const struct lb_impl *im)
+static void case_trylock(const struct lb_impl *im, unsigned n, unsigned x)
 {
 	const struct lb_mutex_ops *ops = im->ops.mutex;
 	struct lb_prim_cfg cfg = { .nthreads = 4, .nclusters = 1 };
 	struct lb_thread_info ti = { .tid = 0, .cpu = -1 };
 	void *lock, *tctx;
 
+	(void)n, (void)x;
 	if (lb_prim_create(im, &cfg, &lock) != 0 ||
 	    lb_prim_thread_attach(im, lock, &ti, &tctx) != 0) {
 		tap(0, "%s: trylock setup", im->id);
@@ -208,8 +223,12 @@ static void trylock_semantics(const struct lb_impl *im)
 	    "blocking (got %s)", im->id, r == -2 ? "blocked" : r == 1 ? "true" : r == 0 ? "false"
 									   : "error");
 	ops->unlock(lock, tctx);
+	if (r == -2)
+		return;
 	r = try_from_other_thread(im, lock, 2);
 	tap(r == 1, "%s: trylock after release succeeds", im->id);
+	if (r == -2)
+		return;
 	lb_prim_thread_detach(im, lock, tctx);
 	lb_prim_destroy(im, lock);
 }
@@ -266,11 +285,11 @@ static uint64_t counter_total(const struct lb_impl *im, unsigned n, long ms, uin
 		return 0;
 	for (unsigned i = 0; i < n; i++) {
 		a[i] = (struct cnt_arg){ .sh = &sh, .tid = i };
-		pthread_create(&th[i], NULL, cnt_worker, &a[i]);
+		tap_spawn(&th[i], cnt_worker, &a[i]);
 	}
 	while (atomic_load(&sh.started) < n)
-		sleep_ms(1);
-	sleep_ms(ms);
+		tap_sleep_ms(1);
+	tap_sleep_ms(ms);
 	atomic_store(&sh.stop, 1);
 	for (unsigned i = 0; i < n; i++) {
 		pthread_join(th[i], NULL);
@@ -281,88 +300,67 @@ static uint64_t counter_total(const struct lb_impl *im, unsigned n, long ms, uin
 	return t;
 }
 
-/* ---- selection ---- */
-
-static const char *sel_backends[16], *sel_impls[64];
-static int nsel_b, nsel_i;
-
-static int selected(const struct lb_impl *im)
+static void case_counter(const struct lb_impl *im, unsigned n, unsigned x)
 {
-	if (!nsel_b && !nsel_i)
-		return 1;
-	for (int i = 0; i < nsel_b; i++)
-		if (strcmp(sel_backends[i], im->backend) == 0)
-			return 1;
-	for (int i = 0; i < nsel_i; i++)
-		if (strcmp(sel_impls[i], im->id) == 0)
-			return 1;
-	return 0;
+	uint64_t adds;
+	uint64_t t = counter_total(im, n, 30, &adds);
+	tap(t == adds && adds > 0, "%s: %u threads: total %llu == %llu adds", im->id, n,
+	    (unsigned long long)t, (unsigned long long)adds);
+}
+
+/* Negative control: with two threads really running at once, the separate
+ * load and store must lose updates.  Retry a few times in case the threads
+ * happened not to overlap. */
+static void case_racy(const struct lb_impl *im, unsigned n, unsigned x)
+{
+	uint64_t t = 0, adds = 0;
+	for (int attempt = 0; attempt < 10 && t == adds; attempt++)
+		t = counter_total(im, n, 50L << (attempt < 4 ? attempt : 4), &adds);
+	tap(t < adds, "%s: %u threads lose updates (%llu of %llu survived)", im->id, n,
+	    (unsigned long long)t, (unsigned long long)adds);
 }
 
 int main(int argc, char **argv)
 {
 	static const unsigned counts[] = { 1, 2, 4, 8 };
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--backend") == 0 && i + 1 < argc && nsel_b < 16)
-			sel_backends[nsel_b++] = argv[++i];
-		else if (strcmp(argv[i], "--impl") == 0 && i + 1 < argc && nsel_i < 64)
-			sel_impls[nsel_i++] = argv[++i];
-		else {
-			fprintf(stderr, "usage: %s [--backend NAME]... [--impl ID]...\n", argv[0]);
-			return 2;
-		}
-	}
+	tap_init(argc, argv);
 	lb_timer_calibrate();
 
 	for (size_t j = 0; j < LB_IMPL_COUNT; j++) {
 		const struct lb_impl *im = &lb_impls[j];
-		if (!selected(im))
+		if (!tap_selected(im))
 			continue;
 		/* The other kinds have their own semantics: tests/test_kinds.c. */
 		if (im->kind != LB_KIND_MUTEX && im->kind != LB_KIND_COUNTER &&
 		    im->kind != LB_KIND_NONE)
 			continue;
+		/* test-busted is the checker's negative control; the other
+		 * deliberately broken implementations (test-stuck stalls by
+		 * design: the watchdog test runs it) only when named. */
+		int busted = strcmp(im->id, "test-busted") == 0;
+		if ((im->caps & LB_CAP_HIDDEN) && !busted && !tap_named(im))
+			continue;
+		if (tap_tsan_skip(im))
+			continue;
 		if (im->kind == LB_KIND_MUTEX) {
-			int broken = strcmp(im->id, "test-busted") == 0;
-			if (strcmp(im->id, "test-stuck") == 0)
-				continue; /* it stalls by design: the watchdog test runs it */
 			for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
-				uint64_t ops = 0;
-				long bad = mutex_exclusion(im, counts[c], &ops);
-				/* The broken lock must be caught; if the threads never
-				 * overlapped (a busy machine), try again, up to 10 times. */
-				for (int a = 0; broken && counts[c] >= 2 && bad == 0 && a < 10; a++)
-					bad = mutex_exclusion(im, counts[c], &ops);
-				if (broken && counts[c] >= 2)
-					tap(bad > 0, "%s: %u threads: the broken lock is caught (%ld "
-					    "violations in %llu ops)", im->id, counts[c], bad,
-					    (unsigned long long)ops);
-				else if (!broken)
-					tap(bad == 0 && ops > 0, "%s: %u threads: mutual exclusion held "
-					    "over %llu ops (%ld violations)", im->id, counts[c],
-					    (unsigned long long)ops, bad);
+				if (busted && counts[c] >= 2)
+					tap_run(im, case_busted, counts[c], 0, "caught, %u threads",
+						counts[c]);
+				else if (!busted)
+					tap_run(im, case_exclusion, counts[c], 0,
+						"mutual exclusion, %u threads", counts[c]);
 			}
-			if (im->ops.mutex->trylock && !broken)
-				trylock_semantics(im);
+			if (im->ops.mutex->trylock && !busted)
+				tap_run(im, case_trylock, 0, 0, "trylock");
 		} else if (im->caps & LB_CAP_RACY) {
-			/* Negative control: with two threads really running at once, the
-			 * separate load and store must lose updates.  Retry a few times
-			 * in case the threads happened not to overlap. */
-			uint64_t t = 0, adds = 0;
-			for (int attempt = 0; attempt < 10 && t == adds; attempt++)
-				t = counter_total(im, 2, 50L << (attempt < 4 ? attempt : 4), &adds);
-			tap(t < adds, "%s: 2 threads lose updates (%llu of %llu survived)", im->id,
-			    (unsigned long long)t, (unsigned long long)adds);
+			tap_run(im, case_racy, 2, 0, "loses updates, 2 threads");
 		} else {
-			for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
-				uint64_t adds;
-				uint64_t t = counter_total(im, counts[c], 30, &adds);
-				tap(t == adds && adds > 0, "%s: %u threads: total %llu == %llu adds",
-				    im->id, counts[c], (unsigned long long)t, (unsigned long long)adds);
-			}
+			for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++)
+				tap_run(im, case_counter, counts[c], 0, "exact total, %u threads",
+					counts[c]);
 		}
 	}
-	printf("1..%d\n", tap_n);
-	return tap_failed ? 1 : 0;
+	return tap_done();
 }

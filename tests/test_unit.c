@@ -1,4 +1,5 @@
-/* Unit tests: list parsing, statistics, the histogram, CSV cells. */
+/* Unit tests: list parsing, statistics, the histogram and its weighting,
+ * the row reduction, CSV cells. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "checks.h"
 #include "lockbench.h"
 
 /* ---- --threads ---- */
@@ -250,11 +252,17 @@ static void csv_quoting(void **st)
 	free(d);
 }
 
-static size_t count_char(const char *s, char c)
+/* Fields of one CSV line (RFC 4180: a separator inside quotes is data). */
+static size_t csv_fields(const char *s)
 {
-	size_t n = 0;
-	for (; *s; s++)
-		n += *s == c;
+	size_t n = 1;
+	int q = 0;
+	for (; *s && (q || *s != '\n'); s++) {
+		if (*s == '"')
+			q = !q;
+		else if (*s == ',' && !q)
+			n++;
+	}
 	return n;
 }
 
@@ -271,7 +279,7 @@ static void csv_results_row_matches_header(void **st)
 	r.backend = "futex";
 	r.impl = "futex-mutex";
 	r.threads = 4;
-	r.pin = "compact";
+	r.pin = "0,1"; /* a CPU list: must be quoted, or the row has a field too many */
 	snprintf(r.cpus, sizeof(r.cpus), "0;1;0;1");
 	r.rep = 2;
 	r.duration_s = 0.5;
@@ -286,6 +294,9 @@ static void csv_results_row_matches_header(void **st)
 	r.has_lost = 0; /* does not apply */
 	r.verdict = LB_OK;
 	r.oversubscribed = 1;
+	r.lat_floor_ns = 20;
+	r.cpu_share = 0.5;
+	r.cpu_wait_share = NAN; /* no schedstat: starved does not apply either */
 	lb_results_header(f);
 	lb_results_row(f, &r, "run1", "host1", "Some CPU", 2);
 	fclose(f);
@@ -294,15 +305,509 @@ static void csv_results_row_matches_header(void **st)
 	assert_non_null(nl);
 	*nl = '\0';
 	const char *row = nl + 1;
-	assert_int_equal(count_char(buf, ','), count_char(row, ','));
+	assert_int_equal(csv_fields(buf), csv_fields(row));
 	assert_non_null(strstr(buf, "run_id,host,cpu_model,pus,workload,kind,backend,impl,threads"));
 	assert_non_null(strstr(buf, "probe_rtt_ns,lost_updates,verified"));
+	assert_non_null(strstr(buf, ",lat_floor_ns,cpu_share,cpu_wait_share,starved"));
 	/* Not-applicable values are empty cells, never 0 or -1: the latencies
-	 * (NaN), the probe (NaN) and lost_updates (has_lost == 0). */
-	assert_non_null(strstr(row, "run1,host1,Some CPU,2,counter,mutex,futex,futex-mutex,4,"
-				    "compact,0;1;0;1,0,0,,2,0.500000,1000,2000.0,0.5000,0,0,,,,,"
-				    "1.000000,0,0,,,ok,1000.0,0,63.0,1\n"));
+	 * (NaN), the probe (NaN), lost_updates (has_lost == 0), the wait share
+	 * and starved (no schedstat). */
+	assert_string_equal(row, "run1,host1,Some CPU,2,counter,mutex,futex,futex-mutex,4,"
+				 "\"0,1\",0;1;0;1,0,0,,2,0.500000,1000,2000.0,0.5000,0,0,,,,,"
+				 "1.000000,0,0,,,ok,1000.0,0,63.0,1,20.0,0.5000,,\n");
+	/* A duplicated item is a negative loss, printed signed. */
+	fclose(f = open_memstream(&buf, &len));
 	free(buf);
+	f = open_memstream(&buf, &len);
+	r.has_lost = 1;
+	r.lost_updates = -1;
+	lb_results_row(f, &r, "run1", "host1", "Some CPU", 2);
+	fclose(f);
+	assert_non_null(strstr(buf, ",0,0,,-1,ok,1000.0,"));
+	free(buf);
+}
+
+/* ---- latency weighting ---- */
+
+/* The sample of op n stands for the ops up to the next sampled one. */
+static void sample_weight_spans_to_next_sample(void **st)
+{
+	(void)st;
+	assert_true(lb_sample_weight(0, 0) == 1);      /* every op sampled */
+	assert_true(lb_sample_weight(0, 1023) == 1024);
+	assert_true(lb_sample_weight(2048, 1023) == 1024);
+	/* The period grew from 1 to 1024 at op 1000: the next sample is op
+	 * 1024, so this one stands for ops 1000..1023. */
+	assert_true(lb_sample_weight(1000, 1023) == 24);
+	assert_true(lb_sample_weight(5, 3) == 3);       /* 5, 6, 7; next is 8 */
+}
+
+/* A percentile is the upper bound of its bucket: within 1/32 above the truth. */
+static int near(double got, double truth)
+{
+	return got >= truth && got <= truth * (1 + 1.0 / (1 << LB_HIST_SUB));
+}
+
+static struct lb_worker *fake_workers(unsigned n)
+{
+	struct lb_worker *ws = calloc(n, sizeof(*ws));
+	for (unsigned i = 0; i < n; i++) {
+		ws[i].hist = malloc(sizeof(*ws[i].hist));
+		lb_hist_reset(ws[i].hist);
+		ws[i].cpu = (int)i;
+		ws[i].cpu_at_end = (int)i;
+	}
+	return ws;
+}
+
+static void free_workers(struct lb_worker *ws, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		free(ws[i].hist);
+	free(ws);
+}
+
+/* Two threads, different sampling periods, known distributions: a fast
+ * thread (10240 ops of 100 ns, timed 1 in 1024) and a starved one (100 ops
+ * of 10000 ns, every op timed).  Over all 10340 ops the true p50 and p99
+ * are 100 ns (10240/10340 = 99.03% of ops) and p99.9 is 10000 ns.  Merged
+ * unweighted, the 100 slow samples outnumber the 10 fast ones and p50 lands
+ * on the starved thread's wait. */
+static void weighted_merge_gives_true_percentiles(void **st)
+{
+	struct lb_worker *ws = fake_workers(2);
+	struct lb_row row;
+	struct lb_thread_row tr[2];
+	(void)st;
+	for (int i = 0; i < 10; i++)
+		lb_hist_record_w(ws[0].hist, 100, 1024);
+	ws[0].ops_at_stop = 10240;
+	for (int i = 0; i < 100; i++)
+		lb_hist_record_w(ws[1].hist, 10000, 1);
+	ws[1].ops_at_stop = 100;
+	memset(&row, 0, sizeof(row));
+	lb_rows_fill(ws, 2, 1.0, 2, &row, tr);
+	/* thread 0 is in the row: the fast ops decide p50 and p99 */
+	assert_true(near(row.lat_p50_ns, 100));
+	assert_true(near(row.lat_p99_ns, 100));
+	/* p99.9 is its own percentile, not p99 */
+	assert_true(near(row.lat_p999_ns, 10000));
+	assert_true(row.lat_max_ns == 10000);
+	/* lat_samples counts timer samples: the sum over threads */
+	assert_true(row.lat_samples == 110);
+	assert_true(tr[0].lat_samples == 10 && tr[1].lat_samples == 100);
+	assert_true(near(tr[0].lat_p50_ns, 100) && near(tr[1].lat_p50_ns, 10000));
+	assert_true(row.ops == 10340);
+	assert_true(row.thread_ops_min == 100 && row.thread_ops_max == 10240);
+	free_workers(ws, 2);
+}
+
+/* The row is every thread's, thread 0 included: a slow thread 0 alone
+ * decides the max and shows in p99.9. */
+static void rows_fill_counts_every_thread(void **st)
+{
+	struct lb_worker *ws = fake_workers(3);
+	struct lb_row row;
+	struct lb_thread_row tr[3];
+	(void)st;
+	for (unsigned t = 0; t < 3; t++) {
+		for (int i = 0; i < 1000; i++)
+			lb_hist_record_w(ws[t].hist, t == 0 ? 50000 : 200, 1);
+		ws[t].ops_at_measure = 10;
+		ws[t].ops_at_stop = 1010;
+		ws[t].ru_stop.ru_utime.tv_sec = 1;
+		ws[t].ns_stop = 2000000000; /* each saw the whole 2 s window */
+	}
+	memset(&row, 0, sizeof(row));
+	lb_rows_fill(ws, 3, 2.0, 2, &row, tr);
+	assert_true(row.lat_max_ns == 50000);
+	assert_true(near(row.lat_p50_ns, 200));
+	assert_true(near(row.lat_p99_ns, 50000)); /* a third of all ops took 50 us */
+	assert_true(row.lat_samples == 3000);
+	assert_true(row.ops == 3000);
+	assert_true(fabs(row.ops_per_sec - 1500) < 1e-9);
+	assert_true(fabs(row.cpu_s - 3) < 1e-9);
+	/* 3 CPU-seconds over a 2 s window on 2 PUs: 75% of the CPUs it could use */
+	assert_true(fabs(row.cpu_share - 0.75) < 1e-9);
+	assert_true(isnan(row.cpu_wait_share) && !row.starved); /* no schedstat here */
+	free_workers(ws, 3);
+}
+
+/* Oversubscribed threads wait by design; only waits beyond that starve. */
+static void rows_fill_flags_starved_threads(void **st)
+{
+	struct lb_worker *ws = fake_workers(4);
+	struct lb_row row;
+	struct lb_thread_row tr[4];
+	(void)st;
+	for (unsigned t = 0; t < 4; t++) {
+		ws[t].sched_ok = 1;
+		ws[t].wait_ns_stop = 500000000; /* each waited half of a 1 s window */
+		ws[t].ns_stop = 1000000000;
+	}
+	lb_rows_fill(ws, 4, 1.0, 2, &row, tr); /* 4 threads on 2 PUs: expected */
+	assert_true(fabs(row.cpu_wait_share - 0.5) < 1e-9);
+	assert_false(row.starved);
+	lb_rows_fill(ws, 2, 1.0, 2, &row, tr); /* 2 threads on 2 PUs: starved */
+	assert_true(row.starved);
+	free_workers(ws, 4);
+}
+
+/* One repetition is no interval: nothing, rather than a zero-width one. */
+static void stat_one_value_has_no_interval(void **st)
+{
+	double v[] = { 42 };
+	struct lb_stat s;
+	(void)st;
+	lb_stat_compute(&s, v, 1);
+	assert_true(s.median == 42 && s.min == 42 && s.max == 42);
+	assert_true(isnan(s.ci_lo) && isnan(s.ci_hi) && isnan(s.ci_level) && isnan(s.cv));
+}
+
+/* ---- the workloads' judges, fed synthetic worker data ----
+ * Negative controls: each check must fail a loss of one, an over-count of
+ * one, one duplicate, uneven phases; and pass the exact case. */
+
+static struct lb_check judged(void)
+{
+	struct lb_check c;
+	memset(&c, 0, sizeof(c));
+	c.verdict = (enum lb_verdict)-1;
+	return c;
+}
+
+static void judge_count_exact_loss_and_overcount(void **st)
+{
+	struct lb_check c;
+	(void)st;
+	c = judged();
+	lb_judge_count(&c, 1000, 1000, false, "increments");
+	assert_int_equal(c.verdict, LB_OK);
+	assert_true(c.has_lost && c.lost_updates == 0);
+	c = judged();
+	lb_judge_count(&c, 1000, 999, false, "increments"); /* one lost */
+	assert_int_equal(c.verdict, LB_FAIL);
+	assert_true(c.lost_updates == 1);
+	assert_non_null(strstr(c.msg, "counter is 999 but the threads did 1000 increments (1 lost)"));
+	c = judged();
+	lb_judge_count(&c, 1000, 1001, false, "increments"); /* one too many */
+	assert_int_equal(c.verdict, LB_FAIL);
+	assert_true(c.lost_updates == -1);
+	assert_non_null(strstr(c.msg, "(1 too many"));
+	c = judged();
+	lb_judge_count(&c, 1000, 990, true, "increments"); /* none-racy: expected */
+	assert_int_equal(c.verdict, LB_RACY);
+	c = judged();
+	lb_judge_count(&c, 1000, 1000, true, "increments");
+	assert_int_equal(c.verdict, LB_OK);
+}
+
+static void judge_recursive(void **st)
+{
+	struct lb_check c = judged();
+	(void)st;
+	lb_judge_recursive(&c, 10, 10, 0, 0, 3);
+	assert_int_equal(c.verdict, LB_OK);
+	c = judged();
+	lb_judge_recursive(&c, 10, 10, 1, 0, 3);
+	assert_int_equal(c.verdict, LB_FAIL);
+	c = judged();
+	lb_judge_recursive(&c, 10, 10, 0, 1, 3);
+	assert_int_equal(c.verdict, LB_FAIL);
+	c = judged();
+	lb_judge_recursive(&c, 10, 11, 0, 0, 3);
+	assert_int_equal(c.verdict, LB_FAIL);
+}
+
+static void judge_barrier_uneven_or_early(void **st)
+{
+	const uint64_t even[] = { 500, 500, 500, 500 }, uneven[] = { 500, 500, 499, 500 };
+	struct lb_check c = judged();
+	(void)st;
+	lb_judge_barrier(&c, 0, even, 4);
+	assert_int_equal(c.verdict, LB_OK);
+	assert_true(c.extra[0] == 500);
+	c = judged();
+	lb_judge_barrier(&c, 0, uneven, 4);
+	assert_int_equal(c.verdict, LB_FAIL);
+	assert_non_null(strstr(c.msg, "thread 2: 499"));
+	c = judged();
+	lb_judge_barrier(&c, 1, even, 4); /* one thread through early */
+	assert_int_equal(c.verdict, LB_FAIL);
+}
+
+static void judge_trylock_free_lock_must_yield(void **st)
+{
+	struct lb_try_evidence e = { .nthreads = 1, .successes = 100, .attempts = 100,
+				     .observed = 100, .free_try_ok = true };
+	struct lb_check c = judged();
+	(void)st;
+	lb_judge_trylock(&c, &e);
+	assert_int_equal(c.verdict, LB_OK);
+	/* An always-failing trylock: 0 successes = 0 increments, yet wrong. */
+	e = (struct lb_try_evidence){ .nthreads = 1, .attempts = 100, .free_try_ok = false };
+	c = judged();
+	lb_judge_trylock(&c, &e);
+	assert_int_equal(c.verdict, LB_FAIL);
+	/* Alone, one failed try on the free lock is one too many. */
+	e = (struct lb_try_evidence){ .nthreads = 1, .successes = 99, .attempts = 100,
+				      .observed = 99, .free_try_ok = true };
+	c = judged();
+	lb_judge_trylock(&c, &e);
+	assert_int_equal(c.verdict, LB_FAIL);
+	/* With others, failures are contention; the free lock after the run is not. */
+	e = (struct lb_try_evidence){ .nthreads = 2, .successes = 60, .attempts = 100,
+				      .observed = 60, .free_try_ok = true };
+	c = judged();
+	lb_judge_trylock(&c, &e);
+	assert_int_equal(c.verdict, LB_OK);
+	e.free_try_ok = false;
+	c = judged();
+	lb_judge_trylock(&c, &e);
+	assert_int_equal(c.verdict, LB_FAIL);
+	e = (struct lb_try_evidence){ .nthreads = 2, .successes = 60, .attempts = 100,
+				      .observed = 59, .free_try_ok = true };
+	c = judged();
+	lb_judge_trylock(&c, &e);
+	assert_int_equal(c.verdict, LB_FAIL);
+	assert_true(c.lost_updates == 1);
+}
+
+/* Producer p pushes p << 40 | i for i = 1..pushed[p]; consumer c pops
+ * producer p's items i with i % C == c, in order. */
+struct pc_fake {
+	uint64_t pushed[2];
+	uint64_t from[2][2];
+	struct lb_pc_consumer cons[2];
+};
+
+static void pc_fake_fill(struct pc_fake *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->pushed[0] = 1000;
+	f->pushed[1] = 777;
+	for (unsigned p = 0; p < 2; p++)
+		for (uint64_t i = 1; i <= f->pushed[p]; i++) {
+			uint64_t item = (uint64_t)p << LB_PC_SEQ_BITS | i;
+			struct lb_pc_consumer *c = &f->cons[i % 2];
+			c->items++;
+			c->sum += item;
+			c->xor_ ^= item;
+			f->from[i % 2][p]++;
+		}
+	f->cons[0].from = f->from[0];
+	f->cons[1].from = f->from[1];
+}
+
+static void judge_prodcons_duplicate_loss_alien_order(void **st)
+{
+	struct pc_fake f;
+	struct lb_check c;
+	(void)st;
+	pc_fake_fill(&f);
+	c = judged();
+	lb_judge_prodcons(&c, 2, 2, f.pushed, f.cons);
+	assert_int_equal(c.verdict, LB_OK);
+	assert_true(c.lost_updates == 0);
+
+	/* One duplicate: consumer 1 popped producer 0's item 5 twice. */
+	pc_fake_fill(&f);
+	uint64_t dup = (uint64_t)0 << LB_PC_SEQ_BITS | 5;
+	f.cons[1].items++;
+	f.cons[1].sum += dup;
+	f.cons[1].xor_ ^= dup;
+	f.from[1][0]++;
+	c = judged();
+	lb_judge_prodcons(&c, 2, 2, f.pushed, f.cons);
+	assert_int_equal(c.verdict, LB_FAIL);
+	assert_true(c.lost_updates == -1);
+	assert_non_null(strstr(c.msg, "1 popped twice"));
+
+	/* The same duplicate, hidden from the per-producer counts (a check
+	 * that ignored them must still see the sums). */
+	pc_fake_fill(&f);
+	f.cons[1].items++;
+	f.cons[1].sum += dup;
+	f.cons[1].xor_ ^= dup;
+	c = judged();
+	lb_judge_prodcons(&c, 2, 2, f.pushed, f.cons);
+	assert_int_equal(c.verdict, LB_FAIL);
+
+	/* One lost: producer 1's last item never popped. */
+	pc_fake_fill(&f);
+	uint64_t last = (uint64_t)1 << LB_PC_SEQ_BITS | 777;
+	f.cons[1].items--;
+	f.cons[1].sum -= last;
+	f.cons[1].xor_ ^= last;
+	f.from[1][1]--;
+	c = judged();
+	lb_judge_prodcons(&c, 2, 2, f.pushed, f.cons);
+	assert_int_equal(c.verdict, LB_FAIL);
+	assert_true(c.lost_updates == 1);
+
+	/* An item no producer made. */
+	pc_fake_fill(&f);
+	f.cons[0].alien = 1;
+	f.cons[0].alien_item = 0xdead;
+	c = judged();
+	lb_judge_prodcons(&c, 2, 2, f.pushed, f.cons);
+	assert_int_equal(c.verdict, LB_FAIL);
+
+	/* FIFO order broken. */
+	pc_fake_fill(&f);
+	f.cons[0].order_bad = 1;
+	f.cons[0].bad_item = 4;
+	f.cons[0].bad_prev = 6;
+	c = judged();
+	lb_judge_prodcons(&c, 2, 2, f.pushed, f.cons);
+	assert_int_equal(c.verdict, LB_FAIL);
+	assert_non_null(strstr(c.msg, "FIFO order broken"));
+}
+
+static void judge_pool(void **st)
+{
+	struct lb_check c = judged();
+	(void)st;
+	lb_judge_pool(&c, 3, 3, 0, 3, 4);
+	assert_int_equal(c.verdict, LB_OK);
+	c = judged();
+	lb_judge_pool(&c, 4, 3, 0, 3, 4); /* one holder too many */
+	assert_int_equal(c.verdict, LB_FAIL);
+	c = judged();
+	lb_judge_pool(&c, 3, 3, 0, 2, 4); /* a permit lost */
+	assert_int_equal(c.verdict, LB_FAIL);
+	c = judged();
+	lb_judge_pool(&c, 3, 3, 0, 4, 4); /* a permit gained */
+	assert_int_equal(c.verdict, LB_FAIL);
+	c = judged();
+	lb_judge_pool(&c, 3, 3, 1, 3, 4); /* a holder never left */
+	assert_int_equal(c.verdict, LB_FAIL);
+}
+
+static void judge_handoff(void **st)
+{
+	struct lb_handoff_pair p[2] = {
+		{ .even_ops = 100, .odd_ops = 100, .seq = 200 },
+		{ .even_ops = 50, .odd_ops = 50, .seq = 101 },
+	};
+	struct lb_check c = judged();
+	(void)st;
+	lb_judge_handoff(&c, p, 2);
+	assert_int_equal(c.verdict, LB_OK);
+	p[1].odd_ops = 49;
+	c = judged();
+	lb_judge_handoff(&c, p, 2);
+	assert_int_equal(c.verdict, LB_FAIL);
+	p[1].odd_ops = 50;
+	p[1].seq = 102; /* one hand-off too many */
+	c = judged();
+	lb_judge_handoff(&c, p, 2);
+	assert_int_equal(c.verdict, LB_FAIL);
+	p[1].seq = 100;
+	p[0].odd_bad = 1; /* a wake-up without a hand-off */
+	c = judged();
+	lb_judge_handoff(&c, p, 2);
+	assert_int_equal(c.verdict, LB_FAIL);
+}
+
+static void judge_broadcast(void **st)
+{
+	uint64_t wakes[3] = { 10, 11, 10 }, bad[3] = { 0, 0, 0 };
+	struct lb_bc_evidence e = { .waiters = 3, .rounds = 10, .wakes = wakes, .bad = bad };
+	struct lb_check c = judged();
+	(void)st;
+	lb_judge_broadcast(&c, &e);
+	assert_int_equal(c.verdict, LB_OK);
+	wakes[2] = 9; /* a waiter missed a round */
+	c = judged();
+	lb_judge_broadcast(&c, &e);
+	assert_int_equal(c.verdict, LB_FAIL);
+	wakes[2] = 10;
+	bad[0] = 1;
+	c = judged();
+	lb_judge_broadcast(&c, &e);
+	assert_int_equal(c.verdict, LB_FAIL);
+	bad[0] = 0;
+	e.setter_early = 1;
+	c = judged();
+	lb_judge_broadcast(&c, &e);
+	assert_int_equal(c.verdict, LB_FAIL);
+}
+
+static void judge_readmostly(void **st)
+{
+	struct lb_rm_evidence e = { .writes = 500, .version = 500 };
+	struct lb_check c = judged();
+	(void)st;
+	lb_judge_readmostly(&c, &e);
+	assert_int_equal(c.verdict, LB_OK);
+	e.version = 499; /* one write lost */
+	c = judged();
+	lb_judge_readmostly(&c, &e);
+	assert_int_equal(c.verdict, LB_FAIL);
+	assert_true(c.lost_updates == 1);
+	e.version = 501; /* one too many */
+	c = judged();
+	lb_judge_readmostly(&c, &e);
+	assert_int_equal(c.verdict, LB_FAIL);
+	assert_true(c.lost_updates == -1);
+	e.version = 500;
+	e.torn = 1;
+	c = judged();
+	lb_judge_readmostly(&c, &e);
+	assert_int_equal(c.verdict, LB_FAIL);
+	e.torn = 0;
+	e.final_torn = true;
+	c = judged();
+	lb_judge_readmostly(&c, &e);
+	assert_int_equal(c.verdict, LB_FAIL);
+}
+
+/* The noise line names the likeliest cause: the CPUs, the placement, or
+ * neither; a steady configuration is not noisy at all. */
+static void noise_cause(void **st)
+{
+	struct lb_row rows[3];
+	const double ops[3] = { 100e6, 18e6, 110e6 }; /* one repetition collapsed */
+	struct lb_summary *sum;
+	(void)st;
+	memset(rows, 0, sizeof(rows));
+	for (int i = 0; i < 3; i++) {
+		rows[i].workload = "counter";
+		rows[i].impl = "atomic-faa";
+		rows[i].pin = "compact";
+		rows[i].threads = 2;
+		rows[i].rep = (unsigned)i + 1;
+		rows[i].ops_per_sec = ops[i];
+		rows[i].probe_rtt_ns = 476;
+		rows[i].cpu_share = 1.0;
+		rows[i].cpu_wait_share = 0.0;
+	}
+	/* the issue's case: the CPU share fell in the slow repetition */
+	rows[1].cpu_share = 0.05;
+	rows[1].cpu_wait_share = 0.9;
+	rows[1].starved = 1;
+	assert_int_equal(lb_summarize(rows, 3, &sum), 1);
+	assert_int_equal(lb_summary_noise(&sum[0]), LB_NOISE_CPU);
+	free(sum);
+	/* the threads had their CPUs, the probe moved: placement */
+	rows[1].cpu_share = 1.0;
+	rows[1].cpu_wait_share = 0.0;
+	rows[1].starved = 0;
+	rows[1].probe_rtt_ns = 27;
+	lb_summarize(rows, 3, &sum);
+	assert_int_equal(lb_summary_noise(&sum[0]), LB_NOISE_PLACEMENT);
+	free(sum);
+	/* neither moved */
+	rows[1].probe_rtt_ns = 476;
+	lb_summarize(rows, 3, &sum);
+	assert_int_equal(lb_summary_noise(&sum[0]), LB_NOISE_OTHER);
+	free(sum);
+	/* steady: not noisy */
+	rows[1].ops_per_sec = 104e6;
+	lb_summarize(rows, 3, &sum);
+	assert_int_equal(lb_summary_noise(&sum[0]), LB_NOISE_NONE);
+	free(sum);
 }
 
 int main(void)
@@ -322,6 +827,21 @@ int main(void)
 		cmocka_unit_test(hist_percentiles),
 		cmocka_unit_test(csv_quoting),
 		cmocka_unit_test(csv_results_row_matches_header),
+		cmocka_unit_test(sample_weight_spans_to_next_sample),
+		cmocka_unit_test(weighted_merge_gives_true_percentiles),
+		cmocka_unit_test(rows_fill_counts_every_thread),
+		cmocka_unit_test(rows_fill_flags_starved_threads),
+		cmocka_unit_test(stat_one_value_has_no_interval),
+		cmocka_unit_test(judge_count_exact_loss_and_overcount),
+		cmocka_unit_test(judge_recursive),
+		cmocka_unit_test(judge_barrier_uneven_or_early),
+		cmocka_unit_test(judge_trylock_free_lock_must_yield),
+		cmocka_unit_test(judge_prodcons_duplicate_loss_alien_order),
+		cmocka_unit_test(judge_pool),
+		cmocka_unit_test(judge_handoff),
+		cmocka_unit_test(judge_broadcast),
+		cmocka_unit_test(judge_readmostly),
+		cmocka_unit_test(noise_cause),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

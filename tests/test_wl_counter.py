@@ -38,7 +38,33 @@ class Counter(unittest.TestCase):
             else:
                 self.assertEqual(r["verified"], "ok", r)
                 self.assertEqual(r["lost_updates"], "0", r)
-            self.assertEqual(r["param"], "depth=3")
+            # every parameter is in the param column, defaults included
+            self.assertEqual(r["param"], "depth=3;data=shared")
+
+    def test_data_local_every_lock(self):
+        # each thread's own padded counter under the lock (the libraries'
+        # own benchmarks' workload): still counted exactly
+        ids = [i for i in lbtest.impls_of(BIN, "counter")
+               if listing()[i][0] in ("mutex", "recursive", "semaphore", "rwlock")]
+        p, rows = run(["--workload", "counter", "--impl", ",".join(ids), "--threads", "1,3",
+                       "--param", "data=local"] + SHORT)
+        self.assertEqual(p.returncode, 0, p.stderr[-3000:])
+        self.assertEqual(len(rows), 2 * len(ids))
+        for r in rows:
+            self.assertEqual(r["verified"], "ok", r)
+            self.assertEqual(r["lost_updates"], "0", r)
+            self.assertEqual(r["param"], "depth=1;data=local")
+        # Nothing is shared with data=local, so it cannot show a broken
+        # lock (test-busted counts exactly there): data=shared, the
+        # default, is the mutual-exclusion check, and --list says so.
+        p = lbtest.subprocess.run([BIN, "--list"], stdout=lbtest.subprocess.PIPE,
+                                  universal_newlines=True, check=True)
+        self.assertIn("data=local counts only", p.stdout)
+        p, rows = run(["--workload", "counter", "--param", "data=global"] + SHORT)
+        self.assertEqual(p.returncode, 2)
+        self.assertEqual(p.stderr.strip(),
+                         "lockbench: --param data: 'global' is not a data layout; valid: "
+                         "shared, local")
 
     def test_broken_lock_fails_the_run(self):
         p, rows = run(["--workload", "counter", "--impl", "test-busted,futex-mutex",

@@ -76,15 +76,16 @@ class Locks(unittest.TestCase):
                 self.assertEqual(num(r["torn_reads"]), 0)
                 self.assertEqual(int(r["lost_updates"]), 0)
                 rd, wr = num(r["reader_ops_per_sec"]), num(r["writer_ops_per_sec"])
-                self.assertGreaterEqual(rd, 0)
-                self.assertGreaterEqual(wr, 0)
                 if pct == 0:
                     self.assertEqual(rd, 0)
                 if pct == 100:
                     self.assertEqual(wr, 0)
-                # Both count the window's ops exactly, over its length.
+                # Both count the window's ops exactly, over its length;
+                # ops_per_sec is printed with one decimal, the rates with
+                # four: allow the rounding of each (a collapsed lock on a
+                # loaded machine can run at 30 ops/s).
                 self.assertAlmostEqual(rd + wr, num(r["ops_per_sec"]),
-                                       delta=1e-3 * num(r["ops_per_sec"]) + 1e-3)
+                                       delta=1e-6 * num(r["ops_per_sec"]) + 0.05 + 2e-4)
 
     def test_readmostly_default_mix(self):
         self.check_readmostly(None)
@@ -123,7 +124,8 @@ class Locks(unittest.TestCase):
         for r in self.sweep("trylock", impls):
             with self.subTest(impl=r["impl"], threads=r["threads"]):
                 self.assertEqual(int(r["lost_updates"]), 0)
-                self.assertGreaterEqual(num(r["successes_per_sec"]), 0)
+                # successes are some of the attempts (ops)
+                self.assertLessEqual(num(r["successes_per_sec"]), num(r["ops_per_sec"]) + 0.05)
                 if int(r["ops"]) == 0:
                     # A collapsed run on a loaded machine: no attempt fell
                     # in the window, so there is no ratio.

@@ -87,8 +87,15 @@ class Signal(unittest.TestCase):
         for r in rows:
             self.assertIn("first_wake_p50_ns", r)
             self.assertIn("first_wake_p99_ns", r)
-            if r["first_wake_p50_ns"] == "" or r["lat_p50_ns"] == "":
-                continue  # no round completed in the window
+            setter = [t for t in trows if t["threads"] == r["threads"]
+                      and t["impl"] == r["impl"] and int(t["tid"]) == 0]
+            self.assertEqual(len(setter), 1, r)
+            if int(setter[0]["ops"]) == 0:
+                # no round completed in the window: no latency at all, empty
+                self.assertEqual((r["first_wake_p50_ns"], r["lat_p50_ns"]), ("", ""), r)
+                continue
+            self.assertNotEqual(r["first_wake_p50_ns"], "", r)
+            self.assertNotEqual(r["lat_p50_ns"], "", r)
             f50, f99 = num(r["first_wake_p50_ns"]), num(r["first_wake_p99_ns"])
             l50, l99 = num(r["lat_p50_ns"]), num(r["lat_p99_ns"])
             # per round, the first waiter runs no later than the last

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "checks.h"
 #include "lockbench.h"
 #include "workload.h"
 
@@ -44,7 +45,9 @@ barrier_loop(struct lb_worker *w, const struct lb_barrier_ops *ops)
 			break;
 		/* relaxed: the barrier's own release/acquire publishes it. */
 		atomic_store_explicit(&s->phase[w->tid].v, n + 1, memory_order_relaxed);
-		uint64_t t0 = lb_sample_begin(w, n);
+		/* The phases after the stop (up to stop_phase) are not
+		 * measured: no latency sample for them. */
+		uint64_t t0 = sp ? 0 : lb_sample_begin(w, n);
 		ops->wait(b, t);
 		lb_sample_end(w, t0);
 		for (unsigned j = 0; j < s->n; j++)
@@ -69,13 +72,13 @@ static const lb_loop_fn barrier_loops[LB_IMPL_COUNT] = {
 
 static int barrier_setup(struct lb_wctx *c)
 {
-	struct barrier_state *s = aligned_alloc(LB_CACHELINE, sizeof(*s));
+	struct barrier_state *s = lb_cache_alloc(sizeof(*s));
 	if (!s)
 		return ENOMEM;
 	s->n = c->nthreads;
 	atomic_init(&s->stop_phase, 0);
 	atomic_init(&s->violations, 0);
-	s->phase = aligned_alloc(LB_CACHELINE, c->nthreads * sizeof(*s->phase));
+	s->phase = lb_cache_alloc(c->nthreads * sizeof(*s->phase));
 	if (!s->phase) {
 		free(s);
 		return ENOMEM;
@@ -95,20 +98,17 @@ static int barrier_setup(struct lb_wctx *c)
 static void barrier_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_check *out)
 {
 	struct barrier_state *s = c->state;
-	uint64_t v = atomic_load(&s->violations);
-	uint64_t phases = ws[0].ops_total;
-	int uneven = 0;
+	uint64_t *phases = calloc(c->nthreads, sizeof(*phases));
 
-	for (unsigned i = 1; i < c->nthreads; i++)
-		uneven |= ws[i].ops_total != phases;
-	out->verdict = v == 0 && !uneven ? LB_OK : LB_FAIL;
-	out->extra[0] = (double)phases;
-	if (v)
-		snprintf(out->msg, sizeof(out->msg), "%llu times a thread left a phase before "
-			 "every thread had arrived", (unsigned long long)v);
-	else if (uneven)
-		snprintf(out->msg, sizeof(out->msg), "threads completed different numbers of "
-			 "phases (thread 0: %llu)", (unsigned long long)phases);
+	if (!phases) {
+		out->verdict = LB_FAIL;
+		snprintf(out->msg, sizeof(out->msg), "out of memory for the check");
+		return;
+	}
+	for (unsigned i = 0; i < c->nthreads; i++)
+		phases[i] = ws[i].ops_total;
+	lb_judge_barrier(out, atomic_load(&s->violations), phases, c->nthreads);
+	free(phases);
 }
 
 static void barrier_teardown(struct lb_wctx *c)

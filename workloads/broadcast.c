@@ -47,6 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "checks.h"
 #include "lockbench.h"
 #include "workload.h"
 
@@ -360,7 +361,7 @@ static void bc_teardown(struct lb_wctx *c)
 
 static int bc_setup(struct lb_wctx *c)
 {
-	struct bc_state *s = aligned_alloc(LB_CACHELINE, sizeof(*s));
+	struct bc_state *s = lb_cache_alloc(sizeof(*s));
 	if (!s)
 		return ENOMEM;
 	s->waiters = c->nthreads - 1;
@@ -426,42 +427,31 @@ static int bc_thread_init(struct lb_wctx *c, struct lb_worker *w)
 static void bc_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_check *out)
 {
 	struct bc_state *s = c->state;
-	uint64_t rounds = ws[0].ops_total;
+	unsigned nw = c->nthreads - 1;
+	uint64_t *wakes = calloc(nw ? nw : 1, sizeof(*wakes)), *bad = calloc(nw ? nw : 1,
+										sizeof(*bad));
 
-	out->verdict = LB_OK;
 	if (s->first->count) {
 		out->extra[0] = (double)lb_hist_quantile(s->first, 0.50);
 		out->extra[1] = (double)lb_hist_quantile(s->first, 0.99);
 	}
-	if (ws[0].wl[0] || ws[0].wl[1]) {
+	if (!wakes || !bad) {
+		free(wakes);
+		free(bad);
 		out->verdict = LB_FAIL;
-		if (ws[0].wl[0])
-			snprintf(out->msg, sizeof(out->msg),
-				 "the setter was woken %llu time(s) before all %u waiters had "
-				 "acknowledged (a wake-up without a set)",
-				 (unsigned long long)ws[0].wl[0], s->waiters);
-		else
-			snprintf(out->msg, sizeof(out->msg),
-				 "%llu round(s) got more than %u acknowledgements (a waiter ran "
-				 "twice in one round)", (unsigned long long)ws[0].wl[1], s->waiters);
+		snprintf(out->msg, sizeof(out->msg), "out of memory for the check");
 		return;
 	}
-	for (unsigned i = 1; i < c->nthreads; i++) {
-		uint64_t wakes = ws[i].ops_total;
-		if (ws[i].wl[0]) {
-			snprintf(out->msg, sizeof(out->msg),
-				 "waiter %u woke %llu time(s) without a new round or after missing "
-				 "one", i, (unsigned long long)ws[i].wl[0]);
-		} else if (wakes != rounds && wakes != rounds + 1) {
-			snprintf(out->msg, sizeof(out->msg),
-				 "waiter %u handled %llu rounds but the setter completed %llu", i,
-				 (unsigned long long)wakes, (unsigned long long)rounds);
-		} else {
-			continue;
-		}
-		out->verdict = LB_FAIL;
-		return;
+	for (unsigned i = 0; i < nw; i++) {
+		wakes[i] = ws[i + 1].ops_total;
+		bad[i] = ws[i + 1].wl[0];
 	}
+	struct lb_bc_evidence e = { .waiters = s->waiters, .rounds = ws[0].ops_total,
+				    .setter_early = ws[0].wl[0], .setter_extra = ws[0].wl[1],
+				    .wakes = wakes, .bad = bad };
+	lb_judge_broadcast(out, &e);
+	free(wakes);
+	free(bad);
 }
 
 static int bc_validate(const char *const *vals, unsigned nthreads, char *err, size_t len)

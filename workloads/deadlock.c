@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks.h"
 #include "lockbench.h"
 #include "workload.h"
 
@@ -117,7 +118,7 @@ static int deadlock_validate(const char *const *vals, unsigned nthreads, char *e
 
 static int deadlock_setup(struct lb_wctx *c)
 {
-	struct dl_state *s = aligned_alloc(LB_CACHELINE, sizeof(*s));
+	struct dl_state *s = lb_cache_alloc(sizeof(*s));
 	uint64_t hold = 0;
 	int ret;
 
@@ -128,7 +129,7 @@ static int deadlock_setup(struct lb_wctx *c)
 	lb_parse_u64(c->param_vals[1], &hold);
 	s->hold_iters = lb_busy_iters(hold);
 	atomic_init(&s->value, 0);
-	s->slot = aligned_alloc(LB_CACHELINE, c->nthreads * sizeof(*s->slot));
+	s->slot = lb_cache_alloc(c->nthreads * sizeof(*s->slot));
 	if (!s->slot) {
 		free(s);
 		return ENOMEM;
@@ -185,15 +186,10 @@ static void deadlock_thread_fini(struct lb_wctx *c, struct lb_worker *w)
 static void deadlock_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_check *out)
 {
 	struct dl_state *s = c->state;
-	uint64_t expected = 0, observed = atomic_load(&s->value);
+	uint64_t expected = 0;
 	for (unsigned i = 0; i < c->nthreads; i++)
 		expected += ws[i].ops_total;
-	out->has_lost = 1;
-	out->lost_updates = (int64_t)(expected - observed);
-	out->verdict = expected == observed ? LB_OK : LB_FAIL;
-	if (expected != observed)
-		snprintf(out->msg, sizeof(out->msg), "counter is %llu but %llu crossings were made",
-			 (unsigned long long)observed, (unsigned long long)expected);
+	lb_judge_count(out, expected, atomic_load(&s->value), false, "crossings");
 }
 
 static void deadlock_teardown(struct lb_wctx *c)
@@ -217,7 +213,7 @@ static int holder_of(const struct dl_state *s, unsigned n, int l)
 	return -1;
 }
 
-static void deadlock_describe(struct lb_wctx *c, struct lb_worker *ws, FILE *f)
+static enum lb_diag_kind deadlock_describe(struct lb_wctx *c, struct lb_worker *ws, FILE *f)
 {
 	static const char name[NLOCKS] = { 'A', 'B' };
 	struct dl_state *s = c->state;
@@ -258,10 +254,11 @@ static void deadlock_describe(struct lb_wctx *c, struct lb_worker *ws, FILE *f)
 			} while (u != (int)start && u >= 0);
 			fprintf(f, "\n  fix: take the locks in one global order "
 				"(--param order=fixed)\n");
-			return;
+			return LB_DIAG_DEADLOCK;
 		}
 	}
 	fprintf(f, "  no wait-for cycle among the locks: a stall, not a lock-order deadlock\n");
+	return LB_DIAG_NONE;
 }
 
 const struct lb_workload lb_wl_deadlock = {

@@ -44,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "checks.h"
 #include "lockbench.h"
 #include "workload.h"
 
@@ -329,7 +330,7 @@ static int handoff_setup(struct lb_wctx *c)
 		return ENOMEM;
 	c->state = s;
 	s->npairs = c->nthreads / 2;
-	s->pairs = aligned_alloc(LB_CACHELINE, s->npairs * sizeof(*s->pairs));
+	s->pairs = lb_cache_alloc(s->npairs * sizeof(*s->pairs));
 	s->tctx = calloc(2 * (size_t)c->nthreads, sizeof(*s->tctx));
 	if (!s->pairs || !s->tctx) {
 		handoff_teardown(c);
@@ -395,36 +396,21 @@ static void handoff_thread_fini(struct lb_wctx *c, struct lb_worker *w)
 static void handoff_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_check *out)
 {
 	struct handoff_state *s = c->state;
+	struct lb_handoff_pair *pairs = calloc(s->npairs ? s->npairs : 1, sizeof(*pairs));
 
-	out->verdict = LB_OK;
-	for (unsigned k = 0; k < s->npairs; k++) {
-		struct lb_worker *e = &ws[2 * k], *o = &ws[2 * k + 1];
-		uint64_t seq = atomic_load_explicit(&s->pairs[k].seq, memory_order_relaxed);
-		if (e->wl[0] || o->wl[0]) {
-			snprintf(out->msg, sizeof(out->msg),
-				 "pair %u: %llu wake-ups without a hand-off (thread %u: %llu, "
-				 "thread %u: %llu)", k,
-				 (unsigned long long)(e->wl[0] + o->wl[0]), 2 * k,
-				 (unsigned long long)e->wl[0], 2 * k + 1,
-				 (unsigned long long)o->wl[0]);
-		} else if (e->ops_total != o->ops_total) {
-			snprintf(out->msg, sizeof(out->msg),
-				 "pair %u: thread %u completed %llu round trips but thread %u "
-				 "handled %llu pings", k, 2 * k, (unsigned long long)e->ops_total,
-				 2 * k + 1, (unsigned long long)o->ops_total);
-		} else if (seq != 2 * e->ops_total && seq != 2 * e->ops_total + 1) {
-			snprintf(out->msg, sizeof(out->msg),
-				 "pair %u: sequence word is %llu after %llu round trips "
-				 "(expected %llu or %llu)", k, (unsigned long long)seq,
-				 (unsigned long long)e->ops_total,
-				 (unsigned long long)(2 * e->ops_total),
-				 (unsigned long long)(2 * e->ops_total + 1));
-		} else {
-			continue;
-		}
+	if (!pairs) {
 		out->verdict = LB_FAIL;
+		snprintf(out->msg, sizeof(out->msg), "out of memory for the check");
 		return;
 	}
+	for (unsigned k = 0; k < s->npairs; k++)
+		pairs[k] = (struct lb_handoff_pair){
+			.even_ops = ws[2 * k].ops_total, .odd_ops = ws[2 * k + 1].ops_total,
+			.even_bad = ws[2 * k].wl[0], .odd_bad = ws[2 * k + 1].wl[0],
+			.seq = atomic_load_explicit(&s->pairs[k].seq, memory_order_relaxed),
+		};
+	lb_judge_handoff(out, pairs, s->npairs);
+	free(pairs);
 }
 
 static int handoff_validate(const char *const *vals, unsigned nthreads, char *err, size_t len)

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks.h"
 #include "lockbench.h"
 #include "workload.h"
 
@@ -194,7 +195,7 @@ static int livelock_setup(struct lb_wctx *c)
 	lb_parse_u64(c->param_vals[1], &b);
 	s->backoff_iters = lb_busy_iters(b);
 	s->npairs = c->nthreads / 2;
-	s->pair = aligned_alloc(LB_CACHELINE, s->npairs * sizeof(*s->pair));
+	s->pair = lb_cache_alloc(s->npairs * sizeof(*s->pair));
 	if (!s->pair) {
 		free(s);
 		c->state = NULL;
@@ -255,15 +256,10 @@ static void livelock_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_ch
 	}
 	for (unsigned i = 0; i < s->npairs; i++)
 		value += atomic_load(&s->pair[i].value);
-	out->has_lost = 1;
-	out->lost_updates = (int64_t)(crossings - value);
-	out->verdict = crossings == value ? LB_OK : LB_FAIL;
+	lb_judge_count(out, crossings, value, false, "crossings");
 	out->extra[0] = crossings + attempts ? (double)attempts / (double)(crossings + attempts)
 					     : 0.0;
-	if (crossings != value) {
-		snprintf(out->msg, sizeof(out->msg), "counters total %llu but %llu crossings were "
-			 "made", (unsigned long long)value, (unsigned long long)crossings);
-	} else if (!s->random && window == 0 && attempts > 0) {
+	if (out->verdict == LB_OK && !s->random && window == 0 && attempts > 0) {
 		/* A window shorter than the watchdog: the same verdict, from the
 		 * counts (busy, no progress).  Only for the symmetric protocol:
 		 * with random back-off a short window on an oversubscribed FIFO
@@ -289,20 +285,30 @@ static void livelock_teardown(struct lb_wctx *c)
 	c->state = NULL;
 }
 
-static void livelock_describe(struct lb_wctx *c, struct lb_worker *ws, FILE *f)
+/* The symmetric protocol's signature: a pair with polite retries and no
+ * crossing is livelocked, whatever the idle interval happened to see (an
+ * oversubscribed FIFO spinlock can spend the last watchdog interval waiting
+ * for a descheduled partner between two retries). */
+static enum lb_diag_kind livelock_describe(struct lb_wctx *c, struct lb_worker *ws, FILE *f)
 {
 	struct ll_state *s = c->state;
-	for (unsigned i = 0; i < s->npairs; i++)
+	int lockstep = 0;
+	for (unsigned i = 0; i < s->npairs; i++) {
+		uint64_t a0 = atomic_load(&ws[2 * i].pub_attempts);
+		uint64_t a1 = atomic_load(&ws[2 * i + 1].pub_attempts);
+		uint64_t o0 = atomic_load(&ws[2 * i].pub_ops), o1 = atomic_load(&ws[2 * i + 1].pub_ops);
+		lockstep |= !s->random && a0 + a1 > 0 && o0 + o1 == 0;
 		fprintf(f, "  pair %u (threads %u and %u): %llu and %llu polite retries, %llu and "
-			"%llu crossings: each takes its own lock, finds the other's taken, steps "
-			"back, in lock-step\n", i, 2 * i, 2 * i + 1,
-			(unsigned long long)atomic_load(&ws[2 * i].pub_attempts),
-			(unsigned long long)atomic_load(&ws[2 * i + 1].pub_attempts),
-			(unsigned long long)atomic_load(&ws[2 * i].pub_ops),
-			(unsigned long long)atomic_load(&ws[2 * i + 1].pub_ops));
+			"%llu crossings%s\n", i, 2 * i, 2 * i + 1, (unsigned long long)a0,
+			(unsigned long long)a1, (unsigned long long)o0, (unsigned long long)o1,
+			!s->random && a0 + a1 > 0 && o0 + o1 == 0
+				? ": each takes its own lock, finds the other's taken, steps back, "
+				  "in lock-step" : "");
+	}
 	if (!s->random)
 		fprintf(f, "  fix: break the symmetry with a random back-off "
 			"(--param backoff=random)\n");
+	return lockstep ? LB_DIAG_LIVELOCK : LB_DIAG_NONE;
 }
 
 static const char *const livelock_extra[] = { "retry_ratio", NULL };

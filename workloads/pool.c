@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "checks.h"
 #include "lockbench.h"
 #include "workload.h"
 
@@ -81,7 +82,7 @@ static int pool_parse_permits(const char *v, unsigned *out)
 
 static int pool_setup(struct lb_wctx *c)
 {
-	struct pool_state *s = aligned_alloc(LB_CACHELINE, sizeof(*s));
+	struct pool_state *s = lb_cache_alloc(sizeof(*s));
 	if (!s)
 		return ENOMEM;
 	atomic_init(&s->in, 0);
@@ -120,37 +121,11 @@ static void pool_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_check 
 	for (unsigned i = 0; i < c->nthreads; i++)
 		if (ws[i].wl[0] > peak)
 			peak = ws[i].wl[0];
-	out->extra[0] = (double)peak;
-	out->extra[1] = (double)s->permits;
-	out->verdict = LB_FAIL;
-
 	unsigned left = atomic_load_explicit(&s->in, memory_order_relaxed);
 	/* The semaphores have no per-thread context: NULL is their tctx. */
 	int can_count = c->impl->ops.semaphore->try_acquire && c->impl->prim->tctx_size == 0;
 	unsigned free_now = can_count ? pool_count_free(c->impl, s->prim, s->permits) : s->permits;
-
-	if (peak > s->permits)
-		snprintf(out->msg, sizeof(out->msg),
-			 "%llu threads held the resource at once but the semaphore has %u permits",
-			 (unsigned long long)peak, s->permits);
-	else if (left != 0)
-		snprintf(out->msg, sizeof(out->msg),
-			 "%u threads still count as holders after the run", left);
-	else if (free_now > s->permits)
-		snprintf(out->msg, sizeof(out->msg),
-			 "after the run try_acquire succeeded more than %u times: the "
-			 "semaphore gained permits", s->permits);
-	else if (free_now < s->permits)
-		snprintf(out->msg, sizeof(out->msg),
-			 "after the run only %u of the %u permits were free: permits were lost",
-			 free_now, s->permits);
-	else
-		out->verdict = LB_OK;
-	if (out->verdict == LB_OK && c->nthreads >= s->permits && peak < s->permits)
-		snprintf(out->msg, sizeof(out->msg),
-			 "note: the peak of %llu holders never reached the %u permits with %u "
-			 "threads (not a failure: a short run may never fill the pool)",
-			 (unsigned long long)peak, s->permits, c->nthreads);
+	lb_judge_pool(out, peak, s->permits, left, free_now, c->nthreads);
 }
 
 static void pool_teardown(struct lb_wctx *c)

@@ -59,10 +59,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks.h"
 #include "lockbench.h"
 #include "workload.h"
 
-#define PC_SEQ_BITS 40
+#define PC_SEQ_BITS LB_PC_SEQ_BITS
 #define PC_SEQ_MASK ((UINT64_C(1) << PC_SEQ_BITS) - 1)
 #define PC_MAX_CAPACITY 1000000
 /* Failed tries between sched_yield() calls of a spinning producer or
@@ -623,7 +624,7 @@ static int prodcons_setup(struct lb_wctx *c)
 	if (pc_resolve(c->param_vals, n, &P, &C, &K, err, sizeof(err)))
 		return EINVAL; /* validated already */
 
-	struct pc_state *s = aligned_alloc(LB_CACHELINE, sizeof(*s));
+	struct pc_state *s = lb_cache_alloc(sizeof(*s));
 	if (!s)
 		return ENOMEM;
 	memset(s, 0, sizeof(*s));
@@ -636,7 +637,7 @@ static int prodcons_setup(struct lb_wctx *c)
 	atomic_init(&s->producers_left, P);
 	lb_futex_mutex_init(&s->buf_lock, &c->cfg);
 
-	s->th = aligned_alloc(LB_CACHELINE, n * sizeof(*s->th));
+	s->th = lb_cache_alloc(n * sizeof(*s->th));
 	s->arrays = calloc((size_t)C * P * 2, sizeof(uint64_t));
 	if (!s->th || !s->arrays)
 		goto nomem;
@@ -775,43 +776,16 @@ static void prodcons_thread_fini(struct lb_wctx *c, struct lb_worker *w)
 
 /* ---- check ---- */
 
-/* 1 ^ 2 ^ ... ^ n */
-static uint64_t pc_xor_upto(uint64_t n)
-{
-	switch (n & 3) {
-	case 0: return n;
-	case 1: return 1;
-	case 2: return n + 1;
-	default: return 0;
-	}
-}
-
-/* 1 + 2 + ... + n, modulo 2^64 like the consumers' sums. */
-static uint64_t pc_sum_upto(uint64_t n)
-{
-	return n & 1 ? n * ((n + 1) / 2) : (n / 2) * (n + 1);
-}
-
 static void prodcons_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_check *out)
 {
 	struct pc_state *s = c->state;
 	const unsigned P = s->P, C = s->C, n = s->nthreads;
-	uint64_t pushed = 0, popped = 0, want_sum = 0, want_xor = 0, sum = 0, xor_ = 0;
 	uint64_t win_items = 0, t0 = UINT64_MAX, t1 = UINT64_MAX;
+	uint64_t *pushed = calloc(P ? P : 1, sizeof(*pushed));
+	struct lb_pc_consumer *cons = calloc(C ? C : 1, sizeof(*cons));
 
-	out->verdict = LB_OK;
-	for (unsigned p = 0; p < P; p++) {
-		uint64_t k = s->th[p].items, tag = (uint64_t)p << PC_SEQ_BITS;
-		pushed += k;
-		want_sum += k * tag + pc_sum_upto(k);
-		want_xor ^= (k & 1 ? tag : 0) ^ pc_xor_upto(k);
-	}
-	for (unsigned i = P; i < n; i++) {
-		popped += s->th[i].items;
-		sum += s->th[i].sum;
-		xor_ ^= s->th[i].xor_;
+	for (unsigned i = P; i < n; i++)
 		win_items += ws[i].ops_at_stop - ws[i].ops_at_measure;
-	}
 	for (unsigned i = 0; i < n; i++) {
 		if (!s->th[i].t_measure)
 			continue; /* never saw the window open */
@@ -820,9 +794,25 @@ static void prodcons_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_ch
 		if (s->th[i].t_stop < t1)
 			t1 = s->th[i].t_stop;
 	}
-
-	out->has_lost = 1;
-	out->lost_updates = (int64_t)(pushed - popped);
+	if (!pushed || !cons) {
+		out->verdict = LB_FAIL;
+		snprintf(out->msg, sizeof(out->msg), "out of memory for the check");
+	} else {
+		for (unsigned p = 0; p < P; p++)
+			pushed[p] = s->th[p].items;
+		for (unsigned i = P; i < n; i++) {
+			const struct pc_thread *th = &s->th[i];
+			cons[i - P] = (struct lb_pc_consumer){
+				.items = th->items, .sum = th->sum, .xor_ = th->xor_,
+				.order_bad = th->order_bad, .bad_item = th->bad_item,
+				.bad_prev = th->bad_prev, .alien = th->alien,
+				.alien_item = th->alien_item, .from = th->from,
+			};
+		}
+		lb_judge_prodcons(out, P, C, pushed, cons);
+	}
+	free(pushed);
+	free(cons);
 	out->extra[0] = P;
 	out->extra[1] = C;
 	out->extra[2] = (double)s->capacity;
@@ -830,45 +820,6 @@ static void prodcons_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_ch
 	out->extra[3] = c->window_s > 0 ? (double)win_items / c->window_s
 		: t0 < t1 && t1 != UINT64_MAX
 		? (double)win_items / ((double)(t1 - t0) * ws[0].ns_per_tick / 1e9) : NAN;
-
-#define PC_FAIL(...) do {                                                     \
-		out->verdict = LB_FAIL;                                      \
-		snprintf(out->msg, sizeof(out->msg), __VA_ARGS__);           \
-		return;                                                      \
-	} while (0)
-
-	for (unsigned i = P; i < n; i++)
-		if (s->th[i].alien)
-			PC_FAIL("consumer %u popped %llu items no producer pushed (the first: %#llx)",
-				i - P, (unsigned long long)s->th[i].alien,
-				(unsigned long long)s->th[i].alien_item);
-	for (unsigned p = 0; p < P; p++) {
-		uint64_t got = 0;
-		for (unsigned i = P; i < n; i++)
-			got += s->th[i].from[p];
-		if (got != s->th[p].items)
-			PC_FAIL("producer %u pushed %llu items but the consumers popped %llu of "
-				"them (%lld %s; %llu pushed, %llu popped in all)", p,
-				(unsigned long long)s->th[p].items, (unsigned long long)got,
-				(long long)(got > s->th[p].items ? got - s->th[p].items
-								 : s->th[p].items - got),
-				got > s->th[p].items ? "popped twice" : "lost",
-				(unsigned long long)pushed, (unsigned long long)popped);
-	}
-	if (sum != want_sum || xor_ != want_xor)
-		PC_FAIL("the popped items are not the pushed ones: sum %#llx xor %#llx, want "
-			"sum %#llx xor %#llx (%llu items)", (unsigned long long)sum,
-			(unsigned long long)xor_, (unsigned long long)want_sum,
-			(unsigned long long)want_xor, (unsigned long long)popped);
-	for (unsigned i = P; i < n; i++)
-		if (s->th[i].order_bad)
-			PC_FAIL("FIFO order broken: consumer %u popped producer %llu's item %llu "
-				"after its item %llu (%llu items out of order)", i - P,
-				(unsigned long long)(s->th[i].bad_item >> PC_SEQ_BITS),
-				(unsigned long long)(s->th[i].bad_item & PC_SEQ_MASK),
-				(unsigned long long)s->th[i].bad_prev,
-				(unsigned long long)s->th[i].order_bad);
-#undef PC_FAIL
 }
 
 static const char *const prodcons_extra[] = {

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "checks.h"
 #include "lockbench.h"
 #include "workload.h"
 
@@ -85,7 +86,7 @@ static int rec_parse_depth(const char *v, unsigned *out)
 
 static int recursive_setup(struct lb_wctx *c)
 {
-	struct rec_state *s = aligned_alloc(LB_CACHELINE, sizeof(*s));
+	struct rec_state *s = lb_cache_alloc(sizeof(*s));
 	if (!s)
 		return ENOMEM;
 	atomic_init(&s->value, 0);
@@ -112,26 +113,8 @@ static void recursive_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_c
 		bad_unlocks += ws[i].wl[0];
 		bad_reentries += ws[i].wl[1];
 	}
-	uint64_t observed = atomic_load_explicit(&s->value, memory_order_relaxed);
-
-	out->has_lost = 1;
-	out->lost_updates = (int64_t)(expected - observed);
-	out->verdict = LB_FAIL;
-	if (observed != expected)
-		snprintf(out->msg, sizeof(out->msg),
-			 "counter is %llu but the threads did %llu increments (%lld lost)",
-			 (unsigned long long)observed, (unsigned long long)expected,
-			 (long long)out->lost_updates);
-	else if (bad_unlocks)
-		snprintf(out->msg, sizeof(out->msg),
-			 "%llu unlocks by the owner returned an error (depth %u)",
-			 (unsigned long long)bad_unlocks, s->depth);
-	else if (bad_reentries)
-		snprintf(out->msg, sizeof(out->msg),
-			 "%llu trylocks by the owner failed to re-enter (depth %u)",
-			 (unsigned long long)bad_reentries, s->depth);
-	else
-		out->verdict = LB_OK;
+	lb_judge_recursive(out, expected, atomic_load_explicit(&s->value, memory_order_relaxed),
+			   bad_unlocks, bad_reentries, s->depth);
 }
 
 static void recursive_teardown(struct lb_wctx *c)

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "registry.h"
 #include "worker.h"
@@ -40,6 +41,12 @@ struct lb_wctx {
 };
 
 enum lb_verdict { LB_OK, LB_FAIL, LB_RACY };
+
+/* What ended a run early.  describe_stall() may name the hazard it found. */
+enum lb_diag_kind {
+	LB_DIAG_NONE, LB_DIAG_STALL, LB_DIAG_DEADLOCK, LB_DIAG_LIVELOCK, LB_DIAG_CHECK,
+	LB_DIAG_INTERRUPTED, LB_DIAG_ERROR, LB_DIAG_WRITE,
+};
 
 struct lb_check {
 	enum lb_verdict verdict;
@@ -78,11 +85,22 @@ struct lb_workload {
 	void (*check)(struct lb_wctx *c, struct lb_worker *ws, struct lb_check *out);
 	void (*teardown)(struct lb_wctx *c);
 	/* When the watchdog fires: print what the threads hold and wait for
-	 * (e.g. the deadlock cycle) to f.  May be NULL. */
-	void (*describe_stall)(struct lb_wctx *c, struct lb_worker *ws, FILE *f);
+	 * (e.g. the deadlock cycle) to f, and return the hazard it shows
+	 * (LB_DIAG_DEADLOCK, LB_DIAG_LIVELOCK) or LB_DIAG_NONE to leave the
+	 * watchdog's own classification.  May be NULL. */
+	enum lb_diag_kind (*describe_stall)(struct lb_wctx *c, struct lb_worker *ws, FILE *f);
 	/* Default --watchdog seconds for this workload (0: the harness's). */
 	double watchdog_s;
 };
+
+/* size bytes aligned to a cache line, for state that threads share: the
+ * size rounded up to a whole number of lines, as C11 aligned_alloc()
+ * requires (ASan checks it).  free() releases it. */
+static inline void *lb_cache_alloc(size_t size)
+{
+	size_t lines = (size + LB_CACHELINE - 1) / LB_CACHELINE;
+	return aligned_alloc(LB_CACHELINE, (lines ? lines : 1) * LB_CACHELINE);
+}
 
 /* thread_init/thread_fini for the common case of one primitive per run:
  * the workload's state begins with `void *prim` (its first member), and

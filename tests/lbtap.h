@@ -1,0 +1,134 @@
+/* lbtap: the per-case TAP runner that test_prims and test_kinds share, and
+ * the few helpers their cases have in common.
+ *
+ * A test program is a loop over the registry:
+ *
+ *	tap_init(argc, argv);        // --backend/--impl, LB_TEST_GUARD_S
+ *	for each implementation im that tap_selected(im):
+ *		if (tap_tsan_skip(im))
+ *			continue;
+ *		tap_run(im, case_fn, n, x, "what, %u threads", n);
+ *	return tap_done();           // the plan line; the exit status
+ *
+ * and a case is a function that checks one thing of one implementation and
+ * says what it found with tap(ok, "...") once per check.
+ *
+ * Each case runs in a forked child, so that a hang, a crash or a sanitizer
+ * report fails that case and the next one still runs.  The child sends each
+ * check to the parent down a pipe, one line each ("1 text" passed, "0 text"
+ * failed, one write(2) of less than PIPE_BUF, so never torn); the parent
+ * numbers them as TAP lines as they come, so a case that hangs half-way
+ * still shows what it checked.  Anything else the child prints goes to
+ * stderr, never into the TAP stream.
+ *
+ * The parent waits LB_TEST_GUARD_S seconds (default 60) for the child: a
+ * hang guard, not a timing assertion (the slowest case of either program, a
+ * spin-only barrier of test_kinds with 8 threads on 2 busy CPUs, takes up
+ * to about 10 s).  A child still running then is killed after its threads'
+ * states and kernel wait channels are printed as TAP comments; one that
+ * dies of a signal (ASan aborts under abort_on_error), exits non-zero
+ * (ThreadSanitizer exits 66 after a report, LeakSanitizer 23, a bail-out 1)
+ * or reports nothing fails its case too, with a line that names the
+ * implementation and the case.
+ *
+ * The parent never starts a thread: fork() from a single-threaded process
+ * is what ThreadSanitizer supports.  So a program calls tap_run (and tap,
+ * for lines of its own such as a SKIP) only from its main thread, and
+ * starts threads only inside a case.
+ */
+#ifndef LBTAP_H
+#define LBTAP_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct lb_impl;
+
+/* ---- the runner ---- */
+
+/* Reads the command line, [--backend NAME]... [--impl ID]... (none: every
+ * implementation), and LB_TEST_GUARD_S (seconds, 1..86400).  Bad input:
+ * a usage line or one naming the bad value, and exit status 2. */
+void tap_init(int argc, char **argv);
+
+/* Whether im was chosen: by its backend or its id, or because nothing was
+ * named.  Hidden (deliberately broken) implementations are the caller's
+ * business: tap_named says whether one was named with --impl. */
+int tap_selected(const struct lb_impl *im);
+int tap_named(const struct lb_impl *im);
+
+/* Under ThreadSanitizer, an implementation whose atomics it cannot see:
+ * reports it as a TAP SKIP and returns 1.  Otherwise returns 0. */
+int tap_tsan_skip(const struct lb_impl *im);
+
+typedef void tap_case_fn(const struct lb_impl *im, unsigned n, unsigned x);
+
+/* Runs fn(im, n, x) in a child under the hang guard; what (a printf
+ * format) names the case in the runner's own lines, after im's id.
+ * Returns how many of the case's lines failed. */
+int tap_run(const struct lb_impl *im, tap_case_fn *fn, unsigned n, unsigned x,
+	    const char *what, ...) __attribute__((format(printf, 5, 6)));
+
+/* One check: a TAP line, "ok" if ok.  Newlines in the text become spaces.
+ * In a case, the line goes to the parent, which numbers it. */
+void tap(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prints the plan line (1..N); returns the exit status: 1 if a check
+ * failed, 0 if none did. */
+int tap_done(void);
+
+/* ---- for the cases ---- */
+
+/* "Bail out! <text>" and exit status 1: in a case, the case fails (its
+ * stdout is stderr); in the parent, the whole run stops. */
+_Noreturn void tap_bail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+void tap_sleep_ms(long ms);
+uint64_t tap_now_ms(void); /* CLOCK_MONOTONIC */
+
+/* calloc of one zeroed block of size bytes, or a bail-out. */
+void *tap_xcalloc(size_t size);
+
+/* pthread_create with default attributes, or a bail-out. */
+void tap_spawn(pthread_t *th, void *(*fn)(void *), void *arg);
+
+/* The kernel's state letter for thread tid of this process, from
+ * /proc/self/task/tid/stat ('S' while it sleeps, in a futex for one); '?'
+ * if it cannot be read. */
+char tap_task_state(pid_t tid);
+
+/* ---- checks inside a critical section ---- */
+
+/* A CK-style in-section check: count a shared word up to K and back down;
+ * anyone else inside at the same time shows up as a wrong reading.  Relaxed
+ * atomics, so that a broken lock is a failed check, not undefined
+ * behaviour, and so that the checker itself adds no ordering.  Inline: it
+ * is the body of every critical section the cases time. */
+#define TAP_IN_SECTION_K 8
+
+static inline int tap_in_section_ok(_Atomic uint64_t *w)
+{
+	uint64_t v0 = atomic_load_explicit(w, memory_order_relaxed);
+	for (int k = 0; k < TAP_IN_SECTION_K; k++)
+		atomic_store_explicit(w, atomic_load_explicit(w, memory_order_relaxed) + 1,
+				      memory_order_relaxed);
+	uint64_t v1 = atomic_load_explicit(w, memory_order_relaxed);
+	for (int k = 0; k < TAP_IN_SECTION_K; k++)
+		atomic_store_explicit(w, atomic_load_explicit(w, memory_order_relaxed) - 1,
+				      memory_order_relaxed);
+	return v0 == 0 && v1 == TAP_IN_SECTION_K;
+}
+
+/* Whether a case keeps a plain (non-atomic) shadow counter inside its
+ * critical sections: a word that only the lock orders, so that
+ * ThreadSanitizer reports a lock that does not release or acquire as a
+ * data race on it, where the relaxed atomics of tap_in_section_ok would
+ * hide the missing order.  Not for a deliberately broken implementation:
+ * there the race is certain, undefined behaviour where a failed check is
+ * wanted.  (CK and liburcu do not run under TSan at all: tap_tsan_skip.) */
+int tap_shadow_ok(const struct lb_impl *im);
+
+#endif
