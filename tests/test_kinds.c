@@ -119,6 +119,7 @@ static unsigned team_join(struct team *tm, long ms)
  * timed window only opens once all of them run. */
 struct gate {
 	_Atomic unsigned ready;
+	_Atomic unsigned ran;   /* workers that completed their first op */
 	_Atomic int go, stop;
 	_Atomic int abandon; /* the case hung: polling workers give up */
 	_Atomic int attach_err;
@@ -129,6 +130,25 @@ static void gate_pass(struct gate *g)
 	atomic_fetch_add(&g->ready, 1);
 	while (!atomic_load(&g->go))
 		sched_yield();
+}
+
+/* A worker's op is done; the first one counts it as having run. */
+static void gate_ran(struct gate *g, int *mine)
+{
+	if (!*mine) {
+		*mine = 1;
+		atomic_fetch_add(&g->ran, 1);
+	}
+}
+
+/* The case's window: RUN_MS, and then until want workers have completed an
+ * op (a starved thread on a loaded machine would otherwise make a run of
+ * no ops, which the checks rightly refuse; the guard bounds the wait, and
+ * a lock that never lets anyone in fails the check). */
+static void gate_run(struct gate *g, unsigned want)
+{
+	tap_sleep_ms(RUN_MS);
+	wait_count(&g->ran, want, GUARD_MS);
 }
 
 static int stopping(struct gate *g)
@@ -425,6 +445,7 @@ static void *rx_worker(void *arg)
 	gate_pass(&sh->g);
 	if (gate_failed(&sh->g, sh->im, sh->obj, aerr, t))
 		return NULL;
+	int ran = 0;
 	while (!stopping(&sh->g)) {
 		ops->lock(sh->obj, t);
 		/* Nested acquire: alternately lock and trylock (the owner's
@@ -451,6 +472,7 @@ static void *rx_worker(void *arg)
 		if (ops->unlock(sh->obj, t) != 0)
 			atomic_fetch_add(&sh->bad_unlock, 1);
 		a->ops++;
+		gate_ran(&sh->g, &ran);
 	}
 	lb_prim_thread_detach(sh->im, sh->obj, t);
 	return NULL;
@@ -475,7 +497,7 @@ static void recursive_exclusion(const struct lb_impl *im, unsigned n, unsigned x
 		team_spawn(&tm, rx_worker, &sh->t[i]);
 	}
 	gate_open(&sh->g, n);
-	tap_sleep_ms(RUN_MS);
+	gate_run(&sh->g, n);
 	atomic_store(&sh->g.stop, 1);
 	unsigned stuck = team_join(&tm, GUARD_MS);
 	if (stuck) {
@@ -529,6 +551,7 @@ static void *sem_worker(void *arg)
 	gate_pass(&sh->g);
 	if (gate_failed(&sh->g, sh->im, sh->obj, aerr, t))
 		return NULL;
+	int ran = 0;
 	while (!stopping(&sh->g)) {
 		ops->acquire(sh->obj, t);
 		unsigned h = atomic_fetch_add_explicit(&sh->in, 1, memory_order_relaxed) + 1;
@@ -546,6 +569,7 @@ static void *sem_worker(void *arg)
 		atomic_fetch_sub_explicit(&sh->in, 1, memory_order_relaxed);
 		ops->release(sh->obj, t);
 		atomic_fetch_add_explicit(&sh->acquisitions, 1, memory_order_relaxed);
+		gate_ran(&sh->g, &ran);
 	}
 	lb_prim_thread_detach(sh->im, sh->obj, t);
 	return NULL;
@@ -571,7 +595,7 @@ static void semaphore_holders(const struct lb_impl *im, unsigned n, unsigned x)
 		team_spawn(&tm, sem_worker, &sh->t[i]);
 	}
 	gate_open(&sh->g, n);
-	tap_sleep_ms(RUN_MS);
+	gate_run(&sh->g, n);
 	wait_count(&sh->peak, SEM_PERMITS, GUARD_MS);
 	atomic_store(&sh->g.stop, 1);
 	unsigned stuck = team_join(&tm, GUARD_MS);
@@ -621,6 +645,7 @@ static void *sx_worker(void *arg)
 	gate_pass(&sh->g);
 	if (gate_failed(&sh->g, sh->im, sh->obj, aerr, t))
 		return NULL;
+	int ran = 0;
 	while (!stopping(&sh->g)) {
 		ops->acquire(sh->obj, t);
 		if (!tap_in_section_ok(&sh->in_section))
@@ -629,6 +654,7 @@ static void *sx_worker(void *arg)
 			sh->shadow++;
 		ops->release(sh->obj, t);
 		a->ops++;
+		gate_ran(&sh->g, &ran);
 	}
 	lb_prim_thread_detach(sh->im, sh->obj, t);
 	return NULL;
@@ -653,7 +679,7 @@ static void semaphore_exclusion(const struct lb_impl *im, unsigned n, unsigned x
 		team_spawn(&tm, sx_worker, &sh->t[i]);
 	}
 	gate_open(&sh->g, n);
-	tap_sleep_ms(RUN_MS);
+	gate_run(&sh->g, n);
 	atomic_store(&sh->g.stop, 1);
 	unsigned stuck = team_join(&tm, GUARD_MS);
 	if (stuck) {
@@ -952,8 +978,9 @@ static void *cv_worker(void *arg)
 	if (gate_failed(&sh->g, sh->im, sh->obj, aerr, t))
 		return NULL;
 	if (a->producer) {
+		int ran = 0;
 		while (!stopping(&sh->g) && cv_put(sh, t, 0))
-			;
+			gate_ran(&sh->g, &ran);
 		if (atomic_fetch_sub(&sh->producers_left, 1) == 1)
 			for (unsigned i = 0; i < sh->nconsumers; i++)
 				cv_put(sh, t, 1);
@@ -1001,7 +1028,7 @@ static void condition_handoff(const struct lb_impl *im, unsigned n, unsigned x)
 		team_spawn(&tm, cv_worker, &sh->t[i]);
 	}
 	gate_open(&sh->g, n);
-	tap_sleep_ms(RUN_MS);
+	gate_run(&sh->g, 1);
 	atomic_store(&sh->g.stop, 1);
 	unsigned stuck = team_join(&tm, GUARD_MS);
 	if (stuck) {
@@ -1811,10 +1838,12 @@ static void *qm_worker(void *arg)
 		return NULL;
 	if (a->producer) {
 		uint64_t p = a->index, k;
+		int ran = 0;
 		for (k = 0; k < QM_MAX && !stopping(&sh->g); k++) {
 			sh->payload[p * QM_MAX + k] = qm_mix(p, k);
 			while (!ops->push(sh->obj, t, (p + 1) << 32 | k))
 				sched_yield(); /* full */
+			gate_ran(&sh->g, &ran);
 		}
 		a->count = k;
 		/* release: our pushes (and counts) happen-before a consumer's
@@ -1872,7 +1901,7 @@ static void queue_mpmc(const struct lb_impl *im, unsigned np, unsigned nc)
 		team_spawn(&tm, qm_worker, &sh->t[i]);
 	}
 	gate_open(&sh->g, n);
-	tap_sleep_ms(RUN_MS);
+	gate_run(&sh->g, np); /* every producer has pushed */
 	atomic_store(&sh->g.stop, 1);
 	unsigned stuck = team_join(&tm, GUARD_MS);
 	if (stuck) {

@@ -38,6 +38,7 @@ struct mx_shared {
 	int plain; /* whether the plain shadow is kept (see tap_shadow_ok) */
 	_Atomic int go, stop;
 	_Atomic unsigned ready;
+	_Atomic unsigned ran; /* threads that completed at least one op */
 	/* Only touched inside the section: relaxed atomics so that a broken
 	 * lock shows up as a failed check, not as undefined behaviour. */
 	_Atomic uint64_t in_section, counter;
@@ -80,7 +81,8 @@ static void *mx_worker(void *arg)
 		if (sh->plain)
 			sh->shadow++;
 		ops->unlock(sh->lock, tctx);
-		t->ops++;
+		if (t->ops++ == 0)
+			atomic_fetch_add(&sh->ran, 1);
 	}
 	lb_prim_thread_detach(sh->im, sh->lock, tctx);
 	return NULL;
@@ -112,6 +114,11 @@ static struct mx_result mutex_exclusion(const struct lb_impl *im, unsigned n)
 		tap_sleep_ms(1);
 	atomic_store(&sh.go, 1);
 	tap_sleep_ms(RUN_MS);
+	/* Not before every thread has had the lock at least once: on a loaded
+	 * machine a starved thread would otherwise make a run of 0 ops (the
+	 * case's hang guard catches a lock that never lets it in). */
+	while (atomic_load(&sh.ran) < n)
+		tap_sleep_ms(1);
 	atomic_store(&sh.stop, 1);
 	for (unsigned i = 0; i < n; i++) {
 		pthread_join(th[i], NULL);
