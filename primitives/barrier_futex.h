@@ -19,6 +19,22 @@
  * sees every other's pre-barrier writes.  arrived is reset before the
  * generation moves, and nobody can arrive for phase g+1 before seeing the
  * generation move, so the reset never loses an arrival.
+ *
+ * Orders checked:
+ *   wait, last arrival  its fetch-add on arrived is acq_rel and reads the
+ *           end of a chain of RMWs, each a release by one arrival of this
+ *           phase (the reset to 0 precedes them all), so it has acquired
+ *           every arrival's pre-barrier writes; it then moves the
+ *           generation with a release CAS and returns.
+ *   wait, the others    return only on an acquire load of w that saw the
+ *           generation move, in the spin phase or after FUTEX_WAIT (whose
+ *           own return decides nothing).  Every write to w is an RMW, so
+ *           that value is in the release sequence of the last arrival's
+ *           CAS, which carries everyone's writes.
+ *   The load of g before arriving needs no ordering: coherence alone gives
+ *   the current generation, since this thread saw it move (or moved it).
+ *   After its CAS the last arrival passes only w's address to FUTEX_WAKE:
+ *   the others may already have returned and freed the barrier.
  */
 #ifndef LB_BARRIER_FUTEX_H
 #define LB_BARRIER_FUTEX_H
@@ -45,10 +61,11 @@ static inline int lb_futex_barrier_init(void *obj, const struct lb_prim_cfg *cfg
 	return 0;
 }
 
+/* Wait until the generation is no longer g. */
 static void lb_futex_barrier_sleep(struct lb_futex_barrier *b, uint32_t g)
 {
 	for (int i = 0; i < LB_BARRIER_SPINS; i++) {
-		/* acquire: pairs with the last arrival's release fetch-add. */
+		/* acquire: pairs with the last arrival's release CAS. */
 		if ((uint32_t)atomic_load_explicit(&b->w, memory_order_acquire) != g)
 			return;
 		lb_cpu_relax();
@@ -61,27 +78,43 @@ static void lb_futex_barrier_sleep(struct lb_futex_barrier *b, uint32_t g)
 	atomic_fetch_sub_explicit(&b->w, LB_F64_HIGH1, memory_order_relaxed);
 }
 
+/* Count one arrival.  Returns true for the last arrival of the phase,
+ * which has released it; otherwise the caller must wait out generation *g
+ * with lb_futex_barrier_sleep().  *pos is the arrival's place in its phase
+ * (0 first); test-barrier-early (barrier_test.h) uses both halves. */
+static inline bool lb_futex_barrier_arrive(struct lb_futex_barrier *b, uint32_t *g,
+					   uint32_t *pos)
+{
+	/* relaxed: only the current generation is needed, which coherence
+	 * gives (see "Orders checked"). */
+	*g = (uint32_t)atomic_load_explicit(&b->w, memory_order_relaxed);
+	/* acq_rel: releases our pre-barrier writes, and the last arrival
+	 * acquires everyone's through the chain of RMWs. */
+	*pos = atomic_fetch_add_explicit(&b->arrived, 1, memory_order_acq_rel);
+	if (*pos + 1 != b->n)
+		return false;
+	atomic_store_explicit(&b->arrived, 0, memory_order_relaxed);
+	/* release: pairs with the waiters' acquire loads of the generation.
+	 * The generation wraps within the low half. */
+	uint64_t v = atomic_load_explicit(&b->w, memory_order_relaxed);
+	while (!atomic_compare_exchange_weak_explicit(&b->w, &v,
+			(v & ~LB_F64_LOW) | ((v + 1) & LB_F64_LOW),
+			memory_order_release, memory_order_relaxed))
+		;
+	/* Only the address from here on: the others may have returned and
+	 * freed the barrier. */
+	if (v >> 32)
+		lb_futex_wake(lb_f64_low(&b->w), INT_MAX);
+	return true;
+}
+
 static inline void lb_futex_barrier_wait(void *obj, void *t)
 {
 	struct lb_futex_barrier *b = obj;
+	uint32_t g, pos;
 	(void)t;
-	uint32_t g = (uint32_t)atomic_load_explicit(&b->w, memory_order_acquire);
-	/* acq_rel: releases our pre-barrier writes, and the last arrival
-	 * acquires everyone's through the chain of RMWs. */
-	if (atomic_fetch_add_explicit(&b->arrived, 1, memory_order_acq_rel) + 1 == b->n) {
-		atomic_store_explicit(&b->arrived, 0, memory_order_relaxed);
-		/* release: pairs with the waiters' acquire loads of the
-		 * generation.  The generation wraps within the low half. */
-		uint64_t v = atomic_load_explicit(&b->w, memory_order_relaxed);
-		while (!atomic_compare_exchange_weak_explicit(&b->w, &v,
-				(v & ~LB_F64_LOW) | ((v + 1) & LB_F64_LOW),
-				memory_order_release, memory_order_relaxed))
-			;
-		if (v >> 32)
-			lb_futex_wake(lb_f64_low(&b->w), INT_MAX);
-		return;
-	}
-	lb_futex_barrier_sleep(b, g);
+	if (!lb_futex_barrier_arrive(b, &g, &pos))
+		lb_futex_barrier_sleep(b, g);
 }
 
 static const struct lb_barrier_ops lb_futex_barrier_ops = {

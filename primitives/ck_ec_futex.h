@@ -1,7 +1,21 @@
 /* The ck_ec_ops that CK's event counts need to sleep: futex(2) on the
  * counter word (the low half of a 64-bit counter on little-endian x86,
  * which ck_ec documents as sufficient), CLOCK_MONOTONIC for deadlines.
- * Shared by ck-sem, ck-event and ck-cond. */
+ * Shared by ck-sem, ck-event and ck-cond.
+ *
+ * Orders checked.  These ops have no atomics of their own and order
+ * nothing: a return from the futex sleep is only a hint, ck_ec rereads the
+ * counter.  ck_ec documents ck_ec_value and ck_ec_wait as read (acquire)
+ * barriers and ck_ec_inc as a write barrier; on top of that, its users:
+ *   ck-event  wait returns after ck_ec64_value (or ck_ec64_wait) and then a
+ *             ck_pr_fence_acquire on every path; set puts a
+ *             ck_pr_fence_release before its increment.
+ *   ck-sem    acquire returns only after ck_ec64_value of released
+ *             (acquire) and a successful ck_pr CAS on taken followed by
+ *             ck_pr_fence_lock; release puts ck_pr_fence_unlock before its
+ *             increment.
+ *   ck-cond   wait returns only through ck_spinlock_fas_lock (acquire).
+ */
 #ifndef LB_CK_EC_FUTEX_H
 #define LB_CK_EC_FUTEX_H
 

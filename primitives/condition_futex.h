@@ -20,6 +20,23 @@
  * callers loop on their predicate.  seq wraps after 2^32 notifies: a waiter
  * that sleeps through exactly 2^32 of them would miss one (the ABA every
  * futex condvar has).
+ *
+ * Orders checked.  The condvar word orders no data: the caller's predicate
+ * lives under the mutex, and the mutex (mutex_futex.h) does all acquiring
+ * and releasing:
+ *   wait        every return (woken, spurious, a signal, or a notify that
+ *               came before FUTEX_WAIT) goes through lb_futex_mutex_lock,
+ *               whose every return path acquires.  Its RMWs on the word
+ *               are relaxed.
+ *   notify/all  a relaxed load and CAS.  That loses no wake-up: a notifier
+ *               changes the predicate holding the mutex, which it took
+ *               after the waiter's unlock (release) if the waiter found the
+ *               predicate false first; the waiter's waiters + 1 is
+ *               sequenced before that unlock, so it happens before the
+ *               notifier's load, which therefore sees waiters > 0 and moves
+ *               seq.  This holds whether notify is called with the mutex
+ *               held or after unlocking it.
+ *   lock/unlock the mutex's own (mutex_futex.h).
  */
 #ifndef LB_CONDITION_FUTEX_H
 #define LB_CONDITION_FUTEX_H

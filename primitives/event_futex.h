@@ -17,6 +17,27 @@
  * Who wakes whom: set wakes all sleepers at once (FUTEX_WAKE INT_MAX);
  * nobody else wakes anyone.  Generations wrap after 2^30 sets, harmless
  * unless a waiter sleeps through exactly 2^30 set/clear pairs.
+ *
+ * Orders checked (every write to the word is an RMW, so the release
+ * sequence headed by a set()'s CAS runs through every later clear, set and
+ * SLEEPERS CAS: a waiter that reads any value written after a set()
+ * synchronizes with that set()):
+ *   set      the CAS that sets SET is release: what the setter wrote before
+ *            set() is visible to whoever returns from wait() on it.  A set()
+ *            that finds SET already there writes nothing and publishes
+ *            nothing of its own (waiters return on the earlier set()).
+ *   clear    relaxed CAS: publishes nothing, but stays in the release
+ *            sequence, so a waiter that only sees "generation moved, SET
+ *            gone" still synchronizes with the set() it missed.
+ *   wait     returns on a value read (a) by the fast path's acquire load,
+ *            (b) by the SLEEPERS CAS, success and failure both acquire
+ *            (a failed CAS reloads the word, and the loop may return on
+ *            that value: before this was audited the failure order was
+ *            relaxed, a missing acquire on ARM and POWER), or (c) by the
+ *            acquire load after FUTEX_WAIT.  No other return path.
+ *   is_set   acquire load, as wait's fast path.
+ * A return from FUTEX_WAIT itself orders nothing (futex.h): the reload
+ * after it does.
  */
 #ifndef LB_EVENT_FUTEX_H
 #define LB_EVENT_FUTEX_H
@@ -75,9 +96,14 @@ static void lb_futex_event_wait_slow(_Atomic uint32_t *w, uint32_t v)
 	for (;;) {
 		if ((v & LB_EV_SET) || (v & ~LB_EV_FLAGS) != gen)
 			return;
+		/* acquire, on failure too: a failed CAS reloads v and the loop
+		 * may return on it (a set() got in first), so that reload must
+		 * pair with set()'s release CAS like every other return path.
+		 * On success we only sleep and reload, but C11 forbids a
+		 * failure order stronger than the success order. */
 		if (!(v & LB_EV_SLEEPERS) &&
 		    !atomic_compare_exchange_weak_explicit(w, &v, v | LB_EV_SLEEPERS,
-							   memory_order_relaxed, memory_order_relaxed))
+							   memory_order_acquire, memory_order_acquire))
 			continue; /* v reloaded: re-check */
 		lb_futex_wait(w, v | LB_EV_SLEEPERS, NULL);
 		/* acquire: pairs with set()'s release CAS. */

@@ -11,6 +11,11 @@
  *   Waking a word that has since been freed is harmless to the kernel (it
  *   only hashes the address), which is why unlock may wake after its
  *   releasing store but must never read or write the word then.
+ *
+ * A return from lb_futex_wait() orders nothing and proves nothing (it may
+ * be spurious): every algorithm rereads its word with an acquire load or
+ * an acquire RMW before it returns to its caller.  Each futex header's
+ * "Orders checked" block names that load for every return path.
  */
 #ifndef LB_FUTEX_H
 #define LB_FUTEX_H

@@ -19,6 +19,20 @@
  * glibc's rule, which matters here: after the releasing swap in unlock, the
  * word may be freed by the next owner; unlock never reads or writes it
  * again, only passes its address to FUTEX_WAKE (harmless, see futex.h).
+ *
+ * Orders checked.  Only unlock ever writes 0, with a release swap; every
+ * other write is an RMW (the waiters' swaps to 2), which continues that
+ * release sequence.  So any acquire RMW that reads 0 synchronizes with the
+ * unlock that wrote it:
+ *   lock     returns on (a) the fast path's CAS 0 -> 1, acquire on success,
+ *            or (b) a slow-path swap that read 0, and every swap is
+ *            acquire.  The failed CAS is relaxed and nothing returns on it
+ *            (its value only picks the slow path's first step).  A return
+ *            from FUTEX_WAIT is never a return from lock: the swap after it
+ *            decides.
+ *   trylock  true only on its acquire CAS; false orders nothing (a failed
+ *            try synchronizes with nothing, as C11's mtx_trylock).
+ *   unlock   the swap to 0 is release and is the last access to the word.
  */
 #ifndef LB_MUTEX_FUTEX_H
 #define LB_MUTEX_FUTEX_H

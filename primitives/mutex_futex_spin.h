@@ -21,7 +21,18 @@
  * Who wakes whom: as futex-mutex; a spinner that wins the 0 -> 1 race
  * against a woken sleeper makes the sleeper swap in 2 and sleep again, and
  * the spinner's own unlock then sees 2 and wakes it.
- * After the releasing swap, unlock only passes the address to FUTEX_WAKE.
+ * After the releasing swap, unlock only passes the address to FUTEX_WAKE
+ * (glibc's rule: the next owner may free the word).
+ *
+ * Orders checked (as mutex_futex.h: only unlock writes 0, by a release
+ * swap, and every other write is an RMW in its release sequence):
+ *   lock     returns on (a) the fast CAS 0 -> 1, (b) a spin-phase CAS
+ *            0 -> 1, or (c) a park-phase swap that read 0; all three are
+ *            acquire.  The spin phase's polls are relaxed and only decide
+ *            whether to try the CAS; failed CASes are relaxed and nothing
+ *            returns on them.
+ *   trylock  true only on its acquire CAS; false orders nothing.
+ *   unlock   release swap to 0, the last access to the word.
  */
 #ifndef LB_MUTEX_FUTEX_SPIN_H
 #define LB_MUTEX_FUTEX_SPIN_H

@@ -9,6 +9,10 @@
  *              1000th release on: the lock is never free again and every
  *              thread ends up asleep in FUTEX_WAIT.  The watchdog must turn
  *              that into a reported stall, not a hang.
+ * test-notry   futex-mutex whose trylock always fails, even on a free lock;
+ *              lock and unlock are correct.  A trylock check that only
+ *              compares the counter with the successes (0 = 0) passes it:
+ *              the trylock workload must not.
  */
 #ifndef LB_MUTEX_TEST_H
 #define LB_MUTEX_TEST_H
@@ -98,6 +102,20 @@ static const struct lb_mutex_ops lb_test_stuck_ops = {
 	.lock = lb_test_stuck_lock,
 	.trylock = lb_test_stuck_trylock,
 	.unlock = lb_test_stuck_unlock,
+};
+
+static inline bool lb_test_notry_trylock(void *obj, void *t)
+{
+	(void)obj;
+	(void)t;
+	return false; /* the bug: never acquires, not even a free lock */
+}
+
+static const struct lb_mutex_ops lb_test_notry_ops = {
+	.base = { .size = sizeof(struct lb_futex_mutex), .init = lb_futex_mutex_init },
+	.lock = lb_futex_mutex_lock,
+	.trylock = lb_test_notry_trylock,
+	.unlock = lb_futex_mutex_unlock,
 };
 
 #endif

@@ -19,11 +19,17 @@
  *   push: ABA-safe because only the owner removes, and it removes
  *   everything at once with an exchange).  When both are empty the owner
  *   allocates a chunk of LBQ_CHUNK_NODES nodes.  A producer allocates only
- *   when every node it owns is in the queue or in a consumer's hands, so it
- *   owns at most cap + nthreads + LBQ_CHUNK_NODES nodes.  Nodes are never
- *   freed before fini: the memory stays type-stable, which the lock-free
- *   algorithms need (a stale reader may still load a recycled node's next
- *   pointer; their generation counters or locks make that harmless).
+ *   when every node it owns is in the queue, in a consumer's hands or
+ *   waiting out a grace period (ck-fifo-mpmc), so it owns at most cap +
+ *   nthreads + LBQ_CHUNK_NODES nodes plus those waiting (LB_CK_FIFO_POLL
+ *   per consumer, more while a thread sits preempted inside an epoch
+ *   section).  Nodes are never freed before fini: the memory stays
+ *   type-stable, which the lock-free algorithms need (a stale reader may
+ *   still load a recycled node's next pointer).  Type-stable is not
+ *   enough for ck_fifo_mpmc, whose enqueue resets a node's generation: its
+ *   dequeued nodes come back here only through ck_epoch (queue_ck.h).  The
+ *   liburcu queues give nodes back at once (queue_urcu.h says why that is
+ *   safe).
  *
  * Homes live in the object, not in the thread context, because consumers
  * return nodes to producers that may already have detached (consumers
@@ -43,7 +49,11 @@
 #include "prim.h"
 
 #define LBQ_NODE_ALIGN 64   /* one node per cache line: no false sharing */
-#define LBQ_CHUNK_NODES 64  /* nodes per allocation (4 KiB) */
+/* Nodes per allocation (4 KiB).  Overridable before the first include:
+ * tests/test_prim_fifo.c shrinks it so that nodes are recycled sooner. */
+#ifndef LBQ_CHUNK_NODES
+#define LBQ_CHUNK_NODES 64
+#endif
 
 /* The pool's header at the start of every node. */
 struct lbq_pnode {

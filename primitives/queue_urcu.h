@@ -23,10 +23,9 @@
  * cds_lfs_empty: plain loads), so that consumers polling an empty queue do
  * not queue up on the mutex.
  *
- * The static inline versions (urcu/static/...) are called directly, as
- * _LGPL_SOURCE would, without defining _LGPL_SOURCE: that macro would also
- * change how every other liburcu header in the same file compiles (the
- * RCU flavours in rwlock_urcu.h).  One exception: the stack's push is
+ * liburcu's static inline versions are what runs (urcu_inline.h defines
+ * _LGPL_SOURCE for every liburcu header alike); they are called by their
+ * _cds_ names to say so.  One exception: the stack's push is
  * _cds_lfs_push() restated (lb_urcu_lfs_push_node), because the inline
  * original forms &head->node from a NULL head on its first try: harmless,
  * but undefined behaviour that UBSan reports, and the out-of-line
@@ -39,10 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <urcu/lfstack.h>
-#include <urcu/wfcqueue.h>
-#include <urcu/static/lfstack.h>
-#include <urcu/static/wfcqueue.h>
+#include "urcu_inline.h"
 
 #include "queue.h"
 #include "queue_pool.h"

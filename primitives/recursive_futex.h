@@ -1,6 +1,22 @@
-/* futex-recursive: owner tid + depth (recursive_owner.h) over futex-mutex,
- * whose state encoding is in mutex_futex.h.  Re-entry costs no atomic at
- * all; a non-owner's unlock is refused with EPERM. */
+/* futex-recursive: owner tid + depth (recursive_owner.h) over futex-mutex.
+ *
+ * State encoding:
+ *   m.word   futex-mutex's word (mutex_futex.h): 0 free, 1 locked, 2 locked
+ *            with maybe sleepers; the futex word, sleepers wait on it
+ *   o.owner  kernel tid of the holder, 0 when free (written only by the
+ *            holder, inside the inner lock)
+ *   o.depth  nested acquisitions by the holder (the holder's alone)
+ * Transitions:
+ *   lock     owner == my tid: depth + 1, no atomic RMW, no syscall.  Else
+ *            lock m (futex-mutex's transitions), then owner = tid, depth 1.
+ *   trylock  as lock, with m's trylock; false if m is taken.
+ *   unlock   owner != my tid: EPERM, nothing changes.  Else depth - 1; at 0,
+ *            owner = 0 and then unlock m.
+ * Who wakes whom: only m's unlock wakes (one sleeper, as futex-mutex).
+ * Orders: recursive_owner.h's "Orders checked" (every return of lock
+ * acquires through m or is a re-entry; the last unlock releases through m,
+ * and m's word is never touched after that release: glibc's rule).
+ */
 #ifndef LB_RECURSIVE_FUTEX_H
 #define LB_RECURSIVE_FUTEX_H
 

@@ -8,6 +8,18 @@
  * releases the inner lock, so a thread can never read its own tid unless it
  * holds the lock, whatever stale value it might see otherwise.  The inner
  * lock provides all acquire/release ordering.
+ *
+ * Orders checked:
+ *   lock, trylock  return either through the inner lock's acquire
+ *                  (futex-mutex: every path acquires, mutex_futex.h;
+ *                  ck_spinlock_fas: an atomic swap and ck_pr_fence_lock), or
+ *                  on re-entry, which needs none: this thread acquired the
+ *                  inner lock itself earlier and still holds it.  A false
+ *                  trylock orders nothing.
+ *   unlock         the last one releases through the inner unlock; owner's
+ *                  relaxed store of 0 is sequenced before it.  The inner
+ *                  unlock is the last access to the inner lock's word
+ *                  (glibc's rule, kept by mutex_futex.h).
  */
 #ifndef LB_RECURSIVE_OWNER_H
 #define LB_RECURSIVE_OWNER_H

@@ -61,8 +61,10 @@
 #include "barrier_pthread.h"
 #include "barrier_futex.h"
 #include "barrier_ck.h"
+#include "barrier_test.h"
 #include "queue_ck.h"
 #include "queue_urcu.h"
+#include "queue_test.h"
 
 enum lb_kind {
 	LB_KIND_MUTEX, LB_KIND_RECURSIVE, LB_KIND_SEMAPHORE, LB_KIND_EVENT, LB_KIND_CONDITION,
@@ -110,7 +112,9 @@ enum lb_cap {
 	X(test_busted, "test-busted", "test", LB_CAP_SPINS | LB_CAP_HIDDEN, \
 	  "BROKEN on purpose: test and set in two steps, no mutual exclusion") \
 	X(test_stuck, "test-stuck", "test", LB_CAP_PARKS | LB_CAP_HIDDEN, \
-	  "BROKEN on purpose: stops releasing after 1000 unlocks (watchdog test)")
+	  "BROKEN on purpose: stops releasing after 1000 unlocks (watchdog test)") \
+	X(test_notry, "test-notry", "test", LB_CAP_PARKS | LB_CAP_HIDDEN, \
+	  "BROKEN on purpose: trylock always fails, even on a free lock")
 
 #define LB_RECURSIVE_IMPLS(X) \
 	X(pthread_recursive, "pthread-recursive", "pthread", LB_CAP_PARKS | LB_CAP_OWNER, \
@@ -172,7 +176,10 @@ enum lb_cap {
 	  "ck_barrier_dissemination: log2(n) rounds of pairwise flags") \
 	X(ck_tournament, "ck-tournament", "ck", LB_CAP_SPINS, "ck_barrier_tournament") \
 	X(ck_mcs_barrier, "ck-mcs-barrier", "ck", LB_CAP_SPINS, \
-	  "ck_barrier_mcs: 4-ary arrival tree (not ck-mcs: that id is the MCS lock)")
+	  "ck_barrier_mcs: 4-ary arrival tree (not ck-mcs: that id is the MCS lock)") \
+	X(test_barrier_early, "test-barrier-early", "test", \
+	  LB_CAP_PARKS | LB_CAP_SPINS | LB_CAP_HIDDEN, \
+	  "BROKEN on purpose: every 1000th phase, its first arrival leaves at once")
 
 #define LB_QUEUE_IMPLS(X) \
 	X(ck_ring_spsc, "ck-ring-spsc", "ck", LB_CAP_SPINS | LB_CAP_FIFO, \
@@ -180,11 +187,15 @@ enum lb_cap {
 	X(ck_ring_mpmc, "ck-ring-mpmc", "ck", LB_CAP_SPINS | LB_CAP_FIFO, \
 	  "ck_ring MPMC ring: CAS to reserve a slot, publish in order") \
 	X(ck_fifo_mpmc, "ck-fifo-mpmc", "ck", LB_CAP_SPINS | LB_CAP_FIFO, \
-	  "ck_fifo_mpmc: MPMC Michael-Scott linked queue, double-width CAS") \
+	  "ck_fifo_mpmc: MPMC Michael-Scott queue, double-width CAS, ck_epoch reclamation") \
 	X(urcu_wfcqueue, "urcu-wfcqueue", "urcu", LB_CAP_SPINS | LB_CAP_PARKS | LB_CAP_FIFO, \
 	  "liburcu cds_wfcq: MPMC, wait-free enqueue, dequeue under its mutex") \
 	X(urcu_lfstack, "urcu-lfstack", "urcu", LB_CAP_SPINS | LB_CAP_PARKS, \
-	  "liburcu cds_lfs: MPMC lock-free stack (LIFO), pop under its mutex")
+	  "liburcu cds_lfs: MPMC lock-free stack (LIFO), pop under its mutex") \
+	X(test_queue_dup, "test-queue-dup", "test", LB_CAP_PARKS | LB_CAP_HIDDEN, \
+	  "BROKEN on purpose: every 1000th pop hands out the previous item again") \
+	X(test_queue_drop, "test-queue-drop", "test", LB_CAP_PARKS | LB_CAP_HIDDEN, \
+	  "BROKEN on purpose: every 1000th push reports success but drops the item")
 
 #define LB_COUNTER_IMPLS(X) \
 	X(atomic_faa, "atomic-faa", "atomic", 0, "C11 atomic_fetch_add on one shared word") \

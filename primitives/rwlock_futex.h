@@ -23,6 +23,20 @@
  * free it); it only passes its address to FUTEX_WAKE.
  * Writer preference: readers cannot starve writers; a steady stream of
  * writers can starve readers.
+ *
+ * Orders checked.  Every write to the word is an RMW (CAS or swap), so
+ * each release heads a release sequence through every later write:
+ *   read_lock     returns only on its CAS readers + 1, acquire: pairs with
+ *                 the last write_unlock's release swap.  The sleep helper's
+ *                 loads and announcing CAS are relaxed and never end
+ *                 read_lock: the loop retries the acquiring CAS.
+ *   write_lock    returns only on its CAS to WRITER, acquire: pairs with
+ *                 the previous write_unlock and with every read_unlock's
+ *                 release CAS since (one release sequence).  Likewise never
+ *                 on the sleep helper's relaxed values.
+ *   read_unlock   CAS readers - 1, release: the reader's loads happen
+ *                 before the next writer's stores.
+ *   write_unlock  swap to 0, release, the last access to the word.
  */
 #ifndef LB_RWLOCK_FUTEX_H
 #define LB_RWLOCK_FUTEX_H

@@ -6,22 +6,40 @@
  *            use membarrier(2) (or fences where the kernel lacks it).
  * urcu-qsbr  the quiescent-state-based flavour: read-side sections cost
  *            nothing at all; instead every registered reader must report
- *            quiescent states (quiescent()) and go offline around blocking
- *            waits, or grace periods (and writers) wait for it forever.
+ *            quiescent states and go offline around blocking waits, or
+ *            grace periods (and writers) wait for it forever.
+ *
+ * The read side is what an RCU user compiles: liburcu's fast paths inline
+ * (urcu_inline.h defines _LGPL_SOURCE), not calls into the library.
+ *
+ * QSBR's quiescent(): a reader that reports a quiescent state after every
+ * read pays two full fences and a shared load each time, which is most of
+ * the cost of a read.  Real QSBR users report one every so often, from a
+ * point where they hold no RCU pointers; liburcu's own benchmark
+ * (tests/benchmark/test_urcu_qsbr.c) does it once every 1024 reads.  So
+ * does quiescent() here: it counts calls in the thread's context and
+ * reports on every LB_URCU_QSBR_QS_EVERY-th.  A grace period therefore
+ * waits for each online reader's next 1024 ops at most, and the reader
+ * must never stop while online:
+ *   - blocking waits: the caller brackets them with offline()/online()
+ *     (readmostly.c does so around the writers' mutex); synchronize()
+ *     takes the calling thread offline itself while it waits (liburcu);
+ *   - leaving the loop: thread_fini goes offline before it unregisters,
+ *     and a loop that may block between its last op and thread_fini must
+ *     call offline() first.
+ * An offline thread must not read: online() before the next read_lock.
  *
  * Writers are serialised by a pthread mutex in the object; synchronize()
- * waits for a grace period.  Every thread registers in thread_init and
- * unregisters in thread_fini (liburcu requires registration before the
- * first read-side section).
+ * waits for a grace period.  Every thread registers in thread_init (and is
+ * online from then on) and unregisters in thread_fini (liburcu requires
+ * registration before the first read-side section).
  */
 #ifndef LB_RWLOCK_URCU_H
 #define LB_RWLOCK_URCU_H
 
 #include <pthread.h>
 
-#include <urcu/urcu-memb.h>
-#include <urcu/urcu-qsbr.h>
-
+#include "urcu_inline.h"
 #include "rwlock.h"
 
 struct lb_urcu {
@@ -103,12 +121,20 @@ static const struct lb_rwlock_ops lb_urcu_memb_ops = {
 
 /* ---- qsbr ---- */
 
+/* liburcu's benchmark: one quiescent state per 1024 reads (a power of
+ * two: the test is a mask). */
+#define LB_URCU_QSBR_QS_EVERY 1024u
+
+struct lb_urcu_qsbr_tctx {
+	unsigned ops; /* quiescent() calls since the thread attached */
+};
+
 static inline int lb_urcu_qsbr_thread_init(void *obj, void *t, const struct lb_thread_info *ti)
 {
 	(void)obj;
-	(void)t;
 	(void)ti;
-	urcu_qsbr_register_thread();
+	((struct lb_urcu_qsbr_tctx *)t)->ops = 0;
+	urcu_qsbr_register_thread(); /* online from here on */
 	return 0;
 }
 
@@ -116,6 +142,10 @@ static inline void lb_urcu_qsbr_thread_fini(void *obj, void *t)
 {
 	(void)obj;
 	(void)t;
+	/* Offline first: a thread that stopped while online would hold up
+	 * every grace period.  (unregister also does it; saying it here
+	 * keeps the rule visible.) */
+	urcu_qsbr_thread_offline();
 	urcu_qsbr_unregister_thread();
 }
 
@@ -142,9 +172,10 @@ static inline void lb_urcu_qsbr_sync(void *obj, void *t)
 
 static inline void lb_urcu_qsbr_quiescent(void *obj, void *t)
 {
+	struct lb_urcu_qsbr_tctx *tc = t;
 	(void)obj;
-	(void)t;
-	urcu_qsbr_quiescent_state();
+	if (__builtin_expect((++tc->ops & (LB_URCU_QSBR_QS_EVERY - 1)) == 0, 0))
+		urcu_qsbr_quiescent_state();
 }
 
 static inline void lb_urcu_qsbr_offline(void *obj, void *t)
@@ -162,7 +193,8 @@ static inline void lb_urcu_qsbr_online(void *obj, void *t)
 }
 
 static const struct lb_rwlock_ops lb_urcu_qsbr_ops = {
-	.base = { .size = sizeof(struct lb_urcu), .init = lb_urcu_init, .fini = lb_urcu_fini,
+	.base = { .size = sizeof(struct lb_urcu), .tctx_size = sizeof(struct lb_urcu_qsbr_tctx),
+		  .init = lb_urcu_init, .fini = lb_urcu_fini,
 		  .thread_init = lb_urcu_qsbr_thread_init,
 		  .thread_fini = lb_urcu_qsbr_thread_fini },
 	.read_lock = lb_urcu_qsbr_rl,

@@ -16,7 +16,22 @@
  * sleepers before FUTEX_WAIT rereads the permits, and a release's fetch-add
  * on the same word either sees that increment (and wakes) or comes before
  * it (and FUTEX_WAIT sees permits != 0 and returns).  release touches the
- * word only through that one RMW (and the futex address after it).
+ * word only through that one RMW (and the futex address after it): glibc's
+ * rule, the word may be freed once the permit is taken.
+ *
+ * Orders checked.  Every write to the word is an RMW (release's fetch-add,
+ * the acquiring CAS, the sleeper count's fetch-add and fetch-sub), so each
+ * release heads a release sequence through all later writes:
+ *   acquire      returns only through try_acquire's successful CAS, which
+ *                is acquire: it synchronizes with the release() whose
+ *                permit it takes (and every earlier one).  The relaxed
+ *                sleeper-count RMWs and FUTEX_WAIT's return never end
+ *                acquire: the loop retries the CAS.
+ *   try_acquire  true only on that acquire CAS; false (no permit seen)
+ *                orders nothing.  Its first load is relaxed: it only seeds
+ *                the CAS.
+ *   release      the fetch-add is release: what the holder did before
+ *                release() is visible to the next acquirer of a permit.
  */
 #ifndef LB_SEMAPHORE_FUTEX_H
 #define LB_SEMAPHORE_FUTEX_H

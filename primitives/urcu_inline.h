@@ -1,0 +1,40 @@
+/* liburcu, compiled inline: the one way into its headers for the whole
+ * project (rwlock_urcu.h, queue_urcu.h).
+ *
+ * _LGPL_SOURCE before the first liburcu header turns liburcu's fast paths
+ * into static inline code in the caller: read_lock/read_unlock (memb: a
+ * per-thread nesting counter and a compiler barrier; QSBR: nothing),
+ * quiescent_state, thread_online/offline, rcu_dereference and the wfcqueue
+ * and lfstack ops.  Without it each is a call into liburcu-memb.so or
+ * liburcu-qsbr.so, which is not what an RCU user compiles (liburcu's own
+ * benchmarks define it too) and made lockbench's read side several times
+ * slower than liburcu's (issue 8, section 9).
+ *
+ * It has to be defined before the first liburcu header of a translation
+ * unit, and in every unit alike: one that got a liburcu header some other
+ * way first would silently call the library instead, so that is an error.
+ * Defining _LGPL_SOURCE on the compiler's command line works too.
+ *
+ * Two conditions from liburcu's README: define it only in code whose
+ * licence is LGPL- or GPL-compatible (lockbench's MIT licence is), and
+ * rebuild after a liburcu upgrade, since the inlined code now depends on
+ * the library's internals (./bench rebuilds whatever changed).
+ */
+#ifndef LB_URCU_INLINE_H
+#define LB_URCU_INLINE_H
+
+#if !defined(_LGPL_SOURCE) && \
+	(defined(_URCU_MEMB_H) || defined(_URCU_QSBR_H) || defined(_URCU_POINTER_H) || \
+	 defined(_URCU_WFCQUEUE_H) || defined(_URCU_LFSTACK_H))
+#error "a liburcu header was included before primitives/urcu_inline.h: its fast paths would be calls here"
+#endif
+#ifndef _LGPL_SOURCE
+#define _LGPL_SOURCE
+#endif
+
+#include <urcu/urcu-memb.h>
+#include <urcu/urcu-qsbr.h>
+#include <urcu/lfstack.h>
+#include <urcu/wfcqueue.h>
+
+#endif
