@@ -316,7 +316,6 @@ static void csv_results_row_matches_header(void **st)
 				 "\"0,1\",0;1;0;1,0,0,,2,0.500000,1000,2000.0,0.5000,0,0,,,,,"
 				 "1.000000,0,0,,,ok,1000.0,0,63.0,1,20.0,0.5000,,\n");
 	/* A duplicated item is a negative loss, printed signed. */
-	fclose(f = open_memstream(&buf, &len));
 	free(buf);
 	f = open_memstream(&buf, &len);
 	r.has_lost = 1;

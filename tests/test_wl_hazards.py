@@ -32,9 +32,16 @@ class Hazards(unittest.TestCase):
     def test_barrier_every_impl(self):
         impls = impls_of("barrier")
         self.assertGreaterEqual(len(impls), 7, impls)
-        p, rows = run(["--workload", "barrier", "--impl", ",".join(impls),
-                       "--threads", "2,4"] + SHORT, timeout=240)
+        p, rows, trows = lbtest.run(BIN, ["--workload", "barrier", "--impl", ",".join(impls),
+                                          "--threads", "2,4"] + SHORT, 240,
+                                    tables=("results.csv", "threads.csv"))
         self.assert_all_ok(p, rows, 2 * len(impls))
+        # Latency is sampled in the window only: never more samples than
+        # the thread's window phases (the phases after the stop, which
+        # every thread runs up to the agreed last one, are not timed).
+        self.assertEqual(len(trows), sum(int(r["threads"]) for r in rows))
+        for t in trows:
+            self.assertLessEqual(int(t["lat_samples"]), int(t["ops"]), t)
         for r in rows:
             # Lock-step: no thread is ever more than one phase ahead of
             # another, and each sees the window's edges within one phase, so

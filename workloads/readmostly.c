@@ -22,8 +22,9 @@
  * (wait for every reader that might still see the old record), then
  * poison the old record and free it.  A reader that sees the poison
  * pattern or a torn record caught a grace period that ended too early.
- * QSBR readers report a quiescent state after every op, and go offline
- * around the writers' mutex (a blocking wait).
+ * The loop calls quiescent() after every op; urcu-qsbr reports a quiescent
+ * state on every 1024th call (as liburcu's own benchmark does), and QSBR
+ * readers go offline around the writers' mutex (a blocking wait).
  *
  * Latency: the time to acquire the read or the write side (sampled), for
  * both kinds of op.  RCU's grace-period wait is not in it: it shows in
