@@ -9,6 +9,14 @@
  * ck-dissemination  log2(n) rounds; in round k thread i signals i + 2^k
  * ck-tournament     a tournament tree: fixed winners advance, losers spin
  * ck-mcs            MCS's 4-ary arrival tree and binary wake-up tree
+ *
+ * ThreadSanitizer (tsan.h): each wait releases on the object before it
+ * arrives and acquires on it when it leaves, so every thread's writes
+ * before phase k's barrier happen-before every thread's return from it.
+ * One sync address per barrier, as TSan's own pthread_barrier_wait
+ * interceptor: a thread that leaves late may also acquire what a fast one
+ * released arriving at the next phase, which can hide a race, never
+ * report a false one.
  */
 #ifndef LB_BARRIER_CK_H
 #define LB_BARRIER_CK_H
@@ -20,6 +28,7 @@
 #include <ck_barrier.h>
 
 #include "barrier.h"
+#include "tsan.h"
 
 /* ---- centralized ---- */
 
@@ -46,7 +55,9 @@ static inline int lb_ck_centralized_init2(void *obj, const struct lb_prim_cfg *c
 static inline void lb_ck_centralized_wait(void *obj, void *t)
 {
 	struct lb_ck_centralized *c = obj;
+	LB_TSAN_RELEASE(obj); /* pairs with every thread's acquire below */
 	ck_barrier_centralized(&c->b, t, c->n);
+	LB_TSAN_ACQUIRE(obj);
 }
 
 static const struct lb_barrier_ops lb_ck_centralized_ops = {
@@ -108,7 +119,9 @@ static inline int lb_ck_combining_thread_init(void *obj, void *t, const struct l
 static inline void lb_ck_combining_wait(void *obj, void *t)
 {
 	struct lb_ck_combining_tctx *c = t;
+	LB_TSAN_RELEASE(obj); /* as centralized */
 	ck_barrier_combining(&((struct lb_ck_combining *)obj)->b, c->group, &c->st);
+	LB_TSAN_ACQUIRE(obj);
 }
 
 static const struct lb_barrier_ops lb_ck_combining_ops = {
@@ -168,7 +181,9 @@ static inline int lb_ck_dissemination_thread_init(void *obj, void *t,
 
 static inline void lb_ck_dissemination_wait(void *obj, void *t)
 {
+	LB_TSAN_RELEASE(obj); /* as centralized */
 	ck_barrier_dissemination(((struct lb_ck_dissemination *)obj)->b, t);
+	LB_TSAN_ACQUIRE(obj);
 }
 
 static const struct lb_barrier_ops lb_ck_dissemination_ops = {
@@ -223,7 +238,9 @@ static inline int lb_ck_tournament_thread_init(void *obj, void *t, const struct 
 
 static inline void lb_ck_tournament_wait(void *obj, void *t)
 {
+	LB_TSAN_RELEASE(obj); /* as centralized */
 	ck_barrier_tournament(&((struct lb_ck_tournament *)obj)->b, t);
+	LB_TSAN_ACQUIRE(obj);
 }
 
 static const struct lb_barrier_ops lb_ck_tournament_ops = {
@@ -267,7 +284,9 @@ static inline int lb_ck_mcs_barrier_thread_init(void *obj, void *t, const struct
 
 static inline void lb_ck_mcs_barrier_wait(void *obj, void *t)
 {
+	LB_TSAN_RELEASE(obj); /* as centralized */
 	ck_barrier_mcs(((struct lb_ck_mcs_barrier *)obj)->nodes, t);
+	LB_TSAN_ACQUIRE(obj);
 }
 
 static const struct lb_barrier_ops lb_ck_mcs_barrier_ops = {

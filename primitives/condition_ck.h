@@ -11,6 +11,7 @@
 
 #include "ck_ec_futex.h"
 #include "condition.h"
+#include "tsan.h"
 
 struct lb_ck_cond {
 	ck_spinlock_fas_t l;
@@ -30,11 +31,13 @@ static inline void lb_ck_cond_lock(void *obj, void *t)
 {
 	(void)t;
 	ck_spinlock_fas_lock(&((struct lb_ck_cond *)obj)->l);
+	LB_TSAN_ACQUIRE(obj); /* the lock's edges, as a mutex (tsan.h) */
 }
 
 static inline void lb_ck_cond_unlock(void *obj, void *t)
 {
 	(void)t;
+	LB_TSAN_RELEASE(obj);
 	ck_spinlock_fas_unlock(&((struct lb_ck_cond *)obj)->l);
 }
 
@@ -43,11 +46,15 @@ static inline void lb_ck_cond_wait(void *obj, void *t)
 	struct lb_ck_cond *c = obj;
 	(void)t;
 	uint64_t s = ck_ec64_value(&c->seq);
+	LB_TSAN_RELEASE(c);
 	ck_spinlock_fas_unlock(&c->l);
 	ck_ec64_wait(&c->seq, &lb_ck_ec_mode, s, NULL);
 	ck_spinlock_fas_lock(&c->l);
+	LB_TSAN_ACQUIRE(c);
 }
 
+/* Orders nothing by itself (TSan is told nothing): a waiter sees what the
+ * notifier wrote under the lock, through the lock, as with POSIX. */
 static inline void lb_ck_cond_notify(void *obj)
 {
 	ck_ec64_inc(&((struct lb_ck_cond *)obj)->seq, &lb_ck_ec_mode);

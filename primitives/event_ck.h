@@ -22,6 +22,7 @@
 
 #include "ck_ec_futex.h"
 #include "event.h"
+#include "tsan.h"
 
 struct lb_ck_event {
 	ck_spinlock_fas_t lock; /* serialises set and clear */
@@ -40,6 +41,10 @@ static inline int lb_ck_event_init(void *obj, const struct lb_prim_cfg *cfg)
 static inline void lb_ck_event_set(void *obj)
 {
 	struct lb_ck_event *e = obj;
+	/* What the setter wrote before set() happens-before the return of
+	 * a wait() or is_set() that follows (tsan.h); before the lock, as
+	 * the increment that lets a waiter go is under it. */
+	LB_TSAN_RELEASE(e);
 	ck_spinlock_fas_lock(&e->lock);
 	if (!(ck_ec64_value(&e->gen) & 1)) {
 		/* release: what the setter wrote before set() is visible to a
@@ -67,12 +72,16 @@ static inline void lb_ck_event_wait(void *obj, void *t)
 	if (!(g & 1))
 		ck_ec64_wait(&e->gen, &lb_ck_ec_mode, g, NULL);
 	ck_pr_fence_acquire(); /* pairs with set()'s release fence */
+	LB_TSAN_ACQUIRE(e);    /* and with its LB_TSAN_RELEASE */
 }
 
 static inline bool lb_ck_event_is_set(void *obj)
 {
 	bool r = ck_ec64_value(&((struct lb_ck_event *)obj)->gen) & 1;
 	ck_pr_fence_acquire();
+	/* Whatever it returns, as the fence above (and futex-event's
+	 * acquire load) */
+	LB_TSAN_ACQUIRE(obj);
 	return r;
 }
 

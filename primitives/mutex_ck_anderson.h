@@ -13,6 +13,7 @@
 #include <ck_spinlock.h>
 
 #include "mutex.h"
+#include "tsan.h"
 
 struct lb_ck_anderson {
 	ck_spinlock_anderson_t lock;
@@ -46,10 +47,12 @@ static inline void lb_ck_anderson_lock(void *obj, void *t)
 {
 	ck_spinlock_anderson_lock(&((struct lb_ck_anderson *)obj)->lock,
 				  &((struct lb_ck_anderson_tctx *)t)->slot);
+	LB_TSAN_ACQUIRE(obj); /* pairs with unlock's release (tsan.h) */
 }
 
 static inline void lb_ck_anderson_unlock(void *obj, void *t)
 {
+	LB_TSAN_RELEASE(obj); /* before the next slot's flag is cleared */
 	ck_spinlock_anderson_unlock(&((struct lb_ck_anderson *)obj)->lock,
 				    ((struct lb_ck_anderson_tctx *)t)->slot);
 }

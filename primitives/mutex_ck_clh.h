@@ -14,6 +14,7 @@
 #include <ck_spinlock.h>
 
 #include "mutex.h"
+#include "tsan.h"
 
 union lb_clh_node {
 	ck_spinlock_clh_t n;
@@ -54,11 +55,14 @@ static inline void lb_ck_clh_lock(void *obj, void *t)
 {
 	ck_spinlock_clh_lock(&((struct lb_ck_clh *)obj)->tail,
 			     ((struct lb_ck_clh_tctx *)t)->node);
+	LB_TSAN_ACQUIRE(obj); /* pairs with unlock's release (tsan.h) */
 }
 
 static inline void lb_ck_clh_unlock(void *obj, void *t)
 {
-	(void)obj;
+	/* On the lock, not the node: the successor spins on our node, but
+	 * the next holder may be anyone (tsan.h). */
+	LB_TSAN_RELEASE(obj);
 	ck_spinlock_clh_unlock(&((struct lb_ck_clh_tctx *)t)->node);
 }
 

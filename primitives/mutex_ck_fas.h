@@ -7,6 +7,7 @@
 #include <ck_spinlock.h>
 
 #include "mutex.h"
+#include "tsan.h"
 
 static inline int lb_ck_fas_init(void *obj, const struct lb_prim_cfg *cfg)
 {
@@ -19,17 +20,22 @@ static inline void lb_ck_fas_lock(void *obj, void *t)
 {
 	(void)t;
 	ck_spinlock_fas_lock(obj);
+	LB_TSAN_ACQUIRE(obj); /* pairs with unlock's release (tsan.h) */
 }
 
 static inline bool lb_ck_fas_trylock(void *obj, void *t)
 {
 	(void)t;
-	return ck_spinlock_fas_trylock(obj);
+	bool ok = ck_spinlock_fas_trylock(obj);
+	if (ok)
+		LB_TSAN_ACQUIRE(obj);
+	return ok;
 }
 
 static inline void lb_ck_fas_unlock(void *obj, void *t)
 {
 	(void)t;
+	LB_TSAN_RELEASE(obj); /* before the store that frees it */
 	ck_spinlock_fas_unlock(obj);
 }
 

@@ -14,6 +14,7 @@
 #include <ck_spinlock.h>
 
 #include "mutex.h"
+#include "tsan.h"
 
 union lb_hclh_node {
 	ck_spinlock_hclh_t n;
@@ -73,11 +74,12 @@ static inline void lb_ck_hclh_lock(void *obj, void *t)
 {
 	struct lb_ck_hclh_tctx *c = t;
 	ck_spinlock_hclh_lock(&((struct lb_ck_hclh *)obj)->glob, c->local, c->node);
+	LB_TSAN_ACQUIRE(obj); /* pairs with unlock's release (tsan.h) */
 }
 
 static inline void lb_ck_hclh_unlock(void *obj, void *t)
 {
-	(void)obj;
+	LB_TSAN_RELEASE(obj); /* on the lock, as CLH */
 	ck_spinlock_hclh_unlock(&((struct lb_ck_hclh_tctx *)t)->node);
 }
 

@@ -8,6 +8,7 @@
 #include <ck_spinlock.h>
 
 #include "mutex.h"
+#include "tsan.h"
 
 static inline int lb_ck_mcs_init(void *obj, const struct lb_prim_cfg *cfg)
 {
@@ -19,15 +20,20 @@ static inline int lb_ck_mcs_init(void *obj, const struct lb_prim_cfg *cfg)
 static inline void lb_ck_mcs_lock(void *obj, void *t)
 {
 	ck_spinlock_mcs_lock(obj, t);
+	LB_TSAN_ACQUIRE(obj); /* pairs with unlock's release (tsan.h) */
 }
 
 static inline bool lb_ck_mcs_trylock(void *obj, void *t)
 {
-	return ck_spinlock_mcs_trylock(obj, t);
+	bool ok = ck_spinlock_mcs_trylock(obj, t);
+	if (ok)
+		LB_TSAN_ACQUIRE(obj);
+	return ok;
 }
 
 static inline void lb_ck_mcs_unlock(void *obj, void *t)
 {
+	LB_TSAN_RELEASE(obj); /* before the hand-over to the successor */
 	ck_spinlock_mcs_unlock(obj, t);
 }
 

@@ -50,6 +50,18 @@
  * (ck_pr_fence_load after begin, ck_pr_fence_atomic_load between the
  * dequeue's CAS and ck_epoch_call); on x86 (TSO) they compile to nothing.
  *
+ * ThreadSanitizer (tsan.h): a push releases on the object before it
+ * enqueues, a pop that took an item acquires on it, so what a producer
+ * wrote before push() happens-before the pop (queue.h).  On the object,
+ * not per item: ck_ring copies items by value and ck_fifo_mpmc hands back
+ * a different node than the one pushed, so no per-item address survives
+ * the trip; a pop thus also acquires the pushes of items it did not take.
+ * A ring push that finds the ring full has released for nothing (nothing
+ * says in advance that it will fail): both can only hide a race, never
+ * report a false one.  ck_epoch needs nothing: our code touches a node
+ * only before its push and after its grace period (lbq_get, lbq_put),
+ * never inside a section.
+ *
  * ck_ring's size must be a power of two and it holds size - 1 items, so
  * the rings hold the requested capacity rounded up to 2^n - 1 (capacity()
  * says how many; give 2^n - 1 for an exact match).  Items travel as the
@@ -73,6 +85,7 @@
 
 #include "queue.h"
 #include "queue_pool.h"
+#include "tsan.h"
 
 _Static_assert(sizeof(void *) == sizeof(uint64_t), "ck_ring entries carry 64-bit items");
 
@@ -119,6 +132,7 @@ static inline bool lb_ck_ring_spsc_push(void *obj, void *t, uint64_t item)
 {
 	struct lb_ck_ring *r = obj;
 	(void)t;
+	LB_TSAN_RELEASE(r); /* pairs with pop's acquire */
 	return ck_ring_enqueue_spsc(&r->ring, r->buf, (void *)(uintptr_t)item);
 }
 
@@ -129,6 +143,7 @@ static inline bool lb_ck_ring_spsc_pop(void *obj, void *t, uint64_t *item)
 	(void)t;
 	if (!ck_ring_dequeue_spsc(&r->ring, r->buf, &v))
 		return false;
+	LB_TSAN_ACQUIRE(r); /* pairs with push's release */
 	*item = (uintptr_t)v;
 	return true;
 }
@@ -137,6 +152,7 @@ static inline bool lb_ck_ring_mpmc_push(void *obj, void *t, uint64_t item)
 {
 	struct lb_ck_ring *r = obj;
 	(void)t;
+	LB_TSAN_RELEASE(r); /* pairs with pop's acquire */
 	return ck_ring_enqueue_mpmc(&r->ring, r->buf, (void *)(uintptr_t)item);
 }
 
@@ -147,6 +163,7 @@ static inline bool lb_ck_ring_mpmc_pop(void *obj, void *t, uint64_t *item)
 	(void)t;
 	if (!ck_ring_dequeue_mpmc(&r->ring, r->buf, &v))
 		return false;
+	LB_TSAN_ACQUIRE(r); /* pairs with push's release */
 	*item = (uintptr_t)v;
 	return true;
 }
@@ -315,6 +332,7 @@ static inline bool lb_ck_fifo_push(void *obj, void *t, uint64_t item)
 		lbq_oom();
 	/* Inside a section: the tail node we read cannot be recycled (and
 	 * its next reset) before our link CAS. */
+	LB_TSAN_RELEASE(f); /* pairs with pop's acquire */
 	lb_ck_fifo_enter(tc);
 	ck_fifo_mpmc_enqueue(&f->q, &((struct lb_ck_fifo_node *)n)->e, (void *)(uintptr_t)item);
 	ck_epoch_end(tc->rec, NULL);
@@ -333,6 +351,7 @@ static inline bool lb_ck_fifo_pop(void *obj, void *t, uint64_t *item)
 	ck_epoch_end(tc->rec, NULL);
 	if (!ok)
 		return false;
+	LB_TSAN_ACQUIRE(f); /* pairs with push's release */
 	*item = (uintptr_t)v;
 	lbq_unreserve(&f->pool);
 	/* The dequeue's head CAS unlinked garbage; order it before the epoch

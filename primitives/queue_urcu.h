@@ -23,6 +23,13 @@
  * cds_lfs_empty: plain loads), so that consumers polling an empty queue do
  * not queue up on the mutex.
  *
+ * ThreadSanitizer (tsan.h): a push releases on its node before it links
+ * it, the pop that takes that node acquires on it: exactly the edge
+ * queue.h promises, per item (a dequeued node is the pushed one).  Nodes
+ * are never freed before fini, so each keeps its sync address; a reused
+ * node's clock also carries its earlier trips, which happened-before its
+ * reuse anyway (queue_pool.h's release/acquire on the way home).
+ *
  * liburcu's static inline versions are what runs (urcu_inline.h defines
  * _LGPL_SOURCE for every liburcu header alike); they are called by their
  * _cds_ names to say so.  One exception: the stack's push is
@@ -42,6 +49,7 @@
 
 #include "queue.h"
 #include "queue_pool.h"
+#include "tsan.h"
 
 /* ---- wfcqueue ---- */
 
@@ -96,6 +104,7 @@ static inline bool lb_urcu_wfcq_push(void *obj, void *t, uint64_t item)
 		lbq_oom();
 	_cds_wfcq_node_init(&n->n);
 	n->item = item;
+	LB_TSAN_RELEASE(&n->n); /* pairs with pop's acquire on the node */
 	_cds_wfcq_enqueue(&q->head, &q->tail, &n->n);
 	return true;
 }
@@ -109,6 +118,7 @@ static inline bool lb_urcu_wfcq_pop(void *obj, void *t, uint64_t *item)
 	struct cds_wfcq_node *cn = _cds_wfcq_dequeue_blocking(&q->head, &q->tail);
 	if (!cn)
 		return false;
+	LB_TSAN_ACQUIRE(cn); /* pairs with push's release on the node */
 	struct lb_urcu_wfcq_node *n = (struct lb_urcu_wfcq_node *)((char *)cn -
 		offsetof(struct lb_urcu_wfcq_node, n));
 	*item = n->item;
@@ -194,6 +204,7 @@ static inline bool lb_urcu_lfs_push(void *obj, void *t, uint64_t item)
 		lbq_oom();
 	_cds_lfs_node_init(&n->n);
 	n->item = item;
+	LB_TSAN_RELEASE(&n->n); /* pairs with pop's acquire on the node */
 	lb_urcu_lfs_push_node(&q->s, &n->n);
 	return true;
 }
@@ -207,6 +218,7 @@ static inline bool lb_urcu_lfs_pop(void *obj, void *t, uint64_t *item)
 	struct cds_lfs_node *cn = _cds_lfs_pop_blocking(&q->s);
 	if (!cn)
 		return false;
+	LB_TSAN_ACQUIRE(cn); /* pairs with push's release on the node */
 	struct lb_urcu_lfs_node *n = (struct lb_urcu_lfs_node *)((char *)cn -
 		offsetof(struct lb_urcu_lfs_node, n));
 	*item = n->item;

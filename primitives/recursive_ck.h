@@ -8,6 +8,7 @@
 #include <ck_spinlock.h>
 
 #include "recursive_owner.h"
+#include "tsan.h"
 
 struct lb_ck_recursive {
 	ck_spinlock_fas_t l;
@@ -30,6 +31,9 @@ static inline void lb_ck_recursive_lock(void *obj, void *t)
 	if (lb_owner_reenter(&r->o, t))
 		return;
 	ck_spinlock_fas_lock(&r->l);
+	/* pairs with the last unlock's release (tsan.h); re-entry needs
+	 * none, as recursive_owner.h says */
+	LB_TSAN_ACQUIRE(&r->l);
 	lb_owner_take(&r->o, t);
 }
 
@@ -40,6 +44,7 @@ static inline bool lb_ck_recursive_trylock(void *obj, void *t)
 		return true;
 	if (!ck_spinlock_fas_trylock(&r->l))
 		return false;
+	LB_TSAN_ACQUIRE(&r->l);
 	lb_owner_take(&r->o, t);
 	return true;
 }
@@ -48,8 +53,10 @@ static inline int lb_ck_recursive_unlock(void *obj, void *t)
 {
 	struct lb_ck_recursive *r = obj;
 	int last, ret = lb_owner_drop(&r->o, t, &last);
-	if (last)
+	if (last) {
+		LB_TSAN_RELEASE(&r->l);
 		ck_spinlock_fas_unlock(&r->l);
+	}
 	return ret;
 }
 

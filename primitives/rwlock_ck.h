@@ -14,6 +14,12 @@
  *              write_lock just ORs the writer bit), so writers here are
  *              serialised by a ck_spinlock_fas first.
  * ck-tflock    task-fair ticket rwlock: FIFO across readers and writers.
+ *
+ * ThreadSanitizer (tsan.h) is told each lock's edges by the four helpers
+ * below, on the object: a writer's unlock happens-before every later
+ * lock, a reader's unlock before every later write lock, and readers do
+ * not order each other (their releases go to LB_TSAN_READERS, which only
+ * writers acquire).  That is TSan's own model of pthread_rwlock.
  */
 #ifndef LB_RWLOCK_CK_H
 #define LB_RWLOCK_CK_H
@@ -27,15 +33,45 @@
 #include <ck_tflock.h>
 
 #include "rwlock.h"
+#include "tsan.h"
+
+/* After read_lock returns. */
+static inline void lb_ck_rw_read_locked(void *obj)
+{
+	LB_TSAN_ACQUIRE(obj); /* pairs with write_unlock's release */
+}
+
+/* Before read_unlock. */
+static inline void lb_ck_rw_read_unlocking(void *obj)
+{
+	LB_TSAN_RELEASE(LB_TSAN_READERS(obj)); /* pairs with write_lock's */
+}
+
+/* After write_lock returns. */
+static inline void lb_ck_rw_write_locked(void *obj)
+{
+	LB_TSAN_ACQUIRE(obj);                  /* the last writer's unlock */
+	LB_TSAN_ACQUIRE(LB_TSAN_READERS(obj)); /* every reader's unlock */
+}
+
+/* Before write_unlock. */
+static inline void lb_ck_rw_write_unlocking(void *obj)
+{
+	LB_TSAN_RELEASE(obj); /* pairs with read_lock's and write_lock's */
+}
 
 /* Adapters for the locks whose ops take only the lock. */
 #define LB_CK_RW_SIMPLE(name, type, initf, rl, ru, wl, wu) \
 	static inline int lb_ck_##name##_init(void *obj, const struct lb_prim_cfg *cfg) \
 	{ (void)cfg; initf(obj); return 0; } \
-	static inline void lb_ck_##name##_rl(void *obj, void *t) { (void)t; rl(obj); } \
-	static inline void lb_ck_##name##_ru(void *obj, void *t) { (void)t; ru(obj); } \
-	static inline void lb_ck_##name##_wl(void *obj, void *t) { (void)t; wl(obj); } \
-	static inline void lb_ck_##name##_wu(void *obj, void *t) { (void)t; wu(obj); } \
+	static inline void lb_ck_##name##_rl(void *obj, void *t) \
+	{ (void)t; rl(obj); lb_ck_rw_read_locked(obj); } \
+	static inline void lb_ck_##name##_ru(void *obj, void *t) \
+	{ (void)t; lb_ck_rw_read_unlocking(obj); ru(obj); } \
+	static inline void lb_ck_##name##_wl(void *obj, void *t) \
+	{ (void)t; wl(obj); lb_ck_rw_write_locked(obj); } \
+	static inline void lb_ck_##name##_wu(void *obj, void *t) \
+	{ (void)t; lb_ck_rw_write_unlocking(obj); wu(obj); } \
 	static const struct lb_rwlock_ops lb_ck_##name##_ops = { \
 		.base = { .size = sizeof(type), .init = lb_ck_##name##_init }, \
 		.read_lock = lb_ck_##name##_rl, .read_unlock = lb_ck_##name##_ru, \
@@ -74,11 +110,12 @@ static inline void lb_ck_brlock_thread_fini(void *obj, void *t)
 static inline void lb_ck_brlock_rl(void *obj, void *t)
 {
 	ck_brlock_read_lock(obj, t);
+	lb_ck_rw_read_locked(obj);
 }
 
 static inline void lb_ck_brlock_ru(void *obj, void *t)
 {
-	(void)obj;
+	lb_ck_rw_read_unlocking(obj);
 	ck_brlock_read_unlock(t);
 }
 
@@ -86,11 +123,13 @@ static inline void lb_ck_brlock_wl(void *obj, void *t)
 {
 	(void)t;
 	ck_brlock_write_lock(obj);
+	lb_ck_rw_write_locked(obj);
 }
 
 static inline void lb_ck_brlock_wu(void *obj, void *t)
 {
 	(void)t;
+	lb_ck_rw_write_unlocking(obj);
 	ck_brlock_write_unlock(obj);
 }
 
@@ -129,10 +168,12 @@ static inline int lb_ck_bytelock_thread_init(void *obj, void *t, const struct lb
 static inline void lb_ck_bytelock_rl(void *obj, void *t)
 {
 	ck_bytelock_read_lock(obj, ((struct lb_ck_bytelock_tctx *)t)->slot);
+	lb_ck_rw_read_locked(obj);
 }
 
 static inline void lb_ck_bytelock_ru(void *obj, void *t)
 {
+	lb_ck_rw_read_unlocking(obj);
 	ck_bytelock_read_unlock(obj, ((struct lb_ck_bytelock_tctx *)t)->slot);
 }
 
@@ -142,11 +183,13 @@ static inline void lb_ck_bytelock_wl(void *obj, void *t)
 {
 	unsigned slot = ((struct lb_ck_bytelock_tctx *)t)->slot;
 	ck_bytelock_write_lock(obj, slot == CK_BYTELOCK_UNSLOTTED ? UINT_MAX - 1 : slot);
+	lb_ck_rw_write_locked(obj);
 }
 
 static inline void lb_ck_bytelock_wu(void *obj, void *t)
 {
 	(void)t;
+	lb_ck_rw_write_unlocking(obj);
 	ck_bytelock_write_unlock(obj);
 }
 
@@ -180,11 +223,13 @@ static inline void lb_ck_swlock_rl(void *obj, void *t)
 {
 	(void)t;
 	ck_swlock_read_lock(&((struct lb_ck_swlock *)obj)->rw);
+	lb_ck_rw_read_locked(obj);
 }
 
 static inline void lb_ck_swlock_ru(void *obj, void *t)
 {
 	(void)t;
+	lb_ck_rw_read_unlocking(obj);
 	ck_swlock_read_unlock(&((struct lb_ck_swlock *)obj)->rw);
 }
 
@@ -194,12 +239,14 @@ static inline void lb_ck_swlock_wl(void *obj, void *t)
 	(void)t;
 	ck_spinlock_fas_lock(&l->writers);
 	ck_swlock_write_lock(&l->rw);
+	lb_ck_rw_write_locked(obj);
 }
 
 static inline void lb_ck_swlock_wu(void *obj, void *t)
 {
 	struct lb_ck_swlock *l = obj;
 	(void)t;
+	lb_ck_rw_write_unlocking(obj);
 	ck_swlock_write_unlock(&l->rw);
 	ck_spinlock_fas_unlock(&l->writers);
 }

@@ -33,6 +33,19 @@
  * waits for a grace period.  Every thread registers in thread_init (and is
  * online from then on) and unregisters in thread_fini (liburcu requires
  * registration before the first read-side section).
+ *
+ * ThreadSanitizer (tsan.h) sees the writers' pthread mutex and the
+ * pointer's C11 release/acquire, but not the grace period, which liburcu
+ * computes in its uninstrumented library from assembly atomics.  So every
+ * read_unlock releases on the object's gp_sync and synchronize() acquires
+ * on it when it returns: every read-side section that ended before then
+ * happens-before what the writer does next (poison and free the old
+ * version).  A section that ends later was not waited for and is not
+ * ordered, so a writer that frees without synchronize() is still
+ * reported.  Per object, not per flavour (liburcu's grace periods cover
+ * every reader of the flavour): the interface promises no more.  QSBR's
+ * readers release at read_unlock too: its quiescent state comes later in
+ * the same thread, and the grace period waits for that.
  */
 #ifndef LB_RWLOCK_URCU_H
 #define LB_RWLOCK_URCU_H
@@ -41,9 +54,13 @@
 
 #include "urcu_inline.h"
 #include "rwlock.h"
+#include "tsan.h"
 
 struct lb_urcu {
 	pthread_mutex_t writers;
+	/* ThreadSanitizer's grace-period sync address (tsan.h): never read
+	 * or written, and apart from the mutex, whose address TSan uses. */
+	char gp_sync;
 };
 
 static inline int lb_urcu_init(void *obj, const struct lb_prim_cfg *cfg)
@@ -96,16 +113,16 @@ static inline void lb_urcu_memb_rl(void *obj, void *t)
 
 static inline void lb_urcu_memb_ru(void *obj, void *t)
 {
-	(void)obj;
 	(void)t;
+	LB_TSAN_RELEASE(&((struct lb_urcu *)obj)->gp_sync); /* pairs with synchronize's */
 	urcu_memb_read_unlock();
 }
 
 static inline void lb_urcu_memb_sync(void *obj, void *t)
 {
-	(void)obj;
 	(void)t;
 	urcu_memb_synchronize_rcu();
+	LB_TSAN_ACQUIRE(&((struct lb_urcu *)obj)->gp_sync); /* every ended reader's */
 }
 
 static const struct lb_rwlock_ops lb_urcu_memb_ops = {
@@ -158,16 +175,16 @@ static inline void lb_urcu_qsbr_rl(void *obj, void *t)
 
 static inline void lb_urcu_qsbr_ru(void *obj, void *t)
 {
-	(void)obj;
 	(void)t;
+	LB_TSAN_RELEASE(&((struct lb_urcu *)obj)->gp_sync); /* pairs with synchronize's */
 	urcu_qsbr_read_unlock();
 }
 
 static inline void lb_urcu_qsbr_sync(void *obj, void *t)
 {
-	(void)obj;
 	(void)t;
 	urcu_qsbr_synchronize_rcu();
+	LB_TSAN_ACQUIRE(&((struct lb_urcu *)obj)->gp_sync); /* every ended reader's */
 }
 
 static inline void lb_urcu_qsbr_quiescent(void *obj, void *t)

@@ -19,6 +19,7 @@
 
 #include "ck_ec_futex.h"
 #include "semaphore_ops.h"
+#include "tsan.h"
 
 struct lb_ck_sem {
 	uint64_t taken;
@@ -44,6 +45,8 @@ static inline bool lb_ck_sem_try_at(struct lb_ck_sem *s, uint64_t *rel)
 	while (t < s->permits + r) {
 		if (ck_pr_cas_64_value(&s->taken, t, t + 1, &t)) {
 			ck_pr_fence_lock();
+			/* pairs with release()'s (tsan.h) */
+			LB_TSAN_ACQUIRE(s);
 			return true;
 		}
 	}
@@ -69,6 +72,9 @@ static inline void lb_ck_sem_acquire(void *obj, void *t)
 static inline void lb_ck_sem_release(void *obj, void *t)
 {
 	(void)t;
+	/* Every release before an acquire orders it, permit or not: how
+	 * TSan models sem_post/sem_wait too. */
+	LB_TSAN_RELEASE(obj);
 	ck_pr_fence_unlock();
 	ck_ec64_inc(&((struct lb_ck_sem *)obj)->released, &lb_ck_ec_mode);
 }
