@@ -17,17 +17,6 @@
 
 #include "registry.h"
 
-#if defined(__SANITIZE_THREAD__)
-#define UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
-#endif
-#endif
-#ifndef UNDER_TSAN
-#define UNDER_TSAN 0
-#endif
-
 static int tap_n, tap_failed;
 static int case_fd = -1; /* in a child: the pipe to the parent */
 static long guard_s = 60;
@@ -185,18 +174,6 @@ int tap_selected(const struct lb_impl *im)
 		if (strcmp(sel_backends[i], im->backend) == 0)
 			return 1;
 	return tap_named(im);
-}
-
-/* ThreadSanitizer sees C11 atomics and the pthread calls it intercepts, not
- * the inline assembly of CK's ck_pr or liburcu's uatomic: under it, a
- * correct CK lock would look like a data race on the plain words it guards
- * (the shadow counters, the rwlock record, the barrier data). */
-int tap_tsan_skip(const struct lb_impl *im)
-{
-	if (!UNDER_TSAN || (strcmp(im->backend, "ck") != 0 && strcmp(im->backend, "urcu") != 0))
-		return 0;
-	tap(1, "%s # SKIP ThreadSanitizer cannot see its atomics", im->id);
-	return 1;
 }
 
 /* ---- each case in its own process ---- */

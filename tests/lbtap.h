@@ -5,8 +5,6 @@
  *
  *	tap_init(argc, argv);        // --backend/--impl, LB_TEST_GUARD_S
  *	for each implementation im that tap_selected(im):
- *		if (tap_tsan_skip(im))
- *			continue;
  *		tap_run(im, case_fn, n, x, "what, %u threads", n);
  *	return tap_done();           // the plan line; the exit status
  *
@@ -62,7 +60,6 @@ int tap_named(const struct lb_impl *im);
 
 /* Under ThreadSanitizer, an implementation whose atomics it cannot see:
  * reports it as a TAP SKIP and returns 1.  Otherwise returns 0. */
-int tap_tsan_skip(const struct lb_impl *im);
 
 typedef void tap_case_fn(const struct lb_impl *im, unsigned n, unsigned x);
 
@@ -128,7 +125,8 @@ static inline int tap_in_section_ok(_Atomic uint64_t *w)
  * data race on it, where the relaxed atomics of tap_in_section_ok would
  * hide the missing order.  Not for a deliberately broken implementation:
  * there the race is certain, undefined behaviour where a failed check is
- * wanted.  (CK and liburcu do not run under TSan at all: tap_tsan_skip.) */
+ * wanted.  CK and liburcu are included: their wrappers tell TSan their
+ * edges (primitives/tsan.h). */
 int tap_shadow_ok(const struct lb_impl *im);
 
 #endif

@@ -2007,8 +2007,6 @@ int main(int argc, char **argv)
 		if (im->kind == LB_KIND_MUTEX || im->kind == LB_KIND_COUNTER ||
 		    im->kind == LB_KIND_NONE)
 			continue; /* test_prims */
-		if (tap_tsan_skip(im))
-			continue;
 		switch (im->kind) {
 		case LB_KIND_RECURSIVE:
 			tap_run(im, recursive_depth, 0, 0, "depth");

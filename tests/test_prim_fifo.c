@@ -343,8 +343,6 @@ int main(int argc, char **argv)
 		const struct lb_impl *im = &lb_impls[j];
 		if (im->kind != LB_KIND_QUEUE || !tap_selected(im))
 			continue;
-		if (tap_tsan_skip(im))
-			continue;
 		unsigned n = im->ops.queue->spsc ? 1 : (unsigned)threads;
 		tap_run(im, fifo_case, n, 0, "%u producers, %u consumers", n, n);
 		/* The injection only reaches ck_fifo.h.  Twice the threads and

@@ -348,8 +348,6 @@ int main(int argc, char **argv)
 		int busted = strcmp(im->id, "test-busted") == 0;
 		if ((im->caps & LB_CAP_HIDDEN) && !busted && !tap_named(im))
 			continue;
-		if (tap_tsan_skip(im))
-			continue;
 		if (im->kind == LB_KIND_MUTEX) {
 			for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
 				if (busted && counts[c] >= 2)
