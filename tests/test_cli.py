@@ -32,7 +32,8 @@ CONTRACT_FLAGS = [
 # full list is read from the binary's own error message, see visible_impls).
 KNOWN_IMPLS = ["pthread-mutex", "futex-mutex", "ck-mcs", "atomic-faa", "none-racy",
                "none-noop"]
-HIDDEN_IMPLS = ["test-busted", "test-stuck"]
+HIDDEN_IMPLS = ["test-busted", "test-stuck", "test-notry", "test-barrier-early",
+                "test-queue-dup", "test-queue-drop"]
 
 
 def run(args, cwd=None):

@@ -358,6 +358,38 @@ class Checks(TmpMixin, unittest.TestCase):
         with open(os.path.join(out, "meta.json")) as fh:
             self.assertNotEqual(json.load(fh).get("status"), "ok")
 
+    def test_every_broken_impl_fails_its_run(self):
+        """Each hidden broken implementation fails the check of the workload
+        it breaks: exit 1, CHECK FAILED, verified=fail in every file, and
+        meta.json's diagnosis names the check.  Each breaks every 1000th
+        operation (or, test-notry, every try), far fewer than a 0.05 s run
+        makes."""
+        cases = [("test-notry", "trylock", ["--threads", "1"],
+                  r"with one thread (\d+) of \1 trylocks on the free lock failed"),
+                 ("test-barrier-early", "barrier", ["--threads", "2"],
+                  r"[1-9]\d* times a thread left a phase before every thread had arrived"),
+                 ("test-queue-dup", "prodcons", ["--threads", "2"], r"\([1-9]\d* popped twice;"),
+                 ("test-queue-drop", "prodcons", ["--threads", "2"], r"\([1-9]\d* lost;")]
+        for impl, wl, threads, message in cases:
+            with self.subTest(impl=impl):
+                out = self.mkout()
+                p = run(["--workload", wl, "--impl", impl, "--repeat", "1", "--no-plot",
+                         "--out", out] + threads + SHORT)
+                self.assertEqual(p.returncode, 1, describe(p))
+                self.assertIn("CHECK FAILED", p.stderr)
+                _, rows, _ = read_csv(os.path.join(out, "results.csv"))
+                self.assertEqual([(r["impl"], r["verified"]) for r in rows], [(impl, "fail")])
+                _, srows, _ = read_csv(os.path.join(out, "summary.csv"))
+                self.assertEqual([(r["impl"], r["verified"]) for r in srows], [(impl, "fail")])
+                with open(os.path.join(out, "meta.json")) as fh:
+                    meta = json.load(fh)
+                self.assertEqual(meta.get("status"), "check-failed")
+                self.assertEqual(meta["diagnosis"]["kind"], "check-failed")
+                failures = meta["diagnosis"]["failures"]
+                self.assertEqual([f["impl"] for f in failures], [impl])
+                self.assertRegex(failures[0]["message"], message)
+                self.assertRegex(p.stderr, message)
+
     def test_watchdog_catches_a_stuck_lock(self):
         """(4) test-stuck stops releasing: the watchdog reports, exit 1."""
         out = self.mkout()
