@@ -300,11 +300,6 @@ static void stall_report(struct lb_run *run, const struct watch_state *st, struc
 	}
 }
 
-static double tv_s(struct timeval tv)
-{
-	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
-}
-
 /* Reduce the workers' window numbers to per-thread rows and the row.
  * ncpus: the PUs the threads may use (for cpu_share). */
 void lb_rows_fill(const struct lb_worker *ws, unsigned n, double dur, unsigned ncpus,
@@ -314,6 +309,9 @@ void lb_rows_fill(const struct lb_worker *ws, unsigned n, double dur, unsigned n
 	struct lb_hist *all = malloc(sizeof(*all));
 	uint64_t run_ns = 0, wait_ns = 0;
 	double seen_s = 0; /* the threads' own windows, summed */
+	/* The span of those windows: from the first thread's noticing the
+	 * window open to the last one's noticing it close. */
+	uint64_t span_lo = UINT64_MAX, span_hi = 0;
 	int sched_ok = 1;
 
 	if (all)
@@ -328,8 +326,8 @@ void lb_rows_fill(const struct lb_worker *ws, unsigned n, double dur, unsigned n
 		const struct lb_worker *w = &ws[i];
 		struct lb_thread_row *t = &trows[i];
 		uint64_t o = w->ops_at_stop - w->ops_at_measure;
-		double cpu = tv_s(w->ru_stop.ru_utime) - tv_s(w->ru_measure.ru_utime) +
-			     tv_s(w->ru_stop.ru_stime) - tv_s(w->ru_measure.ru_stime);
+		double cpu = w->cpu_ns_stop > w->cpu_ns_measure ?
+			     (double)(w->cpu_ns_stop - w->cpu_ns_measure) / 1e9 : 0;
 
 		if (wops)
 			wops[i] = o;
@@ -339,7 +337,13 @@ void lb_rows_fill(const struct lb_worker *ws, unsigned n, double dur, unsigned n
 			row->thread_ops_min = o;
 		if (o > row->thread_ops_max)
 			row->thread_ops_max = o;
-		seen_s += w->ns_stop > w->ns_measure ? (double)(w->ns_stop - w->ns_measure) / 1e9 : 0;
+		if (w->ns_stop > w->ns_measure) {
+			seen_s += (double)(w->ns_stop - w->ns_measure) / 1e9;
+			if (w->ns_measure < span_lo)
+				span_lo = w->ns_measure;
+			if (w->ns_stop > span_hi)
+				span_hi = w->ns_stop;
+		}
 		if (w->sched_ok) {
 			run_ns += w->run_ns_stop - w->run_ns_measure;
 			wait_ns += w->wait_ns_stop - w->wait_ns_measure;
@@ -375,11 +379,13 @@ void lb_rows_fill(const struct lb_worker *ws, unsigned n, double dur, unsigned n
 	row->ops_per_cpu_s = row->cpu_s > 0 ? (double)row->ops / row->cpu_s : NAN;
 	row->fairness = wops ? lb_jain(wops, n) : NAN;
 	/* The CPUs the threads could have had: one each, at most one per PU,
-	 * over each thread's own view of the window (its CPU time and waits
-	 * are counted between the two moments it noticed the window's edges,
-	 * which a starved thread notices late). */
+	 * over the span of the threads' own views of the window.  Each
+	 * thread's CPU time and waits are counted between the two moments it
+	 * noticed the window's edges (a starved thread notices late), and at
+	 * most `could` of them run at once, so the share is at most 1. */
 	unsigned could = ncpus && ncpus < n ? ncpus : n;
-	row->cpu_share = seen_s > 0 && n ? row->cpu_s / (seen_s * (double)could / (double)n) : NAN;
+	double span_s = span_hi > span_lo ? (double)(span_hi - span_lo) / 1e9 : 0;
+	row->cpu_share = span_s > 0 && could ? row->cpu_s / (span_s * (double)could) : NAN;
 	row->cpu_wait_share = sched_ok && seen_s > 0 ? (double)wait_ns / 1e9 / seen_s : NAN;
 	/* Oversubscribed threads wait by design: n threads on could PUs are
 	 * runnable-but-waiting 1 - could/n of the time when they all spin.

@@ -2,14 +2,15 @@
  *
  * A workload loop is about ten lines:
  *
+ *	struct lb_hot h = lb_hot(w);
  *	uint64_t n = 0;
- *	while (lb_running(w, n)) {
- *		uint64_t t0 = lb_sample_begin(w, n);
+ *	while (lb_running(w, &h, n)) {
+ *		uint64_t t0 = lb_sample_begin(w, &h, n);
  *		ops->lock(l, t);
  *		lb_sample_end(w, t0);
- *		...critical section..., lb_busy(w->cs_iters);
+ *		...critical section..., lb_busy(h.cs_iters);
  *		ops->unlock(l, t);
- *		lb_busy(w->think_iters);
+ *		lb_busy(h.think_iters);
  *		lb_publish(w, ++n);
  *	}
  *	lb_finish(w, n);
@@ -18,6 +19,14 @@
  * warm-up and the timed window: lb_running() notices the phase changes
  * (one relaxed load per op) and snapshots the op count, rusage and the
  * histogram there, out of line.
+ *
+ * struct lb_hot is what the loop reads on every op, copied into a local
+ * so that it stays in registers.  Read through w, each field would be a
+ * load after every lock operation: the primitives' atomics and inline
+ * assembly clobber memory, and w escapes, so the compiler must reload it.
+ * Those loads wait behind a locked instruction; with them, ck-cas at one
+ * thread ran at 0.56x of CK's own benchmark, without them at about 0.75x
+ * (results/README.md, "Agreement with the libraries' own benchmarks").
  */
 #ifndef LB_WORKER_H
 #define LB_WORKER_H
@@ -67,6 +76,10 @@ struct lb_worker {
 	/* CLOCK_MONOTONIC when this thread saw the window open and close: its
 	 * own view of the window, over which its CPU time and waits count. */
 	uint64_t ns_measure, ns_stop;
+	/* CLOCK_THREAD_CPUTIME_ID at the same moments: CPU time read after
+	 * the window's opening and before its close, so that it never
+	 * exceeds the thread's own window. */
+	uint64_t cpu_ns_measure, cpu_ns_stop;
 	struct lb_hist *hist;     /* acquire latency, measured window only */
 	int cpu_at_end;           /* sched_getcpu() when the window closed */
 	uint64_t wl[4];           /* workload-specific per-thread counters */
@@ -81,15 +94,35 @@ struct lb_worker {
 
 bool lb_worker_transition(struct lb_worker *w, uint64_t n, unsigned c);
 
+/* The worker fields a loop reads on every op, in a local (see the top of
+ * this file).  seen and sample_mask change only in the out-of-line calls
+ * below, which refresh them; the others never change. */
+struct lb_hot {
+	const _Atomic unsigned *ctl;
+	unsigned seen;            /* w->seen: the phase last acted on */
+	uint64_t sample_mask;     /* w->sample_mask */
+	uint64_t cs_iters, think_iters;
+};
+
+static inline struct lb_hot lb_hot(const struct lb_worker *w)
+{
+	return (struct lb_hot){ .ctl = w->ctl, .seen = w->seen, .sample_mask = w->sample_mask,
+				.cs_iters = w->cs_iters, .think_iters = w->think_iters };
+}
+
 /* One relaxed load per op: the control word only announces phase changes;
  * what the worker records at a change is its own data, so nothing needs to
- * be ordered with the main thread's store (and the join orders the rest). */
-static inline bool lb_running(struct lb_worker *w, uint64_t n)
+ * be ordered with the main thread's store (and the join orders the rest).
+ * After a change h->seen is the new phase. */
+static inline bool lb_running(struct lb_worker *w, struct lb_hot *h, uint64_t n)
 {
-	unsigned c = atomic_load_explicit(w->ctl, memory_order_relaxed);
-	if (__builtin_expect(c == w->seen, 1))
+	unsigned c = atomic_load_explicit(h->ctl, memory_order_relaxed);
+	if (__builtin_expect(c == h->seen, 1))
 		return true;
-	return lb_worker_transition(w, n, c);
+	bool more = lb_worker_transition(w, n, c);
+	h->seen = w->seen;
+	h->sample_mask = w->sample_mask;
+	return more;
 }
 
 uint64_t lb_sample_take(struct lb_worker *w, uint64_t n);
@@ -108,9 +141,13 @@ static inline uint64_t lb_sample_weight(uint64_t n, uint64_t mask)
  * the timer stays under 1% of an op's cost.  Each sample is recorded with
  * the weight of the period in force (lb_sample_weight), so the merged
  * histogram describes every op, whatever each thread's period was. */
-static inline uint64_t lb_sample_begin(struct lb_worker *w, uint64_t n)
+static inline uint64_t lb_sample_begin(struct lb_worker *w, struct lb_hot *h, uint64_t n)
 {
-	return (n & w->sample_mask) == 0 ? lb_sample_take(w, n) : 0;
+	if (__builtin_expect((n & h->sample_mask) != 0, 1))
+		return 0;
+	uint64_t t0 = lb_sample_take(w, n);
+	h->sample_mask = w->sample_mask;
+	return t0;
 }
 
 static inline void lb_sample_end(struct lb_worker *w, uint64_t t0)

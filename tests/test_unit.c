@@ -414,8 +414,11 @@ static void rows_fill_counts_every_thread(void **st)
 			lb_hist_record_w(ws[t].hist, t == 0 ? 50000 : 200, 1);
 		ws[t].ops_at_measure = 10;
 		ws[t].ops_at_stop = 1010;
-		ws[t].ru_stop.ru_utime.tv_sec = 1;
-		ws[t].ns_stop = 2000000000; /* each saw the whole 2 s window */
+		ws[t].cpu_ns_stop = 1000000000; /* 1 s of CPU each */
+		/* each saw the whole 2 s window but thread 2, which noticed
+		 * its opening 1 s late: the span is still 2 s */
+		ws[t].ns_measure = t == 2 ? 1000000000 : 0;
+		ws[t].ns_stop = 2000000000;
 	}
 	memset(&row, 0, sizeof(row));
 	lb_rows_fill(ws, 3, 2.0, 2, &row, tr);

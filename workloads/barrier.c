@@ -31,10 +31,11 @@ barrier_loop(struct lb_worker *w, const struct lb_barrier_ops *ops)
 {
 	struct barrier_state *s = w->state;
 	void *b = s->prim, *t = w->tctx;
+	struct lb_hot h = lb_hot(w);
 	uint64_t n = 0, bad = 0;
 
 	for (;;) {
-		if (!lb_running(w, n)) {
+		if (!lb_running(w, &h, n)) {
 			uint64_t none = 0;
 			/* relaxed: the barrier itself orders everything after it. */
 			atomic_compare_exchange_strong_explicit(&s->stop_phase, &none, n + 2,
@@ -47,7 +48,7 @@ barrier_loop(struct lb_worker *w, const struct lb_barrier_ops *ops)
 		atomic_store_explicit(&s->phase[w->tid].v, n + 1, memory_order_relaxed);
 		/* The phases after the stop (up to stop_phase) are not
 		 * measured: no latency sample for them. */
-		uint64_t t0 = sp ? 0 : lb_sample_begin(w, n);
+		uint64_t t0 = sp ? 0 : lb_sample_begin(w, &h, n);
 		ops->wait(b, t);
 		lb_sample_end(w, t0);
 		for (unsigned j = 0; j < s->n; j++)

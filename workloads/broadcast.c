@@ -141,9 +141,10 @@ bc_event_setter(struct lb_worker *w, const struct lb_event_ops *ops)
 	struct bc_state *s = w->state;
 	void **t = w->tctx;
 	bool closed = false;
+	struct lb_hot h = lb_hot(w);
 	uint64_t n = 0, early = 0, extra = 0;
 
-	while (lb_running(w, n)) {
+	while (lb_running(w, &h, n)) {
 		if (closed)
 			continue; /* someone left: never block again */
 		uint64_t r = n + 1;
@@ -177,7 +178,7 @@ bc_event_setter(struct lb_worker *w, const struct lb_event_ops *ops)
 		ops->clear(BC_GO(s, r));
 		closed = bc_closing(s);
 		bc_record(w, s, t_set);
-		lb_busy(w->think_iters);
+		lb_busy(h.think_iters);
 		lb_publish(w, ++n);
 	}
 	bc_event_leave(s, ops);
@@ -192,9 +193,10 @@ bc_event_waiter(struct lb_worker *w, const struct lb_event_ops *ops)
 	struct bc_state *s = w->state;
 	void **t = w->tctx;
 	bool closed = false;
+	struct lb_hot h = lb_hot(w);
 	uint64_t n = 0, my = 0, bad = 0; /* my: the last round handled */
 
-	while (lb_running(w, n)) {
+	while (lb_running(w, &h, n)) {
 		if (closed)
 			continue;
 		ops->wait(BC_GO(s, my + 1), t[(my + 1) & 1]);
@@ -249,9 +251,10 @@ bc_condition_setter(struct lb_worker *w, const struct lb_condition_ops *ops)
 	struct bc_state *s = w->state;
 	void **t = w->tctx, *go = s->obj[0], *done = s->obj[BC_DONE];
 	bool closed = false;
+	struct lb_hot h = lb_hot(w);
 	uint64_t n = 0, extra = 0;
 
-	while (lb_running(w, n)) {
+	while (lb_running(w, &h, n)) {
 		if (closed)
 			continue;
 		bc_reset(s);
@@ -276,7 +279,7 @@ bc_condition_setter(struct lb_worker *w, const struct lb_condition_ops *ops)
 		}
 		extra += a != s->waiters;
 		bc_record(w, s, t_set);
-		lb_busy(w->think_iters);
+		lb_busy(h.think_iters);
 		lb_publish(w, ++n);
 	}
 	bc_condition_leave(s, w, ops);
@@ -290,9 +293,10 @@ bc_condition_waiter(struct lb_worker *w, const struct lb_condition_ops *ops)
 	struct bc_state *s = w->state;
 	void **t = w->tctx, *go = s->obj[0], *done = s->obj[BC_DONE];
 	bool closed = false;
+	struct lb_hot h = lb_hot(w);
 	uint64_t n = 0, my = 0, bad = 0;
 
-	while (lb_running(w, n)) {
+	while (lb_running(w, &h, n)) {
 		if (closed)
 			continue;
 		uint64_t r;

@@ -60,17 +60,18 @@ counter_mutex_loop(struct lb_worker *w, const struct lb_mutex_ops *ops)
 	struct counter_state *s = w->state;
 	void *l = s->prim, *t = w->tctx;
 	_Atomic uint64_t *ctr = counter_of(s, w->tid);
+	struct lb_hot h = lb_hot(w);
 	uint64_t n = 0;
 
-	while (lb_running(w, n)) {
-		uint64_t t0 = lb_sample_begin(w, n);
+	while (lb_running(w, &h, n)) {
+		uint64_t t0 = lb_sample_begin(w, &h, n);
 		ops->lock(l, t);
 		lb_sample_end(w, t0);
 		atomic_store_explicit(ctr, atomic_load_explicit(ctr, memory_order_relaxed) + 1,
 				      memory_order_relaxed);
-		lb_busy(w->cs_iters);
+		lb_busy(h.cs_iters);
 		ops->unlock(l, t);
-		lb_busy(w->think_iters);
+		lb_busy(h.think_iters);
 		lb_publish(w, ++n);
 	}
 	lb_finish(w, n);
@@ -82,17 +83,18 @@ counter_mutex_loop(struct lb_worker *w, const struct lb_mutex_ops *ops)
 	struct counter_state *s = w->state;                                 \
 	void *l = s->prim, *t = w->tctx;                                    \
 	_Atomic uint64_t *ctr = counter_of(s, w->tid);                      \
+	struct lb_hot h = lb_hot(w);                                         \
 	uint64_t n = 0;                                                      \
-	while (lb_running(w, n)) {                                           \
-		uint64_t t0 = lb_sample_begin(w, n);                         \
+	while (lb_running(w, &h, n)) {                                       \
+		uint64_t t0 = lb_sample_begin(w, &h, n);                     \
 		ACQUIRE;                                                     \
 		lb_sample_end(w, t0);                                        \
 		atomic_store_explicit(ctr,                                   \
 			atomic_load_explicit(ctr, memory_order_relaxed) + 1,  \
 			memory_order_relaxed);                               \
-		lb_busy(w->cs_iters);                                        \
+		lb_busy(h.cs_iters);                                         \
 		RELEASE;                                                     \
-		lb_busy(w->think_iters);                                     \
+		lb_busy(h.think_iters);                                      \
 		lb_publish(w, ++n);                                          \
 	}                                                                    \
 	lb_finish(w, n)
@@ -123,14 +125,15 @@ counter_lockfree_loop(struct lb_worker *w, const struct lb_counter_ops *ops)
 {
 	struct counter_state *s = w->state;
 	void *c = s->prim, *t = w->tctx;
+	struct lb_hot h = lb_hot(w);
 	uint64_t n = 0;
 
-	while (lb_running(w, n)) {
-		uint64_t t0 = lb_sample_begin(w, n);
+	while (lb_running(w, &h, n)) {
+		uint64_t t0 = lb_sample_begin(w, &h, n);
 		ops->add(c, t);
 		lb_sample_end(w, t0);
-		lb_busy(w->cs_iters);
-		lb_busy(w->think_iters);
+		lb_busy(h.cs_iters);
+		lb_busy(h.think_iters);
 		lb_publish(w, ++n);
 	}
 	lb_finish(w, n);

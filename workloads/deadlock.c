@@ -52,10 +52,11 @@ deadlock_loop(struct lb_worker *w, const struct lb_mutex_ops *ops)
 	struct dl_tctx *c = w->tctx;
 	struct dl_slot *me = &s->slot[w->tid];
 	int first = (s->fixed || w->tid % 2 == 0) ? LOCK_A : LOCK_B, second = 1 - first;
+	struct lb_hot h = lb_hot(w);
 	uint64_t n = 0;
 
-	while (lb_running(w, n)) {
-		uint64_t t0 = lb_sample_begin(w, n);
+	while (lb_running(w, &h, n)) {
+		uint64_t t0 = lb_sample_begin(w, &h, n);
 		atomic_store_explicit(&me->waits, first, memory_order_relaxed);
 		ops->lock(s->lock[first], c->t[first]);
 		atomic_store_explicit(&me->holds[first], 1, memory_order_relaxed);
@@ -68,12 +69,12 @@ deadlock_loop(struct lb_worker *w, const struct lb_mutex_ops *ops)
 		atomic_store_explicit(&s->value,
 			atomic_load_explicit(&s->value, memory_order_relaxed) + 1,
 			memory_order_relaxed);
-		lb_busy(w->cs_iters);
+		lb_busy(h.cs_iters);
 		atomic_store_explicit(&me->holds[second], 0, memory_order_relaxed);
 		ops->unlock(s->lock[second], c->t[second]);
 		atomic_store_explicit(&me->holds[first], 0, memory_order_relaxed);
 		ops->unlock(s->lock[first], c->t[first]);
-		lb_busy(w->think_iters);
+		lb_busy(h.think_iters);
 		lb_publish(w, ++n);
 	}
 	lb_finish(w, n);

@@ -110,13 +110,14 @@ handoff_event_loop(struct lb_worker *w, const struct lb_event_ops *ops)
 	struct handoff_pair *p = handoff_pair_of(w);
 	void **t = w->tctx;
 	bool even = (w->tid & 1) == 0, closed = false;
+	struct lb_hot h = lb_hot(w);
 	uint64_t n = 0, bad = 0;
 
-	while (lb_running(w, n)) {
+	while (lb_running(w, &h, n)) {
 		if (closed)
 			continue; /* partner gone: never block again */
 		if (even) {
-			uint64_t t0 = lb_sample_begin(w, n), want = 2 * n + 2;
+			uint64_t t0 = lb_sample_begin(w, &h, n), want = 2 * n + 2;
 			atomic_store_explicit(&p->seq, want - 1, memory_order_relaxed);
 			ops->set(p->a);
 			int v;
@@ -133,7 +134,7 @@ handoff_event_loop(struct lb_worker *w, const struct lb_event_ops *ops)
 			if (v == HO_CLOSED)
 				continue;
 			lb_sample_end(w, t0);
-			lb_busy(w->think_iters);
+			lb_busy(h.think_iters);
 		} else {
 			uint64_t s;
 			int v;
@@ -149,7 +150,7 @@ handoff_event_loop(struct lb_worker *w, const struct lb_event_ops *ops)
 			closed = c;
 			if (v == HO_CLOSED)
 				continue;
-			lb_busy(w->cs_iters);
+			lb_busy(h.cs_iters);
 			atomic_store_explicit(&p->seq, s + 1, memory_order_relaxed);
 			ops->set(p->b);
 		}
@@ -168,13 +169,14 @@ handoff_semaphore_loop(struct lb_worker *w, const struct lb_semaphore_ops *ops)
 	struct handoff_pair *p = handoff_pair_of(w);
 	void **t = w->tctx;
 	bool even = (w->tid & 1) == 0, closed = false;
+	struct lb_hot h = lb_hot(w);
 	uint64_t n = 0, bad = 0;
 
-	while (lb_running(w, n)) {
+	while (lb_running(w, &h, n)) {
 		if (closed)
 			continue;
 		if (even) {
-			uint64_t t0 = lb_sample_begin(w, n), want = 2 * n + 2;
+			uint64_t t0 = lb_sample_begin(w, &h, n), want = 2 * n + 2;
 			atomic_store_explicit(&p->seq, want - 1, memory_order_relaxed);
 			ops->release(p->a, t[0]);
 			int v;
@@ -189,7 +191,7 @@ handoff_semaphore_loop(struct lb_worker *w, const struct lb_semaphore_ops *ops)
 				continue;
 			}
 			lb_sample_end(w, t0);
-			lb_busy(w->think_iters);
+			lb_busy(h.think_iters);
 		} else {
 			uint64_t s;
 			int v;
@@ -203,7 +205,7 @@ handoff_semaphore_loop(struct lb_worker *w, const struct lb_semaphore_ops *ops)
 				closed = true;
 				continue;
 			}
-			lb_busy(w->cs_iters);
+			lb_busy(h.cs_iters);
 			atomic_store_explicit(&p->seq, s + 1, memory_order_relaxed);
 			ops->release(p->b, t[1]);
 		}
@@ -225,15 +227,16 @@ handoff_condition_loop(struct lb_worker *w, const struct lb_condition_ops *ops)
 	void *cv = p->a, *t = ((void **)w->tctx)[0];
 	int me = (int)(w->tid & 1);
 	bool closed = false;
+	struct lb_hot h = lb_hot(w);
 	uint64_t n = 0, bad = 0;
 
-	while (lb_running(w, n)) {
+	while (lb_running(w, &h, n)) {
 		if (closed)
 			continue;
 		uint64_t t0 = 0, want = 2 * n + 2, s;
 		ops->lock(cv, t);
 		if (me == 0) {
-			t0 = lb_sample_begin(w, n);
+			t0 = lb_sample_begin(w, &h, n);
 			atomic_store_explicit(&p->seq, want - 1, memory_order_relaxed);
 			atomic_store_explicit(&p->turn, 1, memory_order_relaxed);
 			ops->notify(cv);
@@ -247,7 +250,7 @@ handoff_condition_loop(struct lb_worker *w, const struct lb_condition_ops *ops)
 		s = atomic_load_explicit(&p->seq, memory_order_relaxed);
 		if (mine && me == 1) {
 			bad += !(s & 1);
-			lb_busy(w->cs_iters);
+			lb_busy(h.cs_iters);
 			atomic_store_explicit(&p->seq, s + 1, memory_order_relaxed);
 			atomic_store_explicit(&p->turn, 0, memory_order_relaxed);
 			ops->notify(cv);
@@ -260,7 +263,7 @@ handoff_condition_loop(struct lb_worker *w, const struct lb_condition_ops *ops)
 		if (me == 0) {
 			bad += s != want;
 			lb_sample_end(w, t0);
-			lb_busy(w->think_iters);
+			lb_busy(h.think_iters);
 		}
 		lb_publish(w, ++n);
 	}

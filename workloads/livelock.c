@@ -96,10 +96,11 @@ livelock_loop(struct lb_worker *w, const struct lb_mutex_ops *ops)
 	struct ll_pair *p = &s->pair[w->tid / 2];
 	void *own = p->lock[side], *other = p->lock[1 - side];
 	void *town = c->t[side], *tother = c->t[1 - side];
+	struct lb_hot h = lb_hot(w);
 	uint64_t n = 0, attempts = 0, k = 0;
 
-	while (lb_running(w, n)) {
-		uint64_t t0 = lb_sample_begin(w, n);
+	while (lb_running(w, &h, n)) {
+		uint64_t t0 = lb_sample_begin(w, &h, n);
 		ops->lock(own, town);
 		if (!s->random && !ll_sync(w, p, side, ++k)) { /* both hold their own lock */
 			ops->unlock(own, town);
@@ -117,10 +118,10 @@ livelock_loop(struct lb_worker *w, const struct lb_mutex_ops *ops)
 			atomic_store_explicit(&p->value,
 				atomic_load_explicit(&p->value, memory_order_relaxed) + 1,
 				memory_order_relaxed);
-			lb_busy(w->cs_iters);
+			lb_busy(h.cs_iters);
 			ops->unlock(other, tother);
 			ops->unlock(own, town);
-			lb_busy(w->think_iters);
+			lb_busy(h.think_iters);
 			lb_publish(w, ++n);
 			continue;
 		}

@@ -41,20 +41,21 @@ pool_loop(struct lb_worker *w, const struct lb_semaphore_ops *ops)
 	struct pool_state *s = w->state;
 	void *l = s->prim, *t = w->tctx;
 	unsigned peak = 0;
+	struct lb_hot h = lb_hot(w);
 	uint64_t n = 0;
 
-	while (lb_running(w, n)) {
-		uint64_t t0 = lb_sample_begin(w, n);
+	while (lb_running(w, &h, n)) {
+		uint64_t t0 = lb_sample_begin(w, &h, n);
 		ops->acquire(l, t);
 		lb_sample_end(w, t0);
 		/* relaxed: see the file comment. */
 		unsigned holders = atomic_fetch_add_explicit(&s->in, 1, memory_order_relaxed) + 1;
 		if (holders > peak)
 			peak = holders;
-		lb_busy(w->cs_iters);
+		lb_busy(h.cs_iters);
 		atomic_fetch_sub_explicit(&s->in, 1, memory_order_relaxed);
 		ops->release(l, t);
-		lb_busy(w->think_iters);
+		lb_busy(h.think_iters);
 		lb_publish(w, ++n);
 	}
 	w->wl[0] = peak;

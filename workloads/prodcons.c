@@ -122,10 +122,10 @@ static inline void pc_backoff(unsigned *spins)
 }
 
 /* Note the tick when this thread enters the window (for items_per_sec). */
-static inline void pc_stamp(struct lb_worker *w, struct pc_thread *th, unsigned *seen)
+static inline void pc_stamp(unsigned now, struct pc_thread *th, unsigned *seen)
 {
-	if (__builtin_expect(w->seen != *seen, 0)) {
-		*seen = w->seen;
+	if (__builtin_expect(now != *seen, 0)) {
+		*seen = now;
 		if (*seen == LB_CTL_MEASURE)
 			th->t_measure = lb_ticks();
 	}
@@ -159,14 +159,15 @@ pc_consume(const struct pc_state *s, struct pc_thread *th, uint64_t item, bool f
 	struct pc_thread *th = &s->th[w->tid];                               \
 	const uint64_t base = (uint64_t)w->tid << PC_SEQ_BITS;               \
 	unsigned seen = w->seen;                                             \
+	struct lb_hot h = lb_hot(w);                                         \
 	uint64_t n = 0;                                                      \
-	while (lb_running(w, n)) {                                           \
-		pc_stamp(w, th, &seen);                                      \
+	while (lb_running(w, &h, n)) {                                       \
+		pc_stamp(h.seen, th, &seen);                                 \
 		const uint64_t item = base | (n + 1);                        \
-		uint64_t t0 = lb_sample_begin(w, n);                         \
+		uint64_t t0 = lb_sample_begin(w, &h, n);                     \
 		PUT;                                                         \
 		lb_sample_end(w, t0);                                        \
-		lb_busy(w->think_iters);                                     \
+		lb_busy(h.think_iters);                                      \
 		lb_publish(w, ++n);                                          \
 	}                                                                    \
 	th->t_stop = lb_ticks();                                             \
@@ -180,24 +181,25 @@ pc_consume(const struct pc_state *s, struct pc_thread *th, uint64_t item, bool f
 	struct pc_state *s = w->state;                                       \
 	struct pc_thread *th = &s->th[w->tid];                               \
 	unsigned seen = w->seen;                                             \
+	struct lb_hot h = lb_hot(w);                                         \
 	uint64_t n = 0, item = 0;                                            \
 	bool more = true;                                                    \
-	while (lb_running(w, n)) {                                           \
-		pc_stamp(w, th, &seen);                                      \
-		uint64_t t0 = lb_sample_begin(w, n);                         \
+	while (lb_running(w, &h, n)) {                                       \
+		pc_stamp(h.seen, th, &seen);                                 \
+		uint64_t t0 = lb_sample_begin(w, &h, n);                     \
 		if (!(GET)) {                                                \
 			more = false;                                        \
 			break;                                               \
 		}                                                            \
 		lb_sample_end(w, t0);                                        \
 		pc_consume(s, th, item, FIFO);                               \
-		lb_busy(w->think_iters);                                     \
+		lb_busy(h.think_iters);                                      \
 		lb_publish(w, ++n);                                          \
 	}                                                                    \
 	/* Producers leave only after the stop, so the stop is visible by   \
 	 * now: let lb_running() record it. */                               \
 	if (!more)                                                           \
-		while (lb_running(w, n))                                     \
+		while (lb_running(w, &h, n))                                 \
 			lb_cpu_relax();                                      \
 	th->t_stop = lb_ticks();                                             \
 	/* Drain: what the producers pushed before they left. */            \

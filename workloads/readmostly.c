@@ -146,18 +146,19 @@ rm_loop(struct lb_worker *w, const struct lb_rwlock_ops *ops, const int rcu)
 	uint64_t reads = 0, reads_m = 0, writes_m = 0;
 	unsigned seen = w->seen;
 	int in_window = 0;
+	struct lb_hot h = lb_hot(w);
 	uint64_t n = 0;
 
-	while (lb_running(w, n)) {
-		if (__builtin_expect(w->seen != seen, 0)) {
+	while (lb_running(w, &h, n)) {
+		if (__builtin_expect(h.seen != seen, 0)) {
 			/* The window just opened: n == reads + writes here, the
 			 * harness's ops_at_measure. */
-			seen = w->seen;
+			seen = h.seen;
 			reads_m = reads;
 			writes_m = r.writes;
 			in_window = 1;
 		}
-		uint64_t t0 = lb_sample_begin(w, n);
+		uint64_t t0 = lb_sample_begin(w, &h, n);
 		if (all_reads || (rm_rand(&rng) >> 32) < read_below) {
 			ops->read_lock(l, t);
 			lb_sample_end(w, t0);
@@ -173,12 +174,12 @@ rm_loop(struct lb_worker *w, const struct lb_rwlock_ops *ops, const int rcu)
 					r.reader_excl++;
 			}
 			uint64_t v, v0 = 0;
-			if (w->cs_iters) {
+			if (h.cs_iters) {
 				/* --cs work between the first word and the rest */
 				v0 = rm_load(&p->word[0]);
-				lb_busy(w->cs_iters);
+				lb_busy(h.cs_iters);
 			}
-			int bad = rm_torn(p, &v) | (w->cs_iters && v != v0);
+			int bad = rm_torn(p, &v) | (h.cs_iters && v != v0);
 			ops->read_unlock(l, t);
 			r.torn += (uint64_t)bad;
 			reads++;
@@ -198,7 +199,7 @@ rm_loop(struct lb_worker *w, const struct lb_rwlock_ops *ops, const int rcu)
 				struct rm_rec *p = &s->inplace;
 				uint64_t v = rm_load(&p->word[0]) + 1;
 				rm_store(&p->word[0], v);
-				lb_busy(w->cs_iters); /* a torn record lives this long */
+				lb_busy(h.cs_iters); /* a torn record lives this long */
 				for (unsigned i = 1; i < RM_WORDS; i++)
 					rm_store(&p->word[i], v);
 			} else {
@@ -209,7 +210,7 @@ rm_loop(struct lb_worker *w, const struct lb_rwlock_ops *ops, const int rcu)
 					uint64_t v = rm_load(&old->word[0]) + 1;
 					for (unsigned i = 0; i < RM_WORDS; i++)
 						rm_store(&p->word[i], v);
-					lb_busy(w->cs_iters);
+					lb_busy(h.cs_iters);
 					/* release: pairs with the readers'
 					 * acquire load of cur. */
 					atomic_store_explicit(&s->cur, p, memory_order_release);
@@ -236,7 +237,7 @@ rm_loop(struct lb_worker *w, const struct lb_rwlock_ops *ops, const int rcu)
 		}
 		if (ops->quiescent)
 			ops->quiescent(l, t);
-		lb_busy(w->think_iters);
+		lb_busy(h.think_iters);
 		lb_publish(w, ++n);
 	}
 	if (!in_window) { /* stopped before the window opened: empty window */

@@ -37,10 +37,11 @@ rec_loop(struct lb_worker *w, const struct lb_recursive_ops *ops)
 	void *l = s->prim, *t = w->tctx;
 	const unsigned depth = s->depth;
 	uint64_t bad_unlocks = 0, bad_reentries = 0;
+	struct lb_hot h = lb_hot(w);
 	uint64_t n = 0;
 
-	while (lb_running(w, n)) {
-		uint64_t t0 = lb_sample_begin(w, n);
+	while (lb_running(w, &h, n)) {
+		uint64_t t0 = lb_sample_begin(w, &h, n);
 		ops->lock(l, t);
 		lb_sample_end(w, t0);
 		for (unsigned d = 1; d < depth; d++)
@@ -48,7 +49,7 @@ rec_loop(struct lb_worker *w, const struct lb_recursive_ops *ops)
 		atomic_store_explicit(&s->value,
 			atomic_load_explicit(&s->value, memory_order_relaxed) + 1,
 			memory_order_relaxed);
-		lb_busy(w->cs_iters);
+		lb_busy(h.cs_iters);
 		if (ops->trylock) {
 			if (ops->trylock(l, t))
 				bad_unlocks += ops->unlock(l, t) != 0;
@@ -57,7 +58,7 @@ rec_loop(struct lb_worker *w, const struct lb_recursive_ops *ops)
 		}
 		for (unsigned d = 0; d < depth; d++)
 			bad_unlocks += ops->unlock(l, t) != 0;
-		lb_busy(w->think_iters);
+		lb_busy(h.think_iters);
 		lb_publish(w, ++n);
 	}
 	w->wl[0] = bad_unlocks;

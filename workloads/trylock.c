@@ -64,16 +64,17 @@ struct try_state {
 	uint64_t ok_m = 0, n_m = 0;                                             \
 	unsigned seen = w->seen;                                                \
 	int in_window = 0;                                                      \
+	struct lb_hot h = lb_hot(w);                                            \
 	uint64_t n = 0;                                                         \
-	while (lb_running(w, n)) {                                              \
-		if (__builtin_expect(w->seen != seen, 0)) {                     \
+	while (lb_running(w, &h, n)) {                                          \
+		if (__builtin_expect(h.seen != seen, 0)) {                      \
 			/* The window just opened. */                           \
-			seen = w->seen;                                         \
+			seen = h.seen;                                          \
 			ok_m = r.successes;                                     \
 			n_m = n;                                                \
 			in_window = 1;                                          \
 		}                                                               \
-		uint64_t t0 = lb_sample_begin(w, n);                            \
+		uint64_t t0 = lb_sample_begin(w, &h, n);                        \
 		bool got = (TRY);                                               \
 		lb_sample_end(w, t0);                                           \
 		if (got) {                                                      \
@@ -81,13 +82,13 @@ struct try_state {
 				atomic_load_explicit(&s->value,                 \
 						     memory_order_relaxed) + 1, \
 				memory_order_relaxed);                          \
-			lb_busy(w->cs_iters);                                   \
+			lb_busy(h.cs_iters);                                    \
 			RELEASE;                                                \
 			r.successes++;                                          \
 		} else {                                                        \
 			lb_busy(backoff);                                       \
 		}                                                               \
-		lb_busy(w->think_iters);                                        \
+		lb_busy(h.think_iters);                                         \
 		lb_publish(w, ++n);                                             \
 	}                                                                       \
 	if (!in_window) { /* stopped before the window opened */                \
