@@ -69,6 +69,7 @@ static void *worker_main(void *arg)
 	w->os_tid = (int)syscall(SYS_gettid);
 	w->sched_fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
 	w->sched_ok = w->sched_fd >= 0;
+	w->stat_fd = open("/proc/thread-self/stat", O_RDONLY | O_CLOEXEC);
 	if (w->cpu >= 0 && (a->err = lb_pin_self(w->cpu)) != 0) {
 		a->what = "pinning";
 	} else if ((a->err = run->rc.wl->thread_init(&run->wc, w)) != 0) {
@@ -155,20 +156,48 @@ static void sleep_ns(uint64_t ns)
 /* The share of a poll interval in which the workers could have made
  * progress, for the watchdog: 1 when they ran or were blocked (asleep in
  * the kernel: a deadlock), less when they were runnable but waiting for a
- * CPU that another process had.  From the kernel's per-thread schedstat;
- * 1 where it keeps none. */
+ * CPU that another process had, 0 when one of them was runnable all along
+ * and never ran.  From the kernel's per-thread schedstat; 1 where it keeps
+ * none.
+ *
+ * The last case needs the thread's state: the kernel adds a wait to
+ * schedstat only when the waiting thread gets a CPU, so a thread queued
+ * behind another process for the whole interval shows neither run nor
+ * wait time, exactly like a thread asleep on a lock.  After SIGCONT on a
+ * loaded machine that is every worker for a while, and the watchdog called
+ * such a run stalled (test_trust's SIGSTOP test, under stress-ng). */
 struct cpu_view {
 	uint64_t run, wait;
 	int ok;
+	int starved; /* a worker runnable ('R') whose run time did not move */
 };
 
-static struct cpu_view cpu_view(const struct lb_worker *ws, unsigned n)
+/* The state letter of /proc/.../stat (after the command's ')'), or 0. */
+static char thread_state(int fd)
 {
-	struct cpu_view v = { 0, 0, 1 };
+	char buf[512];
+	ssize_t r;
+
+	if (fd < 0 || (r = pread(fd, buf, sizeof(buf) - 1, 0)) <= 0)
+		return 0;
+	buf[r] = '\0';
+	const char *p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* first: no previous view, so no thread can be said to have not run. */
+static struct cpu_view cpu_view(struct lb_worker *ws, unsigned n, int first)
+{
+	struct cpu_view v = { 0, 0, 1, 0 };
 	for (unsigned i = 0; i < n && v.ok; i++) {
 		uint64_t r, w;
-		if (!ws[i].sched_ok || lb_schedstat_read(ws[i].sched_fd, &r, &w) != 0)
+		if (!ws[i].sched_ok || lb_schedstat_read(ws[i].sched_fd, &r, &w) != 0) {
 			v.ok = 0;
+			break;
+		}
+		if (!first && r == ws[i].watch_run_ns && thread_state(ws[i].stat_fd) == 'R')
+			v.starved = 1;
+		ws[i].watch_run_ns = r;
 		v.run += r;
 		v.wait += w;
 	}
@@ -179,6 +208,8 @@ static double availability(struct cpu_view a, struct cpu_view b)
 {
 	if (!a.ok || !b.ok || b.run < a.run || b.wait < a.wait)
 		return 1;
+	if (b.starved)
+		return 0;
 	uint64_t r = b.run - a.run, w = b.wait - a.wait;
 	return r + w == 0 ? 1 : (double)r / (double)(r + w);
 }
@@ -204,7 +235,7 @@ enum watch_until { UNTIL_DEADLINE, UNTIL_STARTED, UNTIL_DONE };
 static enum wait_result watch(struct lb_run *run, uint64_t deadline_ns, enum watch_until until,
 			      struct watch_state *st)
 {
-	const struct lb_worker *ws = run->ws;
+	struct lb_worker *ws = run->ws;
 	unsigned n = run->n;
 	uint64_t prev = lb_now_ns();
 
@@ -225,7 +256,7 @@ static enum wait_result watch(struct lb_run *run, uint64_t deadline_ns, enum wat
 			/* Only now, with nothing moving, is it worth reading
 			 * /proc: a run that progresses costs no more than the
 			 * loads above. */
-			struct cpu_view cv = cpu_view(ws, n);
+			struct cpu_view cv = cpu_view(ws, n, !st->cv.ok);
 			double dt = (double)(now - prev) / 1e9;
 			if (dt > 2 * POLL_NS / 1e9)
 				dt = 2 * POLL_NS / 1e9;
@@ -281,8 +312,12 @@ static void stall_report(struct lb_run *run, const struct watch_state *st, struc
 		int ph = atomic_load_explicit(&ws[i].phase, memory_order_relaxed);
 		uint64_t ops = atomic_load_explicit(&ws[i].pub_ops, memory_order_relaxed);
 		uint64_t att = atomic_load_explicit(&ws[i].pub_attempts, memory_order_relaxed);
-		fprintf(f, "  thread %u (cpu %d): %s, %llu ops done, %llu attempts\n", i, ws[i].cpu,
-			phase_name(ph), (unsigned long long)ops, (unsigned long long)att);
+		/* The kernel's view too (S asleep, R runnable or running, T
+		 * stopped): what tells a lost wake-up from starvation. */
+		char ks = thread_state(ws[i].stat_fd);
+		fprintf(f, "  thread %u (cpu %d): %s, %llu ops done, %llu attempts, kernel state %c\n",
+			i, ws[i].cpu, phase_name(ph), (unsigned long long)ops,
+			(unsigned long long)att, ks ? ks : '?');
 		if (i < d->nthreads)
 			d->threads[i] = (struct lb_diag_thread){ .tid = i, .cpu = ws[i].cpu,
 				.state = phase_name(ph), .ops = ops, .attempts = att };
@@ -412,6 +447,8 @@ static void run_free(struct lb_run *run)
 		free(run->ws[i].hist);
 		if (run->ws[i].sched_fd >= 0)
 			close(run->ws[i].sched_fd);
+		if (run->ws[i].stat_fd >= 0)
+			close(run->ws[i].stat_fd);
 	}
 	free(run->ws);
 	free(run->args);
@@ -455,6 +492,7 @@ static struct lb_run *run_new(const struct lb_run_cfg *rc)
 	for (unsigned i = 0; i < n; i++) {
 		struct lb_worker *w = &run->ws[i];
 		w->sched_fd = -1;
+		w->stat_fd = -1;
 		w->hist = malloc(sizeof(*w->hist));
 		if (!w->hist) {
 			run_free(run);

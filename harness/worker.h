@@ -71,6 +71,12 @@ struct lb_worker {
 	 * CPU), read at the window's edges; sched_ok 0 where the kernel keeps
 	 * none (then the row's cpu_wait_share is empty). */
 	int sched_fd, sched_ok;
+	/* /proc/thread-self/stat, for the watchdog (run.c): whether the
+	 * thread is runnable; -1 where it could not be opened. */
+	int stat_fd;
+	/* The watchdog's: this thread's schedstat run time at its previous
+	 * idle poll.  Written and read by the main thread only. */
+	uint64_t watch_run_ns;
 	int os_tid;
 	uint64_t run_ns_measure, wait_ns_measure, run_ns_stop, wait_ns_stop;
 	/* CLOCK_MONOTONIC when this thread saw the window open and close: its
