@@ -4,8 +4,9 @@
  * --list --all.
  *
  * test-barrier-early  futex-barrier (barrier_futex.h: its state encoding,
- *     transitions and orders), except that in every LB_TEST_EARLY_EVERY-th
- *     phase (generation g with g % EVERY == EVERY - 1) the first thread to
+ *     transitions and orders), except that in the second phase and every
+ *     LB_TEST_EARLY_EVERY-th after it (generation g with g % EVERY == 1:
+ *     early, so that a slow run fails too) the first thread to
  *     arrive returns at once instead of waiting for the others: it leaves
  *     phase k while the rest have not arrived yet.  Its arrival is still
  *     counted, so the phase completes as usual when the last thread
@@ -42,7 +43,7 @@ static inline void lb_test_barrier_early_wait(void *obj, void *t)
 	}
 	if (lb_futex_barrier_arrive(b, &g, &pos))
 		return;
-	if (pos == 0 && g % LB_TEST_EARLY_EVERY == LB_TEST_EARLY_EVERY - 1) {
+	if (pos == 0 && g % LB_TEST_EARLY_EVERY == 1) {
 		/* The bug: through before the others have arrived. */
 		tc->owed = g;
 		tc->owing = true;

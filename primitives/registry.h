@@ -179,7 +179,7 @@ enum lb_cap {
 	  "ck_barrier_mcs: 4-ary arrival tree (not ck-mcs: that id is the MCS lock)") \
 	X(test_barrier_early, "test-barrier-early", "test", \
 	  LB_CAP_PARKS | LB_CAP_SPINS | LB_CAP_HIDDEN, \
-	  "BROKEN on purpose: every 1000th phase, its first arrival leaves at once")
+	  "BROKEN on purpose: from the 2nd phase on, every 1000th: its first arrival leaves at once")
 
 #define LB_QUEUE_IMPLS(X) \
 	X(ck_ring_spsc, "ck-ring-spsc", "ck", LB_CAP_SPINS | LB_CAP_FIFO, \
@@ -193,9 +193,9 @@ enum lb_cap {
 	X(urcu_lfstack, "urcu-lfstack", "urcu", LB_CAP_SPINS | LB_CAP_PARKS, \
 	  "liburcu cds_lfs: MPMC lock-free stack (LIFO), pop under its mutex") \
 	X(test_queue_dup, "test-queue-dup", "test", LB_CAP_PARKS | LB_CAP_HIDDEN, \
-	  "BROKEN on purpose: every 1000th pop hands out the previous item again") \
+	  "BROKEN on purpose: the 2nd pop and every 1000th after it hand out the previous item again") \
 	X(test_queue_drop, "test-queue-drop", "test", LB_CAP_PARKS | LB_CAP_HIDDEN, \
-	  "BROKEN on purpose: every 1000th push reports success but drops the item")
+	  "BROKEN on purpose: the 1st push and every 1000th after it report success but drop the item")
 
 #define LB_COUNTER_IMPLS(X) \
 	X(atomic_faa, "atomic-faa", "atomic", 0, "C11 atomic_fetch_add on one shared word") \
