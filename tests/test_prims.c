@@ -206,6 +206,55 @@ static int try_from_other_thread(const struct lb_impl *im, void *lock, unsigned 
 	return r;
 }
 
+static void *lock_once(void *arg)
+{
+	struct try_arg *a = arg;
+	struct lb_thread_info ti = { .tid = a->tid, .cpu = -1 };
+	void *tctx;
+	if (lb_prim_thread_attach(a->im, a->lock, &ti, &tctx) != 0) {
+		a->result = -1;
+	} else {
+		a->im->ops.mutex->lock(a->lock, tctx);
+		a->result = 1; /* got in */
+		a->im->ops.mutex->unlock(a->lock, tctx);
+		lb_prim_thread_detach(a->im, a->lock, tctx);
+	}
+	atomic_store(&a->done, 1);
+	return NULL;
+}
+
+/* A lock taken by trylock keeps lock() out as one taken by lock() does:
+ * another thread's lock() must not return while we hold it (50 ms: a
+ * correct lock can never fail this, however slow the machine; a broken
+ * one may pass only if that thread got no CPU meanwhile), and must
+ * return once we unlock.  A futex mutex whose fast-path CAS expected the
+ * wrong word let lock() in on top of a trylock, with every other test
+ * green (the mutation exercise).  1 when it held, 0 when not, -2 when
+ * the other thread never got in (leaked: the case has failed). */
+static int lock_waits_for_trylock(const struct lb_impl *im, void *lock, void *tctx)
+{
+	const struct lb_mutex_ops *ops = im->ops.mutex;
+	if (!ops->trylock(lock, tctx))
+		return 0;
+	struct try_arg *a = tap_xcalloc(sizeof(*a));
+	pthread_t th;
+	*a = (struct try_arg){ .im = im, .lock = lock, .tid = 3 };
+	tap_spawn(&th, lock_once, a);
+	tap_sleep_ms(50);
+	int early = atomic_load(&a->done);
+	ops->unlock(lock, tctx);
+	for (int i = 0; i < 5000 && !atomic_load(&a->done); i++)
+		tap_sleep_ms(1);
+	if (!atomic_load(&a->done)) {
+		pthread_detach(th);
+		return -2;
+	}
+	pthread_join(th, NULL);
+	int ok = !early && a->result == 1;
+	free(a);
+	return ok;
+}
+
 static void case_trylock(const struct lb_impl *im, unsigned n, unsigned x)
 {
 	const struct lb_mutex_ops *ops = im->ops.mutex;
@@ -234,6 +283,12 @@ static void case_trylock(const struct lb_impl *im, unsigned n, unsigned x)
 		return;
 	r = try_from_other_thread(im, lock, 2);
 	tap(r == 1, "%s: trylock after release succeeds", im->id);
+	if (r == -2)
+		return;
+	r = lock_waits_for_trylock(im, lock, tctx);
+	tap(r == 1, "%s: another thread's lock() waits while a trylock holds the lock, and gets "
+	    "in after the unlock (%s)", im->id, r == 1 ? "it did" : r == -2 ? "it never got in"
+	    : "it got in while held, or the trylock failed");
 	if (r == -2)
 		return;
 	lb_prim_thread_detach(im, lock, tctx);
