@@ -222,6 +222,34 @@ class Files(Base):
         for name in self.listed_files(p.stderr, d):
             self.assertTrue(os.path.exists(os.path.join(d, name)), name)
 
+    def test_fsync_failure_exits_1_naming_the_file(self):
+        """The data was accepted but fsync() reports an I/O error (the
+        fsync_fail.c shim): the file the run was writing is reported in one
+        line, exit 1, and it is not left under its name, for a file written
+        at once (summary.csv) and for a streamed one (results.csv)."""
+        shim = os.environ.get("LB_TEST_FSYNC_SHIM")
+        if not shim:
+            self.skipTest("LB_TEST_FSYNC_SHIM not set (meson sets it)")
+        for name, suffix in (("summary.csv", ".tmp"), ("results.csv", ".partial")):
+            with self.subTest(file=name):
+                d = os.path.join(self.tmpdir(), "run")
+                env = dict(os.environ, LD_PRELOAD=shim, LB_TEST_FSYNC_FAIL=name + suffix)
+                p = subprocess.run([BIN, "--workload", "counter", "--impl", "futex-mutex",
+                                    "--threads", "1", "--repeat", "1", "--no-plot", "--out",
+                                    d] + SHORT, stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   universal_newlines=True, timeout=GUARD, env=env)
+                self.assertEqual(p.returncode, 1, describe(p))
+                errs = [l for l in p.stderr.splitlines() if "cannot write" in l]
+                self.assertEqual(len(errs), 1, p.stderr)
+                self.assertTrue(errs[0].startswith("lockbench: cannot write %s: "
+                                                   "Input/output error"
+                                                   % os.path.join(d, name)), errs[0])
+                self.assertFalse(os.path.exists(os.path.join(d, name)))
+                self.assertFalse(os.path.exists(os.path.join(d, name + suffix)))
+                for left in os.listdir(d):
+                    self.assertFalse(left.endswith(".tmp"), left)
+
     def test_kill_9_never_leaves_a_half_file(self):
         rnd = random.Random(8)
         for i in range(8):
