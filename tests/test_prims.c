@@ -165,21 +165,28 @@ struct try_arg {
 	const struct lb_impl *im;
 	void *lock;
 	unsigned tid;
-	int result;
+	bool block;  /* lock() rather than trylock() */
+	int result;  /* 1 got in (and released), 0 not, -1 could not attach */
 	_Atomic int done;
 };
 
 static void *try_once(void *arg)
 {
 	struct try_arg *a = arg;
+	const struct lb_mutex_ops *ops = a->im->ops.mutex;
 	struct lb_thread_info ti = { .tid = a->tid, .cpu = -1 };
 	void *tctx;
 	if (lb_prim_thread_attach(a->im, a->lock, &ti, &tctx) != 0) {
 		a->result = -1;
 	} else {
-		a->result = a->im->ops.mutex->trylock(a->lock, tctx);
+		if (a->block) {
+			ops->lock(a->lock, tctx);
+			a->result = 1;
+		} else {
+			a->result = ops->trylock(a->lock, tctx);
+		}
 		if (a->result)
-			a->im->ops.mutex->unlock(a->lock, tctx);
+			ops->unlock(a->lock, tctx);
 		lb_prim_thread_detach(a->im, a->lock, tctx);
 	}
 	atomic_store(&a->done, 1);
@@ -206,23 +213,6 @@ static int try_from_other_thread(const struct lb_impl *im, void *lock, unsigned 
 	return r;
 }
 
-static void *lock_once(void *arg)
-{
-	struct try_arg *a = arg;
-	struct lb_thread_info ti = { .tid = a->tid, .cpu = -1 };
-	void *tctx;
-	if (lb_prim_thread_attach(a->im, a->lock, &ti, &tctx) != 0) {
-		a->result = -1;
-	} else {
-		a->im->ops.mutex->lock(a->lock, tctx);
-		a->result = 1; /* got in */
-		a->im->ops.mutex->unlock(a->lock, tctx);
-		lb_prim_thread_detach(a->im, a->lock, tctx);
-	}
-	atomic_store(&a->done, 1);
-	return NULL;
-}
-
 /* A lock taken by trylock keeps lock() out as one taken by lock() does:
  * another thread's lock() must not return while we hold it (50 ms: a
  * correct lock can never fail this, however slow the machine; a broken
@@ -238,8 +228,8 @@ static int lock_waits_for_trylock(const struct lb_impl *im, void *lock, void *tc
 		return 0;
 	struct try_arg *a = tap_xcalloc(sizeof(*a));
 	pthread_t th;
-	*a = (struct try_arg){ .im = im, .lock = lock, .tid = 3 };
-	tap_spawn(&th, lock_once, a);
+	*a = (struct try_arg){ .im = im, .lock = lock, .tid = 3, .block = true };
+	tap_spawn(&th, try_once, a);
 	tap_sleep_ms(50);
 	int early = atomic_load(&a->done);
 	ops->unlock(lock, tctx);
