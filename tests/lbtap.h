@@ -129,4 +129,9 @@ static inline int tap_in_section_ok(_Atomic uint64_t *w)
  * edges (primitives/tsan.h). */
 int tap_shadow_ok(const struct lb_impl *im);
 
+/* For a case that leaked stuck helper threads, after its tap() lines:
+ * ends the case's process without returning into a frame they may still
+ * use. */
+_Noreturn void tap_abandon(void);
+
 #endif

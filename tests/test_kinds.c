@@ -35,7 +35,8 @@
  *
  * Each multi-thread case runs at 2, 4 and 8 threads for about RUN_MS and
  * asserts nothing about timing: a case that does not finish within GUARD_MS
- * reports "not ok ... hung" and leaks its threads and object.  Every case
+ * reports "not ok ... hung", leaks its threads and object, and ends its
+ * process at once (tap_abandon: the threads may still use its frame).  Every case
  * also runs in its own process under a hang guard (see lbtap.h), so one
  * that hangs anyway, crashes or draws a sanitizer report fails alone.
  *
@@ -350,21 +351,21 @@ static void recursive_depth(const struct lb_impl *im, unsigned n, unsigned x)
 	tap(r == 0, "%s: depth 3: another thread's trylock fails without blocking (got %s)",
 	    im->id, bool_str(r));
 	if (r == H_HUNG)
-		return;
+		tap_abandon();
 	for (unsigned d = 2; d >= 1; d--) {
 		u = ops->unlock(o, t);
 		r = run_helper(im, o, 4 - d, rec_try, NULL); /* tids 2, 3 */
 		tap(u == 0 && r == 0, "%s: after %u of 3 unlocks (unlock returned %s) another "
 		    "thread's trylock still fails (got %s)", im->id, 3 - d, err_str(u), bool_str(r));
 		if (r == H_HUNG)
-			return;
+			tap_abandon();
 	}
 	u = ops->unlock(o, t);
 	r = run_helper(im, o, 4, rec_try, NULL);
 	tap(u == 0 && r == 1, "%s: after the 3rd unlock (returned %s) another thread's trylock "
 	    "succeeds (got %s)", im->id, err_str(u), bool_str(r));
 	if (r == H_HUNG)
-		return;
+		tap_abandon();
 	lb_prim_thread_detach(im, o, t);
 	lb_prim_destroy(im, o);
 }
@@ -398,12 +399,12 @@ static void recursive_owner(const struct lb_impl *im, unsigned n, unsigned x)
 	r = run_helper(im, o, 1, rec_unlock, NULL);
 	tap(r == EPERM, "%s: unlock by a non-owner returns EPERM (got %s)", im->id, err_str(r));
 	if (r == H_HUNG)
-		return;
+		tap_abandon();
 	r = run_helper(im, o, 2, rec_try, NULL);
 	tap(r == 0, "%s: after the non-owner's unlock the owner still holds it (another "
 	    "thread's trylock got %s)", im->id, bool_str(r));
 	if (r == H_HUNG)
-		return;
+		tap_abandon();
 	u1 = ops->unlock(o, t);
 	u2 = ops->unlock(o, t);
 	tap(u1 == 0 && u2 == EPERM, "%s: the owner's unlock returns 0 (got %s), a second one, "
@@ -412,7 +413,7 @@ static void recursive_owner(const struct lb_impl *im, unsigned n, unsigned x)
 	tap(r == 1, "%s: free after the owner's unlock (another thread's trylock got %s)",
 	    im->id, bool_str(r));
 	if (r == H_HUNG)
-		return;
+		tap_abandon();
 	lb_prim_thread_detach(im, o, t);
 	lb_prim_destroy(im, o);
 }
@@ -745,7 +746,7 @@ static void semaphore_try(const struct lb_impl *im, unsigned n, unsigned x)
 	tap(r == 0, "%s: with every permit held, another thread's try_acquire returns false "
 	    "without blocking (got %s)", im->id, bool_str(r));
 	if (r == H_HUNG)
-		return;
+		tap_abandon();
 
 	struct helper *h = helper_spawn(im, o, 2, sem_acquire_release, NULL);
 	helper_done_within(h, QUIET_MS);
@@ -757,12 +758,12 @@ static void semaphore_try(const struct lb_impl *im, unsigned n, unsigned x)
 	tap(r == 0, "%s: a release lets the waiting acquire in (%s)", im->id,
 	    r == 0 ? "it returned" : err_str(r));
 	if (r == H_HUNG)
-		return;
+		tap_abandon();
 
 	r = run_helper(im, o, 3, sem_try, NULL);
 	tap(r == 1, "%s: try_acquire after a release succeeds (got %s)", im->id, bool_str(r));
 	if (r == H_HUNG)
-		return;
+		tap_abandon();
 	for (int i = 1; i < SEM_PERMITS; i++)
 		ops->release(o, t);
 	lb_prim_thread_detach(im, o, t);
@@ -854,7 +855,7 @@ static void event_wake_all(const struct lb_impl *im, unsigned n, unsigned clear_
 	if (reap_all(h, nw)) {
 		tap(0, "%s: %u threads: waiters still stuck %d s after set()", im->id, n,
 		    GUARD_MS / 1000);
-		return;
+		tap_abandon();
 	}
 	lb_prim_thread_detach(im, o, t);
 	lb_prim_destroy(im, o);
@@ -879,7 +880,7 @@ static void event_flag(const struct lb_impl *im, unsigned n, unsigned x)
 	tap(is && r == 0, "%s: while set, is_set() is true (%s) and wait() returns at once (%s)",
 	    im->id, bool_str(is), r == 0 ? "returned" : err_str(r));
 	if (r == H_HUNG)
-		return;
+		tap_abandon();
 	ops->clear(o);
 	is = ops->is_set(o);
 	struct helper *h = helper_spawn(im, o, 2, ev_wait, NULL);
@@ -892,7 +893,7 @@ static void event_flag(const struct lb_impl *im, unsigned n, unsigned x)
 	tap(r == 0, "%s: set() after clear() releases the new waiter (%s)", im->id,
 	    r == 0 ? "it returned" : err_str(r));
 	if (r == H_HUNG)
-		return;
+		tap_abandon();
 	lb_prim_thread_detach(im, o, t);
 	lb_prim_destroy(im, o);
 }
@@ -1159,7 +1160,7 @@ static void condition_notify(const struct lb_impl *im, unsigned n, unsigned all)
 	if (stuck) {
 		tap(0, "%s: %u threads: %u waiters still stuck after notify_all()", im->id, n,
 		    stuck);
-		return;
+		tap_abandon();
 	}
 	lb_prim_thread_detach(im, o, t);
 	lb_prim_destroy(im, o);
@@ -1457,17 +1458,24 @@ static int wp_acquire(struct helper *h, void *t)
 }
 
 /* Polls until the side is provably waiting (1) or has got the lock (0);
- * -1 if neither within ms (a hang guard). */
+ * -1 if neither within ms of entering the call (a hang guard), or if its
+ * thread has not reached the call within 4 ms: on a loaded machine a new
+ * thread once took over 10 s to run at all, which says nothing about the
+ * lock (the process's own guard, 60 s, still bounds the case). */
 static int wp_wait_blocked(struct helper *h, struct wp_side *s, long ms)
 {
-	uint64_t end = tap_now_ms() + (uint64_t)ms;
-	int asleep = 0;
+	uint64_t end = tap_now_ms() + 4 * (uint64_t)ms;
+	int asleep = 0, entered = 0;
 	clockid_t cid;
 	int have_cid = 0;
 	while (tap_now_ms() < end) {
 		if (atomic_load(&s->order) >= 0 || atomic_load(&h->done))
 			return 0;
 		if (atomic_load(&s->in_call)) {
+			if (!entered) {
+				entered = 1;
+				end = tap_now_ms() + (uint64_t)ms;
+			}
 			if (!have_cid)
 				have_cid = pthread_getcpuclockid(h->th, &cid) == 0;
 			int64_t used = have_cid ? cpu_ns(cid) - atomic_load(&s->cpu0_ns) : 0;
@@ -1484,7 +1492,8 @@ static int wp_wait_blocked(struct helper *h, struct wp_side *s, long ms)
 static const char *wp_lost(struct wp_side *s)
 {
 	return atomic_load(&s->in_call) ? "in the call, neither got in nor provably waited "
-	       "within 10 s" : "never reached the call within 10 s: its thread attach waits";
+	       "within 10 s" : "never reached the call within 40 s: its thread attach waits, "
+	       "or it never got a CPU";
 }
 
 static void rwlock_writer_pref(const struct lb_impl *im, unsigned n, unsigned x)
@@ -1523,7 +1532,7 @@ static void rwlock_writer_pref(const struct lb_impl *im, unsigned n, unsigned x)
 	if (rw == H_HUNG || rr == H_HUNG) {
 		tap(0, "%s: after R1's release: %s still stuck %d s later", im->id,
 		    rw == H_HUNG ? "the writer" : "R2", GUARD_MS / 1000);
-		return;
+		tap_abandon(); /* w, r2 and seq live in this frame */
 	}
 	if (hr) {
 		int ow = atomic_load(&w.order), orr = atomic_load(&r2.order);
