@@ -193,14 +193,11 @@ static void *try_once(void *arg)
 	return NULL;
 }
 
-/* Trylock from another thread; -2 if it did not return within 5 s (the
- * thread is leaked: the case has failed and its process ends). */
-static int try_from_other_thread(const struct lb_impl *im, void *lock, unsigned tid)
+/* Waits up to 5 s for a try_once thread: its result (and frees it), or
+ * -2 if it has not finished (the thread and its arg are leaked: the case
+ * has failed and its process ends). */
+static int try_finish(pthread_t th, struct try_arg *a)
 {
-	struct try_arg *a = tap_xcalloc(sizeof(*a));
-	pthread_t th;
-	*a = (struct try_arg){ .im = im, .lock = lock, .tid = tid };
-	tap_spawn(&th, try_once, a);
 	for (int i = 0; i < 5000 && !atomic_load(&a->done); i++)
 		tap_sleep_ms(1);
 	if (!atomic_load(&a->done)) {
@@ -211,6 +208,17 @@ static int try_from_other_thread(const struct lb_impl *im, void *lock, unsigned 
 	int r = a->result;
 	free(a);
 	return r;
+}
+
+/* Trylock from another thread; -2 if it did not return within 5 s (the
+ * thread is leaked: the case has failed and its process ends). */
+static int try_from_other_thread(const struct lb_impl *im, void *lock, unsigned tid)
+{
+	struct try_arg *a = tap_xcalloc(sizeof(*a));
+	pthread_t th;
+	*a = (struct try_arg){ .im = im, .lock = lock, .tid = tid };
+	tap_spawn(&th, try_once, a);
+	return try_finish(th, a);
 }
 
 /* A lock taken by trylock keeps lock() out as one taken by lock() does:
@@ -233,16 +241,8 @@ static int lock_waits_for_trylock(const struct lb_impl *im, void *lock, void *tc
 	tap_sleep_ms(50);
 	int early = atomic_load(&a->done);
 	ops->unlock(lock, tctx);
-	for (int i = 0; i < 5000 && !atomic_load(&a->done); i++)
-		tap_sleep_ms(1);
-	if (!atomic_load(&a->done)) {
-		pthread_detach(th);
-		return -2;
-	}
-	pthread_join(th, NULL);
-	int ok = !early && a->result == 1;
-	free(a);
-	return ok;
+	int r = try_finish(th, a);
+	return r == -2 ? -2 : !early && r == 1;
 }
 
 static void case_trylock(const struct lb_impl *im, unsigned n, unsigned x)
