@@ -64,19 +64,24 @@ Python 3 standard library only.
 """
 import argparse
 import csv
-import functools
 import io
 import json
 import math
 import os
-import random
-import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lbcommon import (CLEANUP_SIGNALS, CONTROL, BadInput, Failed,  # noqa: E402
+                      dec_hi, dec_lo, exit_on_signals, fsync_path, gq, incomplete, si,
+                      write_file)
+from lbstats import (ALPHA, EXACT_MAX, MIN_REPS, RESAMPLES, SEED,  # noqa: E402
+                     bootstrap_ratio_ci, false_positive_rate, mann_whitney_p, median,
+                     significance)
 
 ME = "compare"
 SCRIPTS = os.path.dirname(os.path.abspath(__file__))
@@ -100,13 +105,6 @@ SUMMARY_NUM = ("threads", "cs_ns", "think_ns")
 SUMMARY_NUM_OPT = ("pus", "reps", "ops_per_sec_median", "ops_per_sec_ci_lo",
                    "ops_per_sec_ci_hi", "ci_level", "probe_rtt_ns_median")
 
-RESAMPLES = 2000
-SEED = 1
-CI_LEVEL = 0.95
-EXACT_MAX = 20          # Mann-Whitney with ties: exact up to this many per side
-EXACT_BUDGET = 10 ** 6  # Mann-Whitney without ties: exact while n*m*min(n,m) <= this
-ALPHA = 0.05            # the verdict's significance level (two-sided)
-MIN_REPS = 5            # a verdict needs this many repetitions on each side
 PROBE_FACTOR = 1.5      # flag a row whose platform probe moved more than this
 # Kinds the mutex workloads (counter, trylock) drive as an exclusive lock: their
 # reference is pthread-mutex when it ran at the same configuration.
@@ -114,14 +112,6 @@ MUTEX_LIKE = ("mutex", "recursive", "semaphore", "rwlock", "counter", "none")
 MUTEX_REF = "pthread-mutex"
 
 
-# C0 and C1 control characters and DEL: lockbench never writes one in a
-# cell; a line break would end the gnuplot string it goes into and turn the
-# rest of the cell into gnuplot commands (system(), shell escapes).
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-class DataError(Exception):
-    """A usage or data error: one line, exit 2."""
 
 
 def note(msg):
@@ -135,26 +125,26 @@ def parse_num(path, lineno, col, s, optional):
     if s == "":
         if optional:
             return None
-        raise DataError("%s line %d: column %s is empty, a number is required"
+        raise BadInput("%s line %d: column %s is empty, a number is required"
                         % (path, lineno, col))
     try:
         v = float(s)
     except ValueError:
         v = None
     if v is None or math.isnan(v) or math.isinf(v):
-        raise DataError("%s line %d: column %s is %r, not a number" % (path, lineno, col, s))
+        raise BadInput("%s line %d: column %s is %r, not a number" % (path, lineno, col, s))
     return v
 
 
 def read_csv(path, required, num, num_opt):
     """[(lineno, row dict)] of a CSV file, every check done."""
     if not os.path.exists(path):
-        raise DataError("%s: no such file (not a lockbench run directory?)" % path)
+        raise BadInput("%s: no such file (not a lockbench run directory?)" % path)
     try:
         with open(path, newline="") as fh:
             text = fh.read()
     except (OSError, UnicodeDecodeError) as e:
-        raise DataError("%s: cannot read: %s" % (path, getattr(e, "strerror", None) or e))
+        raise BadInput("%s: cannot read: %s" % (path, getattr(e, "strerror", None) or e))
     reader = csv.reader(io.StringIO(text))
     header = None
     rows = []
@@ -168,22 +158,22 @@ def read_csv(path, required, num, num_opt):
                 if bad:
                     col = ("column %s" % header[i] if header and i < len(header)
                            else "field %d" % (i + 1))
-                    raise DataError("%s line %d: %s holds the control character %r;"
+                    raise BadInput("%s line %d: %s holds the control character %r;"
                                     " refused (it could end a gnuplot command)"
                                     % (path, lineno, col, bad.group()))
             if header is None:
                 if not rec or rec == [""]:
-                    raise DataError("%s line %d: empty, expected the header" % (path, lineno))
+                    raise BadInput("%s line %d: empty, expected the header" % (path, lineno))
                 header = [h.strip() for h in rec]
                 for c in required:
                     if c not in header:
-                        raise DataError('%s line %d: no column "%s" in the header'
+                        raise BadInput('%s line %d: no column "%s" in the header'
                                         % (path, lineno, c))
                 continue
             if not rec:
                 continue  # blank line
             if len(rec) != len(header):
-                raise DataError("%s line %d: %d fields, the header (line 1) has %d"
+                raise BadInput("%s line %d: %d fields, the header (line 1) has %d"
                                 % (path, lineno, len(rec), len(header)))
             row = dict(zip(header, rec))
             for c in num:
@@ -193,9 +183,9 @@ def read_csv(path, required, num, num_opt):
                     row[c + "#"] = parse_num(path, lineno, c, row[c], True)
             rows.append((lineno, row))
     except csv.Error as e:
-        raise DataError("%s line %d: %s" % (path, reader.line_num, e))
+        raise BadInput("%s line %d: %s" % (path, reader.line_num, e))
     if header is None:
-        raise DataError("%s line 1: empty file, no header" % path)
+        raise BadInput("%s line 1: empty file, no header" % path)
     return rows
 
 
@@ -207,18 +197,18 @@ def read_meta(path):
         with open(path) as fh:
             meta = json.load(fh)
     except json.JSONDecodeError as e:
-        raise DataError("%s line %d: not valid JSON: %s" % (path, e.lineno, e.msg))
+        raise BadInput("%s line %d: not valid JSON: %s" % (path, e.lineno, e.msg))
     except (OSError, UnicodeDecodeError) as e:
-        raise DataError("%s: cannot read: %s" % (path, getattr(e, "strerror", None) or e))
+        raise BadInput("%s: cannot read: %s" % (path, getattr(e, "strerror", None) or e))
     if not isinstance(meta, dict):
-        raise DataError("%s line 1: not a JSON object" % path)
+        raise BadInput("%s line 1: not a JSON object" % path)
     # The strings compare may show or plot.
     plat = meta.get("platform") if isinstance(meta.get("platform"), dict) else {}
     for what, v in (("host", meta.get("host")), ("run_id", meta.get("run_id")),
                     ("platform.cpu_model", plat.get("cpu_model"))):
         bad = CONTROL.search(v) if isinstance(v, str) else None
         if bad:
-            raise DataError("%s: %s holds the control character %r; refused (it could end"
+            raise BadInput("%s: %s holds the control character %r; refused (it could end"
                             " a gnuplot command)" % (path, what, bad.group()))
     return meta
 
@@ -240,9 +230,9 @@ class Run:
         self.index = index
         self.path = path
         if not os.path.exists(path):
-            raise DataError("%s: no such directory" % path)
+            raise BadInput("%s: no such directory" % path)
         if not os.path.isdir(path):
-            raise DataError("%s: not a directory (give run directories)" % path)
+            raise BadInput("%s: not a directory (give run directories)" % path)
         spath = os.path.join(path, "summary.csv")
         rpath = os.path.join(path, "results.csv")
         self.summary_path = spath
@@ -252,7 +242,7 @@ class Run:
         platform = meta.get("platform") if isinstance(meta.get("platform"), dict) else {}
 
         if not srows:
-            raise DataError("%s: header only, no configurations" % spath)
+            raise BadInput("%s: header only, no configurations" % spath)
 
         # Configurations, in summary.csv's order (series, then threads).
         self.configs = {}     # key -> summary row
@@ -261,7 +251,7 @@ class Run:
         for lineno, row in srows:
             k = row_key(row)
             if k in seen:
-                raise DataError("%s line %d: configuration %s repeats line %d"
+                raise BadInput("%s line %d: configuration %s repeats line %d"
                                 % (spath, lineno, describe_key(k), seen[k]))
             seen[k] = lineno
             self.configs[k] = row
@@ -323,195 +313,6 @@ def describe_key(k, skip=()):
     return " ".join(parts)
 
 
-# ---------------------------------------------------------------- statistics
-
-def median(xs):
-    s = sorted(xs)
-    n = len(s)
-    if n == 0:
-        return None
-    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
-
-
-def bootstrap_ratio_ci(base, run, resamples=RESAMPLES, seed=SEED, level=CI_LEVEL):
-    """Percentile bootstrap CI of median(run) / median(base): both samples
-    resampled with replacement, independently. Seeded per call, so a row's
-    interval does not depend on the other rows. None with fewer than two
-    repetitions on a side (a single value resamples to itself: no interval)."""
-    if len(base) < 2 or len(run) < 2:
-        return None
-    rng = random.Random(seed)
-    nb, nr = len(base), len(run)
-    ratios = []
-    for _ in range(resamples):
-        mb = median(rng.choices(base, k=nb))
-        mr = median(rng.choices(run, k=nr))
-        if mb > 0:
-            ratios.append(mr / mb)
-        elif mr > 0:
-            ratios.append(math.inf)
-    if not ratios:
-        return None
-    ratios.sort()
-    a = (1 - level) / 2
-    n = len(ratios)
-    # Outward rounding of the order statistics: never narrower than asked.
-    lo = ratios[max(0, math.floor(a * (n - 1)))]
-    hi = ratios[min(n - 1, math.ceil((1 - a) * (n - 1)))]
-    return lo, hi
-
-
-def _doubled_ranks(x, y):
-    """Doubled mid-ranks (integers) of the pooled sample, group flags, tie sizes."""
-    pooled = sorted([(v, 0) for v in x] + [(v, 1) for v in y], key=lambda t: t[0])
-    n = len(pooled)
-    ranks2 = [0] * n
-    ties = []
-    i = 0
-    while i < n:
-        j = i
-        while j + 1 < n and pooled[j + 1][0] == pooled[i][0]:
-            j += 1
-        for k in range(i, j + 1):
-            ranks2[k] = (i + 1) + (j + 1)   # 2 x the mean of ranks i+1 .. j+1
-        if j > i:
-            ties.append(j - i + 1)
-        i = j + 1
-    return ranks2, [g for _, g in pooled], ties
-
-
-def exact_without_ties(n, m):
-    """Whether the exact U distribution for n and m values is cheap enough:
-    building it costs about n * m * min(n, m) additions (10^6: up to 100 a
-    side, or 5 against 40,000)."""
-    return n * m * min(n, m) <= EXACT_BUDGET
-
-
-@functools.lru_cache(maxsize=None)
-def u_null_counts(n, m):
-    """How many of the C(n+m, n) equally likely orderings of n + m distinct
-    values give the first sample each U = 0 .. n*m: the coefficients of the
-    Gaussian binomial [n+m choose n]_q = prod_{i=1..n} (1 - q^(m+i)) / (1 - q^i)
-    (Mann & Whitney 1947, the recursion in generating-function form). Each
-    factor is one pass over the coefficients, all in exact integers."""
-    c = [1]
-    for i in range(1, n + 1):
-        a = m + i
-        c = c + [0] * a
-        for k in range(len(c) - 1, a - 1, -1):   # times (1 - q^a)
-            c[k] -= c[k - a]
-        for k in range(i, len(c)):               # divided by (1 - q^i), exactly
-            c[k] += c[k - i]
-        del c[i * m + 1:]                        # degree i*m; the rest is 0
-    return tuple(c)
-
-
-@functools.lru_cache(maxsize=None)
-def _u_tails(n, m):
-    """{|2U - n*m|: how many orderings are at least that far from the centre}."""
-    counts = u_null_counts(n, m)
-    nm = n * m
-    by_dev = {}
-    for u, c in enumerate(counts):
-        d = abs(2 * u - nm)
-        by_dev[d] = by_dev.get(d, 0) + c
-    tails, acc = {}, 0
-    for d in sorted(by_dev, reverse=True):
-        acc += by_dev[d]
-        tails[d] = acc
-    return tails
-
-
-def _p_exact_no_ties(u2, n, m):
-    """Two-sided exact p of a doubled U statistic (2U) without ties."""
-    return _u_tails(n, m)[abs(u2 - n * m)] / math.comb(n + m, n)
-
-
-def _p_normal(u, n, m, tie_term=0):
-    """Two-sided p of U by the normal approximation, continuity-corrected;
-    tie_term = sum(t^3 - t) over the tie groups."""
-    big_n = n + m
-    var = n * m / 12 * ((big_n + 1) - tie_term / (big_n * (big_n - 1)))
-    if var <= 0:
-        return 1.0
-    z = max(0.0, abs(u - n * m / 2) - 0.5) / math.sqrt(var)
-    return min(1.0, math.erfc(z / math.sqrt(2)))
-
-
-def mann_whitney_p(x, y, exact_max=EXACT_MAX):
-    """Two-sided p-value of the Mann-Whitney U test (Wilcoxon rank-sum).
-
-    Without ties: the exact null distribution of U (u_null_counts) whenever
-    exact_without_ties(n, m). With ties, up to exact_max values per side:
-    the exact permutation distribution of the rank sum given the mid-ranks,
-    counted by dynamic programming over the pooled values (the same count
-    as enumerating every split of the pooled sample). Otherwise the normal
-    approximation with tie and continuity corrections. None when a side is
-    empty."""
-    n, m = len(x), len(y)
-    if n == 0 or m == 0:
-        return None
-    ranks2, group, ties = _doubled_ranks(x, y)
-    big_n = n + m
-    w2 = sum(r for r, g in zip(ranks2, group) if g == 0)
-    u2 = w2 - n * (n + 1)                       # 2U
-    if not ties and exact_without_ties(n, m):
-        return _p_exact_no_ties(u2, n, m)
-    mean2 = n * (big_n + 1)                     # 2 x E[W]
-    if ties and n <= exact_max and m <= exact_max:
-        # counts[k][s]: subsets of size k of the values seen so far whose
-        # doubled rank sum is s.
-        counts = [dict() for _ in range(n + 1)]
-        counts[0][0] = 1
-        for i, r in enumerate(ranks2):
-            for k in range(min(n, i + 1), 0, -1):
-                dst = counts[k]
-                for s, c in counts[k - 1].items():
-                    dst[s + r] = dst.get(s + r, 0) + c
-        dist = counts[n]
-        d_obs = abs(w2 - mean2)
-        extreme = sum(c for s, c in dist.items() if abs(s - mean2) >= d_obs)
-        return min(1.0, extreme / math.comb(big_n, n))
-    return _p_normal(u2 / 2, n, m, sum(t ** 3 - t for t in ties))
-
-
-def min_p(n, m):
-    """The smallest two-sided U-test p-value n and m values can give."""
-    return min(1.0, 2 / math.comb(n + m, n))
-
-
-@functools.lru_cache(maxsize=None)
-def false_positive_rate(n, m, alpha=ALPHA):
-    """The real size of the verdict for n and m repetitions: the chance that
-    two samples of one continuous distribution (no difference at all, no
-    ties) are called "real", i.e. P(p <= alpha) under the null hypothesis.
-    Exact: the sum of the null probabilities of every U whose p, computed
-    exactly as mann_whitney_p computes it, is <= alpha. Being discrete, it
-    is below alpha (3.2% for 5 and 5 at alpha 5%). None where no verdict is
-    given (fewer than MIN_REPS a side) or where the test uses the normal
-    approximation (the size is then about alpha, not computed)."""
-    if min(n, m) < MIN_REPS or not exact_without_ties(n, m):
-        return None
-    counts = u_null_counts(n, m)
-    hit = sum(c for u, c in enumerate(counts) if _p_exact_no_ties(2 * u, n, m) <= alpha)
-    return hit / math.comb(n + m, n)
-
-
-def significance(base, run, p=None, alpha=ALPHA):
-    """(verdict, stated false-positive rate) of one configuration: "real"
-    when the two-sided U test gives p <= alpha, "noise" otherwise, "n/a"
-    (rate None) with fewer than MIN_REPS repetitions on a side. The rate is
-    false_positive_rate(n, m), or alpha itself (approximately) in the normal
-    approximation's range."""
-    n, m = len(base), len(run)
-    if min(n, m) < MIN_REPS:
-        return "n/a", None
-    if p is None:
-        p = mann_whitney_p(base, run)
-    rate = false_positive_rate(n, m, alpha)
-    return ("real" if p <= alpha else "noise"), (alpha if rate is None else rate)
-
-
 # ---------------------------------------------------------------- comparing
 
 def reference_impl(run, k):
@@ -569,7 +370,7 @@ class Comparison:
         base = self.base
         for r in runs[1:]:
             if r.workloads != base.workloads:
-                raise DataError(
+                raise BadInput(
                     "workloads differ: %s (the baseline) ran %s, %s ran %s; compare runs of "
                     "the same workload" % (base.path, ",".join(base.workloads), r.path,
                                            ",".join(r.workloads)))
@@ -605,7 +406,7 @@ class Comparison:
             note("skipped, only in %s: %s" % (
                 ", ".join("run %d (%s)" % (i + 1, runs[i].label) for i in where), what))
         if not self.common:
-            raise DataError("no configuration common to all runs (%s): nothing to compare"
+            raise BadInput("no configuration common to all runs (%s): nothing to compare"
                             % ", ".join(r.path for r in runs))
         for k in self.common:
             for r in runs:
@@ -634,16 +435,6 @@ def label_runs(runs):
 
 
 # ---------------------------------------------------------------- printing
-
-def si(v):
-    if v is None:
-        return "-"
-    a = abs(v)
-    for f, s in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if a >= f:
-            return "%.2f%s" % (v / f, s)
-    return "%.2f" % v
-
 
 def fmt_ratio(v):
     if v is None:
@@ -749,7 +540,7 @@ def print_table(cmp, out):
             verdict = row.verdict + (" *" if row.probe_moved else "")
             flagged |= row.probe_moved
             rows.append(key_cells(cmp, k) + ([r.label] if multi else []) + [
-                si(row.base_ops), si(row.ops), fmt_ratio(row.ratio), ci, fmt_p(row.p),
+                si(row.base_ops, "-"), si(row.ops, "-"), fmt_ratio(row.ratio), ci, fmt_p(row.p),
                 verdict])
     for line in render(head, rows, right):
         p(line)
@@ -822,27 +613,6 @@ def write_csv(cmp, fh):
 
 
 # ---------------------------------------------------------------- plotting
-
-def gq(s):
-    """A gnuplot single-quoted string literal. Inside single quotes gnuplot
-    expands nothing (no backslash escapes, no `command` substitution, no @
-    macros); a quote is written twice. Only a line break could escape, and
-    the input was checked for those: refuse here too, whatever the source."""
-    s = str(s)
-    bad = CONTROL.search(s)
-    if bad:
-        raise DataError("%r holds the control character %r; refused in a gnuplot script"
-                        % (s, bad.group()))
-    return "'" + s.replace("'", "''") + "'"
-
-
-def dec_lo(x):
-    return math.floor(math.log10(x) + 1e-9)
-
-
-def dec_hi(x):
-    return math.ceil(math.log10(x) - 1e-9)
-
 
 def pow2_range(lo, hi):
     """Powers of two around [lo, hi], with some room."""
@@ -984,67 +754,13 @@ def default_out():
     return out
 
 
-class WriteError(Exception):
-    """A file that could not be written completely: one line, exit 1."""
-
-
-def write_file(path, text, sync=False, name=None):
-    """Write text to path, every step checked (write, flush, fsync when
-    sync, close); a failure names `name` (default: path)."""
-    try:
-        with open(path, "w", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            if sync:
-                os.fsync(fh.fileno())
-    except OSError as e:
-        raise WriteError("could not write %s: %s" % (name or path, e.strerror or e))
-
-
-PNG_SIG = b"\x89PNG\r\n\x1a\n"
-PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"   # the empty IEND chunk and its CRC
-
-
-def incomplete(path, fmt):
-    """Why a gnuplot output file is not complete, or None. gnuplot exits 0
-    when the disk fills up under it, leaving a cut-off file: a PNG must end
-    with its IEND chunk, an SVG with </svg>."""
-    try:
-        size = os.path.getsize(path)
-        with open(path, "rb") as fh:
-            head = fh.read(8)
-            fh.seek(max(0, size - 64))
-            tail = fh.read()
-    except OSError as e:
-        return e.strerror or str(e)
-    if fmt == "png" and (head != PNG_SIG or not tail.endswith(PNG_END)):
-        why = "no PNG IEND chunk at its end"
-    elif fmt == "svg" and not tail.rstrip().endswith(b"</svg>"):
-        why = "no </svg> at its end"
-    else:
-        return None
-    try:
-        st = os.statvfs(os.path.dirname(path))
-        if st.f_bavail * st.f_frsize < 1 << 20:
-            why += "; is the disk full?"
-    except OSError:
-        pass
-    return why
-
-
-def fsync_path(path, directory=False):
-    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if directory else 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def make_plots(cmp, outdir):
     """Draw every plot and compare.csv in a scratch directory inside outdir,
     check each file is complete, then rename them into outdir (one file
     system: each appears whole or not at all). Returns the paths written;
-    raises RuntimeError or WriteError with a one-line message and leaves
+    raises RuntimeError or Failed with a one-line message and leaves
     neither the scratch directory nor a new empty outdir behind."""
     if shutil.which("gnuplot") is None:
         raise RuntimeError("gnuplot not found (Debian: apt-get install gnuplot-nox); "
@@ -1055,7 +771,7 @@ def make_plots(cmp, outdir):
         os.makedirs(outdir, exist_ok=True)
         tmp = tempfile.mkdtemp(prefix=".compare-tmp-", dir=outdir)
     except OSError as e:
-        raise WriteError("could not create a directory in %s: %s" % (outdir, e.strerror or e))
+        raise Failed("could not create a directory in %s: %s" % (outdir, e.strerror or e))
     ok = False
     try:
         os.mkdir(os.path.join(tmp, "out"))
@@ -1077,10 +793,10 @@ def make_plots(cmp, outdir):
                     sys.stderr.write(p.stderr)
                     raise RuntimeError("gnuplot failed on %s (%s, %s)" % (gp, name, fmt))
                 if not os.path.isfile(f):
-                    raise WriteError("could not write %s: gnuplot wrote nothing" % final)
+                    raise Failed("could not write %s: gnuplot wrote nothing" % final)
                 why = incomplete(f, fmt)
                 if why:
-                    raise WriteError("could not write %s: gnuplot's output is incomplete (%s)"
+                    raise Failed("could not write %s: gnuplot's output is incomplete (%s)"
                                      % (final, why))
                 if p.stderr:
                     sys.stderr.write(p.stderr)   # warnings: rare, worth seeing
@@ -1097,16 +813,16 @@ def make_plots(cmp, outdir):
                 fsync_path(f)
                 os.replace(f, dst)
             except OSError as e:
-                raise WriteError("could not write %s: %s" % (dst, e.strerror or e))
+                raise Failed("could not write %s: %s" % (dst, e.strerror or e))
             written.append(dst)
         try:
             fsync_path(outdir, directory=True)
         except OSError as e:
-            raise WriteError("could not write %s: %s" % (outdir, e.strerror or e))
+            raise Failed("could not write %s: %s" % (outdir, e.strerror or e))
         ok = True
         return written
     except OSError as e:   # making the scratch tree itself
-        raise WriteError("could not write in %s: %s" % (tmp, e.strerror or e))
+        raise Failed("could not write in %s: %s" % (tmp, e.strerror or e))
     finally:
         # A second signal must not cut the clean-up short.
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, CLEANUP_SIGNALS)
@@ -1166,7 +882,7 @@ def resolve_dirs(dirs):
     if len(plain) == len(dirs):
         return dirs
     if not plain:
-        raise DataError("%s: platform directories only; give at least one run directory "
+        raise BadInput("%s: platform directories only; give at least one run directory "
                         "so the workload is known" % ", ".join(dirs))
     wl = run_workload(plain[0])
     out = []
@@ -1178,7 +894,7 @@ def resolve_dirs(dirs):
                       if os.path.isfile(os.path.join(d, e, "summary.csv")))
         match = [e for e in subs if run_workload(os.path.join(d, e)) == wl]
         if not match:
-            raise DataError("%s: no run of workload %s in this platform directory (it has: %s)"
+            raise BadInput("%s: no run of workload %s in this platform directory (it has: %s)"
                             % (d, wl, ", ".join(subs)))
         note("%s: using %s for workload %s" % (d, match[0], wl))
         out.append(os.path.join(d, match[0]))
@@ -1187,21 +903,15 @@ def resolve_dirs(dirs):
 
 # Signals that end compare through its clean-up (the scratch directory):
 # SIGINT raises KeyboardInterrupt, SIGTERM and SIGHUP SystemExit.
-CLEANUP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
-
-
-def _exit_on(signum, frame):
-    raise SystemExit(128 + signum)
 
 
 def main(argv=None):
     a = parse_args(sys.argv[1:] if argv is None else argv)
-    for s in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(s, _exit_on)
+    exit_on_signals()
     try:
         runs = [Run(i, d) for i, d in enumerate(resolve_dirs(a.dirs))]
         cmp = Comparison(runs)
-    except DataError as e:
+    except BadInput as e:
         print("%s: error: %s" % (ME, e), file=sys.stderr)
         return 2
     if a.format == "csv":
@@ -1214,10 +924,10 @@ def main(argv=None):
     outdir = a.out or default_out()
     try:
         written = make_plots(cmp, outdir)
-    except DataError as e:
+    except BadInput as e:
         print("%s: error: %s" % (ME, e), file=sys.stderr)
         return 2
-    except (RuntimeError, WriteError) as e:
+    except (RuntimeError, Failed) as e:
         print("%s: %s" % (ME, e), file=sys.stderr)
         return 1
     print("%s: wrote %s in %s" % (

@@ -74,12 +74,14 @@ import sys
 import tempfile
 import urllib.parse
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lbcommon import (CLEANUP_SIGNALS, BadInput, Failed, dec_hi, dec_lo,  # noqa: E402
+                      exit_on_signals, fsync_path, gq, incomplete, nonfinite,
+                      refuse_control, si, to_float)
+
 ME = "report.py"
 SCRIPTS = os.path.dirname(os.path.abspath(__file__))
 
-# C0 and C1 control characters and DEL: a line break in a gnuplot string
-# literal would end it and make the rest of the cell gnuplot commands.
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # What a column name drawn by extra.gp may be: it names a plot file and a
 # column of a gnuplot CSV header.
 COLUMN_NAME = re.compile(r"[A-Za-z0-9_]+\Z")
@@ -111,30 +113,10 @@ PLOT_CAPTION = {
     "cpu": "Operations per CPU-second",
 }
 
-# Signals that end the program through its clean-up (SIGINT raises
-# KeyboardInterrupt; main() turns SIGTERM and SIGHUP into SystemExit).
-CLEANUP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 
-PNG_SIG = b"\x89PNG\r\n\x1a\n"
-PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"   # the empty IEND chunk and its CRC
-
-
-class BadInput(Exception):
-    """Malformed input: one line, exit 2."""
-
-
-class Failed(Exception):
-    """Could not draw or write: one line, exit 1."""
 
 
 # ---------------------------------------------------------------- reading
-
-def refuse_control(s, where):
-    bad = CONTROL.search(s)
-    if bad:
-        raise BadInput("%s holds the control character %r; refused (it could end a gnuplot"
-                       " command)" % (where, bad.group()))
-
 
 def read_csv(path, optional=False):
     """(header, [(line, row dict)]) of an RFC 4180 file, every cell checked;
@@ -276,23 +258,6 @@ class Run:
 
 
 # ---------------------------------------------------------------- gnuplot input
-
-def gq(s):
-    """A gnuplot single-quoted string literal: nothing inside is expanded; a
-    quote is written twice. Control characters were refused on input;
-    refuse here too, whatever the source (the scripts' own path)."""
-    s = str(s)
-    refuse_control(s, repr(s))
-    return "'" + s.replace("'", "''") + "'"
-
-
-def dec_lo(x):
-    return math.floor(math.log10(x) + 1e-9)
-
-
-def dec_hi(x):
-    return math.ceil(math.log10(x) - 1e-9)
-
 
 class Series:
     def __init__(self, idx, key):
@@ -570,41 +535,6 @@ class Scratch:
         return done
 
 
-def fsync_path(path, directory=False):
-    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if directory else 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def incomplete(path, fmt):
-    """Why a gnuplot output file is not complete, or None."""
-    try:
-        size = os.path.getsize(path)
-        with open(path, "rb") as fh:
-            head = fh.read(8)
-            fh.seek(max(0, size - 64))
-            tail = fh.read()
-    except FileNotFoundError:
-        return "gnuplot wrote nothing"
-    except OSError as e:
-        return e.strerror or str(e)
-    if fmt == "png" and (head != PNG_SIG or not tail.endswith(PNG_END)):
-        why = "gnuplot's output is incomplete: no PNG IEND chunk at its end"
-    elif fmt == "svg" and not tail.rstrip().endswith(b"</svg>"):
-        why = "gnuplot's output is incomplete: no </svg> at its end"
-    else:
-        return None
-    try:
-        st = os.statvfs(os.path.dirname(path))
-        if st.f_bavail * st.f_frsize < 1 << 20:
-            why += "; is the disk full?"
-    except OSError:
-        pass
-    return why
-
-
 def draw(run, scratch):
     """Every plot, PNG and SVG, into scratch/out; returns the plot names."""
     data = PlotData(run)
@@ -688,29 +618,16 @@ def esc(x):
     return html.escape("" if x is None else str(x), quote=True)
 
 
-def _float(v):
-    if v is None or v == "":
-        return None
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return None
-
-
-def _nonfinite(f):
-    return "nan" if math.isnan(f) else ("inf" if f > 0 else "-inf")
-
-
 def fmt_num(v, digits=4):
     """A number for reading: integers with thousands separators, else a few
     significant digits; inf and nan as such; text as it is."""
     if v is None or v == "":
         return ""
-    f = _float(v)
+    f = to_float(v)
     if f is None:
         return str(v)
     if not math.isfinite(f):
-        return _nonfinite(f)
+        return nonfinite(f)
     if f == int(f) and abs(f) < 1e15:
         return "{:,}".format(int(f))
     if abs(f) >= 1000:
@@ -718,28 +635,14 @@ def fmt_num(v, digits=4):
     return "{:.{}g}".format(f, digits)
 
 
-def fmt_si(v):
-    if v is None or v == "":
-        return ""
-    f = _float(v)
-    if f is None:
-        return str(v)
-    if not math.isfinite(f):
-        return _nonfinite(f)
-    for div, suf in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(f) >= div:
-            return "{:.3g}{}".format(f / div, suf)
-    return "{:.3g}".format(f)
-
-
 def fmt_ns(v):
     if v is None or v == "":
         return ""
-    f = _float(v)
+    f = to_float(v)
     if f is None:
         return str(v)
     if not math.isfinite(f):
-        return _nonfinite(f)
+        return nonfinite(f)
     for div, suf in ((1e9, "s"), (1e6, "ms"), (1e3, "us")):
         if abs(f) >= div:
             return "{:.3g} {}".format(f / div, suf)
@@ -811,13 +714,13 @@ def file_link(name):
 # formatter. Optional columns are shown when summary.csv has them.
 TABLE = [("impl", "impl", None, False),
          ("threads", "threads", None, False),
-         ("ops/s median", "ops_per_sec_median", fmt_si, False),
-         ("ops/s CI", ("ops_per_sec_ci_lo", "ops_per_sec_ci_hi"), fmt_si, False),
+         ("ops/s median", "ops_per_sec_median", si, False),
+         ("ops/s CI", ("ops_per_sec_ci_lo", "ops_per_sec_ci_hi"), si, False),
          ("fairness", "fairness_median", fmt_num, False),
          ("lat p50", "lat_p50_ns_median", fmt_ns, False),
          ("lat p99", "lat_p99_ns_median", fmt_ns, False),
          ("lat floor", "lat_floor_ns_median", fmt_ns, True),
-         ("ops per CPU-s", "ops_per_cpu_s_median", fmt_si, False),
+         ("ops per CPU-s", "ops_per_cpu_s_median", si, False),
          ("CPU share", "cpu_share_median", fmt_num, True),
          ("CPU wait share", "cpu_wait_share_median", fmt_num, True),
          ("verified", "verified", None, False)]
@@ -997,12 +900,6 @@ def report_only(d):
     return 0
 
 
-def _exit_on(signum, frame):
-    # SIGTERM and SIGHUP end the run like SIGINT does: through the finally
-    # clauses, which remove the scratch directory.
-    raise SystemExit(128 + signum)
-
-
 def main(argv):
     global ME
     args = argv[1:]
@@ -1014,8 +911,7 @@ def main(argv):
         sys.stderr.write("%s: usage: %s [--plots] DIR\n" % (ME, "report.py"))
         return 2
     d = args[0]
-    for s in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(s, _exit_on)
+    exit_on_signals()
     if not os.path.isdir(d):
         sys.stderr.write("%s: %s: no such directory\n" % (ME, d))
         return 2

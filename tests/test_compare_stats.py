@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""The statistics of scripts/compare.py, imported as a module.
+"""scripts/lbstats.py (the statistics compare.py gives its verdicts with)
+and lbcommon.py's number formatter, imported as modules.
 
-    python3 tests/test_compare_stats.py PATH_TO_scripts/compare.py
+    python3 tests/test_compare_stats.py PATH_TO_scripts/lbstats.py
 
   Statistics      the U test's p against brute-force enumeration (ties
                   included), the normal approximation, the bootstrap CI
@@ -13,21 +14,27 @@
                   binomial noise (neither above it, which would make the
                   test lie in our favour, nor far below, which would make
                   the stated rate a lie); fewer than 5 a side never "real"
+  Format          lbcommon.si, the one formatter of rates (report.html's
+                  table, compare's): 3 significant digits, k/M/G/T, rounded
+                  before the unit is chosen
 
 Standard library only; no timing assertions (about 10 s of CPU).
 """
 import importlib.util
 import itertools
 import math
+import os
 import random
 import sys
 import unittest
 
-COMPARE = None
+LBSTATS = None
 
 
-def load_module():
-    spec = importlib.util.spec_from_file_location("lockbench_compare", COMPARE)
+def load_module(name="lbstats"):
+    """scripts/NAME.py, from the directory of the lbstats.py given."""
+    path = os.path.join(os.path.dirname(os.path.abspath(LBSTATS)), name + ".py")
+    spec = importlib.util.spec_from_file_location("lockbench_" + name, path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -217,13 +224,25 @@ class FalsePositives(unittest.TestCase):
                 self.assertEqual(self.m.significance(x, y), ("n/a", None), (n, m))
 
 
+class Format(unittest.TestCase):
+    def test_si(self):
+        si = load_module("lbcommon").si
+        cases = [(None, "-"), ("", "-"), (0, "0"), (0.5, "0.5"), (999, "999"),
+                 (999.6, "1k"), (1000, "1k"), (123456, "123k"), (999999, "1M"),
+                 (236.45e6, "236M"), (1.234e9, "1.23G"), (2.5e13, "25T"), (-5e3, "-5k"),
+                 ("12345", "12.3k"), (math.inf, "inf"), (math.nan, "nan"), ("n/a", "n/a")]
+        for v, want in cases:
+            self.assertEqual(si(v, "-"), want, repr(v))
+        self.assertEqual(si(None), "")
+
+
 def main():
-    global COMPARE
+    global LBSTATS
     if len(sys.argv) < 2:
-        print("usage: test_compare_stats.py PATH_TO_compare.py [unittest args]",
+        print("usage: test_compare_stats.py PATH_TO_lbstats.py [unittest args]",
               file=sys.stderr)
         return 2
-    COMPARE = sys.argv.pop(1)
+    LBSTATS = sys.argv.pop(1)
     prog = unittest.main(exit=False, verbosity=2)
     return 0 if prog.result.wasSuccessful() else 1
 
