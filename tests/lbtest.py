@@ -1,14 +1,17 @@
-"""Helpers the workload tests share: run lockbench into a throw-away
-directory and read its tables back; what --list says each implementation
-is and drives.  Imported by the tests/test_wl_*.py scripts (their own
-directory is on sys.path when run as scripts)."""
+"""What the Python tests share: the one main() every tests/test_*.py
+script ends with; running lockbench into a throw-away directory and
+reading its tables back; what --list says each implementation is and
+drives.  A script's own directory is on sys.path when it runs, so each
+imports this as `lbtest`."""
 import collections
 import csv
 import math
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
+import unittest
 
 HANG_GUARD = 240  # seconds per process; a guard against hangs, not a timing assertion
 
@@ -68,3 +71,39 @@ def num(s):
     if math.isnan(v) or math.isinf(v):
         raise ValueError("not a finite number: %r" % s)
     return v
+
+
+def main(module_globals, paths, optional=(), words=None, setup=None):
+    """Run a test script's unittest cases and return its exit status:
+
+        test_X.py PATH... [OPTIONAL_PATH...] [WORD...] [TEST...]
+
+    Each name in `paths` (a global of the script) gets the next argument as
+    an absolute path, which must exist; each in `optional` gets the next
+    one when it names an existing file (a test name never does), else None.
+    With `words`, that global (a list) gets the lowercase words that follow
+    (test_sweep's workloads). What is left names the tests to run (Class or
+    Class.test_name); none runs them all. `setup(module_globals)` runs
+    before the tests. Usage errors: one line, exit 2."""
+    me = os.path.basename(sys.argv[0])
+    argv = sys.argv[1:]
+    if len(argv) < len(paths):
+        usage = " ".join(["PATH_TO_" + n for n in paths] + ["[PATH_TO_%s]" % n for n in optional])
+        sys.stderr.write("usage: %s %s [TEST...]\n" % (me, usage))
+        return 2
+    for name in paths:
+        path = os.path.abspath(argv.pop(0))
+        if not os.path.exists(path):
+            sys.stderr.write("%s: %s: no such file (the %s argument)\n" % (me, path, name))
+            return 2
+        module_globals[name] = path
+    for name in optional:
+        module_globals[name] = (os.path.abspath(argv.pop(0))
+                                if argv and os.path.exists(argv[0]) else None)
+    if words is not None:
+        while argv and argv[0][:1].islower():
+            module_globals[words].append(argv.pop(0))
+    if setup:
+        setup(module_globals)
+    prog = unittest.main(argv=[sys.argv[0]] + argv, verbosity=2, exit=False)
+    return 0 if prog.result.wasSuccessful() else 1

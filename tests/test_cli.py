@@ -18,6 +18,8 @@ import sys
 import tempfile
 import unittest
 
+import lbtest
+
 BINARY = None  # set from argv in main()
 TIMEOUT = 30   # a hang guard, not a timing assertion
 
@@ -333,18 +335,5 @@ class Informational(Base):
         self.assertEqual(os.listdir(self.tmp), [])
 
 
-def main():
-    global BINARY
-    if len(sys.argv) < 2:
-        sys.stderr.write("usage: test_cli.py PATH_TO_lockbench [PATH_TO_plot.sh]\n")
-        return 2
-    BINARY = os.path.abspath(sys.argv[1])
-    if not os.access(BINARY, os.X_OK):
-        sys.stderr.write("test_cli.py: %s is not an executable\n" % BINARY)
-        return 2
-    prog = unittest.main(argv=[sys.argv[0]], verbosity=2, exit=False)
-    return 0 if prog.result.wasSuccessful() else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(lbtest.main(globals(), ["BINARY"]))

@@ -38,6 +38,8 @@ import sys
 import tempfile
 import unittest
 
+import lbtest
+
 COMPARE = None
 FIX = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "compare")
 ALPHA = os.path.join(FIX, "alpha")
@@ -653,15 +655,5 @@ class Plots(TmpMixin, unittest.TestCase):
         self.assertIn(out, p.stderr)
 
 
-def main():
-    global COMPARE
-    if len(sys.argv) < 2:
-        print("usage: test_compare.py PATH_TO_compare.py [unittest args]", file=sys.stderr)
-        return 2
-    COMPARE = os.path.abspath(sys.argv.pop(1))
-    prog = unittest.main(exit=False, verbosity=2)
-    return 0 if prog.result.wasSuccessful() else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(lbtest.main(globals(), ["COMPARE"]))

@@ -28,6 +28,8 @@ import random
 import sys
 import unittest
 
+import lbtest
+
 LBSTATS = None
 
 
@@ -236,16 +238,5 @@ class Format(unittest.TestCase):
         self.assertEqual(si(None), "")
 
 
-def main():
-    global LBSTATS
-    if len(sys.argv) < 2:
-        print("usage: test_compare_stats.py PATH_TO_lbstats.py [unittest args]",
-              file=sys.stderr)
-        return 2
-    LBSTATS = sys.argv.pop(1)
-    prog = unittest.main(exit=False, verbosity=2)
-    return 0 if prog.result.wasSuccessful() else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(lbtest.main(globals(), ["LBSTATS"]))

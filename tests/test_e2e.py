@@ -25,6 +25,8 @@ import tempfile
 import time
 import unittest
 
+import lbtest
+
 BINARY = None
 PLOT_SCRIPT = None
 HANG_GUARD = 240  # seconds; a guard against hangs, not a timing assertion
@@ -531,20 +533,5 @@ class Checks(TmpMixin, unittest.TestCase):
         self.assertIn("interrupted", stderr)
 
 
-def main():
-    global BINARY, PLOT_SCRIPT
-    if len(sys.argv) < 2:
-        sys.stderr.write("usage: test_e2e.py PATH_TO_lockbench [PATH_TO_plot.sh]\n")
-        return 2
-    BINARY = os.path.abspath(sys.argv[1])
-    if not os.access(BINARY, os.X_OK):
-        sys.stderr.write("test_e2e.py: %s is not an executable\n" % BINARY)
-        return 2
-    PLOT_SCRIPT = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else None
-    # Anything after the plot script names the tests to run (Class.test).
-    prog = unittest.main(argv=[sys.argv[0]] + sys.argv[3:], verbosity=2, exit=False)
-    return 0 if prog.result.wasSuccessful() else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(lbtest.main(globals(), ["BINARY"], optional=["PLOT_SCRIPT"]))

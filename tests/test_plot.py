@@ -44,6 +44,8 @@ import tempfile
 import unittest
 from html.parser import HTMLParser
 
+import lbtest
+
 PLOT = None
 REPORT = None
 FIX = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "plot")
@@ -693,16 +695,9 @@ class Usage(Tmp, unittest.TestCase):
         self.assert_refused(p, before, d, path + " line 3")
 
 
-def main():
-    global PLOT, REPORT
-    if len(sys.argv) < 2:
-        sys.stderr.write("usage: test_plot.py PATH_TO_plot.sh [unittest args]\n")
-        return 2
-    PLOT = os.path.abspath(sys.argv.pop(1))
-    REPORT = os.path.join(os.path.dirname(PLOT), "report.py")
-    prog = unittest.main(exit=False, verbosity=2)
-    return 0 if prog.result.wasSuccessful() else 1
+def _report_beside_plot(g):
+    g["REPORT"] = os.path.join(os.path.dirname(g["PLOT"]), "report.py")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(lbtest.main(globals(), ["PLOT"], setup=_report_beside_plot))

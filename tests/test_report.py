@@ -30,6 +30,8 @@ import tempfile
 import unittest
 from html.parser import HTMLParser
 
+import lbtest
+
 BINARY = None
 PLOT_SCRIPT = None
 REPORT = None
@@ -272,20 +274,9 @@ class Escape(unittest.TestCase):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def main():
-    global BINARY, PLOT_SCRIPT, REPORT
-    if len(sys.argv) != 3:
-        sys.stderr.write("usage: test_report.py PATH_TO_lockbench PATH_TO_plot.sh\n")
-        return 2
-    BINARY = os.path.abspath(sys.argv[1])
-    if not os.access(BINARY, os.X_OK):
-        sys.stderr.write("test_report.py: %s is not an executable\n" % BINARY)
-        return 2
-    PLOT_SCRIPT = os.path.abspath(sys.argv[2])
-    REPORT = os.path.join(os.path.dirname(PLOT_SCRIPT), "report.py")
-    prog = unittest.main(argv=[sys.argv[0]], verbosity=2, exit=False)
-    return 0 if prog.result.wasSuccessful() else 1
+def _report_beside_plot(g):
+    g["REPORT"] = os.path.join(os.path.dirname(g["PLOT_SCRIPT"]), "report.py")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(lbtest.main(globals(), ["BINARY", "PLOT_SCRIPT"], setup=_report_beside_plot))

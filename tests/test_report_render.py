@@ -13,6 +13,8 @@ import sys
 import tempfile
 import unittest
 
+import lbtest
+
 BIN = None
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -54,5 +56,4 @@ class Render(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    BIN = os.path.abspath(sys.argv.pop(1))
-    unittest.main(verbosity=2)
+    sys.exit(lbtest.main(globals(), ["BIN"]))

@@ -11,7 +11,6 @@ the sanitizers' verdict on the harness, the workloads and our primitives
 deadlock and livelock run their fixes (order=fixed, backoff=random): their
 defaults end in a watchdog report by design, which test_wl_hazards covers.
 """
-import os
 import sys
 import unittest
 
@@ -57,7 +56,4 @@ class Sweep(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    BIN = os.path.abspath(sys.argv.pop(1))
-    while len(sys.argv) > 1 and not sys.argv[1].startswith("-"):
-        ONLY.append(sys.argv.pop(1))
-    unittest.main(verbosity=2)
+    sys.exit(lbtest.main(globals(), ["BIN"], words="ONLY"))

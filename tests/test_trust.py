@@ -32,6 +32,8 @@ import tempfile
 import time
 import unittest
 
+import lbtest
+
 BIN = None
 GUARD = 120  # seconds per process: a hang guard, not a timing assertion
 SHORT = ["--duration", "0.05", "--warmup", "0.01", "--repeat", "1"]
@@ -450,5 +452,4 @@ class Machine(Base):
 
 
 if __name__ == "__main__":
-    BIN = os.path.abspath(sys.argv.pop(1))
-    unittest.main(verbosity=2)
+    sys.exit(lbtest.main(globals(), ["BIN"]))

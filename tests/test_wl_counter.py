@@ -3,7 +3,6 @@
 
 usage: python3 test_wl_counter.py PATH_TO_lockbench
 """
-import os
 import sys
 import unittest
 
@@ -78,5 +77,4 @@ class Counter(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    BIN = os.path.abspath(sys.argv.pop(1))
-    unittest.main(verbosity=2)
+    sys.exit(lbtest.main(globals(), ["BIN"]))

@@ -4,7 +4,6 @@ ways (they fire on the hazard, stay silent on the fix).
 
 usage: python3 test_wl_hazards.py PATH_TO_lockbench
 """
-import os
 import sys
 import unittest
 
@@ -138,5 +137,4 @@ class Hazards(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    BIN = os.path.abspath(sys.argv.pop(1))
-    unittest.main(verbosity=2)
+    sys.exit(lbtest.main(globals(), ["BIN"]))

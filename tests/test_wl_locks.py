@@ -8,7 +8,6 @@ trylock fails the run), and bad --param values refused as usage errors.
 
 Standard library only.  Runs are short; no assertion depends on timing.
 """
-import os
 import sys
 import unittest
 
@@ -185,7 +184,4 @@ class Locks(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 2:
-        sys.exit("usage: test_wl_locks.py PATH_TO_lockbench")
-    BIN = os.path.abspath(sys.argv[1])
-    unittest.main(argv=[sys.argv[0]], verbosity=2)
+    sys.exit(lbtest.main(globals(), ["BIN"]))

@@ -9,7 +9,6 @@ refused as usage errors.
 
 Standard library only.  Runs are short; no assertion depends on timing.
 """
-import os
 import sys
 import unittest
 
@@ -152,7 +151,4 @@ class ProdCons(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 2:
-        sys.exit("usage: test_wl_prodcons.py PATH_TO_lockbench")
-    BIN = os.path.abspath(sys.argv[1])
-    unittest.main(argv=sys.argv[:1], verbosity=2)
+    sys.exit(lbtest.main(globals(), ["BIN"]))

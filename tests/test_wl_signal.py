@@ -11,7 +11,6 @@ usage errors.
 
 Standard library only.  Runs are short; no assertion depends on timing.
 """
-import os
 import sys
 import unittest
 
@@ -153,18 +152,5 @@ class Signal(unittest.TestCase):
                                         "permits")
 
 
-def main():
-    global BIN
-    if len(sys.argv) < 2:
-        sys.stderr.write("usage: test_wl_signal.py PATH_TO_lockbench\n")
-        return 2
-    BIN = os.path.abspath(sys.argv[1])
-    if not os.access(BIN, os.X_OK):
-        sys.stderr.write("test_wl_signal.py: %s is not an executable\n" % BIN)
-        return 2
-    prog = unittest.main(argv=[sys.argv[0]], verbosity=2, exit=False)
-    return 0 if prog.result.wasSuccessful() else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(lbtest.main(globals(), ["BIN"]))
