@@ -64,8 +64,8 @@ static void print_help(void)
 "\n"
 "  --workload NAME   what to run (see --list)\n"
 "  --impl LIST       'all' (default: every implementation the workload drives),\n"
-"                    a backend (pthread, futex, ck, atomic, none), or a comma\n"
-"                    list of ids such as futex-mutex,pthread-mutex\n"
+"                    a backend (%s),\n"
+"                    or a comma list of ids such as futex-mutex,pthread-mutex\n"
 "  --threads LIST    comma list of counts and ranges (1,2,4-8), 'pus' and\n"
 "                    '2xpus' (default: powers of two from 1 to 2xPUs, plus PUs)\n"
 "  --duration S      timed window per repetition, seconds (default: auto, so\n"
@@ -80,23 +80,24 @@ static void print_help(void)
 "  --out DIR         run directory (default results/<host>/<run-id>/); must\n"
 "                    not already hold a run\n"
 "  --format F        stdout: table (default), csv (the summary) or json\n"
-"  --no-plot         skip gnuplot\n"
+"  --no-plot         skip gnuplot: no plots and no report.html\n"
 "  --seed N          seed for randomised workloads (recorded in meta.json)\n"
 "  --watchdog S      seconds without progress before a run is declared\n"
 "                    stalled (default %.0f; deadlock and livelock use 2)\n"
 "  --list            workloads, kinds and implementations; --all adds the\n"
-"                    deliberately broken test implementations\n"
+"                    deliberately broken test implementations; with\n"
+"                    --format csv, one CSV table of them\n"
 "  --topology        what hwloc sees and where each pin policy puts threads\n"
 "\n"
 "Exit status: 0 all checks passed; 1 a check failed (lost updates, a broken\n"
 "invariant, a stall) or the run could not complete; 2 usage error;\n"
 "130 interrupted by SIGINT, 143 by SIGTERM (completed rows are kept).\n",
-	       DEFAULT_REPEAT, DEFAULT_WATCHDOG_S);
+	       lb_backend_names(), DEFAULT_REPEAT, DEFAULT_WATCHDOG_S);
 }
 
 /* ---- --list ---- */
 
-static void caps_text(unsigned caps, char *buf, size_t len)
+static void caps_text(unsigned caps, const char *sep, char *buf, size_t len)
 {
 	static const struct { unsigned bit; const char *name; } c[] = {
 		{ LB_CAP_TRYLOCK, "trylock" }, { LB_CAP_TCTX, "per-thread-ctx" },
@@ -109,11 +110,84 @@ static void caps_text(unsigned caps, char *buf, size_t len)
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
 		if (caps & c[i].bit) {
 			if (buf[0])
-				strncat(buf, ",", len - strlen(buf) - 1);
+				strncat(buf, sep, len - strlen(buf) - 1);
 			strncat(buf, c[i].name, len - strlen(buf) - 1);
 		}
-	if (!buf[0])
-		snprintf(buf, len, "-");
+}
+
+/* The workloads that drive impl, sep between them. */
+static void workloads_text(const struct lb_impl *im, const char *sep, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (size_t w = 0; lb_workloads[w]; w++)
+		if (lb_workload_drives(lb_workloads[w], im)) {
+			if (buf[0])
+				strncat(buf, sep, len - strlen(buf) - 1);
+			strncat(buf, lb_workloads[w]->name, len - strlen(buf) - 1);
+		}
+}
+
+/* The kinds whose implementations wl drives, sep between them. */
+static void kinds_text(const struct lb_workload *wl, const char *sep, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (int k = 0; k < LB_KIND_COUNT; k++)
+		for (size_t j = 0; j < LB_IMPL_COUNT; j++)
+			if (lb_impls[j].kind == (enum lb_kind)k && lb_workload_drives(wl, &lb_impls[j])) {
+				if (buf[0])
+					strncat(buf, sep, len - strlen(buf) - 1);
+				strncat(buf, lb_kind_name((enum lb_kind)k), len - strlen(buf) - 1);
+				break;
+			}
+}
+
+/* --list --format csv: one table, a row per workload and per
+ * implementation (hidden ones with --all).  Lists inside a cell are
+ * separated by spaces: the names never hold one. */
+static void print_list_csv(int show_hidden)
+{
+	char buf[512];
+	printf("record,name,kind,backend,capabilities,workloads,params,checks,summary\n");
+	for (size_t i = 0; lb_workloads[i]; i++) {
+		const struct lb_workload *wl = lb_workloads[i];
+		fputs("workload,", stdout);
+		lb_csv_field(stdout, wl->name);
+		kinds_text(wl, " ", buf, sizeof(buf));
+		putchar(',');
+		lb_csv_field(stdout, buf);
+		fputs(",,,,", stdout);
+		buf[0] = '\0';
+		for (const struct lb_param_spec *p = wl->params; p && p->key; p++) {
+			size_t n = strlen(buf);
+			snprintf(buf + n, sizeof(buf) - n, "%s%s=%s", n ? " " : "", p->key, p->def);
+		}
+		lb_csv_field(stdout, buf);
+		putchar(',');
+		lb_csv_field(stdout, wl->checks);
+		putchar(',');
+		lb_csv_field(stdout, wl->summary);
+		putchar('\n');
+	}
+	for (size_t j = 0; j < LB_IMPL_COUNT; j++) {
+		const struct lb_impl *im = &lb_impls[j];
+		if ((im->caps & LB_CAP_HIDDEN) && !show_hidden)
+			continue;
+		fputs("impl,", stdout);
+		lb_csv_field(stdout, im->id);
+		putchar(',');
+		lb_csv_field(stdout, lb_kind_name(im->kind));
+		putchar(',');
+		lb_csv_field(stdout, im->backend);
+		putchar(',');
+		caps_text(lb_impl_caps(im), " ", buf, sizeof(buf));
+		lb_csv_field(stdout, buf);
+		putchar(',');
+		workloads_text(im, " ", buf, sizeof(buf));
+		lb_csv_field(stdout, buf);
+		fputs(",,,", stdout);
+		lb_csv_field(stdout, im->summary);
+		putchar('\n');
+	}
 }
 
 static void print_list(int show_hidden)
@@ -123,15 +197,10 @@ static void print_list(int show_hidden)
 		const struct lb_workload *wl = lb_workloads[i];
 		printf("  %-12s %s\n", wl->name, wl->summary);
 		printf("  %-12s checks: %s\n", "", wl->checks);
-		printf("  %-12s kinds:", "");
-		for (int k = 0; k < LB_KIND_COUNT; k++) {
-			for (size_t j = 0; j < LB_IMPL_COUNT; j++)
-				if (lb_impls[j].kind == (enum lb_kind)k && lb_workload_drives(wl, &lb_impls[j])) {
-					printf(" %s", lb_kind_name((enum lb_kind)k));
-					break;
-				}
-		}
-		printf("\n  %-12s params:", "");
+		char kinds[256];
+		kinds_text(wl, " ", kinds, sizeof(kinds));
+		printf("  %-12s kinds: %s\n", "", kinds);
+		printf("  %-12s params:", "");
 		if (!wl->params || !wl->params[0].key)
 			printf(" none");
 		for (const struct lb_param_spec *p = wl->params; p && p->key; p++)
@@ -147,13 +216,10 @@ static void print_list(int show_hidden)
 			char caps[128], wls[128] = "";
 			if (im->kind != (enum lb_kind)k || ((im->caps & LB_CAP_HIDDEN) && !show_hidden))
 				continue;
-			caps_text(lb_impl_caps(im), caps, sizeof(caps));
-			for (size_t w = 0; lb_workloads[w]; w++)
-				if (lb_workload_drives(lb_workloads[w], &lb_impls[j])) {
-					if (wls[0])
-						strncat(wls, ",", sizeof(wls) - strlen(wls) - 1);
-					strncat(wls, lb_workloads[w]->name, sizeof(wls) - strlen(wls) - 1);
-				}
+			caps_text(lb_impl_caps(im), ",", caps, sizeof(caps));
+			if (!caps[0])
+				snprintf(caps, sizeof(caps), "-");
+			workloads_text(im, ",", wls, sizeof(wls));
 			printf("  %-22s %-8s %-34s %-10s %s\n", im->id, im->backend, caps, wls,
 			       im->summary);
 		}
@@ -394,7 +460,12 @@ static void parse_options(int argc, char **argv, struct opts *o)
 	if (list_all && !list)
 		usage_error("--all only applies to --list (try ./bench --list --all)");
 	if (list) {
-		print_list(list_all);
+		if (strcmp(o->format, "json") == 0)
+			usage_error("--list --format: 'json' is not a listing format; valid: table, csv");
+		if (strcmp(o->format, "csv") == 0)
+			print_list_csv(list_all);
+		else
+			print_list(list_all);
 		exit(0);
 	}
 	if (topology) {
@@ -406,6 +477,42 @@ static void parse_options(int argc, char **argv, struct opts *o)
 		}
 		lb_topo_print(stdout);
 		exit(0);
+	}
+}
+
+/* ---- command line ---- */
+
+/* s, shell-quoted where it needs to be: as is when every character is
+ * plain, else in single quotes (a quote inside as '\''). */
+static void shell_word(const char *s, char *buf, size_t len)
+{
+	size_t n = strlen(buf);
+	if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789_./:=,@%+-") == strlen(s)) {
+		snprintf(buf + n, len - n, "%s", s);
+		return;
+	}
+	snprintf(buf + n, len - n, "'");
+	for (; *s; s++) {
+		n = strlen(buf);
+		snprintf(buf + n, len - n, *s == '\'' ? "'\\''" : "%c", *s);
+	}
+	n = strlen(buf);
+	snprintf(buf + n, len - n, "'");
+}
+
+/* The command as the user typed it, to paste back into a shell: ./bench
+ * sets LB_INVOKED_AS to its own $0, so the program shows as ./bench, not as
+ * build/lockbench; every argument shell-quoted where it needs it. */
+static void command_line(int argc, char **argv, char *buf, size_t len)
+{
+	const char *prog = getenv("LB_INVOKED_AS");
+	buf[0] = '\0';
+	shell_word(prog && *prog ? prog : argv[0], buf, len);
+	for (int i = 1; i < argc; i++) {
+		size_t n = strlen(buf);
+		snprintf(buf + n, len - n, " ");
+		shell_word(argv[i], buf, len);
 	}
 }
 
@@ -551,10 +658,7 @@ static void make_plan(const struct opts *o, int argc, char **argv, struct plan *
 	if (lb_dir_claim(p->out_dir, p->run_id, err, sizeof(err)) != 0)
 		usage_error("%s", err);
 
-	for (int i = 0; i < argc; i++) {
-		size_t l = strlen(p->cmdline);
-		snprintf(p->cmdline + l, sizeof(p->cmdline) - l, "%s%s", i ? " " : "", argv[i]);
-	}
+	command_line(argc, argv, p->cmdline, sizeof(p->cmdline));
 	for (unsigned i = 0; i < p->nimpl; i++) {
 		if (i)
 			strncat(p->impl_text, ",", sizeof(p->impl_text) - strlen(p->impl_text) - 1);

@@ -48,8 +48,8 @@ that could not be written, no half file under a final name, and no scratch
 directory left (except after SIGKILL: a .plot-tmp-* directory, never a
 final name).
 
-report.html is one self-contained page (inline CSS, plots by relative file
-name, nothing fetched): the diagnosis of a run that ended early (kind,
+report.html is one page that fetches nothing (inline CSS; the plots are
+the image files beside it, by relative name): the diagnosis of a run that ended early (kind,
 summary, detail, thread states, failed checks), the noise line, the files
 the run wrote, platform, command line, options, calibration, the plots and
 the summary table. Every text from the run is HTML-escaped; inf and nan

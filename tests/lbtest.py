@@ -43,21 +43,29 @@ def run(binary, args, timeout=HANG_GUARD, tables=("results.csv",)):
 _LIST = {}
 
 
+def list_csv(binary, show_all=False):
+    """The rows of `--list --format csv` (plus --all) as dicts: record
+    (workload or impl), name, kind, backend, capabilities, workloads,
+    params, checks, summary; lists inside a cell are space-separated."""
+    p = subprocess.run([binary, "--list", "--format", "csv"] + (["--all"] if show_all else []),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True, check=True)
+    return list(csv.DictReader(p.stdout.splitlines()))
+
+
 def listing(binary):
-    """{impl id: Impl(kind, caps, workloads)} from --list (cached)."""
+    """{impl id: Impl(kind, caps, workloads)} from --list --format csv
+    (cached)."""
     if binary not in _LIST:
-        p = subprocess.run([binary, "--list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           universal_newlines=True, check=True)
-        found, kind = {}, None
-        for line in p.stdout.splitlines():
-            if line.startswith("kind "):
-                kind = line.split()[1].rstrip(":")
-                continue
-            parts = line.split()
-            if kind and len(parts) >= 4 and parts[0] != "impl":
-                found[parts[0]] = Impl(kind, parts[2].split(","), parts[3].split(","))
-        _LIST[binary] = found
+        _LIST[binary] = {r["name"]: Impl(r["kind"], r["capabilities"].split(),
+                                         r["workloads"].split())
+                         for r in list_csv(binary) if r["record"] == "impl"}
     return _LIST[binary]
+
+
+def workloads(binary):
+    """The workload names, in --list order."""
+    return [r["name"] for r in list_csv(binary) if r["record"] == "workload"]
 
 
 def impls_of(binary, workload):

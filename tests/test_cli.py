@@ -10,6 +10,7 @@ not created.  --help, --version, --list and --topology must work.
 
 Standard library only.  No timing assertions.
 """
+import csv
 import os
 import re
 import shutil
@@ -326,6 +327,37 @@ class Informational(Base):
             self.assertRegex(p.stdout, r"(?m)^\s+%s\s" % re.escape(impl),
                              "--list --all does not show %s" % impl)
 
+    def test_list_csv(self):
+        p = run(["--list", "--format", "csv"], cwd=self.tmp)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        rows = list(csv.DictReader(p.stdout.splitlines()))
+        self.assertEqual(list(rows[0].keys()), ["record", "name", "kind", "backend",
+                                                "capabilities", "workloads", "params",
+                                                "checks", "summary"])
+        impls = {r["name"]: r for r in rows if r["record"] == "impl"}
+        wls = {r["name"]: r for r in rows if r["record"] == "workload"}
+        self.assertEqual(len(impls) + len(wls), len(rows))
+        counter = sorted(i for i, r in impls.items() if "counter" in r["workloads"].split())
+        self.assertEqual(counter, sorted(visible_impls()))
+        self.assertEqual(impls["futex-mutex"]["kind"], "mutex")
+        self.assertEqual(impls["futex-mutex"]["backend"], "futex")
+        self.assertEqual(impls["futex-mutex"]["capabilities"].split(), ["trylock", "parks"])
+        self.assertIn("counter", impls["futex-mutex"]["workloads"].split())
+        self.assertEqual(wls["counter"]["params"], "depth=1 data=shared")
+        self.assertIn("mutex", wls["counter"]["kind"].split())
+        for impl in HIDDEN_IMPLS:
+            self.assertNotIn(impl, impls)
+        p = run(["--list", "--all", "--format", "csv"], cwd=self.tmp)
+        hidden = {r["name"]: r for r in csv.DictReader(p.stdout.splitlines())
+                  if r["record"] == "impl" and r["name"] in HIDDEN_IMPLS}
+        self.assertEqual(sorted(hidden), sorted(HIDDEN_IMPLS))
+        for r in hidden.values():
+            self.assertIn("broken", r["capabilities"].split(), r)
+        p = run(["--list", "--format", "json"], cwd=self.tmp)
+        self.assertEqual(p.returncode, 2)
+        self.assertEqual(p.stderr, "lockbench: --list --format: 'json' is not a listing "
+                         "format; valid: table, csv\n")
+
     def test_topology(self):
         p = run(["--topology"], cwd=self.tmp)
         self.assertEqual(p.returncode, 0, p.stderr)
@@ -333,6 +365,64 @@ class Informational(Base):
             self.assertRegex(p.stdout, r"\b%s\b" % policy,
                              "--topology does not show the %s policy" % policy)
         self.assertEqual(os.listdir(self.tmp), [])
+
+
+class Docs(Base):
+    """The README's lists against the binary's own (--list --format csv)."""
+    ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+    def listing(self):
+        p = run(["--list", "--format", "csv"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return list(csv.DictReader(p.stdout.splitlines()))
+
+    def section(self, path, heading):
+        """The text of the markdown section `heading` (up to the next
+        heading of its level or above)."""
+        with open(os.path.join(self.ROOT, path)) as f:
+            text = f.read()
+        level = heading.split()[0]
+        m = re.search(r"(?ms)^%s\n(.*?)(?=^#{1,%d} |\Z)" % (re.escape(heading), len(level)),
+                      text)
+        self.assertIsNotNone(m, "%s has no section %r" % (path, heading))
+        return m.group(1)
+
+    def test_implementation_table(self):
+        impls = {r["name"] for r in self.listing() if r["record"] == "impl"}
+        text = self.section("README.md", "## Implementations")
+        table = "\n".join(l for l in text.splitlines() if l.startswith("| ")
+                          and not l.startswith("| kind "))
+        self.assertEqual(set(re.findall(r"`([a-z0-9-]+)`", table)), impls)
+        # and every hidden one is named in the paragraph after it
+        for impl in HIDDEN_IMPLS:
+            self.assertIn("`%s`" % impl, text)
+
+    def test_backends(self):
+        backends = {r["backend"] for r in self.listing() if r["record"] == "impl"}
+        text = self.section("README.md", "## Command line")
+        m = re.search(r"(?m)^- `--impl`: `all` \(default\), a backend \(([^)]*)\)", text)
+        self.assertIsNotNone(m, "README: no --impl line naming the backends")
+        self.assertEqual(set(re.findall(r"`([a-z]+)`", m.group(1))), backends)
+        p = run(["--help"])
+        self.assertIn("a backend (%s)" % ", ".join(
+            dict.fromkeys(r["backend"] for r in self.listing() if r["record"] == "impl")),
+            " ".join(p.stdout.split()))
+        rtext = self.section("results/README.md", "## results.csv: one row per configuration per repetition")
+        m = re.search(r"(?m)^\| backend \| \| (.*) \|$", rtext)
+        self.assertIsNotNone(m, "results/README: no backend row")
+        self.assertEqual(set(re.findall(r"`([a-z]+)`", m.group(1))), backends)
+
+    def test_kinds(self):
+        kinds = {r["kind"] for r in self.listing() if r["record"] == "impl"}
+        rtext = self.section("results/README.md", "## results.csv: one row per configuration per repetition")
+        m = re.search(r"(?m)^\| kind \| \| (.*) \|$", rtext)
+        self.assertIsNotNone(m, "results/README: no kind row")
+        self.assertEqual(set(re.findall(r"`([a-z]+)`", m.group(1))), kinds)
+
+    def test_workloads(self):
+        wls = [r["name"] for r in self.listing() if r["record"] == "workload"]
+        text = self.section("README.md", "## Workloads")
+        self.assertEqual(re.findall(r"(?m)^### (\S+)$", text), wls)
 
 
 if __name__ == "__main__":

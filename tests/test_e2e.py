@@ -17,6 +17,7 @@ import io
 import json
 import math
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -326,6 +327,29 @@ class Sweep(TmpMixin, unittest.TestCase):
 
 
 class Checks(TmpMixin, unittest.TestCase):
+    def test_command_line_as_typed(self):
+        """meta.json's command_line is what the user typed, pasteable back:
+        ./bench (which sets LB_INVOKED_AS) and each argument shell-quoted
+        where it needs to be; without LB_INVOKED_AS, the binary's argv[0]."""
+        out = os.path.join(os.path.dirname(self.mkout()), "a dir", "it's")
+        args = ["--workload", "counter", "--impl", "futex-mutex", "--threads", "1",
+                "--repeat", "1", "--no-plot", "--param", "depth=1", "--out", out] + SHORT
+        env = dict(os.environ, LB_INVOKED_AS="./bench")
+        p = run(args, env=env)
+        self.assertEqual(p.returncode, 0, describe(p))
+        with open(os.path.join(out, "meta.json")) as fh:
+            line = json.load(fh)["command_line"]
+        quoted = "'" + out.replace("'", "'\\''") + "'"
+        self.assertEqual(line, "./bench " + " ".join(quoted if a == out else a for a in args))
+        self.assertEqual(shlex.split(line), ["./bench"] + args)
+        out2 = self.mkout()
+        env.pop("LB_INVOKED_AS")
+        p = run(args[:-len(SHORT) - 1] + [out2] + SHORT, env=env)
+        self.assertEqual(p.returncode, 0, describe(p))
+        with open(os.path.join(out2, "meta.json")) as fh:
+            self.assertEqual(shlex.split(json.load(fh)["command_line"]),
+                             [BINARY] + args[:-len(SHORT) - 1] + [out2] + SHORT)
+
     def test_negative_control_none_racy(self):
         """(2) none-racy must lose updates and be reported racy, exit 0."""
         out = self.mkout()

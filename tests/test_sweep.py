@@ -21,25 +21,9 @@ ONLY = []
 FIXES = {"deadlock": ["--param", "order=fixed"], "livelock": ["--param", "backoff=random"]}
 
 
-def workloads():
-    p = lbtest.subprocess.run([BIN, "--list"], stdout=lbtest.subprocess.PIPE,
-                              universal_newlines=True, check=True)
-    names = []
-    for line in p.stdout.splitlines():
-        if line == "workloads:":
-            continue
-        if line.startswith("kind "):
-            break
-        parts = line.split()
-        if line.startswith("  ") and parts and not line.startswith("   ") and \
-                parts[0] not in ("checks:", "kinds:", "params:"):
-            names.append(parts[0])
-    return names
-
-
 class Sweep(unittest.TestCase):
     def test_every_workload_every_impl(self):
-        names = workloads()
+        names = lbtest.workloads(BIN)
         self.assertGreaterEqual(len(names), 11, names)
         for wl in ONLY or names:
             impls = lbtest.impls_of(BIN, wl)
