@@ -155,21 +155,37 @@ static void sleep_ns(uint64_t ns)
 
 /* The share of a poll interval in which the workers could have made
  * progress, for the watchdog: 1 when they ran or were blocked (asleep in
- * the kernel: a deadlock), less when they were runnable but waiting for a
- * CPU that another process had, 0 when one of them was runnable all along
- * and never ran.  From the kernel's per-thread schedstat; 1 where it keeps
- * none.
+ * the kernel: a deadlock), their run time over run + wait time when they
+ * were runnable but waiting for a CPU that another process had, and 0
+ * while one of them has been runnable and kept off every CPU for more
+ * than STARVED_NS.  From the kernel's per-thread schedstat; 1 where it
+ * keeps none.
  *
- * The last case needs the thread's state: the kernel adds a wait to
- * schedstat only when the waiting thread gets a CPU, so a thread queued
- * behind another process for the whole interval shows neither run nor
- * wait time, exactly like a thread asleep on a lock.  After SIGCONT on a
- * loaded machine that is every worker for a while, and the watchdog called
- * such a run stalled (test_trust's SIGSTOP test, under stress-ng). */
+ * A waiting thread needs its state: the kernel books a wait in schedstat
+ * only when the thread gets a CPU, so a thread queued behind another
+ * process shows neither run nor wait time, exactly like a thread asleep
+ * on a lock.  A worker that is runnable ('R') and did not run since the
+ * previous poll waited all along: its wait is counted here, as the poll's
+ * length (the kernel books it again later; counting a wait twice only
+ * slows a verdict).  After SIGCONT on a loaded machine that is every
+ * worker for a while: availability 0, not 1 (the watchdog called such a
+ * run stalled: test_trust's SIGSTOP test, under stress-ng).
+ *
+ * Not "0 when a worker did not run during this poll": on a loaded machine
+ * a runnable thread waits a few scheduler slices (about 3 ms each) between
+ * runs, longer than the 10 ms poll, so with 4 workers nearly every poll had
+ * one that had not run yet, and the watchdog never saw a livelock at all
+ * (the livelock test, two test suites and stress-ng on 2 CPUs).  STARVED_NS
+ * is many slices: a worker kept off the CPUs that long is starved (a lock
+ * holder preempted by another process, say), not waiting for its turn. */
+#define STARVED_NS 250000000u /* 250 ms */
+
 struct cpu_view {
 	uint64_t run, wait;
+	uint64_t at;      /* when read (CLOCK_MONOTONIC) */
+	uint64_t pending; /* waits not booked yet: see above */
 	int ok;
-	int starved; /* a worker runnable ('R') whose run time did not move */
+	int starved;      /* a worker runnable that has not run for STARVED_NS */
 };
 
 /* The state letter of /proc/.../stat (after the command's ')'), or 0. */
@@ -185,18 +201,25 @@ static char thread_state(int fd)
 	return p && p[1] == ' ' ? p[2] : 0;
 }
 
-/* first: no previous view, so no thread can be said to have not run. */
-static struct cpu_view cpu_view(struct lb_worker *ws, unsigned n, int first)
+/* prev: the view at the previous idle poll, or NULL (then no thread can be
+ * said to have not run: the starvation clock of each starts now). */
+static struct cpu_view cpu_view(struct lb_worker *ws, unsigned n, const struct cpu_view *prev,
+				uint64_t now)
 {
-	struct cpu_view v = { 0, 0, 1, 0 };
+	struct cpu_view v = { .at = now, .ok = 1 };
 	for (unsigned i = 0; i < n && v.ok; i++) {
 		uint64_t r, w;
 		if (!ws[i].sched_ok || lb_schedstat_read(ws[i].sched_fd, &r, &w) != 0) {
 			v.ok = 0;
 			break;
 		}
-		if (!first && r == ws[i].watch_run_ns && thread_state(ws[i].stat_fd) == 'R')
-			v.starved = 1;
+		if (!prev || r != ws[i].watch_run_ns || thread_state(ws[i].stat_fd) != 'R') {
+			ws[i].watch_seen_ns = now;
+		} else {
+			v.pending += now - prev->at;
+			if (now - ws[i].watch_seen_ns > STARVED_NS)
+				v.starved = 1;
+		}
 		ws[i].watch_run_ns = r;
 		v.run += r;
 		v.wait += w;
@@ -210,7 +233,7 @@ static double availability(struct cpu_view a, struct cpu_view b)
 		return 1;
 	if (b.starved)
 		return 0;
-	uint64_t r = b.run - a.run, w = b.wait - a.wait;
+	uint64_t r = b.run - a.run, w = b.wait - a.wait + b.pending;
 	return r + w == 0 ? 1 : (double)r / (double)(r + w);
 }
 
@@ -256,7 +279,7 @@ static enum wait_result watch(struct lb_run *run, uint64_t deadline_ns, enum wat
 			/* Only now, with nothing moving, is it worth reading
 			 * /proc: a run that progresses costs no more than the
 			 * loads above. */
-			struct cpu_view cv = cpu_view(ws, n, !st->cv.ok);
+			struct cpu_view cv = cpu_view(ws, n, st->cv.ok ? &st->cv : NULL, now);
 			double dt = (double)(now - prev) / 1e9;
 			if (dt > 2 * POLL_NS / 1e9)
 				dt = 2 * POLL_NS / 1e9;
