@@ -162,15 +162,24 @@ void lb_rows_fill(const struct lb_worker *ws, unsigned n, double dur, unsigned n
 struct lb_col;
 
 void lb_csv_field(FILE *f, const char *s);
-/* The workload's own result columns (NULL-terminated, at most
- * LB_MAX_EXTRA), appended to results.csv and summary.csv. */
-void lb_output_set_extras(const char *const *names);
-/* Writes one CSV line from printf-formatted cells already escaped. */
-void lb_results_header(FILE *f);
-void lb_results_row(FILE *f, const struct lb_row *r, const char *run_id, const char *host,
-		    const char *cpu_model, unsigned pus);
-void lb_threads_header(FILE *f);
-void lb_threads_row(FILE *f, const struct lb_row *r, const struct lb_thread_row *t);
+/* What the writers need besides the rows: the run's identity (run_id and
+ * host open every table, so tables of several machines concatenate) and
+ * the workload's own result columns (at most LB_MAX_EXTRA), appended to
+ * results.csv and summary.csv. */
+struct lb_sink {
+	const char *run_id, *host, *cpu_model;
+	unsigned pus;
+	const char *const *extras;
+	unsigned n_extra;
+};
+/* extras: NULL-terminated, or NULL for none. */
+struct lb_sink lb_sink_make(const char *run_id, const char *host, const char *cpu_model,
+			    unsigned pus, const char *const *extras);
+void lb_results_header(FILE *f, const struct lb_sink *s);
+void lb_results_row(FILE *f, const struct lb_sink *s, const struct lb_row *r);
+void lb_threads_header(FILE *f, const struct lb_sink *s);
+void lb_threads_row(FILE *f, const struct lb_sink *s, const struct lb_row *r,
+		    const struct lb_thread_row *t);
 
 enum lb_metric {
 	LB_M_OPS_PER_SEC, LB_M_OPS_PER_CPU_S, LB_M_FAIRNESS, LB_M_THREAD_OPS_MIN,
@@ -202,10 +211,13 @@ enum lb_noise { LB_NOISE_NONE, LB_NOISE_CPU, LB_NOISE_PLACEMENT, LB_NOISE_OTHER,
 enum lb_noise lb_summary_noise(const struct lb_summary *s);
 
 /* Group rows by configuration, sorted by series (impl) then threads. */
-size_t lb_summarize(const struct lb_row *rows, size_t n, struct lb_summary **out);
-void lb_summary_write_csv(FILE *f, const struct lb_summary *s, size_t n, unsigned pus);
+size_t lb_summarize(const struct lb_sink *sk, const struct lb_row *rows, size_t n,
+		    struct lb_summary **out);
+void lb_summary_write_csv(FILE *f, const struct lb_sink *sk, const struct lb_summary *s,
+			  size_t n);
 void lb_summary_write_table(FILE *f, const struct lb_summary *s, size_t n, double floor_ns);
-void lb_summary_write_json(FILE *f, const struct lb_summary *s, size_t n);
+void lb_summary_write_json(FILE *f, const struct lb_sink *sk, const struct lb_summary *s,
+			   size_t n);
 
 /* ---- metadata (meta.c) ---- */
 

@@ -676,6 +676,7 @@ struct sweep {
 	size_t nrows, done;
 	struct lb_thread_row *trows;
 	struct lb_stream results, threads;
+	struct lb_sink sink; /* what every table's rows are written with */
 	int failed, stopped, write_error;
 	struct lb_diag diag;
 	struct lb_failure failures[MAX_FAILURES];
@@ -701,7 +702,6 @@ static void note_failure(struct sweep *sw, const struct lb_row *r, const char *m
 
 static void run_sweep(const struct plan *p, const struct lb_meta_in *meta, struct sweep *sw)
 {
-	const struct lb_topo_info *topo = lb_topo();
 	const struct lb_pin *pin = &p->pin;
 	int allowed[LB_MAX_THREADS];
 	unsigned nallowed = lb_topo_pus(allowed, LB_MAX_THREADS);
@@ -768,11 +768,10 @@ static void run_sweep(const struct plan *p, const struct lb_meta_in *meta, struc
 					break;
 				}
 				r->probe_rtt_after_ns = lb_probe_rtt(pa, pb);
-				lb_results_row(sw->results.f, r, p->run_id, p->host, topo->cpu_model,
-					       topo->pus);
+				lb_results_row(sw->results.f, &sw->sink, r);
 				for (unsigned k = 0; k < nt; k++) {
 					sw->trows[k].rep = rep;
-					lb_threads_row(sw->threads.f, r, &sw->trows[k]);
+					lb_threads_row(sw->threads.f, &sw->sink, r, &sw->trows[k]);
 				}
 				if (lb_stream_flush(&sw->results) || lb_stream_flush(&sw->threads)) {
 					sw->write_error = sw->failed = sw->stopped = 1;
@@ -913,15 +912,15 @@ int main(int argc, char **argv)
 		.seed = o.seed, .sample_period = SAMPLE_PERIOD, .params = p->params.text,
 		.started_unix = (double)p->started,
 	};
+	sw->sink = lb_sink_make(p->run_id, p->host, topo->cpu_model, topo->pus, p->wl->extra_cols);
 	if (lb_meta_write(p->out_dir, &meta) != 0 ||
 	    lb_stream_open(&sw->results, p->out_dir, "results.csv") != 0 ||
 	    lb_stream_open(&sw->threads, p->out_dir, "threads.csv") != 0) {
 		lb_stream_abort(&sw->results);
 		return 1;
 	}
-	lb_output_set_extras(p->wl->extra_cols);
-	lb_results_header(sw->results.f);
-	lb_threads_header(sw->threads.f);
+	lb_results_header(sw->results.f, &sw->sink);
+	lb_threads_header(sw->threads.f, &sw->sink);
 	if (lb_stream_flush(&sw->results) || lb_stream_flush(&sw->threads)) {
 		lb_stream_abort(&sw->results);
 		return 1;
@@ -941,7 +940,7 @@ int main(int argc, char **argv)
 
 	/* ---- finish: data files, then the table, meta.json, plots ---- */
 	struct lb_summary *sum = NULL;
-	size_t nsum = lb_summarize(sw->rows, sw->nrows, &sum);
+	size_t nsum = lb_summarize(&sw->sink, sw->rows, sw->nrows, &sum);
 	if (sw->write_error) {
 		lb_stream_abort(&sw->results);
 		lb_stream_abort(&sw->threads);
@@ -954,7 +953,7 @@ int main(int argc, char **argv)
 		size_t len = 0;
 		FILE *f = open_memstream(&text, &len);
 		if (f) {
-			lb_summary_write_csv(f, sum, nsum, topo->pus);
+			lb_summary_write_csv(f, &sw->sink, sum, nsum);
 			if (fclose(f) != 0) {
 				free(text);
 				text = NULL;
@@ -980,9 +979,9 @@ int main(int argc, char **argv)
 		    sum[i].first->threads == 1)
 			floor_ns = 1e9 / sum[i].st[LB_M_OPS_PER_SEC].median;
 	if (strcmp(o.format, "csv") == 0)
-		lb_summary_write_csv(stdout, sum, nsum, topo->pus);
+		lb_summary_write_csv(stdout, &sw->sink, sum, nsum);
 	else if (strcmp(o.format, "json") == 0)
-		lb_summary_write_json(stdout, sum, nsum);
+		lb_summary_write_json(stdout, &sw->sink, sum, nsum);
 	else if (nsum > 0)
 		lb_summary_write_table(stdout, sum, nsum, floor_ns);
 	fflush(stdout);

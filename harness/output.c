@@ -60,6 +60,23 @@ static void c_f(struct csv *c, double v, int prec)
 		fprintf(c->f, "%.*f", prec, v);
 }
 
+/* A workload's own column: a whole number (a count: capacity, phases,
+ * torn reads) as an integer, anything else with 4 decimals. */
+static int integral(double v)
+{
+	return isfinite(v) && v == floor(v) && fabs(v) < 1e15;
+}
+
+static void c_x(struct csv *c, double v)
+{
+	if (integral(v)) {
+		c_sep(c);
+		fprintf(c->f, "%.0f", v);
+	} else {
+		c_f(c, v, 4);
+	}
+}
+
 static void c_empty(struct csv *c)
 {
 	c_sep(c);
@@ -71,23 +88,32 @@ static void c_end(struct csv *c)
 	c->n = 0;
 }
 
-static const char *const *extra_names;
-static unsigned n_extra;
-
-void lb_output_set_extras(const char *const *names)
+struct lb_sink lb_sink_make(const char *run_id, const char *host, const char *cpu_model,
+			    unsigned pus, const char *const *extras)
 {
-	extra_names = names;
-	for (n_extra = 0; names && names[n_extra] && n_extra < LB_MAX_EXTRA; n_extra++)
-		;
+	struct lb_sink s = { .run_id = run_id, .host = host, .cpu_model = cpu_model, .pus = pus,
+			     .extras = extras };
+	while (extras && extras[s.n_extra] && s.n_extra < LB_MAX_EXTRA)
+		s.n_extra++;
+	return s;
 }
 
-static void header(FILE *f, const char *const *cols, size_t n, int extras)
+/* The cells every table starts with (run_id, host): which run, on which
+ * machine. */
+static void id_cells(struct csv *c, const struct lb_sink *s)
+{
+	c_text(c, s->run_id);
+	c_text(c, s->host);
+}
+
+static void header(FILE *f, const char *const *cols, size_t n, const struct lb_sink *s,
+		   int extras)
 {
 	struct csv c = { f, 0 };
 	for (size_t i = 0; i < n; i++)
 		c_text(&c, cols[i]);
-	for (unsigned i = 0; extras && i < n_extra; i++)
-		c_text(&c, extra_names[i]);
+	for (unsigned i = 0; extras && i < s->n_extra; i++)
+		c_text(&c, s->extras[i]);
 	c_end(&c);
 }
 
@@ -105,19 +131,17 @@ static const char *const results_cols[] = {
 };
 #define NRESULTS (sizeof(results_cols) / sizeof(results_cols[0]))
 
-void lb_results_header(FILE *f)
+void lb_results_header(FILE *f, const struct lb_sink *s)
 {
-	header(f, results_cols, NRESULTS, 1);
+	header(f, results_cols, NRESULTS, s, 1);
 }
 
-void lb_results_row(FILE *f, const struct lb_row *r, const char *run_id, const char *host,
-		    const char *cpu_model, unsigned pus)
+void lb_results_row(FILE *f, const struct lb_sink *s, const struct lb_row *r)
 {
 	struct csv c = { f, 0 };
-	c_text(&c, run_id);
-	c_text(&c, host);
-	c_text(&c, cpu_model);
-	c_u(&c, pus);
+	id_cells(&c, s);
+	c_text(&c, s->cpu_model);
+	c_u(&c, s->pus);
 	c_text(&c, r->workload);
 	c_text(&c, r->kind);
 	c_text(&c, r->backend);
@@ -159,28 +183,30 @@ void lb_results_row(FILE *f, const struct lb_row *r, const char *run_id, const c
 		c_empty(&c);
 	else
 		c_u(&c, (uint64_t)r->starved);
-	for (unsigned i = 0; i < n_extra; i++)
-		c_f(&c, r->extra[i], 4);
+	for (unsigned i = 0; i < s->n_extra; i++)
+		c_x(&c, r->extra[i]);
 	c_end(&c);
 }
 
 /* ---- threads.csv ---- */
 
 static const char *const thread_cols[] = {
-	"workload", "impl", "threads", "pin", "cs_ns", "think_ns", "param", "rep", "tid",
+	"run_id", "host", "workload", "impl", "threads", "pin", "cs_ns", "think_ns", "param", "rep", "tid",
 	"cpu", "cpu_at_end", "ops", "ops_per_sec", "lat_p50_ns", "lat_p99_ns",
 	"lat_p999_ns", "lat_max_ns", "lat_samples", "cpu_s", "ctx_voluntary",
 	"ctx_involuntary", "warmup_ops",
 };
 
-void lb_threads_header(FILE *f)
+void lb_threads_header(FILE *f, const struct lb_sink *s)
 {
-	header(f, thread_cols, sizeof(thread_cols) / sizeof(thread_cols[0]), 0);
+	header(f, thread_cols, sizeof(thread_cols) / sizeof(thread_cols[0]), s, 0);
 }
 
-void lb_threads_row(FILE *f, const struct lb_row *r, const struct lb_thread_row *t)
+void lb_threads_row(FILE *f, const struct lb_sink *s, const struct lb_row *r,
+		    const struct lb_thread_row *t)
 {
 	struct csv c = { f, 0 };
+	id_cells(&c, s);
 	c_text(&c, r->workload);
 	c_text(&c, r->impl);
 	c_u(&c, r->threads);
@@ -275,7 +301,8 @@ static int cmp_summary(const void *x, const void *y)
 	return (a->threads > b->threads) - (a->threads < b->threads);
 }
 
-size_t lb_summarize(const struct lb_row *rows, size_t n, struct lb_summary **out)
+size_t lb_summarize(const struct lb_sink *sk, const struct lb_row *rows, size_t n,
+		    struct lb_summary **out)
 {
 	struct lb_summary *s = calloc(n ? n : 1, sizeof(*s));
 	double *v = malloc((n ? n : 1) * sizeof(double));
@@ -302,7 +329,7 @@ size_t lb_summarize(const struct lb_row *rows, size_t n, struct lb_summary **out
 					v[k++] = metric(&rows[j], (enum lb_metric)m);
 			lb_stat_compute(&cur->st[m], v, k);
 		}
-		for (unsigned x = 0; x < n_extra; x++) {
+		for (unsigned x = 0; x < sk->n_extra; x++) {
 			size_t k = 0;
 			for (size_t j = i; j < n; j++)
 				if (!used[j] && same_config(&rows[i], &rows[j]))
@@ -341,6 +368,16 @@ static void stat_cells(struct csv *c, const struct lb_stat *st, int prec)
 	c_f(c, st->max, prec);
 }
 
+/* The same for a workload's own column (c_x). */
+static void stat_cells_x(struct csv *c, const struct lb_stat *st)
+{
+	c_x(c, st->median);
+	c_x(c, st->ci_lo);
+	c_x(c, st->ci_hi);
+	c_x(c, st->min);
+	c_x(c, st->max);
+}
+
 static void stat_header(struct csv *c, const char *name)
 {
 	static const char *const suffix[] = { "median", "ci_lo", "ci_hi", "min", "max" };
@@ -351,10 +388,11 @@ static void stat_header(struct csv *c, const char *name)
 	}
 }
 
-void lb_summary_write_csv(FILE *f, const struct lb_summary *s, size_t n, unsigned pus)
+void lb_summary_write_csv(FILE *f, const struct lb_sink *sk, const struct lb_summary *s,
+			  size_t n)
 {
 	static const char *const keys[] = {
-		"workload", "kind", "backend", "impl", "threads", "pus", "pin", "cs_ns",
+		"run_id", "host", "workload", "kind", "backend", "impl", "threads", "pus", "pin", "cs_ns",
 		"think_ns", "param", "oversubscribed", "reps",
 	};
 	struct csv c = { f, 0 };
@@ -362,8 +400,8 @@ void lb_summary_write_csv(FILE *f, const struct lb_summary *s, size_t n, unsigne
 		c_text(&c, keys[k]);
 	for (int m = 0; m < LB_M_COUNT; m++)
 		stat_header(&c, lb_metric_names[m]);
-	for (unsigned x = 0; x < n_extra; x++)
-		stat_header(&c, extra_names[x]);
+	for (unsigned x = 0; x < sk->n_extra; x++)
+		stat_header(&c, sk->extras[x]);
 	c_text(&c, "ci_level");
 	c_text(&c, "ops_per_sec_cv");
 	c_text(&c, "lost_updates");
@@ -372,12 +410,13 @@ void lb_summary_write_csv(FILE *f, const struct lb_summary *s, size_t n, unsigne
 	c_end(&c);
 	for (size_t i = 0; i < n; i++) {
 		const struct lb_row *r = s[i].first;
+		id_cells(&c, sk);
 		c_text(&c, r->workload);
 		c_text(&c, r->kind);
 		c_text(&c, r->backend);
 		c_text(&c, r->impl);
 		c_u(&c, r->threads);
-		c_u(&c, pus);
+		c_u(&c, sk->pus);
 		c_text(&c, r->pin);
 		c_u(&c, r->cs_ns);
 		c_u(&c, r->think_ns);
@@ -386,8 +425,8 @@ void lb_summary_write_csv(FILE *f, const struct lb_summary *s, size_t n, unsigne
 		c_u(&c, s[i].reps);
 		for (int m = 0; m < LB_M_COUNT; m++)
 			stat_cells(&c, &s[i].st[m], metric_prec[m]);
-		for (unsigned x = 0; x < n_extra; x++)
-			stat_cells(&c, &s[i].xst[x], 4);
+		for (unsigned x = 0; x < sk->n_extra; x++)
+			stat_cells_x(&c, &s[i].xst[x]);
 		c_f(&c, s[i].st[LB_M_OPS_PER_SEC].ci_level, 4);
 		c_f(&c, s[i].st[LB_M_OPS_PER_SEC].cv, 4);
 		if (s[i].has_lost)
@@ -492,13 +531,34 @@ void lb_summary_write_table(FILE *f, const struct lb_summary *s, size_t n, doubl
 		fprintf(f, "harness floor (none-noop, 1 thread): %.2f ns/op\n", floor_ns);
 }
 
-void lb_summary_write_json(FILE *f, const struct lb_summary *s, size_t n)
+/* A number for JSON, null where it does not apply (JSON has no NaN: json_pack
+ * refuses one, and with one repetition, whose interval is NaN, every
+ * metric used to vanish from the output); a workload's own number as an
+ * integer where it is a whole number (c_x). */
+static json_t *json_num(double v, int whole_as_int)
+{
+	if (whole_as_int && integral(v))
+		return json_integer((json_int_t)v);
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *stat_json(const struct lb_stat *st, int whole_as_int)
+{
+	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "median", json_num(st->median, whole_as_int),
+			 "ci_lo", json_num(st->ci_lo, whole_as_int),
+			 "ci_hi", json_num(st->ci_hi, whole_as_int),
+			 "min", json_num(st->min, whole_as_int), "max", json_num(st->max, whole_as_int));
+}
+
+void lb_summary_write_json(FILE *f, const struct lb_sink *sk, const struct lb_summary *s,
+			   size_t n)
 {
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n; i++) {
 		const struct lb_row *r = s[i].first;
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:I, s:I, s:s, s:b, s:i, s:s}",
-			"workload", r->workload, "kind", r->kind, "backend", r->backend,
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:I, s:I, s:s, s:b, "
+				      "s:i, s:s}",
+			"run_id", sk->run_id, "host", sk->host, "workload", r->workload, "kind", r->kind, "backend", r->backend,
 			"impl", r->impl, "threads", (int)r->threads, "pin", r->pin,
 			"cs_ns", (json_int_t)r->cs_ns, "think_ns", (json_int_t)r->think_ns,
 			"param", r->param, "oversubscribed", r->oversubscribed,
@@ -511,17 +571,12 @@ void lb_summary_write_json(FILE *f, const struct lb_summary *s, size_t n)
 				json_object_set_new(o, lb_metric_names[m], json_null());
 				continue;
 			}
-			json_object_set_new(o, lb_metric_names[m],
-				json_pack("{s:f, s:f, s:f, s:f, s:f}", "median", st->median,
-					  "ci_lo", st->ci_lo, "ci_hi", st->ci_hi, "min", st->min,
-					  "max", st->max));
+			json_object_set_new(o, lb_metric_names[m], stat_json(st, 0));
 		}
-		for (unsigned x = 0; x < n_extra; x++) {
+		for (unsigned x = 0; x < sk->n_extra; x++) {
 			const struct lb_stat *st = &s[i].xst[x];
-			json_object_set_new(o, extra_names[x], isnan(st->median) ? json_null() :
-				json_pack("{s:f, s:f, s:f, s:f, s:f}", "median", st->median,
-					  "ci_lo", st->ci_lo, "ci_hi", st->ci_hi, "min", st->min,
-					  "max", st->max));
+			json_object_set_new(o, sk->extras[x],
+					    isnan(st->median) ? json_null() : stat_json(st, 1));
 		}
 		json_object_set_new(o, "lost_updates",
 				    s[i].has_lost ? json_integer((json_int_t)s[i].lost_total)

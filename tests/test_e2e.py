@@ -470,8 +470,24 @@ class Checks(TmpMixin, unittest.TestCase):
         self.assertEqual(len(data), 4)
         self.assertEqual(sorted((d["impl"], d["threads"]) for d in data),
                          [(i, t) for i in sorted(impls) for t in (1, 2)])
+        with open(os.path.join(out, "meta.json")) as fh:
+            meta = json.load(fh)
+        with open(os.path.join(out, "summary.csv"), newline="") as fh:
+            by = {(r["impl"], int(r["threads"])): r for r in csv.DictReader(fh)}
         for d in data:
             self.assertEqual(d["verified"], "ok")
+            self.assertEqual((d["run_id"], d["host"]), (meta["run_id"], meta["host"]))
+            # every metric is there, with null where it does not apply
+            # (one repetition: no interval); they used to vanish with
+            # --repeat 1, because json_pack refuses NaN
+            r = by[(d["impl"], d["threads"])]
+            for m in ("ops_per_sec", "fairness", "cpu_s", "duration_s"):
+                self.assertIsInstance(d[m], dict, (m, d))
+                self.assertAlmostEqual(d[m]["median"], float(r[m + "_median"]),
+                                       delta=abs(d[m]["median"]) * 1e-3 + 1e-3)
+                self.assertIsNone(d[m]["ci_lo"])
+                self.assertIsNone(d[m]["ci_hi"])
+            self.assertGreater(d["ops_per_sec"]["median"], 0)
 
     def test_plots(self):
         """(6) without --no-plot: PNG and SVG for every plot."""

@@ -297,8 +297,9 @@ static void csv_results_row_matches_header(void **st)
 	r.lat_floor_ns = 20;
 	r.cpu_share = 0.5;
 	r.cpu_wait_share = NAN; /* no schedstat: starved does not apply either */
-	lb_results_header(f);
-	lb_results_row(f, &r, "run1", "host1", "Some CPU", 2);
+	struct lb_sink sk = lb_sink_make("run1", "host1", "Some CPU", 2, NULL);
+	lb_results_header(f, &sk);
+	lb_results_row(f, &sk, &r);
 	fclose(f);
 
 	char *nl = strchr(buf, '\n');
@@ -320,9 +321,72 @@ static void csv_results_row_matches_header(void **st)
 	f = open_memstream(&buf, &len);
 	r.has_lost = 1;
 	r.lost_updates = -1;
-	lb_results_row(f, &r, "run1", "host1", "Some CPU", 2);
+	lb_results_row(f, &sk, &r);
 	fclose(f);
 	assert_non_null(strstr(buf, ",0,0,,-1,ok,1000.0,"));
+	free(buf);
+}
+
+/* The workload's own columns: whole numbers (counts) as integers, others
+ * with 4 decimals; every table opens with run_id and host. */
+static void csv_summary_and_threads_tables(void **st)
+{
+	static const char *const extras[] = { "capacity", "success_ratio", NULL };
+	struct lb_sink sk = lb_sink_make("run1", "host1", "Some CPU", 2, extras);
+	struct lb_row rows[2];
+	struct lb_thread_row t;
+	struct lb_summary *sum;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	(void)st;
+	memset(rows, 0, sizeof(rows));
+	memset(&t, 0, sizeof(t));
+	for (int i = 0; i < 2; i++) {
+		rows[i].workload = "prodcons";
+		rows[i].kind = "queue";
+		rows[i].backend = "ck";
+		rows[i].impl = "ck-ring-mpmc";
+		rows[i].pin = "compact";
+		rows[i].threads = 2;
+		rows[i].rep = (unsigned)i + 1;
+		rows[i].ops_per_sec = 1000;
+		rows[i].extra[0] = 64;
+		rows[i].extra[1] = i ? 0.5 : 0.25;
+	}
+	assert_int_equal(lb_summarize(&sk, rows, 2, &sum), 1);
+	f = open_memstream(&buf, &len);
+	lb_summary_write_csv(f, &sk, sum, 1);
+	fclose(f);
+	char *nl = strchr(buf, '\n');
+	assert_non_null(nl);
+	*nl = '\0';
+	assert_int_equal(strncmp(buf, "run_id,host,workload,kind,", 26), 0);
+	assert_int_equal(csv_fields(buf), csv_fields(nl + 1));
+	assert_int_equal(strncmp(nl + 1, "run1,host1,prodcons,queue,", 26), 0);
+	/* capacity_median..max, then success_ratio's: its median is 0.375 */
+	assert_non_null(strstr(nl + 1, ",64,64,64,64,64,0.3750,"));
+	free(buf);
+	free(sum);
+
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	lb_results_row(f, &sk, &rows[0]);
+	fclose(f);
+	assert_non_null(strstr(buf, ",64,0.2500\n"));
+	free(buf);
+
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	lb_threads_header(f, &sk);
+	lb_threads_row(f, &sk, &rows[0], &t);
+	fclose(f);
+	nl = strchr(buf, '\n');
+	assert_non_null(nl);
+	*nl = '\0';
+	assert_int_equal(strncmp(buf, "run_id,host,workload,impl,", 26), 0);
+	assert_int_equal(csv_fields(buf), csv_fields(nl + 1));
+	assert_int_equal(strncmp(nl + 1, "run1,host1,prodcons,ck-ring-mpmc,", 33), 0);
 	free(buf);
 }
 
@@ -772,6 +836,7 @@ static void noise_cause(void **st)
 	struct lb_row rows[3];
 	const double ops[3] = { 100e6, 18e6, 110e6 }; /* one repetition collapsed */
 	struct lb_summary *sum;
+	struct lb_sink sk = lb_sink_make("r", "h", "c", 2, NULL);
 	(void)st;
 	memset(rows, 0, sizeof(rows));
 	for (int i = 0; i < 3; i++) {
@@ -789,7 +854,7 @@ static void noise_cause(void **st)
 	rows[1].cpu_share = 0.05;
 	rows[1].cpu_wait_share = 0.9;
 	rows[1].starved = 1;
-	assert_int_equal(lb_summarize(rows, 3, &sum), 1);
+	assert_int_equal(lb_summarize(&sk, rows, 3, &sum), 1);
 	assert_int_equal(lb_summary_noise(&sum[0]), LB_NOISE_CPU);
 	free(sum);
 	/* the threads had their CPUs, the probe moved: placement */
@@ -797,17 +862,17 @@ static void noise_cause(void **st)
 	rows[1].cpu_wait_share = 0.0;
 	rows[1].starved = 0;
 	rows[1].probe_rtt_ns = 27;
-	lb_summarize(rows, 3, &sum);
+	lb_summarize(&sk, rows, 3, &sum);
 	assert_int_equal(lb_summary_noise(&sum[0]), LB_NOISE_PLACEMENT);
 	free(sum);
 	/* neither moved */
 	rows[1].probe_rtt_ns = 476;
-	lb_summarize(rows, 3, &sum);
+	lb_summarize(&sk, rows, 3, &sum);
 	assert_int_equal(lb_summary_noise(&sum[0]), LB_NOISE_OTHER);
 	free(sum);
 	/* steady: not noisy */
 	rows[1].ops_per_sec = 104e6;
-	lb_summarize(rows, 3, &sum);
+	lb_summarize(&sk, rows, 3, &sum);
 	assert_int_equal(lb_summary_noise(&sum[0]), LB_NOISE_NONE);
 	free(sum);
 }
@@ -829,6 +894,7 @@ int main(void)
 		cmocka_unit_test(hist_percentiles),
 		cmocka_unit_test(csv_quoting),
 		cmocka_unit_test(csv_results_row_matches_header),
+		cmocka_unit_test(csv_summary_and_threads_tables),
 		cmocka_unit_test(sample_weight_spans_to_next_sample),
 		cmocka_unit_test(weighted_merge_gives_true_percentiles),
 		cmocka_unit_test(rows_fill_counts_every_thread),
