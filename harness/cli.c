@@ -177,3 +177,56 @@ bad:
 	snprintf(err, errlen, "%s", why);
 	return -1;
 }
+
+/* Levenshtein distance of a[0..la) and b (case-folded), capped: anything
+ * above LB_NEAREST_CAP counts as the cap + 1. */
+#define LB_NEAREST_CAP 3
+static unsigned edit_distance(const char *a, size_t la, const char *b)
+{
+	size_t lb = strlen(b);
+	unsigned row[64];
+
+	if (la >= 64 || lb >= 64)
+		return LB_NEAREST_CAP + 1;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (unsigned)j;
+	for (size_t i = 1; i <= la; i++) {
+		unsigned diag = row[0], best = row[0] = (unsigned)i;
+		for (size_t j = 1; j <= lb; j++) {
+			unsigned up = row[j];
+			unsigned sub = diag + (tolower((unsigned char)a[i - 1]) !=
+					       tolower((unsigned char)b[j - 1]));
+			unsigned v = up + 1 < row[j - 1] + 1 ? up + 1 : row[j - 1] + 1;
+			row[j] = sub < v ? sub : v;
+			diag = up;
+			if (row[j] < best)
+				best = row[j];
+		}
+		if (best > LB_NEAREST_CAP)
+			return LB_NEAREST_CAP + 1;
+	}
+	return row[lb];
+}
+
+const char *lb_nearest(const char *s, size_t len, const char *const *cands, size_t n)
+{
+	/* A typo: 1 edit in a name of up to 4 characters, 2 up to 8, else 3. */
+	unsigned limit = len <= 4 ? 1 : len <= 8 ? 2 : LB_NEAREST_CAP;
+	unsigned best = limit + 1;
+	const char *pick = NULL;
+	int tie = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!cands[i])
+			continue;
+		unsigned d = edit_distance(s, len, cands[i]);
+		if (d < best) {
+			best = d;
+			pick = cands[i];
+			tie = 0;
+		} else if (d == best && pick && strcmp(pick, cands[i]) != 0) {
+			tie = 1;
+		}
+	}
+	return tie ? NULL : pick;
+}

@@ -65,6 +65,11 @@ int lb_parse_cpulist(const char *s, int *out, unsigned max, char *err, size_t er
 /* Non-negative decimal seconds ("0.5", "2"); -1 with err on failure. */
 int lb_parse_seconds(const char *s, double *out);
 int lb_parse_u64(const char *s, uint64_t *out);
+/* For "did you mean": the one candidate within a typo's edit distance of
+ * s[0..len) (1 for names of up to 4 characters, 2 up to 8, else 3;
+ * case-insensitive), or NULL when none is, or when two are equally near.
+ * NULL entries of cands are skipped. */
+const char *lb_nearest(const char *s, size_t len, const char *const *cands, size_t n);
 
 /* ---- results ---- */
 

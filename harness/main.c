@@ -49,6 +49,17 @@ static void usage_error(const char *fmt, ...)
 	exit(2);
 }
 
+/* " (did you mean X?)" for a typo of one of cands, else "". */
+static const char *did_you_mean(const char *s, size_t len, const char *const *cands, size_t n,
+				char *buf, size_t buflen)
+{
+	const char *near = lb_nearest(s, len, cands, n);
+	buf[0] = '\0';
+	if (near)
+		snprintf(buf, buflen, " (did you mean %s?)", near);
+	return buf;
+}
+
 static void print_help(void)
 {
 	printf(
@@ -259,9 +270,22 @@ static unsigned parse_impls(const char *spec, const struct lb_workload *wl,
 		const struct lb_impl *one = NULL;
 		if (!all && !backend) {
 			one = lb_impl_find(tok);
-			if (!one)
-				usage_error("--impl: unknown implementation '%s'; valid for %s: all, %s; "
-					    "backends: %s", tok, wl->name, valid, lb_backend_names());
+			if (!one) {
+				/* ids, backends and 'all': what a typo may have meant */
+				const char *names[2 * LB_IMPL_COUNT + 1];
+				char hint[128];
+				for (size_t j = 0; j < LB_IMPL_COUNT; j++) {
+					int hidden = lb_impls[j].caps & LB_CAP_HIDDEN;
+					names[2 * j] = hidden ? NULL : lb_impls[j].id;
+					names[2 * j + 1] = hidden ? NULL : lb_impls[j].backend;
+				}
+				names[2 * LB_IMPL_COUNT] = "all";
+				usage_error("--impl: unknown implementation '%s'%s; valid for %s: all, "
+					    "%s; backends: %s", tok,
+					    did_you_mean(tok, strlen(tok), names, 2 * LB_IMPL_COUNT + 1,
+							 hint, sizeof(hint)),
+					    wl->name, valid, lb_backend_names());
+			}
 			if (!lb_workload_drives(wl, one))
 				usage_error("--impl: workload %s does not drive '%s' (kind %s); valid "
 					    "for %s: %s", wl->name, tok, lb_kind_name(one->kind),
@@ -327,8 +351,15 @@ static void parse_param(const struct lb_workload *wl, const char *kv, struct par
 			return;
 		}
 	}
-	usage_error("--param: workload %s has no parameter '%.*s'; valid: %s", wl->name,
-		    (int)(eq - kv), kv, np ? valid : "none (it takes no parameters)");
+	const char *keys[LB_MAX_PARAMS];
+	char hint[128];
+	for (size_t i = 0; i < np && i < LB_MAX_PARAMS; i++)
+		keys[i] = wl->params[i].key;
+	usage_error("--param: workload %s has no parameter '%.*s'%s; valid: %s", wl->name,
+		    (int)(eq - kv), kv,
+		    did_you_mean(kv, (size_t)(eq - kv), keys, np < LB_MAX_PARAMS ? np : LB_MAX_PARAMS,
+				 hint, sizeof(hint)),
+		    np ? valid : "none (it takes no parameters)");
 }
 
 /* ---- signals ---- */
@@ -353,6 +384,26 @@ struct opts {
 };
 
 enum { OPT_NO_PLOT = 256, OPT_SEED, OPT_WATCHDOG, OPT_ALL };
+
+/* An unknown option, named as given (without any =VALUE), with the
+ * nearest real one when it looks like a typo. */
+static void unknown_option(const char *arg, const struct option *opts)
+{
+	const char *cands[64];
+	char names[64][24], hint[128];
+	size_t n = 0, len = strcspn(arg, "=");
+
+	for (; opts[n].name && n < 64; n++) {
+		snprintf(names[n], sizeof(names[n]), "--%s", opts[n].name);
+		cands[n] = names[n];
+	}
+	const char *near = strncmp(arg, "--", 2) == 0 ? lb_nearest(arg, len, cands, n) : NULL;
+	if (near)
+		snprintf(hint, sizeof(hint), "did you mean %s? ", near);
+	else
+		hint[0] = '\0';
+	usage_error("unknown option '%.*s' (%ssee --help)", (int)len, arg, hint);
+}
 
 static void parse_options(int argc, char **argv, struct opts *o)
 {
@@ -451,7 +502,7 @@ static void parse_options(int argc, char **argv, struct opts *o)
 		case ':':
 			usage_error("option '%s' needs a value (see --help)", argv[optind - 1]);
 		default:
-			usage_error("unknown option '%s' (see --help)", argv[optind - 1]);
+			unknown_option(argv[optind - 1], opts);
 		}
 	}
 	if (optind < argc)
@@ -566,8 +617,17 @@ static void make_plan(const struct opts *o, int argc, char **argv, struct plan *
 		usage_error("--workload is required; valid: %s (try ./bench --workload counter)",
 			    names);
 	const struct lb_workload *wl = p->wl = lb_workload_find(o->workload);
-	if (!wl)
-		usage_error("--workload: unknown workload '%s'; valid: %s", o->workload, names);
+	if (!wl) {
+		const char *cands[32];
+		size_t nc = 0;
+		char hint[128];
+		for (size_t i = 0; lb_workloads[i] && nc < 32; i++)
+			cands[nc++] = lb_workloads[i]->name;
+		usage_error("--workload: unknown workload '%s'%s; valid: %s", o->workload,
+			    did_you_mean(o->workload, strlen(o->workload), cands, nc, hint,
+					 sizeof(hint)),
+			    names);
+	}
 	p->watchdog = o->watchdog >= 0 ? o->watchdog
 				       : wl->watchdog_s > 0 ? wl->watchdog_s : DEFAULT_WATCHDOG_S;
 	p->nimpl = parse_impls(o->impl, wl, p->impls);

@@ -233,6 +233,22 @@ class UsageErrors(Base):
 
     # --- option syntax ---
 
+    def test_did_you_mean(self):
+        # a typo gets the nearest real name, for each kind of name
+        self.assertIn("lockbench: --workload: unknown workload 'countr' (did you mean counter?);"
+                      " valid: counter, ", self.assert_usage_error(["--workload", "countr"]))
+        self.assertIn("unknown implementation 'futex-mutx' (did you mean futex-mutex?); valid "
+                      "for counter: all, ",
+                      self.assert_usage_error(self.W + ["--impl", "futex-mutx"]))
+        self.assertIn("has no parameter 'dept' (did you mean depth?); valid: depth, data",
+                      self.assert_usage_error(self.W + ["--param", "dept=2"]))
+        self.assertEqual("lockbench: unknown option '--durration' (did you mean --duration? "
+                         "see --help)",
+                         self.assert_usage_error(self.W + ["--durration=1"]))
+        # nothing near, or two equally near: no guess
+        self.assertNotIn("did you mean", self.assert_usage_error(self.W + ["--impl", "ck-fa"]))
+        self.assertNotIn("did you mean", self.assert_usage_error(["--workload", "nope"]))
+
     def test_unknown_option(self):
         self.assert_usage_error(self.W + ["--frobnicate"], ["--frobnicate"])
 

@@ -223,6 +223,27 @@ static void hist_percentiles(void **st)
 	free(h);
 }
 
+/* ---- did you mean ---- */
+
+static void nearest_name_for_a_typo(void **st)
+{
+	static const char *const c[] = { "counter", "barrier", "deadlock", "livelock", NULL,
+					  "ck-fas", "ck-faa", "ck-cas", "--duration", "--threads" };
+	const size_t n = sizeof(c) / sizeof(c[0]);
+	(void)st;
+	assert_string_equal(lb_nearest("countr", 6, c, n), "counter");     /* a deletion */
+	assert_string_equal(lb_nearest("coutner", 7, c, n), "counter");    /* a swap: 2 */
+	assert_string_equal(lb_nearest("COUNTER", 7, c, n), "counter");    /* case */
+	assert_string_equal(lb_nearest("--durration", 11, c, n), "--duration");
+	assert_string_equal(lb_nearest("--threads=4", 9, c, n), "--threads"); /* len given */
+	assert_string_equal(lb_nearest("ck-cass", 7, c, n), "ck-cas");    /* nearest of three */
+	assert_null(lb_nearest("ck-fa", 5, c, n));       /* ck-fas and ck-faa: a tie */
+	assert_null(lb_nearest("nope", 4, c, n));        /* nothing near */
+	assert_null(lb_nearest("cntr", 4, c, n));        /* 3 edits: too far for 4 letters */
+	assert_null(lb_nearest("", 0, c, n));
+	assert_null(lb_nearest("counter", 7, c, 0));
+}
+
 /* ---- CSV ---- */
 
 static char *csv_of(const char *s)
@@ -892,6 +913,7 @@ int main(void)
 		cmocka_unit_test(jain_index),
 		cmocka_unit_test(hist_buckets_cover_and_bound_error),
 		cmocka_unit_test(hist_percentiles),
+		cmocka_unit_test(nearest_name_for_a_typo),
 		cmocka_unit_test(csv_quoting),
 		cmocka_unit_test(csv_results_row_matches_header),
 		cmocka_unit_test(csv_summary_and_threads_tables),
