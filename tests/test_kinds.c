@@ -775,6 +775,52 @@ static void semaphore_try(const struct lb_impl *im, unsigned n, unsigned x)
 	lb_prim_destroy(im, o);
 }
 
+static int sem_acquire(struct helper *h, void *t)
+{
+	h->im->ops.semaphore->acquire(h->obj, t);
+	return 0;
+}
+
+/* Created with no permits (what handoff's semaphores and prodcons' "full"
+ * semaphore start from): try_acquire fails at once, acquire waits, and one
+ * release lets exactly one acquisition through. */
+static void semaphore_zero(const struct lb_impl *im, unsigned n, unsigned x)
+{
+	const struct lb_semaphore_ops *ops = im->ops.semaphore;
+	struct lb_prim_cfg cfg = { .nthreads = 4, .nclusters = 1, .permits = 0 };
+	struct lb_thread_info ti = { .tid = 0, .cpu = -1 };
+	void *o, *t;
+
+	(void)n, (void)x;
+	if (lb_prim_create(im, &cfg, &o) != 0 || lb_prim_thread_attach(im, o, &ti, &t) != 0) {
+		tap(0, "%s: permits = 0: setup", im->id);
+		return;
+	}
+	int got = ops->try_acquire(o, t);
+	tap(!got, "%s: permits = 0: try_acquire fails (got %s)", im->id, bool_str(got));
+	if (got)
+		ops->release(o, t);
+
+	struct helper *h = helper_spawn(im, o, 1, sem_acquire, NULL);
+	helper_done_within(h, QUIET_MS);
+	int early = atomic_load(&h->done);
+	tap(!early, "%s: permits = 0: acquire waits (returned within %d ms: %s)", im->id,
+	    QUIET_MS, early ? "yes" : "no");
+	ops->release(o, t);
+	int r = helper_reap(h, GUARD_MS);
+	tap(r == 0, "%s: permits = 0: a release lets the waiting acquire in (%s)", im->id,
+	    r == 0 ? "it returned" : err_str(r));
+	if (r == H_HUNG)
+		tap_abandon();
+	got = ops->try_acquire(o, t);
+	tap(!got, "%s: permits = 0: that release was one permit, now taken (try_acquire "
+	    "got %s)", im->id, bool_str(got));
+	if (got)
+		ops->release(o, t);
+	lb_prim_thread_detach(im, o, t);
+	lb_prim_destroy(im, o);
+}
+
 /* ==== event ==== */
 
 static int ev_wait(struct helper *h, void *t)
@@ -2031,6 +2077,7 @@ int main(int argc, char **argv)
 			break;
 		case LB_KIND_SEMAPHORE:
 			tap_run(im, semaphore_try, 0, 0, "try_acquire");
+			tap_run(im, semaphore_zero, 0, 0, "permits = 0");
 			for (size_t c = 0; c < NCOUNTS; c++)
 				tap_run(im, semaphore_holders, counts[c], 0,
 					"%d permits, %u threads", SEM_PERMITS, counts[c]);

@@ -294,23 +294,6 @@ static const lb_loop_fn handoff_loops[LB_IMPL_COUNT] = {
 	LB_CONDITION_IMPLS(HANDOFF_ENTRY)
 };
 
-/* Take every permit a new semaphore has, so it surely starts at 0 (and a
- * semaphore that does not honour permits = 0 is caught here). */
-static int handoff_drain(const struct lb_impl *impl, void *sem)
-{
-	const struct lb_semaphore_ops *ops = impl->ops.semaphore;
-	struct lb_thread_info ti = { .tid = 0, .cpu = -1, .cluster = 0 };
-	void *t;
-	int ret = lb_prim_thread_attach(impl, sem, &ti, &t);
-	if (ret)
-		return ret;
-	unsigned taken = 0;
-	while (taken <= 1 && ops->try_acquire(sem, t))
-		taken++;
-	lb_prim_thread_detach(impl, sem, t);
-	return taken <= 1 ? 0 : EINVAL; /* more than one: not a fresh semaphore */
-}
-
 static void handoff_teardown(struct lb_wctx *c)
 {
 	struct handoff_state *s = c->state;
@@ -353,11 +336,6 @@ static int handoff_setup(struct lb_wctx *c)
 		int ret = lb_prim_create(c->impl, &c->cfg, &p->a);
 		if (!ret && two)
 			ret = lb_prim_create(c->impl, &c->cfg, &p->b);
-		if (!ret && c->impl->kind == LB_KIND_SEMAPHORE) {
-			ret = handoff_drain(c->impl, p->a);
-			if (!ret)
-				ret = handoff_drain(c->impl, p->b);
-		}
 		if (ret) {
 			handoff_teardown(c);
 			return ret;

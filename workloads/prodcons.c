@@ -601,24 +601,6 @@ static void prodcons_teardown(struct lb_wctx *c)
 	c->state = NULL;
 }
 
-/* Take the one permit a semaphore was created with (the implementations
- * take 0 permits as 1), from this thread with its own context. */
-static int pc_sem_take_one(const struct lb_impl *impl, void *sem)
-{
-	struct lb_thread_info ti = { .tid = 0, .cpu = -1, .cluster = 0 };
-	void *t;
-	int ret = lb_prim_thread_attach(impl, sem, &ti, &t);
-	if (ret)
-		return ret;
-	bool ok = true;
-	if (impl->ops.semaphore->try_acquire)
-		ok = impl->ops.semaphore->try_acquire(sem, t);
-	else
-		impl->ops.semaphore->acquire(sem, t); /* it has the permit: no wait */
-	lb_prim_thread_detach(impl, sem, t);
-	return ok ? 0 : EAGAIN;
-}
-
 static int prodcons_setup(struct lb_wctx *c)
 {
 	char err[256];
@@ -666,10 +648,8 @@ static int prodcons_setup(struct lb_wctx *c)
 		c->cfg.permits = K;
 		if ((ret = lb_prim_create(c->impl, &c->cfg, &s->sem_empty)) != 0)
 			break;
-		c->cfg.permits = 1;
-		if ((ret = lb_prim_create(c->impl, &c->cfg, &s->sem_full)) != 0)
-			break;
-		ret = pc_sem_take_one(c->impl, s->sem_full);
+		c->cfg.permits = 0;
+		ret = lb_prim_create(c->impl, &c->cfg, &s->sem_full);
 		break;
 	case LB_KIND_QUEUE:
 		if (!c->impl->ops.queue->spsc) {
