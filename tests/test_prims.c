@@ -139,6 +139,7 @@ static uint64_t mx_bad(const struct mx_result *r)
 
 static void case_exclusion(const struct lb_impl *im, unsigned n, unsigned x)
 {
+	(void)x; /* the case runner passes an argument these do not use */
 	struct mx_result r = mutex_exclusion(im, n);
 	tap(!r.err && r.ops > 0 && mx_bad(&r) == 0, "%s: %u threads: mutual exclusion held "
 	    "over %llu ops (%llu in-section violations, counter %llu, plain shadow %llu%s%s)",
@@ -151,6 +152,7 @@ static void case_exclusion(const struct lb_impl *im, unsigned n, unsigned x)
  * (a busy machine), try again, up to 10 times. */
 static void case_busted(const struct lb_impl *im, unsigned n, unsigned x)
 {
+	(void)x; /* the case runner passes an argument these do not use */
 	struct mx_result r = mutex_exclusion(im, n);
 	for (int a = 0; !r.err && mx_bad(&r) == 0 && a < 10; a++)
 		r = mutex_exclusion(im, n);
@@ -354,6 +356,7 @@ static uint64_t counter_total(const struct lb_impl *im, unsigned n, long ms, uin
 
 static void case_counter(const struct lb_impl *im, unsigned n, unsigned x)
 {
+	(void)x; /* the case runner passes an argument these do not use */
 	uint64_t adds;
 	uint64_t t = counter_total(im, n, 30, &adds);
 	tap(t == adds && adds > 0, "%s: %u threads: total %llu == %llu adds", im->id, n,
@@ -365,6 +368,7 @@ static void case_counter(const struct lb_impl *im, unsigned n, unsigned x)
  * happened not to overlap. */
 static void case_racy(const struct lb_impl *im, unsigned n, unsigned x)
 {
+	(void)x; /* the case runner passes an argument these do not use */
 	uint64_t t = 0, adds = 0;
 	for (int attempt = 0; attempt < 10 && t == adds; attempt++)
 		t = counter_total(im, n, 50L << (attempt < 4 ? attempt : 4), &adds);
