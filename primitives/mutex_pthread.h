@@ -9,7 +9,7 @@
 
 #include "mutex.h"
 
-static inline int pthread_mutex_init_kind(void *obj, int type)
+static inline int lb_pthread_mutex_init_kind(void *obj, int type)
 {
 	pthread_mutexattr_t a;
 	int ret = pthread_mutexattr_init(&a);
@@ -25,13 +25,13 @@ static inline int pthread_mutex_init_kind(void *obj, int type)
 static inline int lb_pthread_mutex_init(void *obj, const struct lb_prim_cfg *cfg)
 {
 	(void)cfg;
-	return pthread_mutex_init_kind(obj, PTHREAD_MUTEX_NORMAL);
+	return lb_pthread_mutex_init_kind(obj, PTHREAD_MUTEX_NORMAL);
 }
 
 static inline int lb_pthread_adaptive_init(void *obj, const struct lb_prim_cfg *cfg)
 {
 	(void)cfg;
-	return pthread_mutex_init_kind(obj, PTHREAD_MUTEX_ADAPTIVE_NP);
+	return lb_pthread_mutex_init_kind(obj, PTHREAD_MUTEX_ADAPTIVE_NP);
 }
 
 static inline void lb_pthread_mutex_fini(void *obj)

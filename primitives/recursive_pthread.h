@@ -11,7 +11,7 @@
 static inline int lb_pthread_recursive_init(void *obj, const struct lb_prim_cfg *cfg)
 {
 	(void)cfg;
-	return pthread_mutex_init_kind(obj, PTHREAD_MUTEX_RECURSIVE);
+	return lb_pthread_mutex_init_kind(obj, PTHREAD_MUTEX_RECURSIVE);
 }
 
 static inline int lb_pthread_recursive_unlock(void *obj, void *t)

@@ -51,12 +51,12 @@
 #include "lockbench.h"
 #include "workload.h"
 
-#define BC_NOBJ 3 /* go[0], go[1], done; the condition kind uses go[0] and done */
+#define BROADCAST_NOBJ 3 /* go[0], go[1], done; the condition kind uses go[0] and done */
 
-struct bc_state {
+struct broadcast_state {
 	unsigned waiters;       /* N - 1 */
-	void *obj[BC_NOBJ];
-	void **tctx;            /* [nthreads][BC_NOBJ] */
+	void *obj[BROADCAST_NOBJ];
+	void **tctx;            /* [nthreads][BROADCAST_NOBJ] */
 	struct lb_hist *first;  /* set -> first waiter runs; the setter's, window only */
 	/* Written by the setter once a round, read by every waiter. */
 	alignas(LB_CACHELINE) _Atomic uint64_t round;
@@ -66,13 +66,13 @@ struct bc_state {
 	_Atomic uint64_t first_wake, last_wake; /* lb_ticks() */
 };
 
-#define BC_GO(s, r) ((s)->obj[(r) & 1])
-#define BC_DONE 2
+#define BROADCAST_GO(s, r) ((s)->obj[(r) & 1])
+#define BROADCAST_DONE 2
 
 /* Leave: count ourselves in closing, then run RELEASE (which wakes every
  * thread that may wait) until all n threads have counted themselves.  The
  * increment comes before every RELEASE, so whoever one wakes sees it. */
-#define BC_LEAVE(s, n, RELEASE)                                                     \
+#define BROADCAST_LEAVE(s, n, RELEASE)                                                     \
 	do {                                                                        \
 		atomic_fetch_add_explicit(&(s)->closing, 1, memory_order_acq_rel);   \
 		for (;;) {                                                          \
@@ -83,14 +83,14 @@ struct bc_state {
 		}                                                                   \
 	} while (0)
 
-static inline bool bc_closing(struct bc_state *s)
+static inline bool broadcast_closing(struct broadcast_state *s)
 {
 	/* acquire: whatever woke us already ordered the leaver's increment. */
 	return atomic_load_explicit(&s->closing, memory_order_acquire) != 0;
 }
 
 /* Setter, before publishing round r (whose release store orders these). */
-static inline void bc_reset(struct bc_state *s)
+static inline void broadcast_reset(struct broadcast_state *s)
 {
 	atomic_store_explicit(&s->acks, 0, memory_order_relaxed);
 	atomic_store_explicit(&s->first_wake, UINT64_MAX, memory_order_relaxed);
@@ -99,7 +99,7 @@ static inline void bc_reset(struct bc_state *s)
 
 /* Waiter: fold its wake time into the round's first/last, do --cs work,
  * acknowledge.  True if it was the last acknowledgement. */
-static inline bool bc_ack(struct lb_worker *w, struct bc_state *s, uint64_t tw)
+static inline bool broadcast_ack(struct lb_worker *w, struct broadcast_state *s, uint64_t tw)
 {
 	uint64_t v = atomic_load_explicit(&s->last_wake, memory_order_relaxed);
 	while (v < tw && !atomic_compare_exchange_weak_explicit(&s->last_wake, &v, tw,
@@ -116,7 +116,7 @@ static inline bool bc_ack(struct lb_worker *w, struct bc_state *s, uint64_t tw)
 }
 
 /* Setter, after all acknowledgements (acquire load of acks): record. */
-static inline void bc_record(struct lb_worker *w, struct bc_state *s, uint64_t t_set)
+static inline void broadcast_record(struct lb_worker *w, struct broadcast_state *s, uint64_t t_set)
 {
 	uint64_t last = atomic_load_explicit(&s->last_wake, memory_order_relaxed);
 	uint64_t first = atomic_load_explicit(&s->first_wake, memory_order_relaxed);
@@ -130,15 +130,15 @@ static inline void bc_record(struct lb_worker *w, struct bc_state *s, uint64_t t
 /* ---- event ---- */
 
 static inline __attribute__((always_inline)) void
-bc_event_leave(struct bc_state *s, const struct lb_event_ops *ops)
+broadcast_event_leave(struct broadcast_state *s, const struct lb_event_ops *ops)
 {
-	BC_LEAVE(s, s->waiters + 1, for (int i = 0; i < BC_NOBJ; i++) ops->set(s->obj[i]));
+	BROADCAST_LEAVE(s, s->waiters + 1, for (int i = 0; i < BROADCAST_NOBJ; i++) ops->set(s->obj[i]));
 }
 
 static inline __attribute__((always_inline)) void
-bc_event_setter(struct lb_worker *w, const struct lb_event_ops *ops)
+broadcast_event_setter(struct lb_worker *w, const struct lb_event_ops *ops)
 {
-	struct bc_state *s = w->state;
+	struct broadcast_state *s = w->state;
 	void **t = w->tctx;
 	bool closed = false;
 	struct lb_hot h = lb_hot(w);
@@ -148,14 +148,14 @@ bc_event_setter(struct lb_worker *w, const struct lb_event_ops *ops)
 		if (closed)
 			continue; /* someone left: never block again */
 		uint64_t r = n + 1;
-		bc_reset(s);
+		broadcast_reset(s);
 		/* release: the reset above, for the waiters that see round r. */
 		atomic_store_explicit(&s->round, r, memory_order_release);
 		uint64_t t_set = lb_ticks();
-		ops->set(BC_GO(s, r));
+		ops->set(BROADCAST_GO(s, r));
 		bool complete = false;
 		for (;;) {
-			ops->wait(s->obj[BC_DONE], t[BC_DONE]);
+			ops->wait(s->obj[BROADCAST_DONE], t[BROADCAST_DONE]);
 			/* acquire: the waiters' wake times. */
 			uint64_t a = atomic_load_explicit(&s->acks, memory_order_acquire);
 			if (a >= s->waiters) {
@@ -163,7 +163,7 @@ bc_event_setter(struct lb_worker *w, const struct lb_event_ops *ops)
 				complete = true;
 				break;
 			}
-			if (bc_closing(s))
+			if (broadcast_closing(s))
 				break;
 			/* Woken with acks missing and nobody leaving: no set()
 			 * of this round's done did it.  Wait again (done was
@@ -174,23 +174,23 @@ bc_event_setter(struct lb_worker *w, const struct lb_event_ops *ops)
 			closed = true;
 			continue;
 		}
-		ops->clear(s->obj[BC_DONE]);
-		ops->clear(BC_GO(s, r));
-		closed = bc_closing(s);
-		bc_record(w, s, t_set);
+		ops->clear(s->obj[BROADCAST_DONE]);
+		ops->clear(BROADCAST_GO(s, r));
+		closed = broadcast_closing(s);
+		broadcast_record(w, s, t_set);
 		lb_busy(h.think_iters);
 		lb_publish(w, ++n);
 	}
-	bc_event_leave(s, ops);
+	broadcast_event_leave(s, ops);
 	w->wl[0] = early;
 	w->wl[1] = extra;
 	lb_finish(w, n);
 }
 
 static inline __attribute__((always_inline)) void
-bc_event_waiter(struct lb_worker *w, const struct lb_event_ops *ops)
+broadcast_event_waiter(struct lb_worker *w, const struct lb_event_ops *ops)
 {
-	struct bc_state *s = w->state;
+	struct broadcast_state *s = w->state;
 	void **t = w->tctx;
 	bool closed = false;
 	struct lb_hot h = lb_hot(w);
@@ -199,12 +199,12 @@ bc_event_waiter(struct lb_worker *w, const struct lb_event_ops *ops)
 	while (lb_running(w, &h, n)) {
 		if (closed)
 			continue;
-		ops->wait(BC_GO(s, my + 1), t[(my + 1) & 1]);
+		ops->wait(BROADCAST_GO(s, my + 1), t[(my + 1) & 1]);
 		uint64_t tw = lb_ticks();
 		/* acquire: pairs with the setter's release store of round. */
 		uint64_t r = atomic_load_explicit(&s->round, memory_order_acquire);
 		if (r == my) {
-			if (bc_closing(s))
+			if (broadcast_closing(s))
 				closed = true;
 			else
 				bad++; /* woke, but no new round: not a set() */
@@ -212,22 +212,22 @@ bc_event_waiter(struct lb_worker *w, const struct lb_event_ops *ops)
 		}
 		bad += r != my + 1; /* a round missed */
 		my = r;
-		if (bc_ack(w, s, tw))
-			ops->set(s->obj[BC_DONE]);
+		if (broadcast_ack(w, s, tw))
+			ops->set(s->obj[BROADCAST_DONE]);
 		lb_publish(w, ++n);
 	}
-	bc_event_leave(s, ops);
+	broadcast_event_leave(s, ops);
 	w->wl[0] = bad;
 	lb_finish(w, n);
 }
 
 static inline __attribute__((always_inline)) void
-bc_event_loop(struct lb_worker *w, const struct lb_event_ops *ops)
+broadcast_event_loop(struct lb_worker *w, const struct lb_event_ops *ops)
 {
 	if (w->tid == 0)
-		bc_event_setter(w, ops);
+		broadcast_event_setter(w, ops);
 	else
-		bc_event_waiter(w, ops);
+		broadcast_event_waiter(w, ops);
 }
 
 /* ---- condition ---- */
@@ -235,10 +235,11 @@ bc_event_loop(struct lb_worker *w, const struct lb_event_ops *ops)
 /* Both conditions, under their locks: a waiter reads closing under the
  * lock before it waits, so one round would do; the loop is the common exit. */
 static inline __attribute__((always_inline)) void
-bc_condition_leave(struct bc_state *s, struct lb_worker *w, const struct lb_condition_ops *ops)
+broadcast_condition_leave(struct broadcast_state *s, struct lb_worker *w,
+			  const struct lb_condition_ops *ops)
 {
 	void **t = w->tctx;
-	BC_LEAVE(s, s->waiters + 1, for (int i = 0; i < BC_NOBJ; i += BC_DONE) {
+	BROADCAST_LEAVE(s, s->waiters + 1, for (int i = 0; i < BROADCAST_NOBJ; i += BROADCAST_DONE) {
 		ops->lock(s->obj[i], t[i]);
 		ops->notify_all(s->obj[i]);
 		ops->unlock(s->obj[i], t[i]);
@@ -246,10 +247,10 @@ bc_condition_leave(struct bc_state *s, struct lb_worker *w, const struct lb_cond
 }
 
 static inline __attribute__((always_inline)) void
-bc_condition_setter(struct lb_worker *w, const struct lb_condition_ops *ops)
+broadcast_condition_setter(struct lb_worker *w, const struct lb_condition_ops *ops)
 {
-	struct bc_state *s = w->state;
-	void **t = w->tctx, *go = s->obj[0], *done = s->obj[BC_DONE];
+	struct broadcast_state *s = w->state;
+	void **t = w->tctx, *go = s->obj[0], *done = s->obj[BROADCAST_DONE];
 	bool closed = false;
 	struct lb_hot h = lb_hot(w);
 	uint64_t n = 0, extra = 0;
@@ -257,7 +258,7 @@ bc_condition_setter(struct lb_worker *w, const struct lb_condition_ops *ops)
 	while (lb_running(w, &h, n)) {
 		if (closed)
 			continue;
-		bc_reset(s);
+		broadcast_reset(s);
 		ops->lock(go, t[0]);
 		/* relaxed: under the lock, which the waiters hold to read it. */
 		atomic_store_explicit(&s->round, n + 1, memory_order_relaxed);
@@ -265,33 +266,33 @@ bc_condition_setter(struct lb_worker *w, const struct lb_condition_ops *ops)
 		ops->notify_all(go);
 		ops->unlock(go, t[0]);
 
-		ops->lock(done, t[BC_DONE]);
+		ops->lock(done, t[BROADCAST_DONE]);
 		/* acquire: the waiters' wake times; the last acknowledgement
 		 * takes this lock after its increment, so it cannot be lost. */
 		uint64_t a;
 		while ((a = atomic_load_explicit(&s->acks, memory_order_acquire)) < s->waiters &&
 		       !atomic_load_explicit(&s->closing, memory_order_relaxed))
-			ops->wait(done, t[BC_DONE]);
-		ops->unlock(done, t[BC_DONE]);
+			ops->wait(done, t[BROADCAST_DONE]);
+		ops->unlock(done, t[BROADCAST_DONE]);
 		if (a < s->waiters) {
 			closed = true;
 			continue;
 		}
 		extra += a != s->waiters;
-		bc_record(w, s, t_set);
+		broadcast_record(w, s, t_set);
 		lb_busy(h.think_iters);
 		lb_publish(w, ++n);
 	}
-	bc_condition_leave(s, w, ops);
+	broadcast_condition_leave(s, w, ops);
 	w->wl[1] = extra; /* wl[0], early wake-ups: the loop above has none */
 	lb_finish(w, n);
 }
 
 static inline __attribute__((always_inline)) void
-bc_condition_waiter(struct lb_worker *w, const struct lb_condition_ops *ops)
+broadcast_condition_waiter(struct lb_worker *w, const struct lb_condition_ops *ops)
 {
-	struct bc_state *s = w->state;
-	void **t = w->tctx, *go = s->obj[0], *done = s->obj[BC_DONE];
+	struct broadcast_state *s = w->state;
+	void **t = w->tctx, *go = s->obj[0], *done = s->obj[BROADCAST_DONE];
 	bool closed = false;
 	struct lb_hot h = lb_hot(w);
 	uint64_t n = 0, my = 0, bad = 0;
@@ -314,48 +315,48 @@ bc_condition_waiter(struct lb_worker *w, const struct lb_condition_ops *ops)
 		}
 		bad += r != my + 1;
 		my = r;
-		if (bc_ack(w, s, tw)) {
-			ops->lock(done, t[BC_DONE]);
+		if (broadcast_ack(w, s, tw)) {
+			ops->lock(done, t[BROADCAST_DONE]);
 			ops->notify(done);
-			ops->unlock(done, t[BC_DONE]);
+			ops->unlock(done, t[BROADCAST_DONE]);
 		}
 		lb_publish(w, ++n);
 	}
-	bc_condition_leave(s, w, ops);
+	broadcast_condition_leave(s, w, ops);
 	w->wl[0] = bad;
 	lb_finish(w, n);
 }
 
 static inline __attribute__((always_inline)) void
-bc_condition_loop(struct lb_worker *w, const struct lb_condition_ops *ops)
+broadcast_condition_loop(struct lb_worker *w, const struct lb_condition_ops *ops)
 {
 	if (w->tid == 0)
-		bc_condition_setter(w, ops);
+		broadcast_condition_setter(w, ops);
 	else
-		bc_condition_waiter(w, ops);
+		broadcast_condition_waiter(w, ops);
 }
 
-#define BC_EVENT(sym, id, be, caps, sum) \
-	static void bc_loop_##sym(struct lb_worker *w) \
-	{ bc_event_loop(w, &lb_##sym##_ops); }
-#define BC_CONDITION(sym, id, be, caps, sum) \
-	static void bc_loop_##sym(struct lb_worker *w) \
-	{ bc_condition_loop(w, &lb_##sym##_ops); }
-LB_EVENT_IMPLS(BC_EVENT)
-LB_CONDITION_IMPLS(BC_CONDITION)
+#define BROADCAST_EVENT(sym, id, be, caps, sum) \
+	static void broadcast_loop_##sym(struct lb_worker *w) \
+	{ broadcast_event_loop(w, &lb_##sym##_ops); }
+#define BROADCAST_CONDITION(sym, id, be, caps, sum) \
+	static void broadcast_loop_##sym(struct lb_worker *w) \
+	{ broadcast_condition_loop(w, &lb_##sym##_ops); }
+LB_EVENT_IMPLS(BROADCAST_EVENT)
+LB_CONDITION_IMPLS(BROADCAST_CONDITION)
 
-#define BC_ENTRY(sym, id, be, caps, sum) [LB_IMPL_##sym] = bc_loop_##sym,
-static const lb_loop_fn bc_loops[LB_IMPL_COUNT] = {
-	LB_EVENT_IMPLS(BC_ENTRY)
-	LB_CONDITION_IMPLS(BC_ENTRY)
+#define BROADCAST_ENTRY(sym, id, be, caps, sum) [LB_IMPL_##sym] = broadcast_loop_##sym,
+static const lb_loop_fn broadcast_loops[LB_IMPL_COUNT] = {
+	LB_EVENT_IMPLS(BROADCAST_ENTRY)
+	LB_CONDITION_IMPLS(BROADCAST_ENTRY)
 };
 
-static void bc_teardown(struct lb_wctx *c)
+static void broadcast_teardown(struct lb_wctx *c)
 {
-	struct bc_state *s = c->state;
+	struct broadcast_state *s = c->state;
 	if (!s)
 		return;
-	for (int i = 0; i < BC_NOBJ; i++)
+	for (int i = 0; i < BROADCAST_NOBJ; i++)
 		lb_prim_destroy(c->impl, s->obj[i]);
 	free(s->tctx);
 	free(s->first);
@@ -363,44 +364,44 @@ static void bc_teardown(struct lb_wctx *c)
 	c->state = NULL;
 }
 
-static int bc_setup(struct lb_wctx *c)
+static int broadcast_setup(struct lb_wctx *c)
 {
-	struct bc_state *s = lb_cache_alloc(sizeof(*s));
+	struct broadcast_state *s = lb_cache_alloc(sizeof(*s));
 	if (!s)
 		return ENOMEM;
 	s->waiters = c->nthreads - 1;
-	for (int i = 0; i < BC_NOBJ; i++)
+	for (int i = 0; i < BROADCAST_NOBJ; i++)
 		s->obj[i] = NULL;
 	atomic_init(&s->round, 0);
 	atomic_init(&s->closing, 0);
 	atomic_init(&s->acks, 0);
 	atomic_init(&s->first_wake, UINT64_MAX);
 	atomic_init(&s->last_wake, 0);
-	s->tctx = calloc((size_t)c->nthreads * BC_NOBJ, sizeof(*s->tctx));
+	s->tctx = calloc((size_t)c->nthreads * BROADCAST_NOBJ, sizeof(*s->tctx));
 	s->first = malloc(sizeof(*s->first));
 	c->state = s;
 	if (!s->tctx || !s->first) {
-		bc_teardown(c);
+		broadcast_teardown(c);
 		return ENOMEM;
 	}
 	lb_hist_reset(s->first);
-	for (int i = 0; i < BC_NOBJ; i++) {
+	for (int i = 0; i < BROADCAST_NOBJ; i++) {
 		if (i == 1 && c->impl->kind == LB_KIND_CONDITION)
 			continue; /* one condition carries every round */
 		int ret = lb_prim_create(c->impl, &c->cfg, &s->obj[i]);
 		if (ret) {
-			bc_teardown(c);
+			broadcast_teardown(c);
 			return ret;
 		}
 	}
 	return 0;
 }
 
-static void bc_thread_fini(struct lb_wctx *c, struct lb_worker *w)
+static void broadcast_thread_fini(struct lb_wctx *c, struct lb_worker *w)
 {
-	struct bc_state *s = c->state;
-	void **t = &s->tctx[(size_t)w->tid * BC_NOBJ];
-	for (int i = 0; i < BC_NOBJ; i++) {
+	struct broadcast_state *s = c->state;
+	void **t = &s->tctx[(size_t)w->tid * BROADCAST_NOBJ];
+	for (int i = 0; i < BROADCAST_NOBJ; i++) {
 		if (s->obj[i])
 			lb_prim_thread_detach(c->impl, s->obj[i], t[i]);
 		t[i] = NULL;
@@ -408,14 +409,14 @@ static void bc_thread_fini(struct lb_wctx *c, struct lb_worker *w)
 	w->tctx = NULL;
 }
 
-static int bc_thread_init(struct lb_wctx *c, struct lb_worker *w)
+static int broadcast_thread_init(struct lb_wctx *c, struct lb_worker *w)
 {
-	struct bc_state *s = c->state;
+	struct broadcast_state *s = c->state;
 	struct lb_thread_info ti = { .tid = w->tid, .cpu = w->cpu, .cluster = w->cluster };
-	void **t = &s->tctx[(size_t)w->tid * BC_NOBJ];
+	void **t = &s->tctx[(size_t)w->tid * BROADCAST_NOBJ];
 	w->state = s;
 	w->tctx = t; /* one context per object, not one primitive's */
-	for (int i = 0; i < BC_NOBJ; i++) {
+	for (int i = 0; i < BROADCAST_NOBJ; i++) {
 		int ret = s->obj[i] ? lb_prim_thread_attach(c->impl, s->obj[i], &ti, &t[i]) : 0;
 		if (ret) {
 			while (i-- > 0)
@@ -428,9 +429,9 @@ static int bc_thread_init(struct lb_wctx *c, struct lb_worker *w)
 	return 0;
 }
 
-static void bc_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_check *out)
+static void broadcast_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_check *out)
 {
-	struct bc_state *s = c->state;
+	struct broadcast_state *s = c->state;
 	unsigned nw = c->nthreads - 1;
 	uint64_t *wakes = calloc(nw ? nw : 1, sizeof(*wakes)), *bad = calloc(nw ? nw : 1,
 										sizeof(*bad));
@@ -458,7 +459,7 @@ static void bc_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_check *o
 	free(bad);
 }
 
-static int bc_validate(const char *const *vals, unsigned nthreads, char *err, size_t len)
+static int broadcast_validate(const char *const *vals, unsigned nthreads, char *err, size_t len)
 {
 	(void)vals;
 	if (nthreads < 2) {
@@ -469,7 +470,7 @@ static int bc_validate(const char *const *vals, unsigned nthreads, char *err, si
 	return 0;
 }
 
-static const char *const bc_extra[] = { "first_wake_p50_ns", "first_wake_p99_ns", NULL };
+static const char *const broadcast_extra[] = { "first_wake_p50_ns", "first_wake_p99_ns", NULL };
 
 const struct lb_workload lb_wl_broadcast = {
 	.name = "broadcast",
@@ -477,12 +478,12 @@ const struct lb_workload lb_wl_broadcast = {
 		   "time until the last waiter runs",
 	.checks = "every waiter wakes exactly once per round (N-1 acknowledgements, no round "
 		  "missed or seen twice)",
-	.extra_cols = bc_extra,
-	.validate = bc_validate,
-	.loops = bc_loops,
-	.setup = bc_setup,
-	.thread_init = bc_thread_init,
-	.thread_fini = bc_thread_fini,
-	.check = bc_check,
-	.teardown = bc_teardown,
+	.extra_cols = broadcast_extra,
+	.validate = broadcast_validate,
+	.loops = broadcast_loops,
+	.setup = broadcast_setup,
+	.thread_init = broadcast_thread_init,
+	.thread_fini = broadcast_thread_fini,
+	.check = broadcast_check,
+	.teardown = broadcast_teardown,
 };

@@ -206,7 +206,7 @@ static void deadlock_teardown(struct lb_wctx *c)
 }
 
 /* Who holds lock l, or -1. */
-static int holder_of(const struct dl_state *s, unsigned n, int l)
+static int deadlock_holder_of(const struct dl_state *s, unsigned n, int l)
 {
 	for (unsigned i = 0; i < n; i++)
 		if (atomic_load_explicit(&s->slot[i].holds[l], memory_order_relaxed))
@@ -229,7 +229,7 @@ static enum lb_diag_kind deadlock_describe(struct lb_wctx *c, struct lb_worker *
 		fprintf(f, "    thread %u holds %s%s%s", i, ha ? "A" : "", ha && hb ? "," : "",
 			hb ? "B" : (!ha ? "nothing" : ""));
 		if (wt != NONE) {
-			int h = holder_of(s, n, wt);
+			int h = deadlock_holder_of(s, n, wt);
 			if (h >= 0)
 				fprintf(f, ", waits for %c (held by thread %d)", name[wt], h);
 			else
@@ -243,14 +243,14 @@ static enum lb_diag_kind deadlock_describe(struct lb_wctx *c, struct lb_worker *
 		while (t >= 0 && t < 64 && !seen[t] && steps++ < 64) {
 			seen[t] = 1;
 			int wt = atomic_load_explicit(&s->slot[t].waits, memory_order_relaxed);
-			t = wt == NONE ? -1 : holder_of(s, n, wt);
+			t = wt == NONE ? -1 : deadlock_holder_of(s, n, wt);
 		}
 		if (t == (int)start) {
 			fprintf(f, "  DEADLOCK: wait-for cycle: thread %u", start);
 			int u = (int)start;
 			do {
 				int wt = atomic_load_explicit(&s->slot[u].waits, memory_order_relaxed);
-				u = holder_of(s, n, wt);
+				u = deadlock_holder_of(s, n, wt);
 				fprintf(f, " -> (lock %c) -> thread %d", name[wt], u);
 			} while (u != (int)start && u >= 0);
 			fprintf(f, "\n  fix: take the locks in one global order "

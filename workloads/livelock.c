@@ -31,27 +31,27 @@
 #include "lockbench.h"
 #include "workload.h"
 
-struct ll_pair {
+struct livelock_pair {
 	void *lock[2];
 	alignas(LB_CACHELINE) _Atomic uint64_t step[2]; /* lock-step progress per side */
 	alignas(LB_CACHELINE) _Atomic uint64_t value;   /* protected by both locks */
 };
 
-struct ll_state {
-	struct ll_pair *pair; /* [nthreads / 2] */
+struct livelock_state {
+	struct livelock_pair *pair; /* [nthreads / 2] */
 	unsigned npairs;
 	int random;
 	uint64_t backoff_iters;
 	_Atomic uint64_t crossings_total;
 };
 
-struct ll_tctx {
+struct livelock_tctx {
 	void *t[2];
 	uint64_t rng;
 };
 
 /* xorshift64*: cheap per-thread randomness for the back-off. */
-static inline uint64_t ll_rand(uint64_t *x)
+static inline uint64_t livelock_rand(uint64_t *x)
 {
 	*x ^= *x >> 12;
 	*x ^= *x << 25;
@@ -59,13 +59,14 @@ static inline uint64_t ll_rand(uint64_t *x)
 	return *x * 2685821657736338717ull;
 }
 
-#define LL_LEFT UINT64_MAX /* a step value: this side has left the corridor */
+#define LIVELOCK_LEFT UINT64_MAX /* a step value: this side has left the corridor */
 
 /* Wait until the partner has reached step k too.  false: the run is over
  * or the partner has left; the caller backs out so that lb_running()
  * records the stop before any further crossing, and a side that gives up
- * says so (LL_LEFT) before it releases its lock. */
-static inline bool ll_sync(struct lb_worker *w, struct ll_pair *p, unsigned side, uint64_t k)
+ * says so (LIVELOCK_LEFT) before it releases its lock. */
+static inline bool livelock_sync(struct lb_worker *w, struct livelock_pair *p, unsigned side,
+				 uint64_t k)
 {
 	uint64_t v;
 	/* release/acquire: the partner's lock and unlock happened before its
@@ -73,27 +74,27 @@ static inline bool ll_sync(struct lb_worker *w, struct ll_pair *p, unsigned side
 	atomic_store_explicit(&p->step[side], k, memory_order_release);
 	while ((v = atomic_load_explicit(&p->step[1 - side], memory_order_acquire)) < k) {
 		if (atomic_load_explicit(w->ctl, memory_order_relaxed) == LB_CTL_STOP) {
-			atomic_store_explicit(&p->step[side], LL_LEFT, memory_order_release);
+			atomic_store_explicit(&p->step[side], LIVELOCK_LEFT, memory_order_release);
 			return false;
 		}
 		lb_cpu_relax();
 	}
-	return v != LL_LEFT;
+	return v != LIVELOCK_LEFT;
 }
 
-static inline bool ll_partner_left(struct ll_pair *p, unsigned side)
+static inline bool livelock_partner_left(struct livelock_pair *p, unsigned side)
 {
-	/* acquire: pairs with the LL_LEFT store, made before that side's unlock */
-	return atomic_load_explicit(&p->step[1 - side], memory_order_acquire) == LL_LEFT;
+	/* acquire: pairs with the LIVELOCK_LEFT store, made before that side's unlock */
+	return atomic_load_explicit(&p->step[1 - side], memory_order_acquire) == LIVELOCK_LEFT;
 }
 
 static inline __attribute__((always_inline)) void
 livelock_loop(struct lb_worker *w, const struct lb_mutex_ops *ops)
 {
-	struct ll_state *s = w->state;
-	struct ll_tctx *c = w->tctx;
+	struct livelock_state *s = w->state;
+	struct livelock_tctx *c = w->tctx;
 	unsigned side = w->tid % 2;
-	struct ll_pair *p = &s->pair[w->tid / 2];
+	struct livelock_pair *p = &s->pair[w->tid / 2];
 	void *own = p->lock[side], *other = p->lock[1 - side];
 	void *town = c->t[side], *tother = c->t[1 - side];
 	struct lb_hot h = lb_hot(w);
@@ -102,12 +103,12 @@ livelock_loop(struct lb_worker *w, const struct lb_mutex_ops *ops)
 	while (lb_running(w, &h, n)) {
 		uint64_t t0 = lb_sample_begin(w, &h, n);
 		ops->lock(own, town);
-		if (!s->random && !ll_sync(w, p, side, ++k)) { /* both hold their own lock */
+		if (!s->random && !livelock_sync(w, p, side, ++k)) { /* both hold their own lock */
 			ops->unlock(own, town);
 			continue;
 		}
 		if (ops->trylock(other, tother)) {
-			if (!s->random && ll_partner_left(p, side)) {
+			if (!s->random && livelock_partner_left(p, side)) {
 				/* The partner gave up at the stop and let go: not a
 				 * crossing of the symmetric protocol. */
 				ops->unlock(other, tother);
@@ -125,16 +126,16 @@ livelock_loop(struct lb_worker *w, const struct lb_mutex_ops *ops)
 			lb_publish(w, ++n);
 			continue;
 		}
-		if (!s->random && !ll_sync(w, p, side, ++k)) { /* both looked and failed */
+		if (!s->random && !livelock_sync(w, p, side, ++k)) { /* both looked and failed */
 			ops->unlock(own, town);
 			continue;
 		}
 		ops->unlock(own, town); /* step back, politely */
 		lb_publish_attempt(w, ++attempts);
 		if (s->random) {
-			lb_busy(ll_rand(&c->rng) % (2 * s->backoff_iters + 1));
+			lb_busy(livelock_rand(&c->rng) % (2 * s->backoff_iters + 1));
 		} else {
-			(void)ll_sync(w, p, side, ++k); /* both stepped back */
+			(void)livelock_sync(w, p, side, ++k); /* both stepped back */
 			lb_busy(s->backoff_iters);
 		}
 	}
@@ -142,16 +143,16 @@ livelock_loop(struct lb_worker *w, const struct lb_mutex_ops *ops)
 	lb_finish(w, n);
 }
 
-#define LL_LOOP(sym, id, be, caps, sum) \
+#define LIVELOCK_LOOP(sym, id, be, caps, sum) \
 	static void livelock_loop_##sym(struct lb_worker *w) \
 	{ livelock_loop(w, &lb_##sym##_ops); }
-LB_MUTEX_IMPLS(LL_LOOP)
+LB_MUTEX_IMPLS(LIVELOCK_LOOP)
 
 /* Not the broken ones; only those with a trylock (requires_caps). */
-#define LL_ENTRY(sym, id, be, caps, sum) \
+#define LIVELOCK_ENTRY(sym, id, be, caps, sum) \
 	[LB_IMPL_##sym] = ((caps) & LB_CAP_HIDDEN) ? NULL : livelock_loop_##sym,
 static const lb_loop_fn livelock_loops[LB_IMPL_COUNT] = {
-	LB_MUTEX_IMPLS(LL_ENTRY)
+	LB_MUTEX_IMPLS(LIVELOCK_ENTRY)
 };
 
 static const struct lb_param_spec livelock_params[] = {
@@ -185,7 +186,7 @@ static void livelock_teardown(struct lb_wctx *c);
 
 static int livelock_setup(struct lb_wctx *c)
 {
-	struct ll_state *s = calloc(1, sizeof(*s));
+	struct livelock_state *s = calloc(1, sizeof(*s));
 	uint64_t b = 0;
 	int ret = 0;
 
@@ -215,10 +216,10 @@ static int livelock_setup(struct lb_wctx *c)
 
 static int livelock_thread_init(struct lb_wctx *c, struct lb_worker *w)
 {
-	struct ll_state *s = c->state;
-	struct ll_pair *p = &s->pair[w->tid / 2];
+	struct livelock_state *s = c->state;
+	struct livelock_pair *p = &s->pair[w->tid / 2];
 	struct lb_thread_info ti = { .tid = w->tid % 2, .cpu = w->cpu, .cluster = w->cluster };
-	struct ll_tctx *t = calloc(1, sizeof(*t));
+	struct livelock_tctx *t = calloc(1, sizeof(*t));
 	int ret;
 
 	if (!t)
@@ -238,8 +239,8 @@ static int livelock_thread_init(struct lb_wctx *c, struct lb_worker *w)
 
 static void livelock_thread_fini(struct lb_wctx *c, struct lb_worker *w)
 {
-	struct ll_state *s = c->state;
-	struct ll_tctx *t = w->tctx;
+	struct livelock_state *s = c->state;
+	struct livelock_tctx *t = w->tctx;
 	for (int l = 0; l < 2; l++)
 		lb_prim_thread_detach(c->impl, s->pair[w->tid / 2].lock[l], t->t[l]);
 	free(t);
@@ -248,7 +249,7 @@ static void livelock_thread_fini(struct lb_wctx *c, struct lb_worker *w)
 
 static void livelock_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_check *out)
 {
-	struct ll_state *s = c->state;
+	struct livelock_state *s = c->state;
 	uint64_t crossings = 0, value = 0, attempts = 0, window = 0;
 	for (unsigned i = 0; i < c->nthreads; i++) {
 		crossings += ws[i].ops_total;
@@ -274,7 +275,7 @@ static void livelock_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_ch
 
 static void livelock_teardown(struct lb_wctx *c)
 {
-	struct ll_state *s = c->state;
+	struct livelock_state *s = c->state;
 	if (!s)
 		return;
 	for (unsigned i = 0; s->pair && i < s->npairs; i++)
@@ -292,7 +293,7 @@ static void livelock_teardown(struct lb_wctx *c)
  * for a descheduled partner between two retries). */
 static enum lb_diag_kind livelock_describe(struct lb_wctx *c, struct lb_worker *ws, FILE *f)
 {
-	struct ll_state *s = c->state;
+	struct livelock_state *s = c->state;
 	int lockstep = 0;
 	for (unsigned i = 0; i < s->npairs; i++) {
 		uint64_t a0 = atomic_load(&ws[2 * i].pub_attempts);

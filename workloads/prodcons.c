@@ -23,7 +23,7 @@
  *   queue      the lock-free queues (queue.h): push and pop never wait, so
  *              producers spin while the queue is full and consumers while
  *              it is empty, with lb_cpu_relax() and a sched_yield() every
- *              PC_YIELD_EVERY failed tries (a spinning thread must let a
+ *              PRODCONS_YIELD_EVERY failed tries (a spinning thread must let a
  *              preempted partner run when threads outnumber CPUs).  An
  *              spsc queue allows one producer and one consumer: at other
  *              thread counts each producer-consumer pair gets its own
@@ -63,19 +63,19 @@
 #include "lockbench.h"
 #include "workload.h"
 
-#define PC_SEQ_BITS LB_PC_SEQ_BITS
-#define PC_SEQ_MASK ((UINT64_C(1) << PC_SEQ_BITS) - 1)
-#define PC_MAX_CAPACITY 1000000
+#define PRODCONS_SEQ_BITS LB_PC_SEQ_BITS
+#define PRODCONS_SEQ_MASK ((UINT64_C(1) << PRODCONS_SEQ_BITS) - 1)
+#define PRODCONS_MAX_CAPACITY 1000000
 /* Failed tries between sched_yield() calls of a spinning producer or
  * consumer: a few microseconds of polling (a try is a cache miss on the
  * partner's line plus a pause), short next to a scheduler time slice. */
-#define PC_YIELD_EVERY 128
+#define PRODCONS_YIELD_EVERY 128
 
-enum pc_mode { PC_COND, PC_SEM, PC_QUEUE, PC_MESH };
+enum prodcons_mode { PRODCONS_COND, PRODCONS_SEM, PRODCONS_QUEUE, PRODCONS_MESH };
 
 /* One per thread, on its own cache lines; the counters are written by
  * their thread only and read by check() after the join. */
-struct pc_thread {
+struct prodcons_thread {
 	alignas(LB_CACHELINE) uint64_t items; /* pushed, or popped, in the whole run */
 	uint64_t sum, xor_;           /* consumers: of the items popped */
 	uint64_t order_bad;           /* consumers: items that came out of order */
@@ -90,15 +90,15 @@ struct pc_thread {
 	unsigned nrings;              /* mesh: queues attached */
 };
 
-struct pc_state {
-	enum pc_mode mode;
+struct prodcons_state {
+	enum prodcons_mode mode;
 	unsigned P, C, K, nthreads;
 	uint64_t capacity;   /* what the buffer holds at most, as built */
 	void *prim;          /* condition or queue */
 	void *sem_empty, *sem_full;
 	void **rings;        /* mesh: queue of producer p to consumer c at [p * C + c] */
 	uint64_t *buf;       /* condition, semaphore: the ring buffer [K] */
-	struct pc_thread *th;
+	struct prodcons_thread *th;
 	uint64_t *arrays;    /* the consumers' last and from arrays */
 
 	/* condition: all under the condition's lock; semaphore: head, count
@@ -113,16 +113,16 @@ struct pc_state {
 
 /* ---- the hot loops ---- */
 
-static inline void pc_backoff(unsigned *spins)
+static inline void prodcons_backoff(unsigned *spins)
 {
-	if (++*spins % PC_YIELD_EVERY)
+	if (++*spins % PRODCONS_YIELD_EVERY)
 		lb_cpu_relax();
 	else
 		sched_yield();
 }
 
 /* Note the tick when this thread enters the window (for items_per_sec). */
-static inline void pc_stamp(unsigned now, struct pc_thread *th, unsigned *seen)
+static inline void prodcons_stamp(unsigned now, struct prodcons_thread *th, unsigned *seen)
 {
 	if (__builtin_expect(now != *seen, 0)) {
 		*seen = now;
@@ -132,9 +132,10 @@ static inline void pc_stamp(unsigned now, struct pc_thread *th, unsigned *seen)
 }
 
 static inline __attribute__((always_inline)) void
-pc_consume(const struct pc_state *s, struct pc_thread *th, uint64_t item, bool fifo)
+prodcons_consume(const struct prodcons_state *s, struct prodcons_thread *th, uint64_t item,
+		 bool fifo)
 {
-	uint64_t p = item >> PC_SEQ_BITS, seq = item & PC_SEQ_MASK;
+	uint64_t p = item >> PRODCONS_SEQ_BITS, seq = item & PRODCONS_SEQ_MASK;
 	th->sum += item;
 	th->xor_ ^= item;
 	if (__builtin_expect(p >= s->P || seq == 0, 0)) {
@@ -154,15 +155,15 @@ pc_consume(const struct pc_state *s, struct pc_thread *th, uint64_t item, bool f
 
 /* PUT pushes `item`, waiting as long as it takes; LEAVE tells the
  * consumers this producer is gone. */
-#define PC_PRODUCER_LOOP(PUT, LEAVE)                                         \
-	struct pc_state *s = w->state;                                       \
-	struct pc_thread *th = &s->th[w->tid];                               \
-	const uint64_t base = (uint64_t)w->tid << PC_SEQ_BITS;               \
+#define PRODCONS_PRODUCER_LOOP(PUT, LEAVE)                                         \
+	struct prodcons_state *s = w->state;                                       \
+	struct prodcons_thread *th = &s->th[w->tid];                               \
+	const uint64_t base = (uint64_t)w->tid << PRODCONS_SEQ_BITS;               \
 	unsigned seen = w->seen;                                             \
 	struct lb_hot h = lb_hot(w);                                         \
 	uint64_t n = 0;                                                      \
 	while (lb_running(w, &h, n)) {                                       \
-		pc_stamp(h.seen, th, &seen);                                 \
+		prodcons_stamp(h.seen, th, &seen);                                 \
 		const uint64_t item = base | (n + 1);                        \
 		uint64_t t0 = lb_sample_begin(w, &h, n);                     \
 		PUT;                                                         \
@@ -177,22 +178,22 @@ pc_consume(const struct pc_state *s, struct pc_thread *th, uint64_t item, bool f
 
 /* GET pops into `item` and is true, or false once every producer has left
  * and the buffer is empty; after false it is not evaluated again. */
-#define PC_CONSUMER_LOOP(GET, FIFO)                                          \
-	struct pc_state *s = w->state;                                       \
-	struct pc_thread *th = &s->th[w->tid];                               \
+#define PRODCONS_CONSUMER_LOOP(GET, FIFO)                                          \
+	struct prodcons_state *s = w->state;                                       \
+	struct prodcons_thread *th = &s->th[w->tid];                               \
 	unsigned seen = w->seen;                                             \
 	struct lb_hot h = lb_hot(w);                                         \
 	uint64_t n = 0, item = 0;                                            \
 	bool more = true;                                                    \
 	while (lb_running(w, &h, n)) {                                       \
-		pc_stamp(h.seen, th, &seen);                                 \
+		prodcons_stamp(h.seen, th, &seen);                                 \
 		uint64_t t0 = lb_sample_begin(w, &h, n);                     \
 		if (!(GET)) {                                                \
 			more = false;                                        \
 			break;                                               \
 		}                                                            \
 		lb_sample_end(w, t0);                                        \
-		pc_consume(s, th, item, FIFO);                               \
+		prodcons_consume(s, th, item, FIFO);                               \
 		lb_busy(h.think_iters);                                      \
 		lb_publish(w, ++n);                                          \
 	}                                                                    \
@@ -204,7 +205,7 @@ pc_consume(const struct pc_state *s, struct pc_thread *th, uint64_t item, bool f
 	th->t_stop = lb_ticks();                                             \
 	/* Drain: what the producers pushed before they left. */            \
 	while (more && (GET)) {                                              \
-		pc_consume(s, th, item, FIFO);                               \
+		prodcons_consume(s, th, item, FIFO);                               \
 		lb_publish(w, ++n);                                          \
 	}                                                                    \
 	th->items = n;                                                       \
@@ -213,7 +214,7 @@ pc_consume(const struct pc_state *s, struct pc_thread *th, uint64_t item, bool f
 /* -- condition -- */
 
 static inline __attribute__((always_inline)) void
-pc_cond_put(struct lb_worker *w, struct pc_state *s, const struct lb_condition_ops *ops,
+prodcons_cond_put(struct lb_worker *w, struct prodcons_state *s, const struct lb_condition_ops *ops,
 	    void *t, uint64_t item)
 {
 	void *c = s->prim;
@@ -239,7 +240,7 @@ pc_cond_put(struct lb_worker *w, struct pc_state *s, const struct lb_condition_o
 }
 
 static inline __attribute__((always_inline)) bool
-pc_cond_get(struct lb_worker *w, struct pc_state *s, const struct lb_condition_ops *ops,
+prodcons_cond_get(struct lb_worker *w, struct prodcons_state *s, const struct lb_condition_ops *ops,
 	    void *t, uint64_t *item)
 {
 	void *c = s->prim;
@@ -269,7 +270,7 @@ pc_cond_get(struct lb_worker *w, struct pc_state *s, const struct lb_condition_o
 }
 
 static inline __attribute__((always_inline)) void
-pc_cond_leave(struct pc_state *s, const struct lb_condition_ops *ops, void *t)
+prodcons_cond_leave(struct prodcons_state *s, const struct lb_condition_ops *ops, void *t)
 {
 	ops->lock(s->prim, t);
 	if (--s->producers_in == 0 && s->cons_waiting)
@@ -278,23 +279,23 @@ pc_cond_leave(struct pc_state *s, const struct lb_condition_ops *ops, void *t)
 }
 
 static inline __attribute__((always_inline)) void
-pc_cond_producer(struct lb_worker *w, const struct lb_condition_ops *ops)
+prodcons_cond_producer(struct lb_worker *w, const struct lb_condition_ops *ops)
 {
 	void *t = w->tctx;
-	PC_PRODUCER_LOOP(pc_cond_put(w, s, ops, t, item), pc_cond_leave(s, ops, t));
+	PRODCONS_PRODUCER_LOOP(prodcons_cond_put(w, s, ops, t, item), prodcons_cond_leave(s, ops, t));
 }
 
 static inline __attribute__((always_inline)) void
-pc_cond_consumer(struct lb_worker *w, const struct lb_condition_ops *ops)
+prodcons_cond_consumer(struct lb_worker *w, const struct lb_condition_ops *ops)
 {
 	void *t = w->tctx;
-	PC_CONSUMER_LOOP(pc_cond_get(w, s, ops, t, &item), true);
+	PRODCONS_CONSUMER_LOOP(prodcons_cond_get(w, s, ops, t, &item), true);
 }
 
 /* -- semaphore -- */
 
 static inline __attribute__((always_inline)) void
-pc_sem_put(struct lb_worker *w, struct pc_state *s, struct pc_thread *th,
+prodcons_sem_put(struct lb_worker *w, struct prodcons_state *s, struct prodcons_thread *th,
 	   const struct lb_semaphore_ops *ops, uint64_t item)
 {
 	ops->acquire(s->sem_empty, th->tctx[0]);
@@ -311,7 +312,7 @@ pc_sem_put(struct lb_worker *w, struct pc_state *s, struct pc_thread *th,
  * possible after the last producer left (before that, every permit was
  * posted after its item went in, and each permit takes out one item). */
 static inline __attribute__((always_inline)) bool
-pc_sem_get(struct lb_worker *w, struct pc_state *s, struct pc_thread *th,
+prodcons_sem_get(struct lb_worker *w, struct prodcons_state *s, struct prodcons_thread *th,
 	   const struct lb_semaphore_ops *ops, uint64_t *item)
 {
 	ops->acquire(s->sem_full, th->tctx[1]);
@@ -331,7 +332,8 @@ pc_sem_get(struct lb_worker *w, struct pc_state *s, struct pc_thread *th,
 }
 
 static inline __attribute__((always_inline)) void
-pc_sem_leave(struct pc_state *s, struct pc_thread *th, const struct lb_semaphore_ops *ops)
+prodcons_sem_leave(struct prodcons_state *s, struct prodcons_thread *th,
+		   const struct lb_semaphore_ops *ops)
 {
 	/* acq_rel: the last producer's poison permits come after every
 	 * producer's last push. */
@@ -341,31 +343,31 @@ pc_sem_leave(struct pc_state *s, struct pc_thread *th, const struct lb_semaphore
 }
 
 static inline __attribute__((always_inline)) void
-pc_sem_producer(struct lb_worker *w, const struct lb_semaphore_ops *ops)
+prodcons_sem_producer(struct lb_worker *w, const struct lb_semaphore_ops *ops)
 {
-	PC_PRODUCER_LOOP(pc_sem_put(w, s, th, ops, item), pc_sem_leave(s, th, ops));
+	PRODCONS_PRODUCER_LOOP(prodcons_sem_put(w, s, th, ops, item), prodcons_sem_leave(s, th, ops));
 }
 
 static inline __attribute__((always_inline)) void
-pc_sem_consumer(struct lb_worker *w, const struct lb_semaphore_ops *ops)
+prodcons_sem_consumer(struct lb_worker *w, const struct lb_semaphore_ops *ops)
 {
-	PC_CONSUMER_LOOP(pc_sem_get(w, s, th, ops, &item), true);
+	PRODCONS_CONSUMER_LOOP(prodcons_sem_get(w, s, th, ops, &item), true);
 }
 
 /* -- lock-free queue, one shared object -- */
 
 static inline __attribute__((always_inline)) void
-pc_queue_put(struct lb_worker *w, struct pc_state *s, const struct lb_queue_ops *ops,
+prodcons_queue_put(struct lb_worker *w, struct prodcons_state *s, const struct lb_queue_ops *ops,
 	     void *t, uint64_t item)
 {
 	unsigned spins = 0;
 	while (!ops->push(s->prim, t, item))
-		pc_backoff(&spins);
+		prodcons_backoff(&spins);
 	lb_busy(w->cs_iters);
 }
 
 static inline __attribute__((always_inline)) bool
-pc_queue_get(struct lb_worker *w, struct pc_state *s, const struct lb_queue_ops *ops,
+prodcons_queue_get(struct lb_worker *w, struct prodcons_state *s, const struct lb_queue_ops *ops,
 	     void *t, uint64_t *item)
 {
 	unsigned spins = 0;
@@ -379,36 +381,36 @@ pc_queue_get(struct lb_worker *w, struct pc_state *s, const struct lb_queue_ops 
 				break;
 			return false;
 		}
-		pc_backoff(&spins);
+		prodcons_backoff(&spins);
 	}
 	lb_busy(w->cs_iters);
 	return true;
 }
 
-static inline void pc_queue_leave(struct pc_state *s)
+static inline void prodcons_queue_leave(struct prodcons_state *s)
 {
 	/* release: our pushes happen before a consumer's final pop. */
 	atomic_fetch_sub_explicit(&s->producers_left, 1, memory_order_release);
 }
 
 static inline __attribute__((always_inline)) void
-pc_queue_producer(struct lb_worker *w, const struct lb_queue_ops *ops)
+prodcons_queue_producer(struct lb_worker *w, const struct lb_queue_ops *ops)
 {
 	void *t = w->tctx;
-	PC_PRODUCER_LOOP(pc_queue_put(w, s, ops, t, item), pc_queue_leave(s));
+	PRODCONS_PRODUCER_LOOP(prodcons_queue_put(w, s, ops, t, item), prodcons_queue_leave(s));
 }
 
 static inline __attribute__((always_inline)) void
-pc_queue_consumer(struct lb_worker *w, const struct lb_queue_ops *ops, bool fifo)
+prodcons_queue_consumer(struct lb_worker *w, const struct lb_queue_ops *ops, bool fifo)
 {
 	void *t = w->tctx;
-	PC_CONSUMER_LOOP(pc_queue_get(w, s, ops, t, &item), fifo);
+	PRODCONS_CONSUMER_LOOP(prodcons_queue_get(w, s, ops, t, &item), fifo);
 }
 
 /* -- spsc queues: one per producer-consumer pair -- */
 
 static inline __attribute__((always_inline)) void
-pc_mesh_put(struct lb_worker *w, struct pc_state *s, struct pc_thread *th,
+prodcons_mesh_put(struct lb_worker *w, struct prodcons_state *s, struct prodcons_thread *th,
 	    const struct lb_queue_ops *ops, uint64_t item)
 {
 	const unsigned C = s->C;
@@ -419,7 +421,7 @@ pc_mesh_put(struct lb_worker *w, struct pc_state *s, struct pc_thread *th,
 			c = 0;
 		if (++tried == C) {
 			tried = 0;
-			pc_backoff(&spins);
+			prodcons_backoff(&spins);
 		}
 	}
 	th->rr = c + 1 == C ? 0 : c + 1;
@@ -427,7 +429,7 @@ pc_mesh_put(struct lb_worker *w, struct pc_state *s, struct pc_thread *th,
 }
 
 static inline __attribute__((always_inline)) bool
-pc_mesh_get(struct lb_worker *w, struct pc_state *s, struct pc_thread *th,
+prodcons_mesh_get(struct lb_worker *w, struct prodcons_state *s, struct prodcons_thread *th,
 	    const struct lb_queue_ops *ops, uint64_t *item)
 {
 	const unsigned P = s->P, C = s->C, me = w->tid - s->P;
@@ -445,7 +447,7 @@ pc_mesh_get(struct lb_worker *w, struct pc_state *s, struct pc_thread *th,
 		if (atomic_load_explicit(&s->producers_left, memory_order_acquire) == 0)
 			final = 1;
 		else
-			pc_backoff(&spins);
+			prodcons_backoff(&spins);
 	}
 	th->rr = p + 1 == P ? 0 : p + 1;
 	lb_busy(w->cs_iters);
@@ -453,63 +455,63 @@ pc_mesh_get(struct lb_worker *w, struct pc_state *s, struct pc_thread *th,
 }
 
 static inline __attribute__((always_inline)) void
-pc_mesh_producer(struct lb_worker *w, const struct lb_queue_ops *ops)
+prodcons_mesh_producer(struct lb_worker *w, const struct lb_queue_ops *ops)
 {
-	PC_PRODUCER_LOOP(pc_mesh_put(w, s, th, ops, item), pc_queue_leave(s));
+	PRODCONS_PRODUCER_LOOP(prodcons_mesh_put(w, s, th, ops, item), prodcons_queue_leave(s));
 }
 
 static inline __attribute__((always_inline)) void
-pc_mesh_consumer(struct lb_worker *w, const struct lb_queue_ops *ops, bool fifo)
+prodcons_mesh_consumer(struct lb_worker *w, const struct lb_queue_ops *ops, bool fifo)
 {
-	PC_CONSUMER_LOOP(pc_mesh_get(w, s, th, ops, &item), fifo);
+	PRODCONS_CONSUMER_LOOP(prodcons_mesh_get(w, s, th, ops, &item), fifo);
 }
 
 /* One loop per implementation; the thread's role picks the half. */
-static inline bool pc_is_producer(const struct lb_worker *w)
+static inline bool prodcons_is_producer(const struct lb_worker *w)
 {
-	return w->tid < ((const struct pc_state *)w->state)->P;
+	return w->tid < ((const struct prodcons_state *)w->state)->P;
 }
 
-#define PC_COND(sym, id, be, caps, sum)                                      \
-	static void pc_loop_##sym(struct lb_worker *w)                       \
+#define PRODCONS_COND(sym, id, be, caps, sum)                                      \
+	static void prodcons_loop_##sym(struct lb_worker *w)                       \
 	{                                                                    \
-		if (pc_is_producer(w))                                       \
-			pc_cond_producer(w, &lb_##sym##_ops);                \
+		if (prodcons_is_producer(w))                                       \
+			prodcons_cond_producer(w, &lb_##sym##_ops);                \
 		else                                                         \
-			pc_cond_consumer(w, &lb_##sym##_ops);                \
+			prodcons_cond_consumer(w, &lb_##sym##_ops);                \
 	}
-#define PC_SEM(sym, id, be, caps, sum)                                       \
-	static void pc_loop_##sym(struct lb_worker *w)                       \
+#define PRODCONS_SEM(sym, id, be, caps, sum)                                       \
+	static void prodcons_loop_##sym(struct lb_worker *w)                       \
 	{                                                                    \
-		if (pc_is_producer(w))                                       \
-			pc_sem_producer(w, &lb_##sym##_ops);                 \
+		if (prodcons_is_producer(w))                                       \
+			prodcons_sem_producer(w, &lb_##sym##_ops);                 \
 		else                                                         \
-			pc_sem_consumer(w, &lb_##sym##_ops);                 \
+			prodcons_sem_consumer(w, &lb_##sym##_ops);                 \
 	}
-#define PC_QUEUE(sym, id, be, caps, sum)                                     \
-	static void pc_loop_##sym(struct lb_worker *w)                       \
+#define PRODCONS_QUEUE(sym, id, be, caps, sum)                                     \
+	static void prodcons_loop_##sym(struct lb_worker *w)                       \
 	{                                                                    \
 		const bool fifo = ((caps) & LB_CAP_FIFO) != 0;               \
 		if (lb_##sym##_ops.spsc) {                                   \
-			if (pc_is_producer(w))                               \
-				pc_mesh_producer(w, &lb_##sym##_ops);        \
+			if (prodcons_is_producer(w))                               \
+				prodcons_mesh_producer(w, &lb_##sym##_ops);        \
 			else                                                 \
-				pc_mesh_consumer(w, &lb_##sym##_ops, fifo);  \
-		} else if (pc_is_producer(w)) {                              \
-			pc_queue_producer(w, &lb_##sym##_ops);               \
+				prodcons_mesh_consumer(w, &lb_##sym##_ops, fifo);  \
+		} else if (prodcons_is_producer(w)) {                              \
+			prodcons_queue_producer(w, &lb_##sym##_ops);               \
 		} else {                                                     \
-			pc_queue_consumer(w, &lb_##sym##_ops, fifo);         \
+			prodcons_queue_consumer(w, &lb_##sym##_ops, fifo);         \
 		}                                                            \
 	}
-LB_CONDITION_IMPLS(PC_COND)
-LB_SEMAPHORE_IMPLS(PC_SEM)
-LB_QUEUE_IMPLS(PC_QUEUE)
+LB_CONDITION_IMPLS(PRODCONS_COND)
+LB_SEMAPHORE_IMPLS(PRODCONS_SEM)
+LB_QUEUE_IMPLS(PRODCONS_QUEUE)
 
-#define PC_ENTRY(sym, id, be, caps, sum) [LB_IMPL_##sym] = pc_loop_##sym,
+#define PRODCONS_ENTRY(sym, id, be, caps, sum) [LB_IMPL_##sym] = prodcons_loop_##sym,
 static const lb_loop_fn prodcons_loops[LB_IMPL_COUNT] = {
-	LB_CONDITION_IMPLS(PC_ENTRY)
-	LB_SEMAPHORE_IMPLS(PC_ENTRY)
-	LB_QUEUE_IMPLS(PC_ENTRY)
+	LB_CONDITION_IMPLS(PRODCONS_ENTRY)
+	LB_SEMAPHORE_IMPLS(PRODCONS_ENTRY)
+	LB_QUEUE_IMPLS(PRODCONS_ENTRY)
 };
 
 /* ---- parameters ---- */
@@ -523,7 +525,7 @@ static const struct lb_param_spec prodcons_params[] = {
 
 /* The producer and consumer counts for nthreads threads, and K; -1 with a
  * one-line message. */
-static int pc_resolve(const char *const *vals, unsigned nthreads, unsigned *P, unsigned *C,
+static int prodcons_resolve(const char *const *vals, unsigned nthreads, unsigned *P, unsigned *C,
 		      unsigned *K, char *err, size_t len)
 {
 	uint64_t p, c, k;
@@ -537,9 +539,9 @@ static int pc_resolve(const char *const *vals, unsigned nthreads, unsigned *P, u
 			 "or 0 for the rest of --threads", vals[1], LB_MAX_THREADS - 1);
 		return -1;
 	}
-	if (lb_parse_u64(vals[2], &k) || k < 1 || k > PC_MAX_CAPACITY) {
+	if (lb_parse_u64(vals[2], &k) || k < 1 || k > PRODCONS_MAX_CAPACITY) {
 		snprintf(err, len, "--param capacity: '%s' is not a buffer size; give 1 to %d",
-			 vals[2], PC_MAX_CAPACITY);
+			 vals[2], PRODCONS_MAX_CAPACITY);
 		return -1;
 	}
 	if (nthreads < 2) {
@@ -574,14 +576,14 @@ static int pc_resolve(const char *const *vals, unsigned nthreads, unsigned *P, u
 static int prodcons_validate(const char *const *vals, unsigned nthreads, char *err, size_t len)
 {
 	unsigned p, c, k;
-	return pc_resolve(vals, nthreads, &p, &c, &k, err, len);
+	return prodcons_resolve(vals, nthreads, &p, &c, &k, err, len);
 }
 
 /* ---- setup and teardown ---- */
 
 static void prodcons_teardown(struct lb_wctx *c)
 {
-	struct pc_state *s = c->state;
+	struct prodcons_state *s = c->state;
 	if (!s)
 		return;
 	lb_prim_destroy(c->impl, s->prim);
@@ -605,10 +607,10 @@ static int prodcons_setup(struct lb_wctx *c)
 {
 	char err[256];
 	unsigned P, C, K, n = c->nthreads;
-	if (pc_resolve(c->param_vals, n, &P, &C, &K, err, sizeof(err)))
+	if (prodcons_resolve(c->param_vals, n, &P, &C, &K, err, sizeof(err)))
 		return EINVAL; /* validated already */
 
-	struct pc_state *s = lb_cache_alloc(sizeof(*s));
+	struct prodcons_state *s = lb_cache_alloc(sizeof(*s));
 	if (!s)
 		return ENOMEM;
 	memset(s, 0, sizeof(*s));
@@ -634,14 +636,14 @@ static int prodcons_setup(struct lb_wctx *c)
 	int ret = 0;
 	switch (c->impl->kind) {
 	case LB_KIND_CONDITION:
-		s->mode = PC_COND;
+		s->mode = PRODCONS_COND;
 		s->capacity = K;
 		if (!(s->buf = calloc(K, sizeof(uint64_t))))
 			goto nomem;
 		ret = lb_prim_create(c->impl, &c->cfg, &s->prim);
 		break;
 	case LB_KIND_SEMAPHORE:
-		s->mode = PC_SEM;
+		s->mode = PRODCONS_SEM;
 		s->capacity = K;
 		if (!(s->buf = calloc(K, sizeof(uint64_t))))
 			goto nomem;
@@ -653,13 +655,13 @@ static int prodcons_setup(struct lb_wctx *c)
 		break;
 	case LB_KIND_QUEUE:
 		if (!c->impl->ops.queue->spsc) {
-			s->mode = PC_QUEUE;
+			s->mode = PRODCONS_QUEUE;
 			c->cfg.permits = K;
 			if ((ret = lb_prim_create(c->impl, &c->cfg, &s->prim)) == 0)
 				s->capacity = c->impl->ops.queue->capacity(s->prim);
 			break;
 		}
-		s->mode = PC_MESH;
+		s->mode = PRODCONS_MESH;
 		/* K split over the P x C queues, at least 1 each. */
 		c->cfg.permits = (unsigned)((K + (uint64_t)P * C - 1) / ((uint64_t)P * C));
 		if (!(s->rings = calloc((size_t)P * C, sizeof(void *))))
@@ -689,9 +691,10 @@ nomem:
 
 /* ---- threads ---- */
 
-static void pc_detach_rings(struct lb_wctx *c, struct pc_state *s, unsigned tid, unsigned upto)
+static void prodcons_detach_rings(struct lb_wctx *c, struct prodcons_state *s, unsigned tid,
+				  unsigned upto)
 {
-	struct pc_thread *th = &s->th[tid];
+	struct prodcons_thread *th = &s->th[tid];
 	for (unsigned j = 0; j < upto; j++) {
 		unsigned r = tid < s->P ? tid * s->C + j : j * s->C + (tid - s->P);
 		lb_prim_thread_detach(c->impl, s->rings[r], th->ring_tctx[j]);
@@ -701,18 +704,18 @@ static void pc_detach_rings(struct lb_wctx *c, struct pc_state *s, unsigned tid,
 
 static int prodcons_thread_init(struct lb_wctx *c, struct lb_worker *w)
 {
-	struct pc_state *s = c->state;
-	struct pc_thread *th = &s->th[w->tid];
+	struct prodcons_state *s = c->state;
+	struct prodcons_thread *th = &s->th[w->tid];
 	struct lb_thread_info ti = { .tid = w->tid, .cpu = w->cpu, .cluster = w->cluster };
 	int ret = 0;
 
 	w->state = s;
 	switch (s->mode) {
-	case PC_COND:
-	case PC_QUEUE:
+	case PRODCONS_COND:
+	case PRODCONS_QUEUE:
 		ret = lb_prim_thread_attach(c->impl, s->prim, &ti, &th->tctx[0]);
 		break;
-	case PC_SEM:
+	case PRODCONS_SEM:
 		if ((ret = lb_prim_thread_attach(c->impl, s->sem_empty, &ti, &th->tctx[0])) != 0)
 			break;
 		if ((ret = lb_prim_thread_attach(c->impl, s->sem_full, &ti, &th->tctx[1])) != 0) {
@@ -720,12 +723,12 @@ static int prodcons_thread_init(struct lb_wctx *c, struct lb_worker *w)
 			th->tctx[0] = NULL;
 		}
 		break;
-	case PC_MESH:
+	case PRODCONS_MESH:
 		for (unsigned j = 0; j < th->nrings; j++) {
 			unsigned r = w->tid < s->P ? w->tid * s->C + j : j * s->C + (w->tid - s->P);
 			if ((ret = lb_prim_thread_attach(c->impl, s->rings[r], &ti,
 							 &th->ring_tctx[j])) != 0) {
-				pc_detach_rings(c, s, w->tid, j);
+				prodcons_detach_rings(c, s, w->tid, j);
 				break;
 			}
 		}
@@ -737,19 +740,19 @@ static int prodcons_thread_init(struct lb_wctx *c, struct lb_worker *w)
 
 static void prodcons_thread_fini(struct lb_wctx *c, struct lb_worker *w)
 {
-	struct pc_state *s = c->state;
-	struct pc_thread *th = &s->th[w->tid];
+	struct prodcons_state *s = c->state;
+	struct prodcons_thread *th = &s->th[w->tid];
 	switch (s->mode) {
-	case PC_COND:
-	case PC_QUEUE:
+	case PRODCONS_COND:
+	case PRODCONS_QUEUE:
 		lb_prim_thread_detach(c->impl, s->prim, th->tctx[0]);
 		break;
-	case PC_SEM:
+	case PRODCONS_SEM:
 		lb_prim_thread_detach(c->impl, s->sem_empty, th->tctx[0]);
 		lb_prim_thread_detach(c->impl, s->sem_full, th->tctx[1]);
 		break;
-	case PC_MESH:
-		pc_detach_rings(c, s, w->tid, th->nrings);
+	case PRODCONS_MESH:
+		prodcons_detach_rings(c, s, w->tid, th->nrings);
 		break;
 	}
 	th->tctx[0] = th->tctx[1] = NULL;
@@ -760,7 +763,7 @@ static void prodcons_thread_fini(struct lb_wctx *c, struct lb_worker *w)
 
 static void prodcons_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_check *out)
 {
-	struct pc_state *s = c->state;
+	struct prodcons_state *s = c->state;
 	const unsigned P = s->P, C = s->C, n = s->nthreads;
 	uint64_t win_items = 0, t0 = UINT64_MAX, t1 = UINT64_MAX;
 	uint64_t *pushed = calloc(P ? P : 1, sizeof(*pushed));
@@ -783,7 +786,7 @@ static void prodcons_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_ch
 		for (unsigned p = 0; p < P; p++)
 			pushed[p] = s->th[p].items;
 		for (unsigned i = P; i < n; i++) {
-			const struct pc_thread *th = &s->th[i];
+			const struct prodcons_thread *th = &s->th[i];
 			cons[i - P] = (struct lb_pc_consumer){
 				.items = th->items, .sum = th->sum, .xor_ = th->xor_,
 				.order_bad = th->order_bad, .bad_item = th->bad_item,

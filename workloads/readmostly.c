@@ -1,6 +1,6 @@
 /* readmostly: a shared record that many read and few write.
  *
- * The record is RM_WORDS 64-bit words that all hold the same version
+ * The record is READMOSTLY_WORDS 64-bit words that all hold the same version
  * number.  Each op is a read with probability --param read_pct (default
  * 90), else a write; each thread draws from its own xorshift64* generator,
  * seeded from its thread id and a fixed constant, so a run's mix of reads
@@ -52,16 +52,16 @@
 #include "lockbench.h"
 #include "workload.h"
 
-#define RM_WORDS 8 /* 64 bytes: one x86 cache line of payload */
-#define RM_POISON 0xdeadbeefdeadbeefull
-#define RM_SEED 0x6c6f636b62656e63ull /* "lockbenc": deterministic per thread */
+#define READMOSTLY_WORDS 8 /* 64 bytes: one x86 cache line of payload */
+#define READMOSTLY_POISON 0xdeadbeefdeadbeefull
+#define READMOSTLY_SEED 0x6c6f636b62656e63ull /* "lockbenc": deterministic per thread */
 
-struct rm_rec {
-	_Atomic uint64_t word[RM_WORDS];
+struct readmostly_rec {
+	_Atomic uint64_t word[READMOSTLY_WORDS];
 };
 
 /* What each thread leaves behind, written once as it leaves its loop. */
-struct rm_result {
+struct readmostly_result {
 	uint64_t reads_win, writes_win; /* inside the timed window */
 	uint64_t writes;                /* whole run: the version must match */
 	uint64_t torn;                  /* torn or poisoned reads */
@@ -70,31 +70,31 @@ struct rm_result {
 	uint64_t oom;                   /* RCU copies that could not be allocated */
 };
 
-struct rm_state {
+struct readmostly_state {
 	void *prim; /* first member: lb_single_thread_init() relies on it */
 	uint64_t read_below; /* a read when the top 32 random bits are below */
-	struct rm_result *res; /* [nthreads] */
+	struct readmostly_result *res; /* [nthreads] */
 	/* RCU: the published record.  Its own line: every reader loads it. */
-	alignas(LB_CACHELINE) _Atomic(struct rm_rec *) cur;
+	alignas(LB_CACHELINE) _Atomic(struct readmostly_rec *) cur;
 	/* Plain rwlocks: the record itself, and writers_in next to it (in the
 	 * same 128-byte block), so the readers' exclusion check touches no
 	 * line they would not touch anyway. */
-	alignas(LB_CACHELINE) struct rm_rec inplace;
+	alignas(LB_CACHELINE) struct readmostly_rec inplace;
 	_Atomic uint64_t writers_in;
 };
 
 /* splitmix64 of the thread id: a non-zero, well-mixed xorshift seed. */
-static uint64_t rm_seed(unsigned tid)
+static uint64_t readmostly_seed(unsigned tid)
 {
-	uint64_t z = RM_SEED + (uint64_t)(tid + 1) * 0x9e3779b97f4a7c15ull;
+	uint64_t z = READMOSTLY_SEED + (uint64_t)(tid + 1) * 0x9e3779b97f4a7c15ull;
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
 	z ^= z >> 31;
-	return z ? z : RM_SEED;
+	return z ? z : READMOSTLY_SEED;
 }
 
 /* xorshift64*. */
-static inline uint64_t rm_rand(uint64_t *x)
+static inline uint64_t readmostly_rand(uint64_t *x)
 {
 	*x ^= *x >> 12;
 	*x ^= *x << 25;
@@ -102,12 +102,12 @@ static inline uint64_t rm_rand(uint64_t *x)
 	return *x * 2685821657736338717ull;
 }
 
-static inline uint64_t rm_load(const _Atomic uint64_t *p)
+static inline uint64_t readmostly_load(const _Atomic uint64_t *p)
 {
 	return atomic_load_explicit(p, memory_order_relaxed);
 }
 
-static inline void rm_store(_Atomic uint64_t *p, uint64_t v)
+static inline void readmostly_store(_Atomic uint64_t *p, uint64_t v)
 {
 	atomic_store_explicit(p, v, memory_order_relaxed);
 }
@@ -116,16 +116,16 @@ static inline void rm_store(_Atomic uint64_t *p, uint64_t v)
  * out rather than looped: eight loads of one cache line and an OR of
  * differences, so the check costs about what reading the record costs
  * (the compiler keeps a loop over atomics as a loop). */
-static inline int rm_torn(const struct rm_rec *p, uint64_t *version)
+static inline int readmostly_torn(const struct readmostly_rec *p, uint64_t *version)
 {
-	_Static_assert(RM_WORDS == 8, "rm_torn reads eight words");
-	uint64_t v = rm_load(&p->word[0]);
-	uint64_t d = (rm_load(&p->word[1]) ^ v) | (rm_load(&p->word[2]) ^ v) |
-		     (rm_load(&p->word[3]) ^ v) | (rm_load(&p->word[4]) ^ v) |
-		     (rm_load(&p->word[5]) ^ v) | (rm_load(&p->word[6]) ^ v) |
-		     (rm_load(&p->word[7]) ^ v);
+	_Static_assert(READMOSTLY_WORDS == 8, "readmostly_torn reads eight words");
+	uint64_t v = readmostly_load(&p->word[0]);
+	uint64_t d = (readmostly_load(&p->word[1]) ^ v) | (readmostly_load(&p->word[2]) ^ v) |
+		     (readmostly_load(&p->word[3]) ^ v) | (readmostly_load(&p->word[4]) ^ v) |
+		     (readmostly_load(&p->word[5]) ^ v) | (readmostly_load(&p->word[6]) ^ v) |
+		     (readmostly_load(&p->word[7]) ^ v);
 	*version = v;
-	return (d != 0) | (v == RM_POISON);
+	return (d != 0) | (v == READMOSTLY_POISON);
 }
 
 /* The loop for one rwlock; rcu is a compile-time constant per instance.
@@ -133,16 +133,16 @@ static inline int rm_torn(const struct rm_rec *p, uint64_t *version)
  * pointer's release/acquire) orders them; atomics only keep a broken lock
  * from being undefined behaviour. */
 static inline __attribute__((always_inline)) void
-rm_loop(struct lb_worker *w, const struct lb_rwlock_ops *ops, const int rcu)
+readmostly_loop(struct lb_worker *w, const struct lb_rwlock_ops *ops, const int rcu)
 {
-	struct rm_state *s = w->state;
+	struct readmostly_state *s = w->state;
 	void *l = s->prim, *t = w->tctx;
 	const uint64_t read_below = s->read_below;
 	/* read_pct=100: no draw at all (a read-only loop, as liburcu's
 	 * readers are); the branch is the same every op. */
 	const int all_reads = read_below > UINT32_MAX;
-	uint64_t rng = rm_seed(w->tid);
-	struct rm_result r = { 0 };
+	uint64_t rng = readmostly_seed(w->tid);
+	struct readmostly_result r = { 0 };
 	uint64_t reads = 0, reads_m = 0, writes_m = 0;
 	unsigned seen = w->seen;
 	int in_window = 0;
@@ -159,10 +159,10 @@ rm_loop(struct lb_worker *w, const struct lb_rwlock_ops *ops, const int rcu)
 			in_window = 1;
 		}
 		uint64_t t0 = lb_sample_begin(w, &h, n);
-		if (all_reads || (rm_rand(&rng) >> 32) < read_below) {
+		if (all_reads || (readmostly_rand(&rng) >> 32) < read_below) {
 			ops->read_lock(l, t);
 			lb_sample_end(w, t0);
-			const struct rm_rec *p;
+			const struct readmostly_rec *p;
 			if (rcu) {
 				/* acquire: pairs with the writer's release store
 				 * of the pointer, so the words it filled are
@@ -170,16 +170,16 @@ rm_loop(struct lb_worker *w, const struct lb_rwlock_ops *ops, const int rcu)
 				p = atomic_load_explicit(&s->cur, memory_order_acquire);
 			} else {
 				p = &s->inplace;
-				if (rm_load(&s->writers_in) != 0)
+				if (readmostly_load(&s->writers_in) != 0)
 					r.reader_excl++;
 			}
 			uint64_t v, v0 = 0;
 			if (h.cs_iters) {
 				/* --cs work between the first word and the rest */
-				v0 = rm_load(&p->word[0]);
+				v0 = readmostly_load(&p->word[0]);
 				lb_busy(h.cs_iters);
 			}
-			int bad = rm_torn(p, &v) | (h.cs_iters && v != v0);
+			int bad = readmostly_torn(p, &v) | (h.cs_iters && v != v0);
 			ops->read_unlock(l, t);
 			r.torn += (uint64_t)bad;
 			reads++;
@@ -190,26 +190,26 @@ rm_loop(struct lb_worker *w, const struct lb_rwlock_ops *ops, const int rcu)
 			if (ops->online)
 				ops->online(l, t);
 			lb_sample_end(w, t0);
-			uint64_t in = rm_load(&s->writers_in);
-			rm_store(&s->writers_in, in + 1);
+			uint64_t in = readmostly_load(&s->writers_in);
+			readmostly_store(&s->writers_in, in + 1);
 			if (in != 0)
 				r.writer_excl++;
-			struct rm_rec *old = NULL;
+			struct readmostly_rec *old = NULL;
 			if (!rcu) {
-				struct rm_rec *p = &s->inplace;
-				uint64_t v = rm_load(&p->word[0]) + 1;
-				rm_store(&p->word[0], v);
+				struct readmostly_rec *p = &s->inplace;
+				uint64_t v = readmostly_load(&p->word[0]) + 1;
+				readmostly_store(&p->word[0], v);
 				lb_busy(h.cs_iters); /* a torn record lives this long */
-				for (unsigned i = 1; i < RM_WORDS; i++)
-					rm_store(&p->word[i], v);
+				for (unsigned i = 1; i < READMOSTLY_WORDS; i++)
+					readmostly_store(&p->word[i], v);
 			} else {
 				/* Writers are serialised, so only we change cur. */
 				old = atomic_load_explicit(&s->cur, memory_order_relaxed);
-				struct rm_rec *p = malloc(sizeof(*p));
+				struct readmostly_rec *p = malloc(sizeof(*p));
 				if (p) {
-					uint64_t v = rm_load(&old->word[0]) + 1;
-					for (unsigned i = 0; i < RM_WORDS; i++)
-						rm_store(&p->word[i], v);
+					uint64_t v = readmostly_load(&old->word[0]) + 1;
+					for (unsigned i = 0; i < READMOSTLY_WORDS; i++)
+						readmostly_store(&p->word[i], v);
 					lb_busy(h.cs_iters);
 					/* release: pairs with the readers'
 					 * acquire load of cur. */
@@ -219,18 +219,18 @@ rm_loop(struct lb_worker *w, const struct lb_rwlock_ops *ops, const int rcu)
 					old = NULL;
 				}
 			}
-			in = rm_load(&s->writers_in);
+			in = readmostly_load(&s->writers_in);
 			if (in != 1)
 				r.writer_excl++;
-			rm_store(&s->writers_in, in - 1);
+			readmostly_store(&s->writers_in, in - 1);
 			ops->write_unlock(l, t);
 			if (old) {
 				/* Every reader that could see old has finished:
 				 * poison it so that one that had not would see
 				 * it, then reclaim. */
 				ops->synchronize(l, t);
-				for (unsigned i = 0; i < RM_WORDS; i++)
-					rm_store(&old->word[i], RM_POISON);
+				for (unsigned i = 0; i < READMOSTLY_WORDS; i++)
+					readmostly_store(&old->word[i], READMOSTLY_POISON);
 				free(old);
 			}
 			r.writes++;
@@ -250,47 +250,47 @@ rm_loop(struct lb_worker *w, const struct lb_rwlock_ops *ops, const int rcu)
 	lb_finish(w, n);
 }
 
-#define RM_LOOP(sym, id, be, caps, sum) \
-	static void rm_loop_##sym(struct lb_worker *w) \
-	{ rm_loop(w, &lb_##sym##_ops, ((caps) & LB_CAP_RCU) != 0); }
-LB_RWLOCK_IMPLS(RM_LOOP)
+#define READMOSTLY_LOOP(sym, id, be, caps, sum) \
+	static void readmostly_loop_##sym(struct lb_worker *w) \
+	{ readmostly_loop(w, &lb_##sym##_ops, ((caps) & LB_CAP_RCU) != 0); }
+LB_RWLOCK_IMPLS(READMOSTLY_LOOP)
 
-#define RM_ENTRY(sym, id, be, caps, sum) [LB_IMPL_##sym] = rm_loop_##sym,
+#define READMOSTLY_ENTRY(sym, id, be, caps, sum) [LB_IMPL_##sym] = readmostly_loop_##sym,
 static const lb_loop_fn readmostly_loops[LB_IMPL_COUNT] = {
-	LB_RWLOCK_IMPLS(RM_ENTRY)
+	LB_RWLOCK_IMPLS(READMOSTLY_ENTRY)
 };
 
-static int rm_parse_pct(const char *v, uint64_t *pct)
+static int readmostly_parse_pct(const char *v, uint64_t *pct)
 {
 	return lb_parse_u64(v, pct) || *pct > 100 ? -1 : 0;
 }
 
 static int readmostly_setup(struct lb_wctx *c)
 {
-	struct rm_state *s = lb_cache_alloc(sizeof(*s));
+	struct readmostly_state *s = lb_cache_alloc(sizeof(*s));
 	uint64_t pct;
 	int ret;
 
 	if (!s)
 		return ENOMEM;
 	memset(s, 0, sizeof(*s));
-	if (rm_parse_pct(c->param_vals[0], &pct)) {
+	if (readmostly_parse_pct(c->param_vals[0], &pct)) {
 		ret = EINVAL; /* validated by readmostly_validate already */
 		goto out_free;
 	}
 	/* pct% of the 2^32 values of the top 32 random bits. */
 	s->read_below = (pct << 32) / 100;
 	atomic_init(&s->writers_in, 0);
-	for (unsigned i = 0; i < RM_WORDS; i++)
+	for (unsigned i = 0; i < READMOSTLY_WORDS; i++)
 		atomic_init(&s->inplace.word[i], 0);
 	s->res = calloc(c->nthreads, sizeof(*s->res));
-	struct rm_rec *first = malloc(sizeof(*first));
+	struct readmostly_rec *first = malloc(sizeof(*first));
 	if (!s->res || !first) {
 		free(first);
 		ret = ENOMEM;
 		goto out_res;
 	}
-	for (unsigned i = 0; i < RM_WORDS; i++)
+	for (unsigned i = 0; i < READMOSTLY_WORDS; i++)
 		atomic_init(&first->word[i], 0);
 	atomic_init(&s->cur, first);
 	if ((ret = lb_prim_create(c->impl, &c->cfg, &s->prim)) != 0) {
@@ -309,12 +309,12 @@ out_free:
 
 static void readmostly_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_check *out)
 {
-	struct rm_state *s = c->state;
-	struct rm_result sum = { 0 };
+	struct readmostly_state *s = c->state;
+	struct readmostly_result sum = { 0 };
 	(void)ws;
 
 	for (unsigned i = 0; i < c->nthreads; i++) {
-		const struct rm_result *r = &s->res[i];
+		const struct readmostly_result *r = &s->res[i];
 		sum.reads_win += r->reads_win;
 		sum.writes_win += r->writes_win;
 		sum.writes += r->writes;
@@ -325,15 +325,15 @@ static void readmostly_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_
 	}
 
 	/* The final record: all words equal, version = writes done. */
-	const struct rm_rec *p = (c->impl->caps & LB_CAP_RCU)
+	const struct readmostly_rec *p = (c->impl->caps & LB_CAP_RCU)
 		? atomic_load_explicit(&s->cur, memory_order_relaxed) : &s->inplace;
 	struct lb_rm_evidence e = {
 		.writes = sum.writes, .oom = sum.oom, .torn = sum.torn,
 		.reader_excl = sum.reader_excl, .writer_excl = sum.writer_excl,
-		.version = rm_load(&p->word[0]),
+		.version = readmostly_load(&p->word[0]),
 	};
-	for (unsigned i = 1; i < RM_WORDS; i++)
-		e.final_torn |= rm_load(&p->word[i]) != e.version;
+	for (unsigned i = 1; i < READMOSTLY_WORDS; i++)
+		e.final_torn |= readmostly_load(&p->word[i]) != e.version;
 	lb_judge_readmostly(out, &e);
 	out->extra[0] = c->window_s > 0 ? (double)sum.reads_win / c->window_s : NAN;
 	out->extra[1] = c->window_s > 0 ? (double)sum.writes_win / c->window_s : NAN;
@@ -342,7 +342,7 @@ static void readmostly_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_
 
 static void readmostly_teardown(struct lb_wctx *c)
 {
-	struct rm_state *s = c->state;
+	struct readmostly_state *s = c->state;
 	if (!s)
 		return;
 	lb_prim_destroy(c->impl, s->prim);
@@ -361,7 +361,7 @@ static int readmostly_validate(const char *const *vals, unsigned nthreads, char 
 {
 	uint64_t pct;
 	(void)nthreads;
-	if (rm_parse_pct(vals[0], &pct)) {
+	if (readmostly_parse_pct(vals[0], &pct)) {
 		snprintf(err, len, "--param read_pct: '%s' is not a percentage; give 0 to 100",
 			 vals[0]);
 		return -1;

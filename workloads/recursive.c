@@ -20,9 +20,9 @@
 #include "lockbench.h"
 #include "workload.h"
 
-#define REC_MAX_DEPTH 1000
+#define RECURSIVE_MAX_DEPTH 1000
 
-struct rec_state {
+struct recursive_state {
 	void *prim; /* first member: lb_single_thread_init() relies on it */
 	unsigned depth;
 	/* The counter the lock protects, on its own line; relaxed load and
@@ -31,9 +31,9 @@ struct rec_state {
 };
 
 static inline __attribute__((always_inline)) void
-rec_loop(struct lb_worker *w, const struct lb_recursive_ops *ops)
+recursive_loop(struct lb_worker *w, const struct lb_recursive_ops *ops)
 {
-	struct rec_state *s = w->state;
+	struct recursive_state *s = w->state;
 	void *l = s->prim, *t = w->tctx;
 	const unsigned depth = s->depth;
 	uint64_t bad_unlocks = 0, bad_reentries = 0;
@@ -66,20 +66,20 @@ rec_loop(struct lb_worker *w, const struct lb_recursive_ops *ops)
 	lb_finish(w, n);
 }
 
-#define REC_LOOP(sym, id, be, caps, sum) \
-	static void rec_loop_##sym(struct lb_worker *w) \
-	{ rec_loop(w, &lb_##sym##_ops); }
-LB_RECURSIVE_IMPLS(REC_LOOP)
+#define RECURSIVE_LOOP(sym, id, be, caps, sum) \
+	static void recursive_loop_##sym(struct lb_worker *w) \
+	{ recursive_loop(w, &lb_##sym##_ops); }
+LB_RECURSIVE_IMPLS(RECURSIVE_LOOP)
 
-#define REC_ENTRY(sym, id, be, caps, sum) [LB_IMPL_##sym] = rec_loop_##sym,
+#define RECURSIVE_ENTRY(sym, id, be, caps, sum) [LB_IMPL_##sym] = recursive_loop_##sym,
 static const lb_loop_fn recursive_loops[LB_IMPL_COUNT] = {
-	LB_RECURSIVE_IMPLS(REC_ENTRY)
+	LB_RECURSIVE_IMPLS(RECURSIVE_ENTRY)
 };
 
-static int rec_parse_depth(const char *v, unsigned *out)
+static int recursive_parse_depth(const char *v, unsigned *out)
 {
 	uint64_t d;
-	if (lb_parse_u64(v, &d) || d < 1 || d > REC_MAX_DEPTH)
+	if (lb_parse_u64(v, &d) || d < 1 || d > RECURSIVE_MAX_DEPTH)
 		return -1;
 	*out = (unsigned)d;
 	return 0;
@@ -87,11 +87,11 @@ static int rec_parse_depth(const char *v, unsigned *out)
 
 static int recursive_setup(struct lb_wctx *c)
 {
-	struct rec_state *s = lb_cache_alloc(sizeof(*s));
+	struct recursive_state *s = lb_cache_alloc(sizeof(*s));
 	if (!s)
 		return ENOMEM;
 	atomic_init(&s->value, 0);
-	if (rec_parse_depth(c->param_vals[0], &s->depth)) {
+	if (recursive_parse_depth(c->param_vals[0], &s->depth)) {
 		free(s);
 		return EINVAL; /* validated by recursive_validate already */
 	}
@@ -106,7 +106,7 @@ static int recursive_setup(struct lb_wctx *c)
 
 static void recursive_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_check *out)
 {
-	struct rec_state *s = c->state;
+	struct recursive_state *s = c->state;
 	uint64_t expected = 0, bad_unlocks = 0, bad_reentries = 0;
 
 	for (unsigned i = 0; i < c->nthreads; i++) {
@@ -120,7 +120,7 @@ static void recursive_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_c
 
 static void recursive_teardown(struct lb_wctx *c)
 {
-	struct rec_state *s = c->state;
+	struct recursive_state *s = c->state;
 	if (!s)
 		return;
 	lb_prim_destroy(c->impl, s->prim);
@@ -137,9 +137,9 @@ static int recursive_validate(const char *const *vals, unsigned nthreads, char *
 {
 	unsigned d;
 	(void)nthreads;
-	if (rec_parse_depth(vals[0], &d)) {
+	if (recursive_parse_depth(vals[0], &d)) {
 		snprintf(err, len, "--param depth: '%s' is not a nesting depth; give 1 to %d",
-			 vals[0], REC_MAX_DEPTH);
+			 vals[0], RECURSIVE_MAX_DEPTH);
 		return -1;
 	}
 	return 0;

@@ -33,10 +33,10 @@
 #include "lockbench.h"
 #include "workload.h"
 
-#define TRY_MAX_BACKOFF_NS 100000000u /* 0.1 s: anything longer is not a spin */
+#define TRYLOCK_MAX_BACKOFF_NS 100000000u /* 0.1 s: anything longer is not a spin */
 
 /* What each thread leaves behind, written once as it leaves its loop. */
-struct try_result {
+struct trylock_result {
 	uint64_t successes;     /* whole run: what the counter must show */
 	uint64_t attempts;      /* whole run */
 	uint64_t successes_win; /* inside the timed window */
@@ -44,10 +44,10 @@ struct try_result {
 	uint64_t bad_unlocks;   /* recursive unlock returned an error */
 };
 
-struct try_state {
+struct trylock_state {
 	void *prim; /* first member: lb_single_thread_init() relies on it */
 	uint64_t backoff_iters;
-	struct try_result *res; /* [nthreads] */
+	struct trylock_result *res; /* [nthreads] */
 	/* The counter the lock protects, on its own line; relaxed load and
 	 * store as in counter.c, so a broken lock loses updates without
 	 * undefined behaviour. */
@@ -56,11 +56,11 @@ struct try_state {
 
 /* One loop for every kind: TRY is the attempt (a bool expression), RELEASE
  * the kind's release (it may count a failed recursive unlock). */
-#define TRY_BODY(TRY, RELEASE)                                                   \
-	struct try_state *s = w->state;                                         \
+#define TRYLOCK_BODY(TRY, RELEASE)                                                   \
+	struct trylock_state *s = w->state;                                         \
 	void *l = s->prim, *t = w->tctx;                                        \
 	const uint64_t backoff = s->backoff_iters;                              \
-	struct try_result r = { 0 };                                            \
+	struct trylock_result r = { 0 };                                            \
 	uint64_t ok_m = 0, n_m = 0;                                             \
 	unsigned seen = w->seen;                                                \
 	int in_window = 0;                                                      \
@@ -102,7 +102,7 @@ struct try_state {
 	lb_finish(w, n)
 
 static inline __attribute__((always_inline)) void
-try_mutex_loop(struct lb_worker *w, const struct lb_mutex_ops *ops)
+trylock_mutex_loop(struct lb_worker *w, const struct lb_mutex_ops *ops)
 {
 	/* Those without a trylock (CLH, Anderson, HCLH) get a loop from the
 	 * X-macro but are never run: requires_caps leaves them out. */
@@ -110,57 +110,57 @@ try_mutex_loop(struct lb_worker *w, const struct lb_mutex_ops *ops)
 		lb_finish(w, 0);
 		return;
 	}
-	TRY_BODY(ops->trylock(l, t), ops->unlock(l, t));
+	TRYLOCK_BODY(ops->trylock(l, t), ops->unlock(l, t));
 }
 
 static inline __attribute__((always_inline)) void
-try_recursive_loop(struct lb_worker *w, const struct lb_recursive_ops *ops)
+trylock_recursive_loop(struct lb_worker *w, const struct lb_recursive_ops *ops)
 {
-	TRY_BODY(ops->trylock(l, t), r.bad_unlocks += ops->unlock(l, t) != 0);
+	TRYLOCK_BODY(ops->trylock(l, t), r.bad_unlocks += ops->unlock(l, t) != 0);
 }
 
 static inline __attribute__((always_inline)) void
-try_semaphore_loop(struct lb_worker *w, const struct lb_semaphore_ops *ops)
+trylock_semaphore_loop(struct lb_worker *w, const struct lb_semaphore_ops *ops)
 {
-	TRY_BODY(ops->try_acquire(l, t), ops->release(l, t));
+	TRYLOCK_BODY(ops->try_acquire(l, t), ops->release(l, t));
 }
 
-#define TRY_MUTEX(sym, id, be, caps, sum) \
-	static void try_loop_##sym(struct lb_worker *w) \
-	{ try_mutex_loop(w, &lb_##sym##_ops); }
-#define TRY_RECURSIVE(sym, id, be, caps, sum) \
-	static void try_loop_##sym(struct lb_worker *w) \
-	{ try_recursive_loop(w, &lb_##sym##_ops); }
-#define TRY_SEMAPHORE(sym, id, be, caps, sum) \
-	static void try_loop_##sym(struct lb_worker *w) \
-	{ try_semaphore_loop(w, &lb_##sym##_ops); }
-LB_MUTEX_IMPLS(TRY_MUTEX)
-LB_RECURSIVE_IMPLS(TRY_RECURSIVE)
-LB_SEMAPHORE_IMPLS(TRY_SEMAPHORE)
+#define TRYLOCK_MUTEX(sym, id, be, caps, sum) \
+	static void trylock_loop_##sym(struct lb_worker *w) \
+	{ trylock_mutex_loop(w, &lb_##sym##_ops); }
+#define TRYLOCK_RECURSIVE(sym, id, be, caps, sum) \
+	static void trylock_loop_##sym(struct lb_worker *w) \
+	{ trylock_recursive_loop(w, &lb_##sym##_ops); }
+#define TRYLOCK_SEMAPHORE(sym, id, be, caps, sum) \
+	static void trylock_loop_##sym(struct lb_worker *w) \
+	{ trylock_semaphore_loop(w, &lb_##sym##_ops); }
+LB_MUTEX_IMPLS(TRYLOCK_MUTEX)
+LB_RECURSIVE_IMPLS(TRYLOCK_RECURSIVE)
+LB_SEMAPHORE_IMPLS(TRYLOCK_SEMAPHORE)
 
 /* Hidden test locks are driven too (test-busted must fail here as well). */
-#define TRY_ENTRY(sym, id, be, caps, sum) [LB_IMPL_##sym] = try_loop_##sym,
+#define TRYLOCK_ENTRY(sym, id, be, caps, sum) [LB_IMPL_##sym] = trylock_loop_##sym,
 static const lb_loop_fn trylock_loops[LB_IMPL_COUNT] = {
-	LB_MUTEX_IMPLS(TRY_ENTRY)
-	LB_RECURSIVE_IMPLS(TRY_ENTRY)
-	LB_SEMAPHORE_IMPLS(TRY_ENTRY)
+	LB_MUTEX_IMPLS(TRYLOCK_ENTRY)
+	LB_RECURSIVE_IMPLS(TRYLOCK_ENTRY)
+	LB_SEMAPHORE_IMPLS(TRYLOCK_ENTRY)
 };
 
-static int try_parse_backoff(const char *v, uint64_t *ns)
+static int trylock_parse_backoff(const char *v, uint64_t *ns)
 {
-	return lb_parse_u64(v, ns) || *ns > TRY_MAX_BACKOFF_NS ? -1 : 0;
+	return lb_parse_u64(v, ns) || *ns > TRYLOCK_MAX_BACKOFF_NS ? -1 : 0;
 }
 
 static int trylock_setup(struct lb_wctx *c)
 {
-	struct try_state *s = lb_cache_alloc(sizeof(*s));
+	struct trylock_state *s = lb_cache_alloc(sizeof(*s));
 	uint64_t ns;
 	int ret;
 
 	if (!s)
 		return ENOMEM;
 	atomic_init(&s->value, 0);
-	if (try_parse_backoff(c->param_vals[0], &ns)) {
+	if (trylock_parse_backoff(c->param_vals[0], &ns)) {
 		free(s);
 		return EINVAL; /* validated by trylock_validate already */
 	}
@@ -183,7 +183,7 @@ static int trylock_setup(struct lb_wctx *c)
 /* With every thread gone the lock is free: one try from here must take it
  * (then it is given back).  The main thread attaches like a worker, for
  * the algorithms with per-thread context (MCS nodes, owner ids). */
-static bool try_free_lock(struct lb_wctx *c, void *prim)
+static bool trylock_free_lock(struct lb_wctx *c, void *prim)
 {
 	const struct lb_impl *im = c->impl;
 	struct lb_thread_info ti = { .tid = 0, .cpu = -1, .cluster = 0 };
@@ -214,12 +214,12 @@ static bool try_free_lock(struct lb_wctx *c, void *prim)
 
 static void trylock_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_check *out)
 {
-	struct try_state *s = c->state;
-	struct try_result sum = { 0 };
+	struct trylock_state *s = c->state;
+	struct trylock_result sum = { 0 };
 	(void)ws;
 
 	for (unsigned i = 0; i < c->nthreads; i++) {
-		const struct try_result *r = &s->res[i];
+		const struct trylock_result *r = &s->res[i];
 		sum.successes += r->successes;
 		sum.attempts += r->attempts;
 		sum.successes_win += r->successes_win;
@@ -229,7 +229,7 @@ static void trylock_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_che
 	struct lb_try_evidence e = {
 		.nthreads = c->nthreads, .successes = sum.successes, .attempts = sum.attempts,
 		.observed = atomic_load_explicit(&s->value, memory_order_relaxed),
-		.bad_unlocks = sum.bad_unlocks, .free_try_ok = try_free_lock(c, s->prim),
+		.bad_unlocks = sum.bad_unlocks, .free_try_ok = trylock_free_lock(c, s->prim),
 	};
 	lb_judge_trylock(out, &e);
 	out->extra[0] = sum.attempts_win ? (double)sum.successes_win / (double)sum.attempts_win
@@ -239,7 +239,7 @@ static void trylock_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_che
 
 static void trylock_teardown(struct lb_wctx *c)
 {
-	struct try_state *s = c->state;
+	struct trylock_state *s = c->state;
 	if (!s)
 		return;
 	lb_prim_destroy(c->impl, s->prim);
@@ -257,9 +257,9 @@ static int trylock_validate(const char *const *vals, unsigned nthreads, char *er
 {
 	uint64_t ns;
 	(void)nthreads;
-	if (try_parse_backoff(vals[0], &ns)) {
+	if (trylock_parse_backoff(vals[0], &ns)) {
 		snprintf(err, len, "--param backoff_ns: '%s' is not a back-off time; give 0 to "
-			 "%u (nanoseconds)", vals[0], TRY_MAX_BACKOFF_NS);
+			 "%u (nanoseconds)", vals[0], TRYLOCK_MAX_BACKOFF_NS);
 		return -1;
 	}
 	return 0;
