@@ -439,6 +439,15 @@ class Docs(Base):
         wls = [r["name"] for r in self.listing() if r["record"] == "workload"]
         text = self.section("README.md", "## Workloads")
         self.assertEqual(re.findall(r"(?m)^### (\S+)$", text), wls)
+        # every workloads/<name>.c is a workload in the list, and the
+        # list is what the binary has (meson.build compiles what
+        # workloads/list.h names)
+        d = os.path.join(self.ROOT, "workloads")
+        files = sorted(f[:-2] for f in os.listdir(d) if f.endswith(".c")
+                       and f not in ("checks.c", "registry.c"))
+        self.assertEqual(files, sorted(wls))
+        with open(os.path.join(d, "list.h")) as f:
+            self.assertEqual(re.findall(r"(?m)^\tX\((\w+)\)", f.read()), wls)
 
 
 if __name__ == "__main__":

@@ -1,32 +1,16 @@
 #include <string.h>
 
+#include "list.h"
 #include "workload.h"
 
-extern const struct lb_workload lb_wl_barrier;
-extern const struct lb_workload lb_wl_broadcast;
-extern const struct lb_workload lb_wl_counter;
-extern const struct lb_workload lb_wl_deadlock;
-extern const struct lb_workload lb_wl_handoff;
-extern const struct lb_workload lb_wl_livelock;
-extern const struct lb_workload lb_wl_pool;
-extern const struct lb_workload lb_wl_prodcons;
-extern const struct lb_workload lb_wl_readmostly;
-extern const struct lb_workload lb_wl_recursive;
-extern const struct lb_workload lb_wl_trylock;
+#define LB_WL_EXTERN(name) extern const struct lb_workload lb_wl_##name;
+LB_WORKLOAD_LIST(LB_WL_EXTERN)
+#undef LB_WL_EXTERN
 
-/* One line per workload. */
 const struct lb_workload *const lb_workloads[] = {
-	&lb_wl_counter,
-	&lb_wl_barrier,
-	&lb_wl_deadlock,
-	&lb_wl_livelock,
-	&lb_wl_readmostly,
-	&lb_wl_pool,
-	&lb_wl_trylock,
-	&lb_wl_recursive,
-	&lb_wl_handoff,
-	&lb_wl_broadcast,
-	&lb_wl_prodcons,
+#define LB_WL_ENTRY(name) &lb_wl_##name,
+	LB_WORKLOAD_LIST(LB_WL_ENTRY)
+#undef LB_WL_ENTRY
 	NULL,
 };
 
