@@ -1,9 +1,10 @@
 /* lockbench: the CLI, in four steps.
  *
  *   options  parse argv (parse_options): a usage error exits 2 at once
- *   plan     resolve and validate everything (make_plan): the workload,
- *            implementations, thread counts, pin, params, durations, the
- *            run directory; still nothing is written before it is claimed
+ *   plan     resolve and validate everything: the workload, implementations,
+ *            thread counts, params and durations (lb_plan_make, plan.c: a
+ *            value the unit tests check), then the pin and the run
+ *            directory (make_plan); nothing is written before it is claimed
  *   sweep    repetitions outermost, implementations innermost (A B C A B C
  *            ...), so machine drift hits every implementation alike; rows
  *            stream to disk as they complete
@@ -29,12 +30,8 @@
 #include "lb_vcs.h"
 #include "lockbench.h"
 #include "launch.h"
+#include "plan.h"
 
-#define MAX_SERIES 64
-#define MAX_THREAD_COUNTS 64
-#define DEFAULT_REPEAT 3
-#define DEFAULT_WATCHDOG_S 10.0
-#define AUTO_BUDGET_S 45.0       /* warm-up + window over the whole sweep */
 #define SAMPLE_PERIOD LB_SAMPLE_PERIOD /* latency: time one op in this many */
 
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -47,17 +44,6 @@ static void usage_error(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	exit(2);
-}
-
-/* " (did you mean X?)" for a typo of one of cands, else "". */
-static const char *did_you_mean(const char *s, size_t len, const char *const *cands, size_t n,
-				char *buf, size_t buflen)
-{
-	const char *near = lb_nearest(s, len, cands, n);
-	buf[0] = '\0';
-	if (near)
-		snprintf(buf, buflen, " (did you mean %s?)", near);
-	return buf;
 }
 
 static void print_help(void)
@@ -103,7 +89,7 @@ static void print_help(void)
 "Exit status: 0 all checks passed; 1 a check failed (lost updates, a broken\n"
 "invariant, a stall) or the run could not complete; 2 usage error;\n"
 "130 interrupted by SIGINT, 143 by SIGTERM (completed rows are kept).\n",
-	       lb_backend_names(), DEFAULT_REPEAT, DEFAULT_WATCHDOG_S);
+	       lb_backend_names(), LB_DEFAULT_REPEAT, LB_DEFAULT_WATCHDOG_S);
 }
 
 /* ---- --list ---- */
@@ -239,128 +225,7 @@ static void print_list(int show_hidden)
 
 /* ---- --impl ---- */
 
-static void valid_impls(const struct lb_workload *wl, char *buf, size_t len)
-{
-	buf[0] = '\0';
-	for (size_t j = 0; j < LB_IMPL_COUNT; j++) {
-		if (!lb_workload_drives(wl, &lb_impls[j]) || (lb_impls[j].caps & LB_CAP_HIDDEN))
-			continue;
-		if (buf[0])
-			strncat(buf, ", ", len - strlen(buf) - 1);
-		strncat(buf, lb_impls[j].id, len - strlen(buf) - 1);
-	}
-}
-
-static unsigned parse_impls(const char *spec, const struct lb_workload *wl,
-			    const struct lb_impl **out)
-{
-	unsigned n = 0;
-	char valid[2048];
-	char *copy = strdup(spec), *save = NULL;
-
-	valid_impls(wl, valid, sizeof(valid));
-	if (!copy)
-		usage_error("out of memory");
-	if (!*spec || spec[0] == ',' || spec[strlen(spec) - 1] == ',' || strstr(spec, ",,"))
-		usage_error("--impl: '%s' is not a valid list (comma-separated ids, a backend "
-			    "or 'all'); valid for %s: all, %s; backends: %s", spec, wl->name,
-			    valid, lb_backend_names());
-	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		int all = strcmp(tok, "all") == 0, backend = !all && lb_backend_known(tok);
-		const struct lb_impl *one = NULL;
-		if (!all && !backend) {
-			one = lb_impl_find(tok);
-			if (!one) {
-				/* ids, backends and 'all': what a typo may have meant */
-				const char *names[2 * LB_IMPL_COUNT + 1];
-				char hint[128];
-				for (size_t j = 0; j < LB_IMPL_COUNT; j++) {
-					int hidden = lb_impls[j].caps & LB_CAP_HIDDEN;
-					names[2 * j] = hidden ? NULL : lb_impls[j].id;
-					names[2 * j + 1] = hidden ? NULL : lb_impls[j].backend;
-				}
-				names[2 * LB_IMPL_COUNT] = "all";
-				usage_error("--impl: unknown implementation '%s'%s; valid for %s: all, "
-					    "%s; backends: %s", tok,
-					    did_you_mean(tok, strlen(tok), names, 2 * LB_IMPL_COUNT + 1,
-							 hint, sizeof(hint)),
-					    wl->name, valid, lb_backend_names());
-			}
-			if (!lb_workload_drives(wl, one))
-				usage_error("--impl: workload %s does not drive '%s' (kind %s); valid "
-					    "for %s: %s", wl->name, tok, lb_kind_name(one->kind),
-					    wl->name, valid);
-		}
-		unsigned before = n;
-		for (size_t j = 0; j < LB_IMPL_COUNT; j++) {
-			const struct lb_impl *im = &lb_impls[j];
-			int take = one ? im == one
-				       : lb_workload_drives(wl, im) && !(im->caps & LB_CAP_HIDDEN) &&
-						 (all || strcmp(im->backend, tok) == 0);
-			if (!take)
-				continue;
-			int dup = 0;
-			for (unsigned k = 0; k < n; k++)
-				dup |= out[k] == im;
-			if (!dup && n < MAX_SERIES)
-				out[n++] = im;
-		}
-		if (backend && n == before && !one) {
-			int any = 0;
-			for (size_t j = 0; j < LB_IMPL_COUNT; j++)
-				any |= lb_workload_drives(wl, &lb_impls[j]) &&
-				       strcmp(lb_impls[j].backend, tok) == 0;
-			if (!any)
-				usage_error("--impl: workload %s drives nothing from backend '%s'; "
-					    "valid for %s: %s", wl->name, tok, wl->name, valid);
-		}
-	}
-	free(copy);
-	return n;
-}
-
 /* ---- --param ---- */
-
-struct params {
-	const char *vals[LB_MAX_PARAMS];
-	char text[256]; /* "k=v;k2=v2" for the CSV param column */
-};
-
-static void parse_param(const struct lb_workload *wl, const char *kv, struct params *p)
-{
-	const char *eq = strchr(kv, '=');
-	char valid[512] = "";
-	size_t np = 0;
-
-	for (const struct lb_param_spec *s = wl->params; s && s->key; s++, np++) {
-		if (valid[0])
-			strncat(valid, ", ", sizeof(valid) - strlen(valid) - 1);
-		strncat(valid, s->key, sizeof(valid) - strlen(valid) - 1);
-	}
-	if (!eq || eq == kv || !eq[1])
-		usage_error("--param: '%s' is not KEY=VALUE; %s takes: %s", kv, wl->name,
-			    np ? valid : "no parameters");
-	for (size_t i = 0; i < np; i++) {
-		if (strlen(wl->params[i].key) == (size_t)(eq - kv) &&
-		    strncmp(wl->params[i].key, kv, (size_t)(eq - kv)) == 0) {
-			if (p->vals[i])
-				usage_error("--param: '%s' is given twice ('%s=%s' and '%s'); give "
-					    "each parameter once", wl->params[i].key,
-					    wl->params[i].key, p->vals[i], kv);
-			p->vals[i] = eq + 1;
-			return;
-		}
-	}
-	const char *keys[LB_MAX_PARAMS];
-	char hint[128];
-	for (size_t i = 0; i < np && i < LB_MAX_PARAMS; i++)
-		keys[i] = wl->params[i].key;
-	usage_error("--param: workload %s has no parameter '%.*s'%s; valid: %s", wl->name,
-		    (int)(eq - kv), kv,
-		    did_you_mean(kv, (size_t)(eq - kv), keys, np < LB_MAX_PARAMS ? np : LB_MAX_PARAMS,
-				 hint, sizeof(hint)),
-		    np ? valid : "none (it takes no parameters)");
-}
 
 /* ---- signals ---- */
 
@@ -374,14 +239,6 @@ static void on_signal(int sig)
 
 /* ---- options ---- */
 
-struct opts {
-	const char *workload, *impl, *threads, *pin, *out, *format;
-	const char *params[32];
-	unsigned nparams;
-	double duration, warmup, watchdog; /* < 0: auto / the workload's */
-	uint64_t repeat, cs_ns, think_ns, seed;
-	int no_plot;
-};
 
 enum { OPT_NO_PLOT = 256, OPT_SEED, OPT_WATCHDOG, OPT_ALL };
 
@@ -405,7 +262,7 @@ static void unknown_option(const char *arg, const struct option *opts)
 	usage_error("unknown option '%.*s' (%ssee --help)", (int)len, arg, hint);
 }
 
-static void parse_options(int argc, char **argv, struct opts *o)
+static void parse_options(int argc, char **argv, struct lb_opts *o)
 {
 	static const struct option opts[] = {
 		{ "workload", required_argument, NULL, 'w' },
@@ -432,8 +289,8 @@ static void parse_options(int argc, char **argv, struct opts *o)
 	};
 	int list = 0, list_all = 0, topology = 0, c;
 
-	*o = (struct opts){ .impl = "all", .pin = "compact", .format = "table", .duration = -1,
-			    .warmup = -1, .watchdog = -1, .repeat = DEFAULT_REPEAT, .seed = 1 };
+	*o = (struct lb_opts){ .impl = "all", .pin = "compact", .format = "table", .duration = -1,
+			    .warmup = -1, .watchdog = -1, .repeat = LB_DEFAULT_REPEAT, .seed = 1 };
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
@@ -570,18 +427,8 @@ static void command_line(int argc, char **argv, char *buf, size_t len)
 /* ---- plan ---- */
 
 struct plan {
-	const struct lb_workload *wl;
-	const struct lb_impl *impls[MAX_SERIES];
-	unsigned nimpl;
-	unsigned tcounts[MAX_THREAD_COUNTS];
-	unsigned nthr;
-	char threads_text[256];
-	char impl_text[2048];
+	struct lb_plan c;      /* what to run: plan.c */
 	struct lb_pin pin;
-	struct params params;
-	double duration, warmup, watchdog;
-	unsigned repeat;
-	size_t nruns;
 	char host[256], run_id[128], out_dir[PATH_MAX - 64];
 	char cmdline[4096];
 	time_t started;
@@ -602,101 +449,24 @@ static void safe_host(char *host, size_t len)
 		host[0] = '_';
 }
 
-static void make_plan(const struct opts *o, int argc, char **argv, struct plan *p)
+static void make_plan(const struct lb_opts *o, int argc, char **argv, struct plan *p)
 {
 	const struct lb_topo_info *topo = lb_topo();
-	char names[512] = "", err[512];
+	char err[512];
 
 	memset(p, 0, sizeof(*p));
-	for (size_t i = 0; lb_workloads[i]; i++) {
-		if (names[0])
-			strncat(names, ", ", sizeof(names) - strlen(names) - 1);
-		strncat(names, lb_workloads[i]->name, sizeof(names) - strlen(names) - 1);
-	}
-	if (!o->workload)
-		usage_error("--workload is required; valid: %s (try ./bench --workload counter)",
-			    names);
-	const struct lb_workload *wl = p->wl = lb_workload_find(o->workload);
-	if (!wl) {
-		const char *cands[32];
-		size_t nc = 0;
-		char hint[128];
-		for (size_t i = 0; lb_workloads[i] && nc < 32; i++)
-			cands[nc++] = lb_workloads[i]->name;
-		usage_error("--workload: unknown workload '%s'%s; valid: %s", o->workload,
-			    did_you_mean(o->workload, strlen(o->workload), cands, nc, hint,
-					 sizeof(hint)),
-			    names);
-	}
-	p->watchdog = o->watchdog >= 0 ? o->watchdog
-				       : wl->watchdog_s > 0 ? wl->watchdog_s : DEFAULT_WATCHDOG_S;
-	p->nimpl = parse_impls(o->impl, wl, p->impls);
-
-	int nthr;
-	if (o->threads) {
-		nthr = lb_parse_threads(o->threads, topo->pus, p->tcounts, MAX_THREAD_COUNTS, err,
-					sizeof(err));
-		if (nthr < 0)
-			usage_error("--threads: %s", err);
-		snprintf(p->threads_text, sizeof(p->threads_text), "%s", o->threads);
-	} else {
-		/* 1, 2, 4, ... up to 2 x PUs, with PUs and 2 x PUs themselves. */
-		char def[256] = "";
-		for (unsigned t = 1; t < 2 * topo->pus; t *= 2)
-			snprintf(def + strlen(def), sizeof(def) - strlen(def), "%u,", t);
-		snprintf(def + strlen(def), sizeof(def) - strlen(def), "pus,2xpus");
-		nthr = lb_parse_threads(def, topo->pus, p->tcounts, MAX_THREAD_COUNTS, err,
-					sizeof(err));
-		if (nthr < 0)
-			usage_error("internal: default thread list: %s", err);
-		snprintf(p->threads_text, sizeof(p->threads_text), "%s", def);
-	}
+	if (lb_plan_make(o, topo->pus, &p->c, err, sizeof(err)) != 0)
+		usage_error("%s", err);
+	if (p->c.dropped)
+		fprintf(stderr, "lockbench: %s: %u thread count(s) of the default sweep do not "
+			"apply and were left out (%s)\n", p->c.wl->name, p->c.dropped,
+			p->c.dropped_why);
 
 	int ret = lb_pin_resolve(o->pin, &p->pin, err, sizeof(err));
 	if (ret == 2)
 		usage_error("%s", err);
 	if (ret)
 		usage_error("--pin: could not resolve '%s'", o->pin);
-
-	for (unsigned i = 0; i < o->nparams; i++)
-		parse_param(wl, o->params[i], &p->params);
-	for (size_t i = 0; wl->params && wl->params[i].key; i++) {
-		if (!p->params.vals[i])
-			p->params.vals[i] = wl->params[i].def;
-		snprintf(p->params.text + strlen(p->params.text),
-			 sizeof(p->params.text) - strlen(p->params.text), "%s%s=%s", i ? ";" : "",
-			 wl->params[i].key, p->params.vals[i]);
-	}
-
-	if (wl->validate) {
-		int kept = 0;
-		for (int i = 0; i < nthr; i++) {
-			if (wl->validate(p->params.vals, p->tcounts[i], err, sizeof(err)) == 0) {
-				p->tcounts[kept++] = p->tcounts[i];
-				continue;
-			}
-			if (o->threads)
-				usage_error("%s", err);
-		}
-		if (kept == 0)
-			usage_error("%s", err);
-		if (kept < nthr)
-			fprintf(stderr, "lockbench: %s: %d thread count(s) of the default sweep do "
-				"not apply and were left out (%s)\n", wl->name, nthr - kept, err);
-		nthr = kept;
-	}
-	p->nthr = (unsigned)nthr;
-	p->repeat = (unsigned)o->repeat;
-	p->nruns = (size_t)p->nimpl * p->nthr * p->repeat;
-	p->duration = o->duration;
-	p->warmup = o->warmup;
-	if (p->duration < 0 || p->warmup < 0) {
-		double slot = AUTO_BUDGET_S / (double)p->nruns;
-		if (p->warmup < 0)
-			p->warmup = fmin(fmax(slot * 0.2, 0.02), 0.5);
-		if (p->duration < 0)
-			p->duration = fmin(fmax(slot - p->warmup, 0.1), 2.0);
-	}
 
 	/* The run directory, claimed atomically: of two runs started at the
 	 * same instant with the same --out, one is refused here. */
@@ -706,7 +476,7 @@ static void make_plan(const struct opts *o, int argc, char **argv, struct plan *
 	localtime_r(&p->started, &tm);
 	char stamp[64];
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-	snprintf(p->run_id, sizeof(p->run_id), "%s-%s-%d", stamp, wl->name, (int)getpid());
+	snprintf(p->run_id, sizeof(p->run_id), "%s-%s-%d", stamp, p->c.wl->name, (int)getpid());
 	if (o->out && (!*o->out || strlen(o->out) >= sizeof(p->out_dir)))
 		usage_error("--out: '%s' is not a usable path (empty or longer than %zu bytes)",
 			    o->out, sizeof(p->out_dir) - 1);
@@ -719,12 +489,6 @@ static void make_plan(const struct opts *o, int argc, char **argv, struct plan *
 		usage_error("%s", err);
 
 	command_line(argc, argv, p->cmdline, sizeof(p->cmdline));
-	for (unsigned i = 0; i < p->nimpl; i++) {
-		if (i)
-			strncat(p->impl_text, ",", sizeof(p->impl_text) - strlen(p->impl_text) - 1);
-		strncat(p->impl_text, p->impls[i]->id,
-			sizeof(p->impl_text) - strlen(p->impl_text) - 1);
-	}
 }
 
 /* ---- sweep ---- */
@@ -766,26 +530,26 @@ static void run_sweep(const struct plan *p, const struct lb_meta_in *meta, struc
 	int allowed[LB_MAX_THREADS];
 	unsigned nallowed = lb_topo_pus(allowed, LB_MAX_THREADS);
 
-	for (unsigned rep = 1; rep <= p->repeat && !sw->stopped; rep++) {
-		for (unsigned ti = 0; ti < p->nthr && !sw->stopped; ti++) {
-			for (unsigned ii = 0; ii < p->nimpl && !sw->stopped; ii++) {
+	for (unsigned rep = 1; rep <= p->c.repeat && !sw->stopped; rep++) {
+		for (unsigned ti = 0; ti < p->c.nthr && !sw->stopped; ti++) {
+			for (unsigned ii = 0; ii < p->c.nimpl && !sw->stopped; ii++) {
 				if (lb_interrupted) {
 					sw->stopped = 1;
 					break;
 				}
-				unsigned nt = p->tcounts[ti];
-				const struct lb_impl *im = p->impls[ii];
+				unsigned nt = p->c.tcounts[ti];
+				const struct lb_impl *im = p->c.impls[ii];
 				struct lb_run_cfg rc = {
-					.wl = p->wl, .impl = im, .nthreads = nt, .pin = pin,
-					.duration_s = p->duration, .warmup_s = p->warmup,
-					.watchdog_s = p->watchdog, .cs_ns = meta->cs_ns,
+					.wl = p->c.wl, .impl = im, .nthreads = nt, .pin = pin,
+					.duration_s = p->c.duration, .warmup_s = p->c.warmup,
+					.watchdog_s = p->c.watchdog, .cs_ns = meta->cs_ns,
 					.think_ns = meta->think_ns, .sample_mask = SAMPLE_PERIOD - 1,
 					.ncpus = pin->cpus ? pin->ncpus : nallowed,
 				};
-				memcpy(rc.param_vals, p->params.vals, sizeof(rc.param_vals));
+				memcpy(rc.param_vals, p->c.param_vals, sizeof(rc.param_vals));
 				struct lb_row *r = &sw->rows[sw->nrows];
 				memset(r, 0, sizeof(*r));
-				r->workload = p->wl->name;
+				r->workload = p->c.wl->name;
 				r->kind = lb_kind_name(im->kind);
 				r->backend = im->backend;
 				r->impl = im->id;
@@ -793,7 +557,7 @@ static void run_sweep(const struct plan *p, const struct lb_meta_in *meta, struc
 				r->pin = pin->name;
 				r->cs_ns = meta->cs_ns;
 				r->think_ns = meta->think_ns;
-				snprintf(r->param, sizeof(r->param), "%s", p->params.text);
+				snprintf(r->param, sizeof(r->param), "%s", p->c.param_text);
 				r->rep = rep;
 				r->oversubscribed = nt > rc.ncpus;
 				for (unsigned k = 0; pin->cpus && k < nt; k++) {
@@ -824,7 +588,7 @@ static void run_sweep(const struct plan *p, const struct lb_meta_in *meta, struc
 					sw->diag.kind = LB_DIAG_ERROR;
 					snprintf(sw->diag.summary, sizeof(sw->diag.summary),
 						 "%s/%s threads=%u could not run (see the message above)",
-						 p->wl->name, im->id, nt);
+						 p->c.wl->name, im->id, nt);
 					break;
 				}
 				r->probe_rtt_after_ns = lb_probe_rtt(pa, pb);
@@ -842,10 +606,10 @@ static void run_sweep(const struct plan *p, const struct lb_meta_in *meta, struc
 					sw->failed = 1;
 					note_failure(sw, r, chk.msg);
 					fprintf(stderr, "lockbench: CHECK FAILED: %s/%s threads=%u rep %u: "
-						"%s\n", p->wl->name, r->impl, nt, rep, chk.msg);
+						"%s\n", p->c.wl->name, r->impl, nt, rep, chk.msg);
 				}
 				fprintf(stderr, "[%zu/%zu] %-22s threads=%-3u rep %u/%u  %12.0f ops/s"
-					"  %s%s\n", sw->done, p->nruns, r->impl, nt, rep, p->repeat,
+					"  %s%s\n", sw->done, p->c.nruns, r->impl, nt, rep, p->c.repeat,
 					r->ops_per_sec, lb_verdict_name(r->verdict),
 					r->starved ? "  (starved: another process had the CPUs)" : "");
 			}
@@ -855,7 +619,7 @@ static void run_sweep(const struct plan *p, const struct lb_meta_in *meta, struc
 		sw->diag.kind = LB_DIAG_INTERRUPTED;
 		snprintf(sw->diag.summary, sizeof(sw->diag.summary),
 			 "interrupted by signal %d after %zu of %zu runs; the completed rows are kept",
-			 got_signal ? (int)got_signal : SIGINT, sw->nrows, p->nruns);
+			 got_signal ? (int)got_signal : SIGINT, sw->nrows, p->c.nruns);
 	}
 }
 
@@ -922,7 +686,7 @@ static const char **written_files(const char *dir, unsigned *nplots)
 
 int main(int argc, char **argv)
 {
-	struct opts o;
+	struct lb_opts o;
 	int ret;
 
 	parse_options(argc, argv, &o);
@@ -949,11 +713,11 @@ int main(int argc, char **argv)
 
 	struct sweep *sw = calloc(1, sizeof(*sw));
 	unsigned maxthr = 0;
-	for (unsigned i = 0; i < p->nthr; i++)
-		if (p->tcounts[i] > maxthr)
-			maxthr = p->tcounts[i];
+	for (unsigned i = 0; i < p->c.nthr; i++)
+		if (p->c.tcounts[i] > maxthr)
+			maxthr = p->c.tcounts[i];
 	if (sw) {
-		sw->rows = calloc(p->nruns, sizeof(*sw->rows));
+		sw->rows = calloc(p->c.nruns, sizeof(*sw->rows));
 		sw->trows = calloc(maxthr, sizeof(*sw->trows));
 	}
 	if (!sw || !sw->rows || !sw->trows) {
@@ -964,15 +728,15 @@ int main(int argc, char **argv)
 	struct lb_meta_in meta = {
 		.run_id = p->run_id, .host = p->host, .out_dir = p->out_dir,
 		.command_line = p->cmdline, .restriction = topo->restriction,
-		.extra_cols = p->wl->extra_cols, .workload = p->wl->name, .impls = p->impl_text,
-		.threads = p->threads_text, .pin = p->pin.name, .format = o.format,
-		.duration_s = p->duration, .warmup_s = p->warmup, .watchdog_s = p->watchdog,
-		.repeat = p->repeat, .cs_ns = o.cs_ns, .think_ns = o.think_ns,
+		.extra_cols = p->c.wl->extra_cols, .workload = p->c.wl->name, .impls = p->c.impl_text,
+		.threads = p->c.threads_text, .pin = p->pin.name, .format = o.format,
+		.duration_s = p->c.duration, .warmup_s = p->c.warmup, .watchdog_s = p->c.watchdog,
+		.repeat = p->c.repeat, .cs_ns = o.cs_ns, .think_ns = o.think_ns,
 		.cs_iters = lb_busy_iters(o.cs_ns), .think_iters = lb_busy_iters(o.think_ns),
-		.seed = o.seed, .sample_period = SAMPLE_PERIOD, .params = p->params.text,
+		.seed = o.seed, .sample_period = SAMPLE_PERIOD, .params = p->c.param_text,
 		.started_unix = (double)p->started,
 	};
-	sw->sink = lb_sink_make(p->run_id, p->host, topo->cpu_model, topo->pus, p->wl->extra_cols);
+	sw->sink = lb_sink_make(p->run_id, p->host, topo->cpu_model, topo->pus, p->c.wl->extra_cols);
 	if (lb_meta_write(p->out_dir, &meta) != 0 ||
 	    lb_stream_open(&sw->results, p->out_dir, "results.csv") != 0 ||
 	    lb_stream_open(&sw->threads, p->out_dir, "threads.csv") != 0) {
@@ -990,8 +754,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "lockbench: restricted to %s\n", topo->restriction);
 	fprintf(stderr, "lockbench: %s: %u implementation(s) x %u thread count(s) x %u "
 		"repetition(s) = %zu runs of %.2f s (+%.2f s warm-up), about %.0f s; pin %s\n",
-		p->wl->name, p->nimpl, p->nthr, p->repeat, p->nruns, p->duration, p->warmup,
-		(double)p->nruns * (p->duration + p->warmup + 0.01), p->pin.name);
+		p->c.wl->name, p->c.nimpl, p->c.nthr, p->c.repeat, p->c.nruns, p->c.duration, p->c.warmup,
+		(double)p->c.nruns * (p->c.duration + p->c.warmup + 0.01), p->pin.name);
 	fprintf(stderr, "lockbench: timer %s, %.1f ns per read (latency floor %.0f ns); busy "
 		"loop %.3f ns/iter; writing %s\n", lb_timer.source, lb_timer.cost_ns,
 		lb_timer.sample_floor_ns, lb_timer.busy_ns_per_iter, p->out_dir);

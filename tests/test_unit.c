@@ -13,6 +13,7 @@
 
 #include "checks.h"
 #include "lockbench.h"
+#include "plan.h"
 
 /* ---- --threads ---- */
 
@@ -242,6 +243,131 @@ static void nearest_name_for_a_typo(void **st)
 	assert_null(lb_nearest("cntr", 4, c, n));        /* 3 edits: too far for 4 letters */
 	assert_null(lb_nearest("", 0, c, n));
 	assert_null(lb_nearest("counter", 7, c, 0));
+}
+
+/* ---- the plan ---- */
+
+static struct lb_opts plan_opts(const char *workload, const char *impl, const char *threads)
+{
+	return (struct lb_opts){ .workload = workload, .impl = impl, .threads = threads,
+				 .pin = "compact", .format = "table", .duration = -1,
+				 .warmup = -1, .watchdog = -1, .repeat = LB_DEFAULT_REPEAT };
+}
+
+static void plan_default_sweep(void **st)
+{
+	struct lb_plan p;
+	char err[512];
+	struct lb_opts o = plan_opts("counter", "futex-mutex", NULL);
+	(void)st;
+	/* powers of two below 2 x PUs, plus PUs and 2 x PUs, sorted, once each */
+	assert_int_equal(lb_plan_make(&o, 2, &p, err, sizeof(err)), 0);
+	assert_string_equal(p.threads_text, "1,2,pus,2xpus");
+	assert_int_equal(p.nthr, 3);
+	assert_int_equal(p.tcounts[0], 1);
+	assert_int_equal(p.tcounts[1], 2);
+	assert_int_equal(p.tcounts[2], 4);
+	assert_int_equal(lb_plan_make(&o, 6, &p, err, sizeof(err)), 0);
+	assert_string_equal(p.threads_text, "1,2,4,8,pus,2xpus");
+	const unsigned want6[] = { 1, 2, 4, 6, 8, 12 };
+	assert_int_equal(p.nthr, 6);
+	for (unsigned i = 0; i < 6; i++)
+		assert_int_equal(p.tcounts[i], want6[i]);
+	assert_int_equal(p.dropped, 0);
+	assert_int_equal(p.nimpl, 1);
+	assert_string_equal(p.impl_text, "futex-mutex");
+	assert_string_equal(p.param_text, "depth=1;data=shared"); /* the defaults */
+	assert_true(p.watchdog == LB_DEFAULT_WATCHDOG_S);
+
+	o = plan_opts("counter", "futex-mutex", "2xpus,pus");
+	assert_int_equal(lb_plan_make(&o, 3, &p, err, sizeof(err)), 0);
+	assert_int_equal(p.nthr, 2);
+	assert_int_equal(p.tcounts[0], 3);
+	assert_int_equal(p.tcounts[1], 6);
+}
+
+/* A count the workload refuses: left out of the default sweep (and said
+ * why), an error when asked for. */
+static void plan_refused_thread_counts(void **st)
+{
+	struct lb_plan p;
+	char err[512];
+	struct lb_opts o = plan_opts("handoff", "futex-event", NULL);
+	(void)st;
+	assert_int_equal(lb_plan_make(&o, 3, &p, err, sizeof(err)), 0);
+	/* 1, 2, 4, 3, 6: 1 and 3 are odd */
+	assert_int_equal(p.nthr, 3);
+	assert_int_equal(p.tcounts[0], 2);
+	assert_int_equal(p.tcounts[1], 4);
+	assert_int_equal(p.tcounts[2], 6);
+	assert_int_equal(p.dropped, 2);
+	assert_non_null(strstr(p.dropped_why, "handoff needs an even number of threads"));
+	o.threads = "2,3";
+	assert_int_equal(lb_plan_make(&o, 3, &p, err, sizeof(err)), -1);
+	assert_string_equal(err, "handoff needs an even number of threads (pairs); got 3: give "
+				 "2, 4, 6, ...");
+	o.threads = "1";
+	assert_int_equal(lb_plan_make(&o, 3, &p, err, sizeof(err)), -1);
+}
+
+/* auto durations: the sweep's windows and warm-ups share the budget,
+ * each window 0.1-2 s and each warm-up 0.02-0.5 s. */
+static void plan_time_budget(void **st)
+{
+	struct lb_plan p;
+	char err[512];
+	struct lb_opts o = plan_opts("counter", "all", NULL);
+	(void)st;
+	assert_int_equal(lb_plan_make(&o, 2, &p, err, sizeof(err)), 0);
+	assert_true(p.nimpl > 20);
+	assert_int_equal(p.nruns, (size_t)p.nimpl * 3 * 3);
+	assert_true(fabs(lb_plan_seconds(&p) - LB_AUTO_BUDGET_S) < 1e-9);
+	assert_true(p.duration >= 0.1 && p.warmup >= 0.02);
+	/* few runs: both clamped at their longest */
+	o = plan_opts("counter", "futex-mutex", "1");
+	assert_int_equal(lb_plan_make(&o, 2, &p, err, sizeof(err)), 0);
+	assert_int_equal(p.nruns, 3);
+	assert_true(p.duration == 2.0 && p.warmup == 0.5);
+	assert_true(lb_plan_seconds(&p) == 7.5);
+	/* given: kept */
+	o.duration = 0.25;
+	o.warmup = 0;
+	o.repeat = 5;
+	assert_int_equal(lb_plan_make(&o, 2, &p, err, sizeof(err)), 0);
+	assert_true(p.duration == 0.25 && p.warmup == 0 && lb_plan_seconds(&p) == 1.25);
+}
+
+static void plan_usage_errors(void **st)
+{
+	struct lb_plan p;
+	char err[512];
+	struct lb_opts o = plan_opts(NULL, "all", NULL);
+	(void)st;
+	assert_int_equal(lb_plan_make(&o, 2, &p, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "--workload is required; valid: counter, barrier,"));
+	o.workload = "countr";
+	assert_int_equal(lb_plan_make(&o, 2, &p, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "unknown workload 'countr' (did you mean counter?); valid:"));
+	o = plan_opts("barrier", "futex-mutex", NULL);
+	assert_int_equal(lb_plan_make(&o, 2, &p, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "workload barrier does not drive 'futex-mutex' (kind mutex)"));
+	o = plan_opts("counter", "futex,futex", "1");
+	assert_int_equal(lb_plan_make(&o, 2, &p, err, sizeof(err)), 0); /* a backend twice */
+	o.impl = "urcu";
+	assert_int_equal(lb_plan_make(&o, 2, &p, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "workload counter drives nothing from backend 'urcu'"));
+	o.impl = "futex-mutex,,ck-fas";
+	assert_int_equal(lb_plan_make(&o, 2, &p, err, sizeof(err)), -1);
+	o = plan_opts("counter", "futex-mutex", "1");
+	const char *twice[] = { "depth=2", "depth=3" };
+	memcpy(o.params, twice, sizeof(twice));
+	o.nparams = 2;
+	assert_int_equal(lb_plan_make(&o, 2, &p, err, sizeof(err)), -1);
+	assert_string_equal(err, "--param: 'depth' is given twice ('depth=2' and 'depth=3'); "
+				 "give each parameter once");
+	o.nparams = 1;
+	assert_int_equal(lb_plan_make(&o, 2, &p, err, sizeof(err)), 0);
+	assert_string_equal(p.param_text, "depth=2;data=shared");
 }
 
 /* ---- CSV ---- */
@@ -914,6 +1040,10 @@ int main(void)
 		cmocka_unit_test(hist_buckets_cover_and_bound_error),
 		cmocka_unit_test(hist_percentiles),
 		cmocka_unit_test(nearest_name_for_a_typo),
+		cmocka_unit_test(plan_default_sweep),
+		cmocka_unit_test(plan_refused_thread_counts),
+		cmocka_unit_test(plan_time_budget),
+		cmocka_unit_test(plan_usage_errors),
 		cmocka_unit_test(csv_quoting),
 		cmocka_unit_test(csv_results_row_matches_header),
 		cmocka_unit_test(csv_summary_and_threads_tables),

@@ -1,0 +1,294 @@
+/* The plan (plan.h): options in, a checked list of configurations out.
+ * Pure: no output, no exit, no topology (the PU count is an argument). */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan.h"
+
+/* One line into err; returns -1 for `return fail(...)`. */
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* " (did you mean X?)" for a typo of one of cands, else "". */
+static const char *did_you_mean(const char *s, size_t len, const char *const *cands, size_t n,
+				char *buf, size_t buflen)
+{
+	const char *near = lb_nearest(s, len, cands, n);
+	buf[0] = '\0';
+	if (near)
+		snprintf(buf, buflen, " (did you mean %s?)", near);
+	return buf;
+}
+
+static void append(char *buf, size_t len, const char *sep, const char *s)
+{
+	if (buf[0])
+		strncat(buf, sep, len - strlen(buf) - 1);
+	strncat(buf, s, len - strlen(buf) - 1);
+}
+
+/* ---- the workload ---- */
+
+static int plan_workload(const char *name, const struct lb_workload **out, char *err,
+			 size_t errlen)
+{
+	const char *cands[32];
+	char names[512] = "", hint[128];
+	size_t nc = 0;
+
+	for (size_t i = 0; lb_workloads[i]; i++) {
+		append(names, sizeof(names), ", ", lb_workloads[i]->name);
+		if (nc < 32)
+			cands[nc++] = lb_workloads[i]->name;
+	}
+	if (!name)
+		return fail(err, errlen, "--workload is required; valid: %s (try ./bench "
+			    "--workload counter)", names);
+	*out = lb_workload_find(name);
+	if (!*out)
+		return fail(err, errlen, "--workload: unknown workload '%s'%s; valid: %s", name,
+			    did_you_mean(name, strlen(name), cands, nc, hint, sizeof(hint)), names);
+	return 0;
+}
+
+/* ---- --impl ---- */
+
+static void valid_impls(const struct lb_workload *wl, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (size_t j = 0; j < LB_IMPL_COUNT; j++)
+		if (lb_workload_drives(wl, &lb_impls[j]) && !(lb_impls[j].caps & LB_CAP_HIDDEN))
+			append(buf, len, ", ", lb_impls[j].id);
+}
+
+/* One item of --impl: an id, a backend or 'all'; adds to p->impls. */
+static int plan_impl_item(const char *tok, const char *valid, struct lb_plan *p, char *err,
+			  size_t errlen)
+{
+	const struct lb_workload *wl = p->wl;
+	int all = strcmp(tok, "all") == 0, backend = !all && lb_backend_known(tok);
+	const struct lb_impl *one = NULL;
+
+	if (!all && !backend) {
+		one = lb_impl_find(tok);
+		if (!one) {
+			/* ids, backends and 'all': what a typo may have meant */
+			const char *names[2 * LB_IMPL_COUNT + 1];
+			char hint[128];
+			for (size_t j = 0; j < LB_IMPL_COUNT; j++) {
+				int hidden = lb_impls[j].caps & LB_CAP_HIDDEN;
+				names[2 * j] = hidden ? NULL : lb_impls[j].id;
+				names[2 * j + 1] = hidden ? NULL : lb_impls[j].backend;
+			}
+			names[2 * LB_IMPL_COUNT] = "all";
+			return fail(err, errlen, "--impl: unknown implementation '%s'%s; valid for "
+				    "%s: all, %s; backends: %s", tok,
+				    did_you_mean(tok, strlen(tok), names, 2 * LB_IMPL_COUNT + 1,
+						 hint, sizeof(hint)),
+				    wl->name, valid, lb_backend_names());
+		}
+		if (!lb_workload_drives(wl, one))
+			return fail(err, errlen, "--impl: workload %s does not drive '%s' (kind %s); "
+				    "valid for %s: %s", wl->name, tok, lb_kind_name(one->kind),
+				    wl->name, valid);
+	}
+	unsigned before = p->nimpl;
+	for (size_t j = 0; j < LB_IMPL_COUNT; j++) {
+		const struct lb_impl *im = &lb_impls[j];
+		int take = one ? im == one
+			       : lb_workload_drives(wl, im) && !(im->caps & LB_CAP_HIDDEN) &&
+					 (all || strcmp(im->backend, tok) == 0);
+		if (!take)
+			continue;
+		int dup = 0;
+		for (unsigned k = 0; k < p->nimpl; k++)
+			dup |= p->impls[k] == im;
+		if (!dup && p->nimpl < LB_PLAN_MAX_SERIES)
+			p->impls[p->nimpl++] = im;
+	}
+	if (backend && p->nimpl == before) {
+		/* nothing new: fine if they were all chosen already */
+		int any = 0;
+		for (size_t j = 0; j < LB_IMPL_COUNT; j++)
+			any |= lb_workload_drives(wl, &lb_impls[j]) &&
+			       strcmp(lb_impls[j].backend, tok) == 0;
+		if (!any)
+			return fail(err, errlen, "--impl: workload %s drives nothing from backend "
+				    "'%s'; valid for %s: %s", wl->name, tok, wl->name, valid);
+	}
+	return 0;
+}
+
+static int plan_impls(const char *spec, struct lb_plan *p, char *err, size_t errlen)
+{
+	char valid[2048];
+	int ret = 0;
+
+	valid_impls(p->wl, valid, sizeof(valid));
+	if (!*spec || spec[0] == ',' || spec[strlen(spec) - 1] == ',' || strstr(spec, ",,"))
+		return fail(err, errlen, "--impl: '%s' is not a valid list (comma-separated ids, a "
+			    "backend or 'all'); valid for %s: all, %s; backends: %s", spec,
+			    p->wl->name, valid, lb_backend_names());
+	char *copy = strdup(spec), *save = NULL;
+	if (!copy)
+		return fail(err, errlen, "out of memory");
+	for (char *tok = strtok_r(copy, ",", &save); tok && !ret; tok = strtok_r(NULL, ",", &save))
+		ret = plan_impl_item(tok, valid, p, err, errlen);
+	free(copy);
+	for (unsigned i = 0; i < p->nimpl; i++)
+		append(p->impl_text, sizeof(p->impl_text), ",", p->impls[i]->id);
+	return ret;
+}
+
+/* ---- --param ---- */
+
+static int plan_param(const struct lb_workload *wl, const char *kv, struct lb_plan *p,
+		      char *err, size_t errlen)
+{
+	const char *eq = strchr(kv, '=');
+	const char *keys[LB_MAX_PARAMS];
+	char valid[512] = "", hint[128];
+	size_t np = 0;
+
+	for (const struct lb_param_spec *s = wl->params; s && s->key && np < LB_MAX_PARAMS;
+	     s++, np++) {
+		append(valid, sizeof(valid), ", ", s->key);
+		keys[np] = s->key;
+	}
+	if (!eq || eq == kv || !eq[1])
+		return fail(err, errlen, "--param: '%s' is not KEY=VALUE; %s takes: %s", kv,
+			    wl->name, np ? valid : "no parameters");
+	size_t klen = (size_t)(eq - kv);
+	for (size_t i = 0; i < np; i++) {
+		if (strlen(keys[i]) != klen || strncmp(keys[i], kv, klen) != 0)
+			continue;
+		if (p->param_vals[i])
+			return fail(err, errlen, "--param: '%s' is given twice ('%s=%s' and '%s'); "
+				    "give each parameter once", keys[i], keys[i], p->param_vals[i],
+				    kv);
+		p->param_vals[i] = eq + 1;
+		return 0;
+	}
+	return fail(err, errlen, "--param: workload %s has no parameter '%.*s'%s; valid: %s",
+		    wl->name, (int)klen, kv, did_you_mean(kv, klen, keys, np, hint, sizeof(hint)),
+		    np ? valid : "none (it takes no parameters)");
+}
+
+static int plan_params(const struct lb_opts *o, struct lb_plan *p, char *err, size_t errlen)
+{
+	const struct lb_workload *wl = p->wl;
+
+	for (unsigned i = 0; i < o->nparams; i++)
+		if (plan_param(wl, o->params[i], p, err, errlen))
+			return -1;
+	for (size_t i = 0; wl->params && wl->params[i].key && i < LB_MAX_PARAMS; i++) {
+		if (!p->param_vals[i])
+			p->param_vals[i] = wl->params[i].def;
+		size_t n = strlen(p->param_text);
+		snprintf(p->param_text + n, sizeof(p->param_text) - n, "%s%s=%s", i ? ";" : "",
+			 wl->params[i].key, p->param_vals[i]);
+	}
+	return 0;
+}
+
+/* ---- --threads ---- */
+
+static int plan_threads(const struct lb_opts *o, unsigned pus, struct lb_plan *p, char *err,
+			size_t errlen)
+{
+	char why[512];
+	int n;
+
+	if (o->threads) {
+		n = lb_parse_threads(o->threads, pus, p->tcounts, LB_PLAN_MAX_THREAD_COUNTS, why,
+				     sizeof(why));
+		if (n < 0)
+			return fail(err, errlen, "--threads: %s", why);
+		snprintf(p->threads_text, sizeof(p->threads_text), "%s", o->threads);
+	} else {
+		/* 1, 2, 4, ... up to 2 x PUs, with PUs and 2 x PUs themselves. */
+		char def[256] = "";
+		for (unsigned t = 1; t < 2 * pus; t *= 2)
+			snprintf(def + strlen(def), sizeof(def) - strlen(def), "%u,", t);
+		snprintf(def + strlen(def), sizeof(def) - strlen(def), "pus,2xpus");
+		n = lb_parse_threads(def, pus, p->tcounts, LB_PLAN_MAX_THREAD_COUNTS, why,
+				     sizeof(why));
+		if (n < 0)
+			return fail(err, errlen, "internal: default thread list: %s", why);
+		snprintf(p->threads_text, sizeof(p->threads_text), "%s", def);
+	}
+	p->nthr = (unsigned)n;
+	return 0;
+}
+
+/* The workload's say on each thread count, with its parameters: a count it
+ * refuses is an error when asked for, and left out of the default sweep. */
+static int plan_validate(const struct lb_opts *o, struct lb_plan *p, char *err, size_t errlen)
+{
+	char why[512] = "";
+	int n = (int)p->nthr;
+
+	if (p->wl->validate) {
+		int kept = 0;
+		for (int i = 0; i < n; i++) {
+			if (p->wl->validate(p->param_vals, p->tcounts[i], why, sizeof(why)) == 0) {
+				p->tcounts[kept++] = p->tcounts[i];
+				continue;
+			}
+			if (o->threads) /* asked for: an error, not a silent skip */
+				return fail(err, errlen, "%s", why);
+			snprintf(p->dropped_why, sizeof(p->dropped_why), "%s", why);
+		}
+		if (kept == 0)
+			return fail(err, errlen, "%s", why);
+		p->dropped = (unsigned)(n - kept);
+		n = kept;
+	}
+	p->nthr = (unsigned)n;
+	return 0;
+}
+
+/* ---- the whole plan ---- */
+
+int lb_plan_make(const struct lb_opts *o, unsigned pus, struct lb_plan *p, char *err,
+		 size_t errlen)
+{
+	memset(p, 0, sizeof(*p));
+	if (plan_workload(o->workload, &p->wl, err, errlen) ||
+	    plan_impls(o->impl ? o->impl : "all", p, err, errlen) ||
+	    plan_threads(o, pus, p, err, errlen) || plan_params(o, p, err, errlen) ||
+	    plan_validate(o, p, err, errlen))
+		return -1;
+	p->watchdog = o->watchdog >= 0 ? o->watchdog
+				       : p->wl->watchdog_s > 0 ? p->wl->watchdog_s
+							       : LB_DEFAULT_WATCHDOG_S;
+	p->repeat = (unsigned)o->repeat;
+	p->nruns = (size_t)p->nimpl * p->nthr * p->repeat;
+	p->duration = o->duration;
+	p->warmup = o->warmup;
+	if (p->duration < 0 || p->warmup < 0) {
+		/* auto: the sweep's windows and warm-ups share LB_AUTO_BUDGET_S */
+		double slot = LB_AUTO_BUDGET_S / (double)p->nruns;
+		if (p->warmup < 0)
+			p->warmup = fmin(fmax(slot * 0.2, 0.02), 0.5);
+		if (p->duration < 0)
+			p->duration = fmin(fmax(slot - p->warmup, 0.1), 2.0);
+	}
+	return 0;
+}
+
+double lb_plan_seconds(const struct lb_plan *p)
+{
+	return (double)p->nruns * (p->duration + p->warmup);
+}

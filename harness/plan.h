@@ -1,0 +1,63 @@
+/* The plan: what a run will do, made from the parsed options and the
+ * number of PUs alone, before anything runs or is written.  A value, so
+ * tests/test_unit.c builds plans and checks them: the default sweep,
+ * '2xpus', thread counts a workload refuses, the time budget.
+ *
+ *   options (main.c) -> plan (here) -> sweep (main.c) -> sinks (output.c)
+ *
+ * Everything the user can get wrong is caught here, with one line naming
+ * the bad value and the valid choices; main prints it and exits 2. */
+#ifndef LB_PLAN_H
+#define LB_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lockbench.h"
+
+#define LB_PLAN_MAX_SERIES 64
+#define LB_PLAN_MAX_THREAD_COUNTS 64
+#define LB_PLAN_MAX_GIVEN_PARAMS 32
+#define LB_DEFAULT_REPEAT 3
+#define LB_DEFAULT_WATCHDOG_S 10.0
+#define LB_AUTO_BUDGET_S 45.0 /* warm-up + window over the whole sweep */
+
+/* The command line, parsed but not yet checked against the registry. */
+struct lb_opts {
+	const char *workload, *impl, *threads, *pin, *out, *format;
+	const char *params[LB_PLAN_MAX_GIVEN_PARAMS];
+	unsigned nparams;
+	double duration, warmup, watchdog; /* < 0: auto / the workload's */
+	uint64_t repeat, cs_ns, think_ns, seed;
+	int no_plot;
+};
+
+struct lb_plan {
+	const struct lb_workload *wl;
+	const struct lb_impl *impls[LB_PLAN_MAX_SERIES];
+	unsigned nimpl;
+	unsigned tcounts[LB_PLAN_MAX_THREAD_COUNTS];
+	unsigned nthr;
+	char threads_text[256];  /* as given, or the default sweep spelled out */
+	char impl_text[2048];    /* the ids, comma-separated */
+	const char *param_vals[LB_MAX_PARAMS]; /* given, else the default */
+	char param_text[256];    /* "k=v;k2=v2": the CSV param column */
+	double duration, warmup, watchdog;
+	unsigned repeat;
+	size_t nruns;            /* implementations x thread counts x repetitions */
+	/* Thread counts of the default sweep the workload refused (left out,
+	 * and said so on stderr), and the workload's reason. */
+	unsigned dropped;
+	char dropped_why[256];
+};
+
+/* Fill p from o for a machine of pus processing units.  0, or -1 with one
+ * line in err (a usage error). */
+int lb_plan_make(const struct lb_opts *o, unsigned pus, struct lb_plan *p, char *err,
+		 size_t errlen);
+
+/* Seconds of warm-up and timed windows the sweep asks for (the run takes
+ * a little more: thread start, probes, checks). */
+double lb_plan_seconds(const struct lb_plan *p);
+
+#endif
