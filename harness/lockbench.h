@@ -11,7 +11,6 @@
 #include "stats.h"
 #include "workload.h"
 
-#define LB_MAX_THREADS 1024
 
 /* ---- topology and placement (topo.c) ---- */
 
@@ -64,7 +63,8 @@ int lb_parse_threads(const char *s, unsigned pus, unsigned *out, unsigned max,
 int lb_parse_cpulist(const char *s, int *out, unsigned max, char *err, size_t errlen);
 /* Non-negative decimal seconds ("0.5", "2"); -1 with err on failure. */
 int lb_parse_seconds(const char *s, double *out);
-int lb_parse_u64(const char *s, uint64_t *out);
+/* lb_parse_u64 (decimal digits only) is declared in workload.h: the
+ * workloads parse their parameters with it. */
 /* For "did you mean": the one candidate within a typo's edit distance of
  * s[0..len) (1 for names of up to 4 characters, 2 up to 8, else 3;
  * case-insensitive), or NULL when none is, or when two are equally near.

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 
 #include "checks.h"
-#include "lockbench.h"
 #include "workload.h"
 
 struct barrier_state {

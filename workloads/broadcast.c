@@ -48,7 +48,6 @@
 #include <stdlib.h>
 
 #include "checks.h"
-#include "lockbench.h"
 #include "workload.h"
 
 #define BROADCAST_NOBJ 3 /* go[0], go[1], done; the condition kind uses go[0] and done */

@@ -32,7 +32,6 @@
 #include <string.h>
 
 #include "checks.h"
-#include "lockbench.h"
 #include "workload.h"
 
 struct counter_state {

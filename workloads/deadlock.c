@@ -23,7 +23,6 @@
 #include <string.h>
 
 #include "checks.h"
-#include "lockbench.h"
 #include "workload.h"
 
 enum { LOCK_A = 0, LOCK_B = 1, NLOCKS = 2, NONE = -1 };

@@ -28,7 +28,6 @@
 #include <string.h>
 
 #include "checks.h"
-#include "lockbench.h"
 #include "workload.h"
 
 struct livelock_pair {

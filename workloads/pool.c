@@ -24,7 +24,6 @@
 #include <stdlib.h>
 
 #include "checks.h"
-#include "lockbench.h"
 #include "workload.h"
 
 #define POOL_MAX_PERMITS 1000

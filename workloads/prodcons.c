@@ -60,7 +60,6 @@
 #include <string.h>
 
 #include "checks.h"
-#include "lockbench.h"
 #include "workload.h"
 
 #define PRODCONS_SEQ_BITS LB_PC_SEQ_BITS

@@ -49,7 +49,6 @@
 #include <string.h>
 
 #include "checks.h"
-#include "lockbench.h"
 #include "workload.h"
 
 #define READMOSTLY_WORDS 8 /* 64 bytes: one x86 cache line of payload */

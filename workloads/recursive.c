@@ -17,7 +17,6 @@
 #include <stdlib.h>
 
 #include "checks.h"
-#include "lockbench.h"
 #include "workload.h"
 
 #define RECURSIVE_MAX_DEPTH 1000

@@ -30,7 +30,6 @@
 #include <stdlib.h>
 
 #include "checks.h"
-#include "lockbench.h"
 #include "workload.h"
 
 #define TRYLOCK_MAX_BACKOFF_NS 100000000u /* 0.1 s: anything longer is not a spin */

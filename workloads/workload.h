@@ -1,5 +1,8 @@
 /* The workload interface: one struct per workload, in one flat table
- * (workloads/registry.c).
+ * (workloads/registry.c, from workloads/list.h).  A workload sees this
+ * header, the worker API (worker.h), the primitives (registry.h) and the
+ * checks (checks.h), never the harness's own lockbench.h: the harness
+ * drives workloads through this header, not the other way round.
  *
  * A workload owns its shared state, its hot loop, and the correctness check
  * that runs after every repetition.  The hot loop is written once as a
@@ -29,6 +32,11 @@ struct lb_param_spec {
 
 #define LB_MAX_PARAMS 8
 #define LB_MAX_EXTRA 4
+#define LB_MAX_THREADS 1024
+
+/* A parameter value of decimal digits only ("12"), as a number: 0, or -1
+ * for anything else (cli.c). */
+int lb_parse_u64(const char *s, uint64_t *out);
 
 /* What the harness hands a workload for one repetition. */
 struct lb_wctx {
