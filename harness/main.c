@@ -130,7 +130,7 @@ static void kinds_text(const struct lb_workload *wl, const char *sep, char *buf,
 	buf[0] = '\0';
 	for (int k = 0; k < LB_KIND_COUNT; k++)
 		for (size_t j = 0; j < LB_IMPL_COUNT; j++)
-			if (lb_impls[j].kind == (enum lb_kind)k && lb_workload_drives(wl, &lb_impls[j])) {
+			if (lb_impl_kind(&lb_impls[j]) == (enum lb_kind)k && lb_workload_drives(wl, &lb_impls[j])) {
 				if (buf[0])
 					strncat(buf, sep, len - strlen(buf) - 1);
 				strncat(buf, lb_kind_name((enum lb_kind)k), len - strlen(buf) - 1);
@@ -172,7 +172,7 @@ static void print_list_csv(int show_hidden)
 		fputs("impl,", stdout);
 		lb_csv_field(stdout, im->id);
 		putchar(',');
-		lb_csv_field(stdout, lb_kind_name(im->kind));
+		lb_csv_field(stdout, lb_kind_name(lb_impl_kind(im)));
 		putchar(',');
 		lb_csv_field(stdout, im->backend);
 		putchar(',');
@@ -211,7 +211,7 @@ static void print_list(int show_hidden)
 		for (size_t j = 0; j < LB_IMPL_COUNT; j++) {
 			const struct lb_impl *im = &lb_impls[j];
 			char caps[128], wls[128] = "";
-			if (im->kind != (enum lb_kind)k || ((im->caps & LB_CAP_HIDDEN) && !show_hidden))
+			if (lb_impl_kind(im) != (enum lb_kind)k || ((im->caps & LB_CAP_HIDDEN) && !show_hidden))
 				continue;
 			caps_text(lb_impl_caps(im), ",", caps, sizeof(caps));
 			if (!caps[0])
@@ -550,7 +550,7 @@ static void run_sweep(const struct plan *p, const struct lb_meta_in *meta, struc
 				struct lb_row *r = &sw->rows[sw->nrows];
 				memset(r, 0, sizeof(*r));
 				r->workload = p->c.wl->name;
-				r->kind = lb_kind_name(im->kind);
+				r->kind = lb_kind_name(lb_impl_kind(im));
 				r->backend = im->backend;
 				r->impl = im->id;
 				r->threads = nt;

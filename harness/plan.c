@@ -100,7 +100,7 @@ static int plan_impl_item(const char *tok, const char *valid, struct lb_plan *p,
 		}
 		if (!lb_workload_drives(wl, one))
 			return fail(err, errlen, "--impl: workload %s does not drive '%s' (kind %s); "
-				    "valid for %s: %s", wl->name, tok, lb_kind_name(one->kind),
+				    "valid for %s: %s", wl->name, tok, lb_kind_name(lb_impl_kind(one)),
 				    wl->name, valid);
 	}
 	unsigned before = p->nimpl;

@@ -23,4 +23,10 @@ struct lb_mutex_ops {
 	void (*unlock)(void *obj, void *tctx);
 };
 
+/* Whether an implementation has trylock (LB_CAP_TRYLOCK; registry.h). */
+static inline bool lb_mutex_can_try(const struct lb_prim_ops *ops)
+{
+	return ((const struct lb_mutex_ops *)(const void *)ops)->trylock != NULL;
+}
+
 #endif

@@ -34,4 +34,11 @@ struct lb_prim_ops {
 	void (*thread_fini)(void *obj, void *tctx);                /* may be NULL */
 };
 
+/* For a kind without a non-blocking acquire (registry.h's LB_KINDS). */
+static inline bool lb_prim_no_try(const struct lb_prim_ops *ops)
+{
+	(void)ops;
+	return false;
+}
+
 #endif

@@ -18,4 +18,10 @@ struct lb_recursive_ops {
 	int (*unlock)(void *obj, void *tctx);
 };
 
+/* Whether an implementation has trylock (LB_CAP_TRYLOCK; registry.h). */
+static inline bool lb_recursive_can_try(const struct lb_prim_ops *ops)
+{
+	return ((const struct lb_recursive_ops *)(const void *)ops)->trylock != NULL;
+}
+
 #endif

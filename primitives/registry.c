@@ -4,59 +4,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LB_X_MUTEX(sym, id_, be, caps_, sum) \
-	[LB_IMPL_##sym] = { .id = id_, .backend = be, .kind = LB_KIND_MUTEX, \
-		.caps = (caps_), \
-		.summary = sum, .index = LB_IMPL_##sym, \
-		.prim = &lb_##sym##_ops.base, .ops.mutex = &lb_##sym##_ops },
-#define LB_X_KIND(kind_, field, sym, id_, be, caps_, sum) \
-	[LB_IMPL_##sym] = { .id = id_, .backend = be, .kind = kind_, \
-		.caps = (caps_), \
-		.summary = sum, .index = LB_IMPL_##sym, \
-		.prim = &lb_##sym##_ops.base, .ops.field = &lb_##sym##_ops },
-#define LB_X_COUNTER(kind_, sym, id_, be, caps_, sum) \
-	LB_X_KIND(kind_, counter, sym, id_, be, caps_, sum)
-#define LB_X_REC(sym, id_, be, caps_, sum) \
-	LB_X_KIND(LB_KIND_RECURSIVE, recursive, sym, id_, be, caps_, sum)
-#define LB_X_SEM(sym, id_, be, caps_, sum) \
-	LB_X_KIND(LB_KIND_SEMAPHORE, semaphore, sym, id_, be, caps_, sum)
-#define LB_X_EVENT(sym, id_, be, caps_, sum) \
-	LB_X_KIND(LB_KIND_EVENT, event, sym, id_, be, caps_, sum)
-#define LB_X_COND(sym, id_, be, caps_, sum) \
-	LB_X_KIND(LB_KIND_CONDITION, condition, sym, id_, be, caps_, sum)
-#define LB_X_RW(sym, id_, be, caps_, sum) \
-	LB_X_KIND(LB_KIND_RWLOCK, rwlock, sym, id_, be, caps_, sum)
-#define LB_X_BAR(sym, id_, be, caps_, sum) \
-	LB_X_KIND(LB_KIND_BARRIER, barrier, sym, id_, be, caps_, sum)
-#define LB_X_QUEUE(sym, id_, be, caps_, sum) \
-	LB_X_KIND(LB_KIND_QUEUE, queue, sym, id_, be, caps_, sum)
-#define LB_X_CNT(sym, id_, be, caps_, sum) LB_X_COUNTER(LB_KIND_COUNTER, sym, id_, be, caps_, sum)
-#define LB_X_NONE(sym, id_, be, caps_, sum) LB_X_COUNTER(LB_KIND_NONE, sym, id_, be, caps_, sum)
+#define LB_X_ROW(sym, id_, be, caps_, sum) \
+	[LB_IMPL_##sym] = { .id = id_, .backend = be, .caps = (caps_), .summary = sum, \
+		.index = LB_IMPL_##sym, .prim = &lb_##sym##_ops.base },
+#define LB_K_ROWS(a, ENUM, name, ops, IMPLS, try) IMPLS(LB_X_ROW)
 
 const struct lb_impl lb_impls[LB_IMPL_COUNT] = {
-	LB_MUTEX_IMPLS(LB_X_MUTEX)
-	LB_RECURSIVE_IMPLS(LB_X_REC)
-	LB_SEMAPHORE_IMPLS(LB_X_SEM)
-	LB_EVENT_IMPLS(LB_X_EVENT)
-	LB_CONDITION_IMPLS(LB_X_COND)
-	LB_RWLOCK_IMPLS(LB_X_RW)
-	LB_BARRIER_IMPLS(LB_X_BAR)
-	LB_QUEUE_IMPLS(LB_X_QUEUE)
-	LB_COUNTER_IMPLS(LB_X_CNT)
-	LB_NONE_IMPLS(LB_X_NONE)
+	LB_KINDS(LB_K_ROWS, _)
 };
 
-static const char *const kind_names[LB_KIND_COUNT] = {
-	[LB_KIND_MUTEX] = "mutex",
-	[LB_KIND_RECURSIVE] = "recursive",
-	[LB_KIND_SEMAPHORE] = "semaphore",
-	[LB_KIND_EVENT] = "event",
-	[LB_KIND_CONDITION] = "condition",
-	[LB_KIND_RWLOCK] = "rwlock",
-	[LB_KIND_BARRIER] = "barrier",
-	[LB_KIND_QUEUE] = "queue",
-	[LB_KIND_COUNTER] = "counter",
-	[LB_KIND_NONE] = "none",
+#define LB_K_NAME(a, ENUM, name, ops, IMPLS, try) [LB_KIND_##ENUM] = #name,
+static const char *const kind_names[LB_KIND_COUNT] = { LB_KINDS(LB_K_NAME, _) };
+
+#define LB_K_TRY(a, ENUM, name, ops, IMPLS, try) [LB_KIND_##ENUM] = try,
+static bool (*const kind_can_try[LB_KIND_COUNT])(const struct lb_prim_ops *) = {
+	LB_KINDS(LB_K_TRY, _)
 };
 
 const char *lb_kind_name(enum lb_kind k)
@@ -69,9 +31,7 @@ unsigned lb_impl_caps(const struct lb_impl *im)
 	unsigned c = im->caps;
 	if (im->prim->tctx_size)
 		c |= LB_CAP_TCTX;
-	if ((im->kind == LB_KIND_MUTEX && im->ops.mutex->trylock) ||
-	    (im->kind == LB_KIND_RECURSIVE && im->ops.recursive->trylock) ||
-	    (im->kind == LB_KIND_SEMAPHORE && im->ops.semaphore->try_acquire))
+	if (kind_can_try[lb_impl_kind(im)](im->prim))
 		c |= LB_CAP_TRYLOCK;
 	return c;
 }

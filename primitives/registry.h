@@ -2,7 +2,8 @@
  *
  * Adding an algorithm: write its header (one file, static inline ops and a
  * `static const struct lb_<kind>_ops lb_<sym>_ops`), include it below, and
- * add one X(...) line to its kind's list.  Workloads instantiate their hot
+ * add one X(...) line to its kind's list.  Adding a kind: its ops header,
+ * its list and one LB_KINDS line (below).  Workloads instantiate their hot
  * loop once per line (see workloads/workload.h), so the compiler sees each
  * implementation's ops as constants and inlines them.
  *
@@ -65,11 +66,6 @@
 #include "queue_ck.h"
 #include "queue_urcu.h"
 #include "queue_test.h"
-
-enum lb_kind {
-	LB_KIND_MUTEX, LB_KIND_RECURSIVE, LB_KIND_SEMAPHORE, LB_KIND_EVENT, LB_KIND_CONDITION,
-	LB_KIND_RWLOCK, LB_KIND_BARRIER, LB_KIND_QUEUE, LB_KIND_COUNTER, LB_KIND_NONE, LB_KIND_COUNT
-};
 
 enum lb_cap {
 	LB_CAP_TRYLOCK = 1u << 0, /* derived (lb_impl_caps): ops has trylock */
@@ -210,45 +206,94 @@ enum lb_cap {
 	X(none_noop, "none-noop", "none", LB_CAP_FLOOR, \
 	  "thread-private increment: the harness floor per op")
 
-/* One index per implementation, in table order. */
+/* Every kind, one line each, in table order:
+ *
+ *   K(a, ENUM, name, ops, IMPLS, try)
+ *     ENUM   LB_KIND_<ENUM>
+ *     name   the kind as --list and the CSV kind column name it
+ *     ops    its ops struct is struct lb_<ops>_ops (kinds may share one:
+ *            none's are counters)
+ *     IMPLS  its list of implementations above
+ *     try    lb_<...>(const void *ops): whether an implementation has a
+ *            non-blocking acquire (LB_CAP_TRYLOCK), or lb_prim_no_try
+ *   a is passed through to K (LB_KIND_OF needs it).
+ *
+ * A new kind is its ops header (included above), its list of
+ * implementations and one line here; everything else that depends on the
+ * kinds is expanded from this list, and tests/test_kinds.c's table of
+ * semantics tests is too, so a kind without one does not compile. */
+#define LB_KINDS(K, a) \
+	K(a, MUTEX, mutex, mutex, LB_MUTEX_IMPLS, lb_mutex_can_try) \
+	K(a, RECURSIVE, recursive, recursive, LB_RECURSIVE_IMPLS, lb_recursive_can_try) \
+	K(a, SEMAPHORE, semaphore, semaphore, LB_SEMAPHORE_IMPLS, lb_semaphore_can_try) \
+	K(a, EVENT, event, event, LB_EVENT_IMPLS, lb_prim_no_try) \
+	K(a, CONDITION, condition, condition, LB_CONDITION_IMPLS, lb_prim_no_try) \
+	K(a, RWLOCK, rwlock, rwlock, LB_RWLOCK_IMPLS, lb_prim_no_try) \
+	K(a, BARRIER, barrier, barrier, LB_BARRIER_IMPLS, lb_prim_no_try) \
+	K(a, QUEUE, queue, queue, LB_QUEUE_IMPLS, lb_prim_no_try) \
+	K(a, COUNTER, counter, counter, LB_COUNTER_IMPLS, lb_prim_no_try) \
+	K(a, NONE, none, counter, LB_NONE_IMPLS, lb_prim_no_try)
+
+enum lb_kind {
+#define LB_K_ENUM(a, ENUM, name, ops, IMPLS, try) LB_KIND_##ENUM,
+	LB_KINDS(LB_K_ENUM, _)
+#undef LB_K_ENUM
+	LB_KIND_COUNT
+};
+
+/* One index per implementation, in table order (kind by kind). */
 enum lb_impl_index {
 #define LB_X_ENUM(sym, id, be, caps, sum) LB_IMPL_##sym,
-	LB_MUTEX_IMPLS(LB_X_ENUM)
-	LB_RECURSIVE_IMPLS(LB_X_ENUM)
-	LB_SEMAPHORE_IMPLS(LB_X_ENUM)
-	LB_EVENT_IMPLS(LB_X_ENUM)
-	LB_CONDITION_IMPLS(LB_X_ENUM)
-	LB_RWLOCK_IMPLS(LB_X_ENUM)
-	LB_BARRIER_IMPLS(LB_X_ENUM)
-	LB_QUEUE_IMPLS(LB_X_ENUM)
-	LB_COUNTER_IMPLS(LB_X_ENUM)
-	LB_NONE_IMPLS(LB_X_ENUM)
+#define LB_K_IMPLS(a, ENUM, name, ops, IMPLS, try) IMPLS(LB_X_ENUM)
+	LB_KINDS(LB_K_IMPLS, _)
+#undef LB_K_IMPLS
 #undef LB_X_ENUM
 	LB_IMPL_COUNT
 };
 
+/* Each kind's last index (LB_LAST_<ENUM>): the kinds' implementations are
+ * consecutive, so the next enumerator is the next kind's first. */
+#define LB_X_ONE(sym, id, be, caps, sum) +1
+enum lb_kind_last {
+#define LB_K_LAST(a, ENUM, name, ops, IMPLS, try) \
+	LB_FIRST_##ENUM, LB_LAST_##ENUM = LB_FIRST_##ENUM + (0 IMPLS(LB_X_ONE)) - 1,
+	LB_KINDS(LB_K_LAST, _)
+#undef LB_K_LAST
+};
+#undef LB_X_ONE
+
 struct lb_impl {
 	const char *id;
 	const char *backend;
-	enum lb_kind kind;
 	unsigned caps;
 	const char *summary;
 	enum lb_impl_index index;
-	const struct lb_prim_ops *prim; /* the kind ops' common head */
-	union {
-		const struct lb_mutex_ops *mutex;
-		const struct lb_recursive_ops *recursive;
-		const struct lb_semaphore_ops *semaphore;
-		const struct lb_event_ops *event;
-		const struct lb_condition_ops *condition;
-		const struct lb_rwlock_ops *rwlock;
-		const struct lb_barrier_ops *barrier;
-		const struct lb_queue_ops *queue;
-		const struct lb_counter_ops *counter;
-	} ops;
+	const struct lb_prim_ops *prim; /* the kind ops' common head: lb_ops_<kind>() */
 };
 
+/* The implementation's ops as its kind's struct: lb_ops_mutex(im),
+ * lb_ops_none(im) (a struct lb_counter_ops)...  Every ops struct starts
+ * with its struct lb_prim_ops, so the head's address is the whole's. */
+#define LB_K_ACCESSOR(a, ENUM, name, ops, IMPLS, try) \
+	static inline const struct lb_##ops##_ops *lb_ops_##name(const struct lb_impl *im) \
+	{ \
+		return (const struct lb_##ops##_ops *)(const void *)im->prim; \
+	}
+LB_KINDS(LB_K_ACCESSOR, _)
+#undef LB_K_ACCESSOR
+
 extern const struct lb_impl lb_impls[LB_IMPL_COUNT];
+
+/* The implementation's kind: its index lies in its kind's range. */
+static inline enum lb_kind lb_impl_kind(const struct lb_impl *im)
+{
+#define LB_K_OF(a, ENUM, name, ops, IMPLS, try) \
+	if ((int)im->index <= (int)LB_LAST_##ENUM) \
+		return LB_KIND_##ENUM;
+	LB_KINDS(LB_K_OF, _)
+#undef LB_K_OF
+	return LB_KIND_COUNT;
+}
 
 const char *lb_kind_name(enum lb_kind k);
 const struct lb_impl *lb_impl_find(const char *id);

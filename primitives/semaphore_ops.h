@@ -16,4 +16,10 @@ struct lb_semaphore_ops {
 	void (*release)(void *obj, void *tctx);
 };
 
+/* Whether an implementation has try_acquire (LB_CAP_TRYLOCK; registry.h). */
+static inline bool lb_semaphore_can_try(const struct lb_prim_ops *ops)
+{
+	return ((const struct lb_semaphore_ops *)(const void *)ops)->try_acquire != NULL;
+}
+
 #endif

@@ -320,7 +320,7 @@ static const unsigned counts[] = { 2, 4, 8 };
 
 static int rec_try(struct helper *h, void *t)
 {
-	const struct lb_recursive_ops *ops = h->im->ops.recursive;
+	const struct lb_recursive_ops *ops = lb_ops_recursive(h->im);
 	int r = ops->trylock(h->obj, t);
 	if (r && ops->unlock(h->obj, t) != 0)
 		return H_UNLOCK;
@@ -329,12 +329,12 @@ static int rec_try(struct helper *h, void *t)
 
 static int rec_unlock(struct helper *h, void *t)
 {
-	return h->im->ops.recursive->unlock(h->obj, t);
+	return lb_ops_recursive(h->im)->unlock(h->obj, t);
 }
 
 static void recursive_depth(const struct lb_impl *im, unsigned n, unsigned x)
 {
-	const struct lb_recursive_ops *ops = im->ops.recursive;
+	const struct lb_recursive_ops *ops = lb_ops_recursive(im);
 	struct lb_prim_cfg cfg = { .nthreads = 5, .nclusters = 1 }; /* main + 4 helpers */
 	struct lb_thread_info ti = { .tid = 0, .cpu = -1 };
 	void *o, *t;
@@ -377,7 +377,7 @@ static void recursive_depth(const struct lb_impl *im, unsigned n, unsigned x)
 
 static void recursive_owner(const struct lb_impl *im, unsigned n, unsigned x)
 {
-	const struct lb_recursive_ops *ops = im->ops.recursive;
+	const struct lb_recursive_ops *ops = lb_ops_recursive(im);
 	struct lb_prim_cfg cfg = { .nthreads = 4, .nclusters = 1 }; /* main + 3 helpers */
 	struct lb_thread_info ti = { .tid = 0, .cpu = -1 };
 	void *o, *t;
@@ -445,7 +445,7 @@ static void *rx_worker(void *arg)
 {
 	struct rx_thread *a = arg;
 	struct rx_shared *sh = a->sh;
-	const struct lb_recursive_ops *ops = sh->im->ops.recursive;
+	const struct lb_recursive_ops *ops = lb_ops_recursive(sh->im);
 	void *t;
 	int aerr = attach(sh->im, sh->obj, a->tid, &sh->g, &t);
 	gate_pass(&sh->g);
@@ -551,7 +551,7 @@ static void *sem_worker(void *arg)
 {
 	struct sem_thread *a = arg;
 	struct sem_shared *sh = a->sh;
-	const struct lb_semaphore_ops *ops = sh->im->ops.semaphore;
+	const struct lb_semaphore_ops *ops = lb_ops_semaphore(sh->im);
 	void *t;
 	int aerr = attach(sh->im, sh->obj, a->tid, &sh->g, &t);
 	gate_pass(&sh->g);
@@ -645,7 +645,7 @@ static void *sx_worker(void *arg)
 {
 	struct sx_thread *a = arg;
 	struct sx_shared *sh = a->sh;
-	const struct lb_semaphore_ops *ops = sh->im->ops.semaphore;
+	const struct lb_semaphore_ops *ops = lb_ops_semaphore(sh->im);
 	void *t;
 	int aerr = attach(sh->im, sh->obj, a->tid, &sh->g, &t);
 	gate_pass(&sh->g);
@@ -708,7 +708,7 @@ static void semaphore_exclusion(const struct lb_impl *im, unsigned n, unsigned x
 
 static int sem_try(struct helper *h, void *t)
 {
-	const struct lb_semaphore_ops *ops = h->im->ops.semaphore;
+	const struct lb_semaphore_ops *ops = lb_ops_semaphore(h->im);
 	int r = ops->try_acquire(h->obj, t);
 	if (r)
 		ops->release(h->obj, t);
@@ -717,7 +717,7 @@ static int sem_try(struct helper *h, void *t)
 
 static int sem_acquire_release(struct helper *h, void *t)
 {
-	const struct lb_semaphore_ops *ops = h->im->ops.semaphore;
+	const struct lb_semaphore_ops *ops = lb_ops_semaphore(h->im);
 	ops->acquire(h->obj, t);
 	ops->release(h->obj, t);
 	return 0;
@@ -725,7 +725,7 @@ static int sem_acquire_release(struct helper *h, void *t)
 
 static void semaphore_try(const struct lb_impl *im, unsigned n, unsigned x)
 {
-	const struct lb_semaphore_ops *ops = im->ops.semaphore;
+	const struct lb_semaphore_ops *ops = lb_ops_semaphore(im);
 	struct lb_prim_cfg cfg = { .nthreads = 4, .nclusters = 1, .permits = SEM_PERMITS };
 	struct lb_thread_info ti = { .tid = 0, .cpu = -1 };
 	void *o, *t;
@@ -777,7 +777,7 @@ static void semaphore_try(const struct lb_impl *im, unsigned n, unsigned x)
 
 static int sem_acquire(struct helper *h, void *t)
 {
-	h->im->ops.semaphore->acquire(h->obj, t);
+	lb_ops_semaphore(h->im)->acquire(h->obj, t);
 	return 0;
 }
 
@@ -786,7 +786,7 @@ static int sem_acquire(struct helper *h, void *t)
  * release lets exactly one acquisition through. */
 static void semaphore_zero(const struct lb_impl *im, unsigned n, unsigned x)
 {
-	const struct lb_semaphore_ops *ops = im->ops.semaphore;
+	const struct lb_semaphore_ops *ops = lb_ops_semaphore(im);
 	struct lb_prim_cfg cfg = { .nthreads = 4, .nclusters = 1, .permits = 0 };
 	struct lb_thread_info ti = { .tid = 0, .cpu = -1 };
 	void *o, *t;
@@ -825,7 +825,7 @@ static void semaphore_zero(const struct lb_impl *im, unsigned n, unsigned x)
 
 static int ev_wait(struct helper *h, void *t)
 {
-	h->im->ops.event->wait(h->obj, t);
+	lb_ops_event(h->im)->wait(h->obj, t);
 	return 0;
 }
 
@@ -862,7 +862,7 @@ static unsigned reap_all(struct helper **h, unsigned n)
  * immediately, once every waiter is parked. */
 static void event_wake_all(const struct lb_impl *im, unsigned n, unsigned clear_at_once)
 {
-	const struct lb_event_ops *ops = im->ops.event;
+	const struct lb_event_ops *ops = lb_ops_event(im);
 	struct lb_prim_cfg cfg = { .nthreads = n, .nclusters = 1 };
 	struct lb_thread_info ti = { .tid = 0, .cpu = -1 };
 	struct helper *h[MAXT];
@@ -914,7 +914,7 @@ static void event_wake_all(const struct lb_impl *im, unsigned n, unsigned clear_
 
 static void event_flag(const struct lb_impl *im, unsigned n, unsigned x)
 {
-	const struct lb_event_ops *ops = im->ops.event;
+	const struct lb_event_ops *ops = lb_ops_event(im);
 	struct lb_prim_cfg cfg = { .nthreads = 3, .nclusters = 1 }; /* main + 2 helpers */
 	struct lb_thread_info ti = { .tid = 0, .cpu = -1 };
 	void *o, *t;
@@ -988,7 +988,7 @@ struct cv_shared {
 /* Puts a new item (or a pill); 0 when the ids are used up. */
 static int cv_put(struct cv_shared *sh, void *t, int pill)
 {
-	const struct lb_condition_ops *ops = sh->im->ops.condition;
+	const struct lb_condition_ops *ops = lb_ops_condition(sh->im);
 	for (;;) {
 		ops->lock(sh->obj, t);
 		if (sh->count < CV_CAP)
@@ -1023,7 +1023,7 @@ static void *cv_worker(void *arg)
 {
 	struct cv_thread *a = arg;
 	struct cv_shared *sh = a->sh;
-	const struct lb_condition_ops *ops = sh->im->ops.condition;
+	const struct lb_condition_ops *ops = lb_ops_condition(sh->im);
 	void *t;
 	int aerr = attach(sh->im, sh->obj, a->tid, &sh->g, &t);
 	gate_pass(&sh->g);
@@ -1118,7 +1118,7 @@ struct nf_shared {
 
 static int nf_wait_flag(struct helper *h, void *t)
 {
-	const struct lb_condition_ops *ops = h->im->ops.condition;
+	const struct lb_condition_ops *ops = lb_ops_condition(h->im);
 	struct nf_shared *s = h->arg;
 	ops->lock(h->obj, t);
 	s->waiting++;
@@ -1131,7 +1131,7 @@ static int nf_wait_flag(struct helper *h, void *t)
 
 static int nf_wait_token(struct helper *h, void *t)
 {
-	const struct lb_condition_ops *ops = h->im->ops.condition;
+	const struct lb_condition_ops *ops = lb_ops_condition(h->im);
 	struct nf_shared *s = h->arg;
 	ops->lock(h->obj, t);
 	s->waiting++;
@@ -1149,7 +1149,7 @@ static int nf_wait_token(struct helper *h, void *t)
 static int nf_all_waiting(const struct lb_impl *im, void *o, void *t, struct nf_shared *s,
 			  unsigned nw)
 {
-	const struct lb_condition_ops *ops = im->ops.condition;
+	const struct lb_condition_ops *ops = lb_ops_condition(im);
 	uint64_t end = tap_now_ms() + GUARD_MS;
 	for (;;) {
 		ops->lock(o, t);
@@ -1165,7 +1165,7 @@ static int nf_all_waiting(const struct lb_impl *im, void *o, void *t, struct nf_
 
 static void condition_notify(const struct lb_impl *im, unsigned n, unsigned all)
 {
-	const struct lb_condition_ops *ops = im->ops.condition;
+	const struct lb_condition_ops *ops = lb_ops_condition(im);
 	struct lb_prim_cfg cfg = { .nthreads = n, .nclusters = 1 };
 	struct lb_thread_info ti = { .tid = 0, .cpu = -1 };
 	struct nf_shared *s = tap_xcalloc(sizeof(*s));
@@ -1261,7 +1261,7 @@ static struct rcu_rec *rcu_rec_new(uint64_t v)
 
 static void rw_plain_op(struct rw_shared *sh, void *t, int writer)
 {
-	const struct lb_rwlock_ops *ops = sh->im->ops.rwlock;
+	const struct lb_rwlock_ops *ops = lb_ops_rwlock(sh->im);
 	if (writer) {
 		ops->write_lock(sh->obj, t);
 		unsigned w = atomic_fetch_add_explicit(&sh->writers_in, 1, memory_order_relaxed) + 1;
@@ -1300,7 +1300,7 @@ static void rw_plain_op(struct rw_shared *sh, void *t, int writer)
 
 static void rw_rcu_op(struct rw_shared *sh, void *t, int writer, uint64_t *last)
 {
-	const struct lb_rwlock_ops *ops = sh->im->ops.rwlock;
+	const struct lb_rwlock_ops *ops = lb_ops_rwlock(sh->im);
 	if (writer) {
 		ops->write_lock(sh->obj, t);
 		unsigned w = atomic_fetch_add_explicit(&sh->writers_in, 1, memory_order_relaxed) + 1;
@@ -1347,7 +1347,7 @@ static void *rw_worker(void *arg)
 {
 	struct rw_thread *a = arg;
 	struct rw_shared *sh = a->sh;
-	const struct lb_rwlock_ops *ops = sh->im->ops.rwlock;
+	const struct lb_rwlock_ops *ops = lb_ops_rwlock(sh->im);
 	int rcu = (sh->im->caps & LB_CAP_RCU) != 0;
 	uint64_t last = 0;
 	void *t;
@@ -1442,7 +1442,7 @@ static void rwlock_case(const struct lb_impl *im, unsigned n, unsigned nwriters)
 /* In the parent, no threads: 1 if the RCU hooks match LB_CAP_RCU. */
 static int rwlock_hooks_ok(const struct lb_impl *im)
 {
-	const struct lb_rwlock_ops *ops = im->ops.rwlock;
+	const struct lb_rwlock_ops *ops = lb_ops_rwlock(im);
 	int rcu = (im->caps & LB_CAP_RCU) != 0;
 	int hooks = (ops->synchronize != NULL) + (ops->quiescent != NULL) +
 		    (ops->offline != NULL) + (ops->online != NULL);
@@ -1492,7 +1492,7 @@ static int64_t cpu_ns(clockid_t c)
 
 static int wp_acquire(struct helper *h, void *t)
 {
-	const struct lb_rwlock_ops *ops = h->im->ops.rwlock;
+	const struct lb_rwlock_ops *ops = lb_ops_rwlock(h->im);
 	struct wp_side *s = h->arg;
 	atomic_store(&s->cpu0_ns, cpu_ns(CLOCK_THREAD_CPUTIME_ID));
 	atomic_store(&s->in_call, 1);
@@ -1549,7 +1549,7 @@ static const char *wp_lost(struct wp_side *s)
 
 static void rwlock_writer_pref(const struct lb_impl *im, unsigned n, unsigned x)
 {
-	const struct lb_rwlock_ops *ops = im->ops.rwlock;
+	const struct lb_rwlock_ops *ops = lb_ops_rwlock(im);
 	struct lb_prim_cfg cfg = { .nthreads = 3, .nclusters = 1 };
 	struct lb_thread_info ti = { .tid = 0, .cpu = -1 };
 	_Atomic unsigned seq = 0;
@@ -1630,7 +1630,7 @@ static void *bar_worker(void *arg)
 {
 	struct bar_thread *a = arg;
 	struct bar_shared *sh = a->sh;
-	const struct lb_barrier_ops *ops = sh->im->ops.barrier;
+	const struct lb_barrier_ops *ops = lb_ops_barrier(sh->im);
 	void *t;
 	int aerr = attach(sh->im, sh->obj, a->tid, &sh->g, &t);
 	gate_pass(&sh->g);
@@ -1782,7 +1782,7 @@ static void queue_model(const struct lb_impl *im, unsigned n, unsigned x)
 {
 	struct lb_prim_cfg cfg = { .nthreads = 1, .nclusters = 1, .permits = QB_ASK };
 	struct lb_thread_info ti = { .tid = 0, .cpu = -1 };
-	struct qb_model m = { .ops = im->ops.queue, .fifo = (im->caps & LB_CAP_FIFO) != 0,
+	struct qb_model m = { .ops = lb_ops_queue(im), .fifo = (im->caps & LB_CAP_FIFO) != 0,
 			      .next = 1 };
 
 	(void)n, (void)x;
@@ -1890,7 +1890,7 @@ static void *qm_worker(void *arg)
 {
 	struct qm_thread *a = arg;
 	struct qm_shared *sh = a->sh;
-	const struct lb_queue_ops *ops = sh->im->ops.queue;
+	const struct lb_queue_ops *ops = lb_ops_queue(sh->im);
 	void *t;
 	int aerr = attach(sh->im, sh->obj, a->tid, &sh->g, &t);
 	gate_pass(&sh->g);
@@ -2024,7 +2024,7 @@ static void wpref_registry(void)
 	int futex = 0, reader_pref = 0;
 	for (size_t j = 0; j < LB_IMPL_COUNT; j++) {
 		const struct lb_impl *im = &lb_impls[j];
-		if (im->kind != LB_KIND_RWLOCK || !(im->caps & LB_CAP_WPREF) ||
+		if (lb_impl_kind(im) != LB_KIND_RWLOCK || !(im->caps & LB_CAP_WPREF) ||
 		    (im->caps & LB_CAP_HIDDEN))
 			continue;
 		nw++;
@@ -2039,6 +2039,100 @@ static void wpref_registry(void)
 	    "reader-preferring pthread-rwlock not (%s)", nw, ids, futex ? "yes" : "no",
 	    reader_pref ? "it is" : "it is not");
 }
+
+/* ==== the table: one semantics test per kind ==== */
+
+/* test_prims.c tests these kinds (mutual exclusion, trylock, exact counts,
+ * the racy negative control); nothing more here. */
+static void kindtest_mutex(const struct lb_impl *im)
+{
+	(void)im;
+}
+
+static void kindtest_counter(const struct lb_impl *im)
+{
+	(void)im;
+}
+
+static void kindtest_none(const struct lb_impl *im)
+{
+	(void)im;
+}
+
+static void kindtest_recursive(const struct lb_impl *im)
+{
+	tap_run(im, recursive_depth, 0, 0, "depth");
+	tap_run(im, recursive_owner, 0, 0, "owner");
+	for (size_t c = 0; c < NCOUNTS; c++)
+		tap_run(im, recursive_exclusion, counts[c], 0, "nested exclusion, %u threads",
+			counts[c]);
+}
+
+static void kindtest_semaphore(const struct lb_impl *im)
+{
+	tap_run(im, semaphore_try, 0, 0, "try_acquire");
+	tap_run(im, semaphore_zero, 0, 0, "permits = 0");
+	for (size_t c = 0; c < NCOUNTS; c++)
+		tap_run(im, semaphore_holders, counts[c], 0, "%d permits, %u threads", SEM_PERMITS,
+			counts[c]);
+	for (size_t c = 0; c < NCOUNTS; c++)
+		tap_run(im, semaphore_exclusion, counts[c], 0, "1 permit, %u threads", counts[c]);
+}
+
+static void kindtest_event(const struct lb_impl *im)
+{
+	tap_run(im, event_flag, 0, 0, "flag");
+	for (size_t c = 0; c < NCOUNTS; c++) {
+		unsigned n = counts[c];
+		tap_run(im, event_wake_all, n, 0, "wake all, %u threads", n);
+		tap_run(im, event_wake_all, n, 1, "set then clear, %u threads", n);
+	}
+}
+
+static void kindtest_condition(const struct lb_impl *im)
+{
+	for (size_t c = 0; c < NCOUNTS; c++) {
+		unsigned n = counts[c];
+		tap_run(im, condition_handoff, n, 0, "hand-off, %u threads", n);
+		tap_run(im, condition_notify, n, 0, "notify, %u threads", n);
+		tap_run(im, condition_notify, n, 1, "notify_all, %u threads", n);
+	}
+}
+
+static void kindtest_rwlock(const struct lb_impl *im)
+{
+	if (!rwlock_hooks_ok(im))
+		return;
+	for (size_t c = 0; c < NCOUNTS; c++) {
+		unsigned n = counts[c];
+		tap_run(im, rwlock_case, n, n / 2, "%u threads, %u writers", n, n / 2);
+		if (n / 2 != 1)
+			tap_run(im, rwlock_case, n, 1, "%u threads, 1 writer", n);
+	}
+	if (im->caps & LB_CAP_WPREF)
+		tap_run(im, rwlock_writer_pref, 0, 0, "writer preference");
+}
+
+static void kindtest_barrier(const struct lb_impl *im)
+{
+	for (size_t c = 0; c < NCOUNTS; c++)
+		tap_run(im, barrier_case, counts[c], 0, "%u threads", counts[c]);
+}
+
+static void kindtest_queue(const struct lb_impl *im)
+{
+	tap_run(im, queue_model, 0, 0, "one-thread model");
+	tap_run(im, queue_mpmc, 1, 1, "1 producer, 1 consumer");
+	for (unsigned k = 2; !lb_ops_queue(im)->spsc && k <= MAXT / 2; k *= 2)
+		tap_run(im, queue_mpmc, k, k, "%u producers, %u consumers", k, k);
+}
+
+/* From registry.h's list of kinds: a kind without its kindtest_<name>
+ * does not compile. */
+#define KT_ENTRY(a, ENUM, name, ops, IMPLS, try) [LB_KIND_##ENUM] = kindtest_##name,
+static void (*const kind_tests[LB_KIND_COUNT])(const struct lb_impl *) = {
+	LB_KINDS(KT_ENTRY, _)
+};
 
 int main(int argc, char **argv)
 {
@@ -2056,77 +2150,12 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	for (size_t j = 0; j < LB_IMPL_COUNT; j++)
-		if (lb_impls[j].kind == LB_KIND_RWLOCK && selected(&lb_impls[j])) {
+		if (lb_impl_kind(&lb_impls[j]) == LB_KIND_RWLOCK && selected(&lb_impls[j])) {
 			wpref_registry();
 			break;
 		}
-	for (size_t j = 0; j < LB_IMPL_COUNT; j++) {
-		const struct lb_impl *im = &lb_impls[j];
-		if (!selected(im))
-			continue;
-		if (im->kind == LB_KIND_MUTEX || im->kind == LB_KIND_COUNTER ||
-		    im->kind == LB_KIND_NONE)
-			continue; /* test_prims */
-		switch (im->kind) {
-		case LB_KIND_RECURSIVE:
-			tap_run(im, recursive_depth, 0, 0, "depth");
-			tap_run(im, recursive_owner, 0, 0, "owner");
-			for (size_t c = 0; c < NCOUNTS; c++)
-				tap_run(im, recursive_exclusion, counts[c], 0,
-					"nested exclusion, %u threads", counts[c]);
-			break;
-		case LB_KIND_SEMAPHORE:
-			tap_run(im, semaphore_try, 0, 0, "try_acquire");
-			tap_run(im, semaphore_zero, 0, 0, "permits = 0");
-			for (size_t c = 0; c < NCOUNTS; c++)
-				tap_run(im, semaphore_holders, counts[c], 0,
-					"%d permits, %u threads", SEM_PERMITS, counts[c]);
-			for (size_t c = 0; c < NCOUNTS; c++)
-				tap_run(im, semaphore_exclusion, counts[c], 0,
-					"1 permit, %u threads", counts[c]);
-			break;
-		case LB_KIND_EVENT:
-			tap_run(im, event_flag, 0, 0, "flag");
-			for (size_t c = 0; c < NCOUNTS; c++) {
-				unsigned n = counts[c];
-				tap_run(im, event_wake_all, n, 0, "wake all, %u threads", n);
-				tap_run(im, event_wake_all, n, 1, "set then clear, %u threads", n);
-			}
-			break;
-		case LB_KIND_CONDITION:
-			for (size_t c = 0; c < NCOUNTS; c++) {
-				unsigned n = counts[c];
-				tap_run(im, condition_handoff, n, 0, "hand-off, %u threads", n);
-				tap_run(im, condition_notify, n, 0, "notify, %u threads", n);
-				tap_run(im, condition_notify, n, 1, "notify_all, %u threads", n);
-			}
-			break;
-		case LB_KIND_RWLOCK:
-			if (!rwlock_hooks_ok(im))
-				break;
-			for (size_t c = 0; c < NCOUNTS; c++) {
-				unsigned n = counts[c];
-				tap_run(im, rwlock_case, n, n / 2, "%u threads, %u writers", n,
-					n / 2);
-				if (n / 2 != 1)
-					tap_run(im, rwlock_case, n, 1, "%u threads, 1 writer", n);
-			}
-			if (im->caps & LB_CAP_WPREF)
-				tap_run(im, rwlock_writer_pref, 0, 0, "writer preference");
-			break;
-		case LB_KIND_BARRIER:
-			for (size_t c = 0; c < NCOUNTS; c++)
-				tap_run(im, barrier_case, counts[c], 0, "%u threads", counts[c]);
-			break;
-		case LB_KIND_QUEUE:
-			tap_run(im, queue_model, 0, 0, "one-thread model");
-			tap_run(im, queue_mpmc, 1, 1, "1 producer, 1 consumer");
-			for (unsigned k = 2; !im->ops.queue->spsc && k <= MAXT / 2; k *= 2)
-				tap_run(im, queue_mpmc, k, k, "%u producers, %u consumers", k, k);
-			break;
-		default:
-			break;
-		}
-	}
+	for (size_t j = 0; j < LB_IMPL_COUNT; j++)
+		if (selected(&lb_impls[j]))
+			kind_tests[lb_impl_kind(&lb_impls[j])](&lb_impls[j]);
 	return tap_done();
 }

@@ -350,9 +350,9 @@ int main(int argc, char **argv)
 		return 2;
 	for (size_t j = 0; j < LB_IMPL_COUNT; j++) {
 		const struct lb_impl *im = &lb_impls[j];
-		if (im->kind != LB_KIND_QUEUE || !tap_selected(im))
+		if (lb_impl_kind(im) != LB_KIND_QUEUE || !tap_selected(im))
 			continue;
-		unsigned n = im->ops.queue->spsc ? 1 : (unsigned)threads;
+		unsigned n = lb_ops_queue(im)->spsc ? 1 : (unsigned)threads;
 		tap_run(im, fifo_case, n, 0, "%u producers, %u consumers", n, n);
 		/* The injection only reaches ck_fifo.h.  Twice the threads and
 		 * twice the capacity: the reservation (queue_pool.h) lets only

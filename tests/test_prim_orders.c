@@ -101,7 +101,7 @@ static void *ev_waiter(void *arg)
 {
 	struct ev_thread *a = arg;
 	struct ev_shared *sh = a->sh;
-	const struct lb_event_ops *ops = sh->im->ops.event;
+	const struct lb_event_ops *ops = lb_ops_event(sh->im);
 	struct lb_thread_info ti = { .tid = a->tid, .cpu = -1 };
 	void *t;
 
@@ -130,7 +130,7 @@ static void event_orders(const struct lb_impl *im, unsigned rounds, unsigned x)
 	struct ev_thread th[NWAITERS];
 	pthread_t tid[NWAITERS];
 	struct lb_prim_cfg cfg = { .nthreads = NWAITERS, .nclusters = 1 };
-	const struct lb_event_ops *ops = im->ops.event;
+	const struct lb_event_ops *ops = lb_ops_event(im);
 	unsigned long pulses = 0;
 	int err;
 
@@ -189,7 +189,7 @@ int main(int argc, char **argv)
 	}
 	for (size_t j = 0; j < LB_IMPL_COUNT; j++) {
 		const struct lb_impl *im = &lb_impls[j];
-		if (im->kind != LB_KIND_EVENT || !tap_selected(im) || (im->caps & LB_CAP_HIDDEN))
+		if (lb_impl_kind(im) != LB_KIND_EVENT || !tap_selected(im) || (im->caps & LB_CAP_HIDDEN))
 			continue;
 		tap_run(im, event_orders, rounds, 0, "wait() orders, %u rounds", rounds);
 	}

@@ -60,7 +60,7 @@ static void *mx_worker(void *arg)
 {
 	struct mx_thread *t = arg;
 	struct mx_shared *sh = t->sh;
-	const struct lb_mutex_ops *ops = sh->im->ops.mutex;
+	const struct lb_mutex_ops *ops = lb_ops_mutex(sh->im);
 	struct lb_thread_info ti = { .tid = t->tid, .cpu = -1, .cluster = 0 };
 	void *tctx;
 
@@ -175,7 +175,7 @@ struct try_arg {
 static void *try_once(void *arg)
 {
 	struct try_arg *a = arg;
-	const struct lb_mutex_ops *ops = a->im->ops.mutex;
+	const struct lb_mutex_ops *ops = lb_ops_mutex(a->im);
 	struct lb_thread_info ti = { .tid = a->tid, .cpu = -1 };
 	void *tctx;
 	if (lb_prim_thread_attach(a->im, a->lock, &ti, &tctx) != 0) {
@@ -233,7 +233,7 @@ static int try_from_other_thread(const struct lb_impl *im, void *lock, unsigned 
  * the other thread never got in (leaked: the case has failed). */
 static int lock_waits_for_trylock(const struct lb_impl *im, void *lock, void *tctx)
 {
-	const struct lb_mutex_ops *ops = im->ops.mutex;
+	const struct lb_mutex_ops *ops = lb_ops_mutex(im);
 	if (!ops->trylock(lock, tctx))
 		return 0;
 	struct try_arg *a = tap_xcalloc(sizeof(*a));
@@ -249,7 +249,7 @@ static int lock_waits_for_trylock(const struct lb_impl *im, void *lock, void *tc
 
 static void case_trylock(const struct lb_impl *im, unsigned n, unsigned x)
 {
-	const struct lb_mutex_ops *ops = im->ops.mutex;
+	const struct lb_mutex_ops *ops = lb_ops_mutex(im);
 	struct lb_prim_cfg cfg = { .nthreads = 4, .nclusters = 1 };
 	struct lb_thread_info ti = { .tid = 0, .cpu = -1 };
 	void *lock, *tctx;
@@ -318,7 +318,7 @@ static void *cnt_worker(void *arg)
 	}
 	atomic_fetch_add(&sh->started, 1);
 	while (!atomic_load_explicit(&sh->stop, memory_order_relaxed)) {
-		sh->im->ops.counter->add(sh->obj, tctx);
+		lb_ops_counter(sh->im)->add(sh->obj, tctx);
 		a->adds++;
 	}
 	lb_prim_thread_detach(sh->im, sh->obj, tctx);
@@ -349,7 +349,7 @@ static uint64_t counter_total(const struct lb_impl *im, unsigned n, long ms, uin
 		pthread_join(th[i], NULL);
 		*adds += a[i].adds;
 	}
-	uint64_t t = im->ops.counter->total(sh.obj);
+	uint64_t t = lb_ops_counter(im)->total(sh.obj);
 	lb_prim_destroy(im, sh.obj);
 	return t;
 }
@@ -388,8 +388,8 @@ int main(int argc, char **argv)
 		if (!tap_selected(im))
 			continue;
 		/* The other kinds have their own semantics: tests/test_kinds.c. */
-		if (im->kind != LB_KIND_MUTEX && im->kind != LB_KIND_COUNTER &&
-		    im->kind != LB_KIND_NONE)
+		if (lb_impl_kind(im) != LB_KIND_MUTEX && lb_impl_kind(im) != LB_KIND_COUNTER &&
+		    lb_impl_kind(im) != LB_KIND_NONE)
 			continue;
 		/* test-busted is the checker's negative control; the other
 		 * deliberately broken implementations (test-stuck stalls by
@@ -397,7 +397,7 @@ int main(int argc, char **argv)
 		int busted = strcmp(im->id, "test-busted") == 0;
 		if ((im->caps & LB_CAP_HIDDEN) && !busted && !tap_named(im))
 			continue;
-		if (im->kind == LB_KIND_MUTEX) {
+		if (lb_impl_kind(im) == LB_KIND_MUTEX) {
 			for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
 				if (busted && counts[c] >= 2)
 					tap_run(im, case_busted, counts[c], 0, "caught, %u threads",
@@ -406,7 +406,7 @@ int main(int argc, char **argv)
 					tap_run(im, case_exclusion, counts[c], 0,
 						"mutual exclusion, %u threads", counts[c]);
 			}
-			if (im->ops.mutex->trylock && !busted)
+			if (lb_ops_mutex(im)->trylock && !busted)
 				tap_run(im, case_trylock, 0, 0, "trylock");
 		} else if (im->caps & LB_CAP_RACY) {
 			tap_run(im, case_racy, 2, 0, "loses updates, 2 threads");

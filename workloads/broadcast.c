@@ -385,7 +385,7 @@ static int broadcast_setup(struct lb_wctx *c)
 	}
 	lb_hist_reset(s->first);
 	for (int i = 0; i < BROADCAST_NOBJ; i++) {
-		if (i == 1 && c->impl->kind == LB_KIND_CONDITION)
+		if (i == 1 && lb_impl_kind(c->impl) == LB_KIND_CONDITION)
 			continue; /* one condition carries every round */
 		int ret = lb_prim_create(c->impl, &c->cfg, &s->obj[i]);
 		if (ret) {

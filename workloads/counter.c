@@ -215,8 +215,8 @@ static void counter_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_che
 
 	for (unsigned i = 0; i < c->nthreads; i++)
 		expected += ws[i].ops_total;
-	if (c->impl->kind == LB_KIND_COUNTER || c->impl->kind == LB_KIND_NONE)
-		observed = c->impl->ops.counter->total(s->prim);
+	if (lb_impl_kind(c->impl) == LB_KIND_COUNTER || lb_impl_kind(c->impl) == LB_KIND_NONE)
+		observed = lb_ops_counter(c->impl)->total(s->prim);
 	else if (s->local)
 		for (unsigned i = 0; i < c->nthreads; i++)
 			observed += atomic_load_explicit(&s->local[i].v, memory_order_relaxed);

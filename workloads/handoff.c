@@ -329,7 +329,7 @@ static int handoff_setup(struct lb_wctx *c)
 		atomic_init(&p->closing, 0);
 	}
 	c->cfg.permits = 0;
-	int two = c->impl->kind != LB_KIND_CONDITION;
+	int two = lb_impl_kind(c->impl) != LB_KIND_CONDITION;
 	for (unsigned k = 0; k < s->npairs; k++) {
 		struct handoff_pair *p = &s->pairs[k];
 		int ret = lb_prim_create(c->impl, &c->cfg, &p->a);

@@ -104,7 +104,7 @@ static int pool_setup(struct lb_wctx *c)
  * try_acquire (at most permits + 1), then give back what was taken. */
 static unsigned pool_count_free(const struct lb_impl *impl, void *prim, unsigned permits)
 {
-	const struct lb_semaphore_ops *ops = impl->ops.semaphore;
+	const struct lb_semaphore_ops *ops = lb_ops_semaphore(impl);
 	unsigned got = 0;
 	while (got <= permits && ops->try_acquire(prim, NULL))
 		got++;
@@ -123,7 +123,7 @@ static void pool_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_check 
 			peak = ws[i].wl[0];
 	unsigned left = atomic_load_explicit(&s->in, memory_order_relaxed);
 	/* The semaphores have no per-thread context: NULL is their tctx. */
-	int can_count = c->impl->ops.semaphore->try_acquire && c->impl->prim->tctx_size == 0;
+	int can_count = lb_ops_semaphore(c->impl)->try_acquire && c->impl->prim->tctx_size == 0;
 	unsigned free_now = can_count ? pool_count_free(c->impl, s->prim, s->permits) : s->permits;
 	lb_judge_pool(out, peak, s->permits, left, free_now, c->nthreads);
 }

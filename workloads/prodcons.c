@@ -633,7 +633,7 @@ static int prodcons_setup(struct lb_wctx *c)
 	}
 
 	int ret = 0;
-	switch (c->impl->kind) {
+	switch (lb_impl_kind(c->impl)) {
 	case LB_KIND_CONDITION:
 		s->mode = PRODCONS_COND;
 		s->capacity = K;
@@ -653,11 +653,11 @@ static int prodcons_setup(struct lb_wctx *c)
 		ret = lb_prim_create(c->impl, &c->cfg, &s->sem_full);
 		break;
 	case LB_KIND_QUEUE:
-		if (!c->impl->ops.queue->spsc) {
+		if (!lb_ops_queue(c->impl)->spsc) {
 			s->mode = PRODCONS_QUEUE;
 			c->cfg.permits = K;
 			if ((ret = lb_prim_create(c->impl, &c->cfg, &s->prim)) == 0)
-				s->capacity = c->impl->ops.queue->capacity(s->prim);
+				s->capacity = lb_ops_queue(c->impl)->capacity(s->prim);
 			break;
 		}
 		s->mode = PRODCONS_MESH;
@@ -667,7 +667,7 @@ static int prodcons_setup(struct lb_wctx *c)
 			goto nomem;
 		for (unsigned i = 0; i < P * C && !ret; i++)
 			if ((ret = lb_prim_create(c->impl, &c->cfg, &s->rings[i])) == 0)
-				s->capacity += c->impl->ops.queue->capacity(s->rings[i]);
+				s->capacity += lb_ops_queue(c->impl)->capacity(s->rings[i]);
 		for (unsigned i = 0; i < n && !ret; i++) {
 			s->th[i].nrings = i < P ? C : P;
 			if (!(s->th[i].ring_tctx = calloc(s->th[i].nrings, sizeof(void *))))

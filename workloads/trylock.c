@@ -191,18 +191,18 @@ static bool trylock_free_lock(struct lb_wctx *c, void *prim)
 
 	if (lb_prim_thread_attach(im, prim, &ti, &t) != 0)
 		return false;
-	switch (im->kind) {
+	switch (lb_impl_kind(im)) {
 	case LB_KIND_MUTEX:
-		if ((got = im->ops.mutex->trylock(prim, t)))
-			im->ops.mutex->unlock(prim, t);
+		if ((got = lb_ops_mutex(im)->trylock(prim, t)))
+			lb_ops_mutex(im)->unlock(prim, t);
 		break;
 	case LB_KIND_RECURSIVE:
-		if ((got = im->ops.recursive->trylock(prim, t)))
-			got = im->ops.recursive->unlock(prim, t) == 0;
+		if ((got = lb_ops_recursive(im)->trylock(prim, t)))
+			got = lb_ops_recursive(im)->unlock(prim, t) == 0;
 		break;
 	case LB_KIND_SEMAPHORE:
-		if ((got = im->ops.semaphore->try_acquire(prim, t)))
-			im->ops.semaphore->release(prim, t);
+		if ((got = lb_ops_semaphore(im)->try_acquire(prim, t)))
+			lb_ops_semaphore(im)->release(prim, t);
 		break;
 	default:
 		break;
