@@ -63,8 +63,8 @@ int lb_parse_threads(const char *s, unsigned pus, unsigned *out, unsigned max,
 int lb_parse_cpulist(const char *s, int *out, unsigned max, char *err, size_t errlen);
 /* Non-negative decimal seconds ("0.5", "2"); -1 with err on failure. */
 int lb_parse_seconds(const char *s, double *out);
-/* lb_parse_u64 (decimal digits only) is declared in workload.h: the
- * workloads parse their parameters with it. */
+/* Decimal digits only ("12"): 0, or -1 for anything else. */
+int lb_parse_u64(const char *s, uint64_t *out);
 /* For "did you mean": the one candidate within a typo's edit distance of
  * s[0..len) (1 for names of up to 4 characters, 2 up to 8, else 3;
  * case-insensitive), or NULL when none is, or when two are equally near.
@@ -128,7 +128,7 @@ struct lb_run_cfg {
 	uint64_t cs_ns, think_ns;
 	uint64_t sample_mask;
 	unsigned ncpus; /* PUs the threads may use: min(threads, this) can run at once */
-	const char *param_vals[LB_MAX_PARAMS];
+	uint64_t param[LB_MAX_PARAMS];
 };
 
 enum lb_run_status { LB_RUN_OK, LB_RUN_ERROR, LB_RUN_STALLED, LB_RUN_INTERRUPTED };

@@ -546,7 +546,7 @@ static void run_sweep(const struct plan *p, const struct lb_meta_in *meta, struc
 					.think_ns = meta->think_ns, .sample_mask = SAMPLE_PERIOD - 1,
 					.ncpus = pin->cpus ? pin->ncpus : nallowed,
 				};
-				memcpy(rc.param_vals, p->c.param_vals, sizeof(rc.param_vals));
+				memcpy(rc.param, p->c.param, sizeof(rc.param));
 				struct lb_row *r = &sw->rows[sw->nrows];
 				memset(r, 0, sizeof(*r));
 				r->workload = p->c.wl->name;

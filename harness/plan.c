@@ -185,6 +185,32 @@ static int plan_param(const struct lb_workload *wl, const char *kv, struct lb_pl
 		    np ? valid : "none (it takes no parameters)");
 }
 
+/* A value against its spec: its number, or its word's index. */
+static int plan_param_value(const struct lb_param_spec *s, const char *v, uint64_t *out,
+			    char *err, size_t errlen)
+{
+	if (s->words) {
+		char valid[256] = "";
+		for (uint64_t i = 0; s->words[i]; i++) {
+			if (strcmp(v, s->words[i]) == 0) {
+				*out = i;
+				return 0;
+			}
+			append(valid, sizeof(valid), ", ", s->words[i]);
+		}
+		return fail(err, errlen, "--param %s: '%s' is not %s; valid: %s", s->key, v, s->noun,
+			    valid);
+	}
+	if (lb_parse_u64(v, out) || *out < s->min || *out > s->max) {
+		if (s->range)
+			return fail(err, errlen, "--param %s: '%s' is not %s; give %s", s->key, v,
+				    s->noun, s->range);
+		return fail(err, errlen, "--param %s: '%s' is not %s; give %llu to %llu", s->key, v,
+			    s->noun, (unsigned long long)s->min, (unsigned long long)s->max);
+	}
+	return 0;
+}
+
 static int plan_params(const struct lb_opts *o, struct lb_plan *p, char *err, size_t errlen)
 {
 	const struct lb_workload *wl = p->wl;
@@ -195,6 +221,8 @@ static int plan_params(const struct lb_opts *o, struct lb_plan *p, char *err, si
 	for (size_t i = 0; wl->params && wl->params[i].key && i < LB_MAX_PARAMS; i++) {
 		if (!p->param_vals[i])
 			p->param_vals[i] = wl->params[i].def;
+		if (plan_param_value(&wl->params[i], p->param_vals[i], &p->param[i], err, errlen))
+			return -1;
 		size_t n = strlen(p->param_text);
 		snprintf(p->param_text + n, sizeof(p->param_text) - n, "%s%s=%s", i ? ";" : "",
 			 wl->params[i].key, p->param_vals[i]);
@@ -242,7 +270,7 @@ static int plan_validate(const struct lb_opts *o, struct lb_plan *p, char *err, 
 	if (p->wl->validate) {
 		int kept = 0;
 		for (int i = 0; i < n; i++) {
-			if (p->wl->validate(p->param_vals, p->tcounts[i], why, sizeof(why)) == 0) {
+			if (p->wl->validate(p->param, p->tcounts[i], why, sizeof(why)) == 0) {
 				p->tcounts[kept++] = p->tcounts[i];
 				continue;
 			}

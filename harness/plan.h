@@ -41,6 +41,7 @@ struct lb_plan {
 	char threads_text[256];  /* as given, or the default sweep spelled out */
 	char impl_text[2048];    /* the ids, comma-separated */
 	const char *param_vals[LB_MAX_PARAMS]; /* given, else the default */
+	uint64_t param[LB_MAX_PARAMS];         /* their values, per the spec */
 	char param_text[256];    /* "k=v;k2=v2": the CSV param column */
 	double duration, warmup, watchdog;
 	unsigned repeat;

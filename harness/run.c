@@ -497,7 +497,7 @@ static struct lb_run *run_new(const struct lb_run_cfg *rc)
 	run->n = n;
 	run->wc = (struct lb_wctx){ .impl = rc->impl, .nthreads = n,
 				    .cfg = { .nthreads = n, .nclusters = lb_topo_nclusters() } };
-	memcpy(run->wc.param_vals, rc->param_vals, sizeof(run->wc.param_vals));
+	memcpy(run->wc.param, rc->param, sizeof(run->wc.param));
 	run->loop = rc->wl->loops[rc->impl->index];
 	atomic_init(&run->ctl, LB_CTL_WARMUP);
 	atomic_init(&run->gate, GATE_WAIT);

@@ -458,7 +458,7 @@ static void broadcast_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_c
 	free(bad);
 }
 
-static int broadcast_validate(const char *const *vals, unsigned nthreads, char *err, size_t len)
+static int broadcast_validate(const uint64_t *vals, unsigned nthreads, char *err, size_t len)
 {
 	(void)vals;
 	if (nthreads < 2) {

@@ -175,20 +175,27 @@ static const lb_loop_fn counter_loops[LB_IMPL_COUNT] = {
 	LB_NONE_IMPLS(COUNTER_ENTRY)
 };
 
+enum { COUNTER_DEPTH, COUNTER_DATA };
+enum { COUNTER_SHARED, COUNTER_LOCAL }; /* the words of data= */
+static const char *const counter_data_words[] = { "shared", "local", NULL };
+static const struct lb_param_spec counter_params[] = {
+	[COUNTER_DEPTH] = { "depth", "1", "recursive locks: nested acquisitions per op, 1-1000",
+			    "a nesting depth", 1, 1000, NULL, NULL },
+	[COUNTER_DATA] = { "data", "shared", "shared (one counter for all) or local (one per "
+			   "thread, its own cache line, as the libraries' own lock benchmarks do)",
+			   "a data layout", 0, 0, NULL, counter_data_words },
+	{ NULL },
+};
+
 static int counter_setup(struct lb_wctx *c)
 {
 	struct counter_state *s = lb_cache_alloc(sizeof(*s));
 	if (!s)
 		return ENOMEM;
 	atomic_init(&s->value, 0);
-	uint64_t depth;
-	if (lb_parse_u64(c->param_vals[0], &depth) || depth < 1 || depth > 1000) {
-		free(s);
-		return EINVAL; /* validated by counter_validate already */
-	}
-	s->depth = (unsigned)depth;
+	s->depth = (unsigned)c->param[COUNTER_DEPTH];
 	s->local = NULL;
-	if (strcmp(c->param_vals[1], "local") == 0) {
+	if (c->param[COUNTER_DATA] == COUNTER_LOCAL) {
 		s->local = lb_cache_alloc(c->nthreads * sizeof(*s->local));
 		if (!s->local) {
 			free(s);
@@ -236,29 +243,6 @@ static void counter_teardown(struct lb_wctx *c)
 	c->state = NULL;
 }
 
-static const struct lb_param_spec counter_params[] = {
-	{ "depth", "1", "recursive locks: nested acquisitions per op, 1-1000" },
-	{ "data", "shared", "shared (one counter for all) or local (one per thread, its own "
-	  "cache line, as the libraries' own lock benchmarks do)" },
-	{ NULL, NULL, NULL },
-};
-
-static int counter_validate(const char *const *vals, unsigned nthreads, char *err, size_t len)
-{
-	(void)nthreads;
-	uint64_t d;
-	if (lb_parse_u64(vals[0], &d) || d < 1 || d > 1000) {
-		snprintf(err, len, "--param depth: '%s' is not a nesting depth; give 1 to 1000",
-			 vals[0]);
-		return -1;
-	}
-	if (strcmp(vals[1], "shared") != 0 && strcmp(vals[1], "local") != 0) {
-		snprintf(err, len, "--param data: '%s' is not a data layout; valid: shared, local",
-			 vals[1]);
-		return -1;
-	}
-	return 0;
-}
 
 const struct lb_workload lb_wl_counter = {
 	.name = "counter",
@@ -267,7 +251,6 @@ const struct lb_workload lb_wl_counter = {
 		  "counts only: nothing is shared to lose, so mutual exclusion is checked by "
 		  "data=shared",
 	.params = counter_params,
-	.validate = counter_validate,
 	.loops = counter_loops,
 	.setup = counter_setup,
 	.thread_init = lb_single_thread_init,

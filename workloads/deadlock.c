@@ -90,25 +90,22 @@ static const lb_loop_fn deadlock_loops[LB_IMPL_COUNT] = {
 	LB_MUTEX_IMPLS(DL_ENTRY)
 };
 
+enum { DEADLOCK_ORDER, DEADLOCK_HOLD_NS };
+enum { DEADLOCK_OPPOSITE, DEADLOCK_FIXED }; /* the words of order= */
+static const char *const deadlock_order_words[] = { "opposite", "fixed", NULL };
 static const struct lb_param_spec deadlock_params[] = {
-	{ "order", "opposite", "opposite (odd threads take B first: deadlocks) or fixed (A then B)" },
-	{ "hold_ns", "20000", "time holding the first lock before taking the second, 0-1000000000" },
-	{ NULL, NULL, NULL },
+	[DEADLOCK_ORDER] = { "order", "opposite", "opposite (odd threads take B first: "
+			     "deadlocks) or fixed (A then B)", "a lock order", 0, 0, NULL,
+			     deadlock_order_words },
+	[DEADLOCK_HOLD_NS] = { "hold_ns", "20000", "time holding the first lock before taking "
+			       "the second, 0-1000000000", "a duration", 0, 1000000000u, NULL,
+			       NULL },
+	{ NULL },
 };
 
-static int deadlock_validate(const char *const *vals, unsigned nthreads, char *err, size_t len)
+static int deadlock_validate(const uint64_t *vals, unsigned nthreads, char *err, size_t len)
 {
-	uint64_t h;
-	if (strcmp(vals[0], "opposite") != 0 && strcmp(vals[0], "fixed") != 0) {
-		snprintf(err, len, "--param order: '%s' is not a lock order; valid: opposite, fixed",
-			 vals[0]);
-		return -1;
-	}
-	if (lb_parse_u64(vals[1], &h) || h > 1000000000u) {
-		snprintf(err, len, "--param hold_ns: '%s' is not a duration; give 0 to 1000000000",
-			 vals[1]);
-		return -1;
-	}
+	(void)vals;
 	if (nthreads < 2) {
 		snprintf(err, len, "deadlock needs at least 2 threads (two trains); got %u", nthreads);
 		return -1;
@@ -119,15 +116,13 @@ static int deadlock_validate(const char *const *vals, unsigned nthreads, char *e
 static int deadlock_setup(struct lb_wctx *c)
 {
 	struct dl_state *s = lb_cache_alloc(sizeof(*s));
-	uint64_t hold = 0;
 	int ret;
 
 	if (!s)
 		return ENOMEM;
 	memset(s, 0, sizeof(*s));
-	s->fixed = strcmp(c->param_vals[0], "fixed") == 0;
-	lb_parse_u64(c->param_vals[1], &hold);
-	s->hold_iters = lb_busy_iters(hold);
+	s->fixed = c->param[DEADLOCK_ORDER] == DEADLOCK_FIXED;
+	s->hold_iters = lb_busy_iters(c->param[DEADLOCK_HOLD_NS]);
 	atomic_init(&s->value, 0);
 	s->slot = lb_cache_alloc(c->nthreads * sizeof(*s->slot));
 	if (!s->slot) {

@@ -393,7 +393,7 @@ static void handoff_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_che
 	free(pairs);
 }
 
-static int handoff_validate(const char *const *vals, unsigned nthreads, char *err, size_t len)
+static int handoff_validate(const uint64_t *vals, unsigned nthreads, char *err, size_t len)
 {
 	(void)vals;
 	if (nthreads < 2 || nthreads % 2) {

@@ -154,25 +154,22 @@ static const lb_loop_fn livelock_loops[LB_IMPL_COUNT] = {
 	LB_MUTEX_IMPLS(LIVELOCK_ENTRY)
 };
 
+enum { LIVELOCK_BACKOFF, LIVELOCK_BACKOFF_NS };
+enum { LIVELOCK_FIXED, LIVELOCK_RANDOM }; /* the words of backoff= */
+static const char *const livelock_backoff_words[] = { "fixed", "random", NULL };
 static const struct lb_param_spec livelock_params[] = {
-	{ "backoff", "fixed", "fixed (symmetric, lock-step: livelocks) or random (the fix)" },
-	{ "backoff_ns", "1000", "back-off after a failed try (random: up to twice it), 0-100000000" },
-	{ NULL, NULL, NULL },
+	[LIVELOCK_BACKOFF] = { "backoff", "fixed", "fixed (symmetric, lock-step: livelocks) or "
+			       "random (the fix)", "a back-off policy", 0, 0, NULL,
+			       livelock_backoff_words },
+	[LIVELOCK_BACKOFF_NS] = { "backoff_ns", "1000", "back-off after a failed try (random: up "
+				  "to twice it), 0-100000000", "a duration", 0, 100000000u, NULL,
+				  NULL },
+	{ NULL },
 };
 
-static int livelock_validate(const char *const *vals, unsigned nthreads, char *err, size_t len)
+static int livelock_validate(const uint64_t *vals, unsigned nthreads, char *err, size_t len)
 {
-	uint64_t b;
-	if (strcmp(vals[0], "fixed") != 0 && strcmp(vals[0], "random") != 0) {
-		snprintf(err, len, "--param backoff: '%s' is not a back-off policy; valid: fixed, "
-			 "random", vals[0]);
-		return -1;
-	}
-	if (lb_parse_u64(vals[1], &b) || b > 100000000u) {
-		snprintf(err, len, "--param backoff_ns: '%s' is not a duration; give 0 to 100000000",
-			 vals[1]);
-		return -1;
-	}
+	(void)vals;
 	if (nthreads < 2 || nthreads % 2) {
 		snprintf(err, len, "livelock needs an even number of threads (pairs in a corridor); "
 			 "got %u", nthreads);
@@ -186,15 +183,13 @@ static void livelock_teardown(struct lb_wctx *c);
 static int livelock_setup(struct lb_wctx *c)
 {
 	struct livelock_state *s = calloc(1, sizeof(*s));
-	uint64_t b = 0;
 	int ret = 0;
 
 	if (!s)
 		return ENOMEM;
 	c->state = s;
-	s->random = strcmp(c->param_vals[0], "random") == 0;
-	lb_parse_u64(c->param_vals[1], &b);
-	s->backoff_iters = lb_busy_iters(b);
+	s->random = c->param[LIVELOCK_BACKOFF] == LIVELOCK_RANDOM;
+	s->backoff_iters = lb_busy_iters(c->param[LIVELOCK_BACKOFF_NS]);
 	s->npairs = c->nthreads / 2;
 	s->pair = lb_cache_alloc(s->npairs * sizeof(*s->pair));
 	if (!s->pair) {

@@ -71,25 +71,13 @@ static const lb_loop_fn pool_loops[LB_IMPL_COUNT] = {
 	LB_SEMAPHORE_IMPLS(POOL_ENTRY)
 };
 
-static int pool_parse_permits(const char *v, unsigned *out)
-{
-	uint64_t p;
-	if (lb_parse_u64(v, &p) || p < 1 || p > POOL_MAX_PERMITS)
-		return -1;
-	*out = (unsigned)p;
-	return 0;
-}
-
 static int pool_setup(struct lb_wctx *c)
 {
 	struct pool_state *s = lb_cache_alloc(sizeof(*s));
 	if (!s)
 		return ENOMEM;
 	atomic_init(&s->in, 0);
-	if (pool_parse_permits(c->param_vals[0], &s->permits)) {
-		free(s);
-		return EINVAL; /* validated by pool_validate already */
-	}
+	s->permits = (unsigned)c->param[0];
 	c->cfg.permits = s->permits;
 	int ret = lb_prim_create(c->impl, &c->cfg, &s->prim);
 	if (ret) {
@@ -139,21 +127,10 @@ static void pool_teardown(struct lb_wctx *c)
 }
 
 static const struct lb_param_spec pool_params[] = {
-	{ "permits", "2", "size of the pool: permits the semaphore starts with, 1-1000" },
-	{ NULL, NULL, NULL },
+	{ "permits", "2", "size of the pool: permits the semaphore starts with, 1-1000",
+	  "a pool size", 1, POOL_MAX_PERMITS, NULL, NULL },
+	{ NULL },
 };
-
-static int pool_validate(const char *const *vals, unsigned nthreads, char *err, size_t len)
-{
-	unsigned p;
-	(void)nthreads;
-	if (pool_parse_permits(vals[0], &p)) {
-		snprintf(err, len, "--param permits: '%s' is not a pool size; give 1 to %d",
-			 vals[0], POOL_MAX_PERMITS);
-		return -1;
-	}
-	return 0;
-}
 
 static const char *const pool_extra[] = { "peak_holders", "permits", NULL };
 
@@ -164,7 +141,6 @@ const struct lb_workload lb_wl_pool = {
 	.checks = "peak holders <= permits; all permits back after the run",
 	.extra_cols = pool_extra,
 	.params = pool_params,
-	.validate = pool_validate,
 	.loops = pool_loops,
 	.setup = pool_setup,
 	.thread_init = lb_single_thread_init,

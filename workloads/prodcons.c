@@ -515,34 +515,23 @@ static const lb_loop_fn prodcons_loops[LB_IMPL_COUNT] = {
 
 /* ---- parameters ---- */
 
+_Static_assert(LB_MAX_THREADS - 1 == 1023, "the producers/consumers range text says 1023");
 static const struct lb_param_spec prodcons_params[] = {
-	{ "producers", "0", "producer threads; 0: half of --threads" },
-	{ "consumers", "0", "consumer threads; 0: the rest of --threads" },
-	{ "capacity", "64", "items the buffer holds, 1-1000000; ck rings round up to 2^n-1" },
-	{ NULL, NULL, NULL },
+	{ "producers", "0", "producer threads; 0: half of --threads", "a thread count", 0,
+	  LB_MAX_THREADS - 1, "1 to 1023, or 0 for half of --threads", NULL },
+	{ "consumers", "0", "consumer threads; 0: the rest of --threads", "a thread count", 0,
+	  LB_MAX_THREADS - 1, "1 to 1023, or 0 for the rest of --threads", NULL },
+	{ "capacity", "64", "items the buffer holds, 1-1000000; ck rings round up to 2^n-1",
+	  "a buffer size", 1, PRODCONS_MAX_CAPACITY, NULL, NULL },
+	{ NULL },
 };
 
 /* The producer and consumer counts for nthreads threads, and K; -1 with a
  * one-line message. */
-static int prodcons_resolve(const char *const *vals, unsigned nthreads, unsigned *P, unsigned *C,
-		      unsigned *K, char *err, size_t len)
+static int prodcons_resolve(const uint64_t *vals, unsigned nthreads, unsigned *P, unsigned *C,
+			    unsigned *K, char *err, size_t len)
 {
-	uint64_t p, c, k;
-	if (lb_parse_u64(vals[0], &p) || p >= LB_MAX_THREADS) {
-		snprintf(err, len, "--param producers: '%s' is not a thread count; give 1 to %d, "
-			 "or 0 for half of --threads", vals[0], LB_MAX_THREADS - 1);
-		return -1;
-	}
-	if (lb_parse_u64(vals[1], &c) || c >= LB_MAX_THREADS) {
-		snprintf(err, len, "--param consumers: '%s' is not a thread count; give 1 to %d, "
-			 "or 0 for the rest of --threads", vals[1], LB_MAX_THREADS - 1);
-		return -1;
-	}
-	if (lb_parse_u64(vals[2], &k) || k < 1 || k > PRODCONS_MAX_CAPACITY) {
-		snprintf(err, len, "--param capacity: '%s' is not a buffer size; give 1 to %d",
-			 vals[2], PRODCONS_MAX_CAPACITY);
-		return -1;
-	}
+	uint64_t p = vals[0], c = vals[1], k = vals[2]; /* in range: the specs */
 	if (nthreads < 2) {
 		snprintf(err, len, "prodcons needs at least 2 threads (a producer and a consumer); "
 			 "got %u", nthreads);
@@ -572,7 +561,7 @@ static int prodcons_resolve(const char *const *vals, unsigned nthreads, unsigned
 	return 0;
 }
 
-static int prodcons_validate(const char *const *vals, unsigned nthreads, char *err, size_t len)
+static int prodcons_validate(const uint64_t *vals, unsigned nthreads, char *err, size_t len)
 {
 	unsigned p, c, k;
 	return prodcons_resolve(vals, nthreads, &p, &c, &k, err, len);
@@ -606,7 +595,7 @@ static int prodcons_setup(struct lb_wctx *c)
 {
 	char err[256];
 	unsigned P, C, K, n = c->nthreads;
-	if (prodcons_resolve(c->param_vals, n, &P, &C, &K, err, sizeof(err)))
+	if (prodcons_resolve(c->param, n, &P, &C, &K, err, sizeof(err)))
 		return EINVAL; /* validated already */
 
 	struct prodcons_state *s = lb_cache_alloc(sizeof(*s));

@@ -259,24 +259,15 @@ static const lb_loop_fn readmostly_loops[LB_IMPL_COUNT] = {
 	LB_RWLOCK_IMPLS(READMOSTLY_ENTRY)
 };
 
-static int readmostly_parse_pct(const char *v, uint64_t *pct)
-{
-	return lb_parse_u64(v, pct) || *pct > 100 ? -1 : 0;
-}
-
 static int readmostly_setup(struct lb_wctx *c)
 {
 	struct readmostly_state *s = lb_cache_alloc(sizeof(*s));
-	uint64_t pct;
+	uint64_t pct = c->param[0];
 	int ret;
 
 	if (!s)
 		return ENOMEM;
 	memset(s, 0, sizeof(*s));
-	if (readmostly_parse_pct(c->param_vals[0], &pct)) {
-		ret = EINVAL; /* validated by readmostly_validate already */
-		goto out_free;
-	}
 	/* pct% of the 2^32 values of the top 32 random bits. */
 	s->read_below = (pct << 32) / 100;
 	atomic_init(&s->writers_in, 0);
@@ -301,7 +292,6 @@ static int readmostly_setup(struct lb_wctx *c)
 
 out_res:
 	free(s->res);
-out_free:
 	free(s);
 	return ret;
 }
@@ -352,21 +342,10 @@ static void readmostly_teardown(struct lb_wctx *c)
 }
 
 static const struct lb_param_spec readmostly_params[] = {
-	{ "read_pct", "90", "percentage of ops that are reads, 0-100; the rest are writes" },
-	{ NULL, NULL, NULL },
+	{ "read_pct", "90", "percentage of ops that are reads, 0-100; the rest are writes",
+	  "a percentage", 0, 100, NULL, NULL },
+	{ NULL },
 };
-
-static int readmostly_validate(const char *const *vals, unsigned nthreads, char *err, size_t len)
-{
-	uint64_t pct;
-	(void)nthreads;
-	if (readmostly_parse_pct(vals[0], &pct)) {
-		snprintf(err, len, "--param read_pct: '%s' is not a percentage; give 0 to 100",
-			 vals[0]);
-		return -1;
-	}
-	return 0;
-}
 
 static const char *const readmostly_extra[] = {
 	"reader_ops_per_sec", "writer_ops_per_sec", "torn_reads", NULL,
@@ -380,7 +359,6 @@ const struct lb_workload lb_wl_readmostly = {
 		  "writers) never overlap; final version == writes done",
 	.extra_cols = readmostly_extra,
 	.params = readmostly_params,
-	.validate = readmostly_validate,
 	.loops = readmostly_loops,
 	.setup = readmostly_setup,
 	.thread_init = lb_single_thread_init,

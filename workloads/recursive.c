@@ -75,25 +75,13 @@ static const lb_loop_fn recursive_loops[LB_IMPL_COUNT] = {
 	LB_RECURSIVE_IMPLS(RECURSIVE_ENTRY)
 };
 
-static int recursive_parse_depth(const char *v, unsigned *out)
-{
-	uint64_t d;
-	if (lb_parse_u64(v, &d) || d < 1 || d > RECURSIVE_MAX_DEPTH)
-		return -1;
-	*out = (unsigned)d;
-	return 0;
-}
-
 static int recursive_setup(struct lb_wctx *c)
 {
 	struct recursive_state *s = lb_cache_alloc(sizeof(*s));
 	if (!s)
 		return ENOMEM;
 	atomic_init(&s->value, 0);
-	if (recursive_parse_depth(c->param_vals[0], &s->depth)) {
-		free(s);
-		return EINVAL; /* validated by recursive_validate already */
-	}
+	s->depth = (unsigned)c->param[0];
 	int ret = lb_prim_create(c->impl, &c->cfg, &s->prim);
 	if (ret) {
 		free(s);
@@ -128,21 +116,10 @@ static void recursive_teardown(struct lb_wctx *c)
 }
 
 static const struct lb_param_spec recursive_params[] = {
-	{ "depth", "4", "nested acquisitions per op, 1-1000" },
-	{ NULL, NULL, NULL },
+	{ "depth", "4", "nested acquisitions per op, 1-1000", "a nesting depth", 1,
+	  RECURSIVE_MAX_DEPTH, NULL, NULL },
+	{ NULL },
 };
-
-static int recursive_validate(const char *const *vals, unsigned nthreads, char *err, size_t len)
-{
-	unsigned d;
-	(void)nthreads;
-	if (recursive_parse_depth(vals[0], &d)) {
-		snprintf(err, len, "--param depth: '%s' is not a nesting depth; give 1 to %d",
-			 vals[0], RECURSIVE_MAX_DEPTH);
-		return -1;
-	}
-	return 0;
-}
 
 const struct lb_workload lb_wl_recursive = {
 	.name = "recursive",
@@ -151,7 +128,6 @@ const struct lb_workload lb_wl_recursive = {
 	.checks = "counter == sum of ops; every unlock returned 0; the owner's trylock "
 		  "re-entered",
 	.params = recursive_params,
-	.validate = recursive_validate,
 	.loops = recursive_loops,
 	.setup = recursive_setup,
 	.thread_init = lb_single_thread_init,

@@ -145,25 +145,15 @@ static const lb_loop_fn trylock_loops[LB_IMPL_COUNT] = {
 	LB_SEMAPHORE_IMPLS(TRYLOCK_ENTRY)
 };
 
-static int trylock_parse_backoff(const char *v, uint64_t *ns)
-{
-	return lb_parse_u64(v, ns) || *ns > TRYLOCK_MAX_BACKOFF_NS ? -1 : 0;
-}
-
 static int trylock_setup(struct lb_wctx *c)
 {
 	struct trylock_state *s = lb_cache_alloc(sizeof(*s));
-	uint64_t ns;
 	int ret;
 
 	if (!s)
 		return ENOMEM;
 	atomic_init(&s->value, 0);
-	if (trylock_parse_backoff(c->param_vals[0], &ns)) {
-		free(s);
-		return EINVAL; /* validated by trylock_validate already */
-	}
-	s->backoff_iters = lb_busy_iters(ns);
+	s->backoff_iters = lb_busy_iters(c->param[0]);
 	s->res = calloc(c->nthreads, sizeof(*s->res));
 	if (!s->res) {
 		free(s);
@@ -248,21 +238,10 @@ static void trylock_teardown(struct lb_wctx *c)
 }
 
 static const struct lb_param_spec trylock_params[] = {
-	{ "backoff_ns", "100", "busy work after a failed attempt, 0-100000000 ns" },
-	{ NULL, NULL, NULL },
+	{ "backoff_ns", "100", "busy work after a failed attempt, 0-100000000 ns",
+	  "a back-off time", 0, TRYLOCK_MAX_BACKOFF_NS, "0 to 100000000 (nanoseconds)", NULL },
+	{ NULL },
 };
-
-static int trylock_validate(const char *const *vals, unsigned nthreads, char *err, size_t len)
-{
-	uint64_t ns;
-	(void)nthreads;
-	if (trylock_parse_backoff(vals[0], &ns)) {
-		snprintf(err, len, "--param backoff_ns: '%s' is not a back-off time; give 0 to "
-			 "%u (nanoseconds)", vals[0], TRYLOCK_MAX_BACKOFF_NS);
-		return -1;
-	}
-	return 0;
-}
 
 static const char *const trylock_extra[] = { "success_ratio", "successes_per_sec", NULL };
 
@@ -273,7 +252,6 @@ const struct lb_workload lb_wl_trylock = {
 	.checks = "counter == successful attempts (lost_updates = difference)",
 	.extra_cols = trylock_extra,
 	.params = trylock_params,
-	.validate = trylock_validate,
 	.loops = trylock_loops,
 	.requires_caps = LB_CAP_TRYLOCK,
 	.setup = trylock_setup,

@@ -24,26 +24,32 @@
 
 typedef void (*lb_loop_fn)(struct lb_worker *w);
 
+/* A workload parameter (--param key=value): a number in [min, max], or,
+ * with words, one of them (its value is the word's index).  The harness
+ * parses and checks every value against its spec once, before anything
+ * runs ("--param depth: 'x' is not a nesting depth; give 1 to 1000", or
+ * "...; valid: shared, local"), and hands the workload the values as
+ * numbers (lb_wctx.param, validate()). */
 struct lb_param_spec {
 	const char *key;
-	const char *def;  /* default value as a string */
-	const char *help;
+	const char *def;           /* the default, as it would be typed */
+	const char *help;          /* for --list */
+	const char *noun;          /* what a value is: "a nesting depth" */
+	uint64_t min, max;         /* a number's range */
+	const char *range;         /* the range as the error says it; NULL: "min to max" */
+	const char *const *words;  /* NULL-terminated: a word, not a number */
 };
 
 #define LB_MAX_PARAMS 8
 #define LB_MAX_EXTRA 4
 #define LB_MAX_THREADS 1024
 
-/* A parameter value of decimal digits only ("12"), as a number: 0, or -1
- * for anything else (cli.c). */
-int lb_parse_u64(const char *s, uint64_t *out);
-
 /* What the harness hands a workload for one repetition. */
 struct lb_wctx {
 	const struct lb_impl *impl;
 	unsigned nthreads;
 	struct lb_prim_cfg cfg;
-	const char *param_vals[LB_MAX_PARAMS]; /* parallel to the spec */
+	uint64_t param[LB_MAX_PARAMS];         /* parallel to the spec: numbers, word indices */
 	void *state;                           /* set by setup */
 	double window_s;                       /* the timed window, set before check() */
 };
@@ -77,12 +83,13 @@ struct lb_workload {
 	/* Capabilities an implementation must have (lb_impl_caps) on top of a
 	 * loop, e.g. LB_CAP_TRYLOCK; 0 for none. */
 	unsigned requires_caps;
-	/* Check parameter values (parallel to params, defaults filled in) and
-	 * one thread count; -1 with a one-line message naming the bad value
+	/* Check what the specs cannot: a thread count, with the parameter
+	 * values (parallel to params, already checked against their specs,
+	 * defaults filled in); -1 with a one-line message naming the bad value
 	 * and what is valid.  Called once per thread count in the sweep: an
 	 * explicit --threads value it rejects is a usage error, and rejected
 	 * counts are dropped from the default sweep.  May be NULL. */
-	int (*validate)(const char *const *vals, unsigned nthreads, char *err, size_t len);
+	int (*validate)(const uint64_t *vals, unsigned nthreads, char *err, size_t len);
 	/* Allocate c->state and the primitive(s).  0 or errno. */
 	int (*setup)(struct lb_wctx *c);
 	/* In the worker thread, after pinning, before the start barrier:
