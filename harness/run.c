@@ -180,12 +180,15 @@ static void sleep_ns(uint64_t ns)
  * holder preempted by another process, say), not waiting for its turn. */
 #define STARVED_NS 250000000u /* 250 ms */
 
+/* One idle poll's view of the live workers, as changes since the previous
+ * poll's (per worker, so a worker that finishes in between changes no
+ * sum). */
 struct cpu_view {
-	uint64_t run, wait;
-	uint64_t at;      /* when read (CLOCK_MONOTONIC) */
-	uint64_t pending; /* waits not booked yet: see above */
+	uint64_t run, wait; /* run and booked wait since the previous poll */
+	uint64_t at;        /* when read (CLOCK_MONOTONIC) */
+	uint64_t pending;   /* waits not booked yet: see above */
 	int ok;
-	int starved;      /* a worker runnable that has not run for STARVED_NS */
+	int starved;        /* a worker runnable that has not run for STARVED_NS */
 };
 
 /* The state letter of /proc/.../stat (after the command's ')'), or 0. */
@@ -209,6 +212,16 @@ static struct cpu_view cpu_view(struct lb_worker *ws, unsigned n, const struct c
 	struct cpu_view v = { .at = now, .ok = 1 };
 	for (unsigned i = 0; i < n && v.ok; i++) {
 		uint64_t r, w;
+		/* A worker that is done has left, or is leaving: it cannot be
+		 * kept off a CPU, and once its thread has exited its schedstat
+		 * reads fail (ESRCH).  That failure used to void the whole view
+		 * (availability 1), so a worker still measuring but starved
+		 * behind another process counted as idle at full rate: a false
+		 * STALL with one thread done and the other runnable (two .ci/run
+		 * at once under stress-ng).  acquire: pairs with lb_finish()'s
+		 * release store, as in all_done(). */
+		if (atomic_load_explicit(&ws[i].phase, memory_order_acquire) == LB_PH_DONE)
+			continue;
 		if (!ws[i].sched_ok || lb_schedstat_read(ws[i].sched_fd, &r, &w) != 0) {
 			v.ok = 0;
 			break;
@@ -220,21 +233,25 @@ static struct cpu_view cpu_view(struct lb_worker *ws, unsigned n, const struct c
 			if (now - ws[i].watch_seen_ns > STARVED_NS)
 				v.starved = 1;
 		}
+		if (prev && r >= ws[i].watch_run_ns && w >= ws[i].watch_wait_ns) {
+			v.run += r - ws[i].watch_run_ns;
+			v.wait += w - ws[i].watch_wait_ns;
+		}
 		ws[i].watch_run_ns = r;
-		v.run += r;
-		v.wait += w;
+		ws[i].watch_wait_ns = w;
 	}
 	return v;
 }
 
-static double availability(struct cpu_view a, struct cpu_view b)
+/* b: the view of this poll (the previous one was usable). */
+static double availability(struct cpu_view b)
 {
-	if (!a.ok || !b.ok || b.run < a.run || b.wait < a.wait)
+	if (!b.ok)
 		return 1;
 	if (b.starved)
 		return 0;
-	uint64_t r = b.run - a.run, w = b.wait - a.wait + b.pending;
-	return r + w == 0 ? 1 : (double)r / (double)(r + w);
+	uint64_t w = b.wait + b.pending;
+	return b.run + w == 0 ? 1 : (double)b.run / (double)(b.run + w);
 }
 
 struct watch_state {
@@ -283,7 +300,7 @@ static enum wait_result watch(struct lb_run *run, uint64_t deadline_ns, enum wat
 			double dt = (double)(now - prev) / 1e9;
 			if (dt > 2 * POLL_NS / 1e9)
 				dt = 2 * POLL_NS / 1e9;
-			st->idle_s += dt * (st->cv.ok ? availability(st->cv, cv) : 1);
+			st->idle_s += dt * (st->cv.ok ? availability(cv) : 1);
 			st->cv = cv;
 			if (st->idle_s > run->rc.watchdog_s)
 				return W_STALL;

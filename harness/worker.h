@@ -74,10 +74,10 @@ struct lb_worker {
 	/* /proc/thread-self/stat, for the watchdog (run.c): whether the
 	 * thread is runnable; -1 where it could not be opened. */
 	int stat_fd;
-	/* The watchdog's: this thread's schedstat run time at its previous
-	 * idle poll, and when (CLOCK_MONOTONIC) the watchdog last saw it run
-	 * or not runnable.  Written and read by the main thread only. */
-	uint64_t watch_run_ns, watch_seen_ns;
+	/* The watchdog's: this thread's schedstat run and wait times at its
+	 * previous idle poll, and when (CLOCK_MONOTONIC) the watchdog last saw
+	 * it run or not runnable.  Written and read by the main thread only. */
+	uint64_t watch_run_ns, watch_wait_ns, watch_seen_ns;
 	int os_tid;
 	uint64_t run_ns_measure, wait_ns_measure, run_ns_stop, wait_ns_stop;
 	/* CLOCK_MONOTONIC when this thread saw the window open and close: its
