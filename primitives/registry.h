@@ -8,8 +8,10 @@
  * implementation's ops as constants and inlines them.
  *
  * X(sym, "id", backend, caps, "summary")
- *   sym      C identifier; the ops object is lb_<sym>_ops
- *   id       backend-algorithm, lowercase [a-z0-9-]
+ *   sym      the id with '-' as '_'; the ops object is lb_<sym>_ops
+ *   id       backend-algorithm, lowercase [a-z0-9-]; its header is
+ *            <kind>_<sym>.h, or <kind>_<backend>.h for a backend whose
+ *            implementations of the kind share code (test_cli checks both)
  *   backend  the family: pthread, futex, ck, atomic, urcu, none, test
  *   caps     LB_CAP_* flags beyond those derived from the ops
  */
@@ -40,7 +42,7 @@
 #include "mutex_ck_mcs.h"
 #include "mutex_ck_ticket.h"
 #include "mutex_futex.h"
-#include "mutex_futex_spin.h"
+#include "mutex_futex_spin_then_park.h"
 #include "mutex_pthread.h"
 #include "mutex_test.h"
 #include "recursive_pthread.h"
@@ -90,7 +92,7 @@ enum lb_cap {
 	  "pthread_spinlock_t: test-and-set spinning, never parks") \
 	X(futex_mutex, "futex-mutex", "futex", LB_CAP_PARKS, \
 	  "ours: Drepper's 3-state futex mutex (0 free, 1 locked, 2 contended)") \
-	X(futex_spin, "futex-spin-then-park", "futex", LB_CAP_PARKS | LB_CAP_SPINS, \
+	X(futex_spin_then_park, "futex-spin-then-park", "futex", LB_CAP_PARKS | LB_CAP_SPINS, \
 	  "ours: 3-state futex mutex that polls 128 times before parking") \
 	X(ck_fas, "ck-fas", "ck", LB_CAP_SPINS, "ck_spinlock_fas: swap-based test-and-set") \
 	X(ck_cas, "ck-cas", "ck", LB_CAP_SPINS, "ck_spinlock_cas: CAS-based test-and-set") \

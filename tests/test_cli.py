@@ -413,6 +413,29 @@ class Docs(Base):
         for impl in HIDDEN_IMPLS:
             self.assertIn("`%s`" % impl, text)
 
+    def test_file_and_symbol_rule(self):
+        # One rule from the id, checked for every registry entry:
+        # backend-algo's symbol is backend_algo (its ops object
+        # lb_backend_algo_ops: the registry's X line names it, so the build
+        # checks it exists), and its header is
+        # primitives/<kind>_<backend>_<algo>.h, or, sharing code with its
+        # backend's other implementations of the kind,
+        # primitives/<kind>_<backend>.h (none's: counter_none.h).
+        with open(os.path.join(self.ROOT, "primitives", "registry.h")) as f:
+            syms = dict((i, s) for s, i in re.findall(r'(?m)^\tX\((\w+), "([a-z0-9-]+)"', f.read()))
+        p = run(["--list", "--all", "--format", "csv"])
+        impls = [r for r in csv.DictReader(p.stdout.splitlines()) if r["record"] == "impl"]
+        self.assertEqual(sorted(syms), sorted(r["name"] for r in impls))
+        for r in impls:
+            with self.subTest(impl=r["name"]):
+                self.assertEqual(syms[r["name"]], r["name"].replace("-", "_"))
+                self.assertTrue(r["name"].startswith(r["backend"] + "-"), r["name"])
+                kind = "counter" if r["kind"] == "none" else r["kind"]
+                cands = ["%s_%s.h" % (kind, syms[r["name"]]), "%s_%s.h" % (kind, r["backend"])]
+                found = [c for c in cands
+                         if os.path.exists(os.path.join(self.ROOT, "primitives", c))]
+                self.assertTrue(found, "no primitives/%s" % " or ".join(cands))
+
     def test_backends(self):
         backends = {r["backend"] for r in self.listing() if r["record"] == "impl"}
         text = self.section("README.md", "## Command line")

@@ -34,8 +34,8 @@
  *   trylock  true only on its acquire CAS; false orders nothing.
  *   unlock   release swap to 0, the last access to the word.
  */
-#ifndef LB_MUTEX_FUTEX_SPIN_H
-#define LB_MUTEX_FUTEX_SPIN_H
+#ifndef LB_MUTEX_FUTEX_SPIN_THEN_PARK_H
+#define LB_MUTEX_FUTEX_SPIN_THEN_PARK_H
 
 #include "futex.h"
 #include "mutex.h"
@@ -44,18 +44,18 @@
  * depending on the core): the order of a futex sleep plus wake. */
 #define LB_SPIN_PARK_SPINS 128
 
-struct lb_futex_spin {
+struct lb_futex_spin_then_park {
 	_Atomic uint32_t word;
 };
 
-static inline int lb_futex_spin_init(void *obj, const struct lb_prim_cfg *cfg)
+static inline int lb_futex_spin_then_park_init(void *obj, const struct lb_prim_cfg *cfg)
 {
 	(void)cfg;
-	atomic_init(&((struct lb_futex_spin *)obj)->word, 0);
+	atomic_init(&((struct lb_futex_spin_then_park *)obj)->word, 0);
 	return 0;
 }
 
-static void lb_futex_spin_lock_slow(struct lb_futex_spin *m)
+static void lb_futex_spin_then_park_lock_slow(struct lb_futex_spin_then_park *m)
 {
 	uint32_t c;
 
@@ -75,21 +75,21 @@ static void lb_futex_spin_lock_slow(struct lb_futex_spin *m)
 	}
 }
 
-static inline void lb_futex_spin_lock(void *obj, void *t)
+static inline void lb_futex_spin_then_park_lock(void *obj, void *t)
 {
-	struct lb_futex_spin *m = obj;
+	struct lb_futex_spin_then_park *m = obj;
 	uint32_t c = 0;
 	(void)t;
 	/* acquire: pairs with the release swap in unlock. */
 	if (__builtin_expect(atomic_compare_exchange_strong_explicit(
 		&m->word, &c, 1, memory_order_acquire, memory_order_relaxed), 1))
 		return;
-	lb_futex_spin_lock_slow(m);
+	lb_futex_spin_then_park_lock_slow(m);
 }
 
-static inline bool lb_futex_spin_trylock(void *obj, void *t)
+static inline bool lb_futex_spin_then_park_trylock(void *obj, void *t)
 {
-	struct lb_futex_spin *m = obj;
+	struct lb_futex_spin_then_park *m = obj;
 	uint32_t c = 0;
 	(void)t;
 	/* acquire: pairs with the release swap in unlock. */
@@ -97,9 +97,9 @@ static inline bool lb_futex_spin_trylock(void *obj, void *t)
 		&m->word, &c, 1, memory_order_acquire, memory_order_relaxed);
 }
 
-static inline void lb_futex_spin_unlock(void *obj, void *t)
+static inline void lb_futex_spin_then_park_unlock(void *obj, void *t)
 {
-	struct lb_futex_spin *m = obj;
+	struct lb_futex_spin_then_park *m = obj;
 	(void)t;
 	/* release: pairs with the next owner's acquire CAS or swap.  The word
 	 * is not ours after this swap. */
@@ -107,11 +107,11 @@ static inline void lb_futex_spin_unlock(void *obj, void *t)
 		lb_futex_wake(&m->word, 1);
 }
 
-static const struct lb_mutex_ops lb_futex_spin_ops = {
-	.base = { .size = sizeof(struct lb_futex_spin), .init = lb_futex_spin_init },
-	.lock = lb_futex_spin_lock,
-	.trylock = lb_futex_spin_trylock,
-	.unlock = lb_futex_spin_unlock,
+static const struct lb_mutex_ops lb_futex_spin_then_park_ops = {
+	.base = { .size = sizeof(struct lb_futex_spin_then_park), .init = lb_futex_spin_then_park_init },
+	.lock = lb_futex_spin_then_park_lock,
+	.trylock = lb_futex_spin_then_park_trylock,
+	.unlock = lb_futex_spin_then_park_unlock,
 };
 
 #endif
