@@ -77,7 +77,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lbcommon import (CLEANUP_SIGNALS, CONTROL, BadInput, Failed,  # noqa: E402
-                      dec_hi, dec_lo, exit_on_signals, fsync_path, gq, incomplete, si,
+                      dec_hi, dec_lo, exit_on_signals, gq, incomplete, publish, si,
                       write_file)
 from lbstats import (ALPHA, EXACT_MAX, MIN_REPS, RESAMPLES, SEED,  # noqa: E402
                      bootstrap_ratio_ci, false_positive_rate, mann_whitney_p, median,
@@ -806,19 +806,8 @@ def make_plots(cmp, outdir):
         f = os.path.join(tmp, "out", "compare.csv")
         write_file(f, buf.getvalue(), sync=True, name=os.path.join(outdir, "compare.csv"))
         made.append(f)
-        written = []
-        for f in made:
-            dst = os.path.join(outdir, os.path.basename(f))
-            try:
-                fsync_path(f)
-                os.replace(f, dst)
-            except OSError as e:
-                raise Failed("could not write %s: %s" % (dst, e.strerror or e))
-            written.append(dst)
-        try:
-            fsync_path(outdir, directory=True)
-        except OSError as e:
-            raise Failed("could not write %s: %s" % (outdir, e.strerror or e))
+        written = publish([(f, os.path.join(outdir, os.path.basename(f))) for f in made],
+                          outdir)
         ok = True
         return written
     except OSError as e:   # making the scratch tree itself

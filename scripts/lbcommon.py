@@ -121,6 +121,25 @@ def fsync_path(path, directory=False):
         os.close(fd)
 
 
+def publish(moves, directory):
+    """Put finished files in place: for each (src, dst), fsync src and
+    rename it to dst (same file system: atomic), then fsync the directory.
+    A failure raises Failed naming the file. Returns the dst paths."""
+    done = []
+    for src, dst in moves:
+        try:
+            fsync_path(src)
+            os.replace(src, dst)
+        except OSError as e:
+            raise Failed("could not write %s: %s" % (dst, e.strerror or e))
+        done.append(dst)
+    try:
+        fsync_path(directory, directory=True)
+    except OSError as e:
+        raise Failed("could not write %s: %s" % (directory, e.strerror or e))
+    return done
+
+
 def to_float(v):
     """A cell or number as a float; None when empty or not a number."""
     if v is None or v == "":
@@ -135,17 +154,29 @@ def nonfinite(f):
     return "nan" if math.isnan(f) else ("inf" if f > 0 else "-inf")
 
 
+def as_number(v):
+    """(f, None) for a cell or number that is a finite number f; (None, text)
+    otherwise, text being "" for None or an empty cell, inf or nan, or the
+    cell as it is."""
+    if v is None or v == "":
+        return None, ""
+    f = to_float(v)
+    if f is None:
+        return None, str(v)
+    if not math.isfinite(f):
+        return None, nonfinite(f)
+    return f, None
+
+
 def si(v, missing=""):
     """A rate for reading: 3 significant digits and k/M/G/T (236M, 1.05k,
     0.5); inf and nan as such; text that is not a number as it is; missing
     for None or an empty cell."""
     if v is None or v == "":
         return missing
-    f = to_float(v)
+    f, text = as_number(v)
     if f is None:
-        return str(v)
-    if not math.isfinite(f):
-        return nonfinite(f)
+        return text
     r = float("{:.3g}".format(f))   # rounded first: 999,999 is 1M, not 1e+03k
     for div, suf in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
         if abs(r) >= div:

@@ -75,9 +75,9 @@ import tempfile
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lbcommon import (CLEANUP_SIGNALS, BadInput, Failed, dec_hi, dec_lo,  # noqa: E402
-                      exit_on_signals, fsync_path, gq, incomplete, nonfinite,
-                      refuse_control, si, to_float)
+from lbcommon import (CLEANUP_SIGNALS, BadInput, Failed, as_number,  # noqa: E402
+                      dec_hi, dec_lo, exit_on_signals, gq, incomplete, publish,
+                      refuse_control, si)
 
 ME = "report.py"
 SCRIPTS = os.path.dirname(os.path.abspath(__file__))
@@ -519,20 +519,8 @@ class Scratch:
 
     def commit(self):
         """fsync each file, rename it into DIR, fsync DIR. Returns the paths."""
-        done = []
-        for name in self.ready:
-            src, dst = os.path.join(self.path, "out", name), self.final(name)
-            try:
-                fsync_path(src)
-                os.replace(src, dst)
-            except OSError as e:
-                raise Failed("could not write %s: %s" % (dst, e.strerror or e))
-            done.append(dst)
-        try:
-            fsync_path(self.dir, directory=True)
-        except OSError as e:
-            raise Failed("could not write %s: %s" % (self.dir, e.strerror or e))
-        return done
+        return publish([(os.path.join(self.path, "out", name), self.final(name))
+                        for name in self.ready], self.dir)
 
 
 def draw(run, scratch):
@@ -621,13 +609,9 @@ def esc(x):
 def fmt_num(v, digits=4):
     """A number for reading: integers with thousands separators, else a few
     significant digits; inf and nan as such; text as it is."""
-    if v is None or v == "":
-        return ""
-    f = to_float(v)
+    f, text = as_number(v)
     if f is None:
-        return str(v)
-    if not math.isfinite(f):
-        return nonfinite(f)
+        return text
     if f == int(f) and abs(f) < 1e15:
         return "{:,}".format(int(f))
     if abs(f) >= 1000:
@@ -636,13 +620,9 @@ def fmt_num(v, digits=4):
 
 
 def fmt_ns(v):
-    if v is None or v == "":
-        return ""
-    f = to_float(v)
+    f, text = as_number(v)
     if f is None:
-        return str(v)
-    if not math.isfinite(f):
-        return nonfinite(f)
+        return text
     for div, suf in ((1e9, "s"), (1e6, "ms"), (1e3, "us")):
         if abs(f) >= div:
             return "{:.3g} {}".format(f / div, suf)
