@@ -15,6 +15,14 @@ import unittest
 
 HANG_GUARD = 240  # seconds per process; a guard against hangs, not a timing assertion
 
+# The windows a run of test-busted (no mutual exclusion) gets: it can lose
+# updates only while its two threads really run at the same time.  On a
+# loaded machine two threads may not share a moment in one 0.05 s window
+# (loop 5 of the CI loop: "starved", no loss, exit 0); ten windows of
+# 0.1 s apart give them a full second in ten different moments.  The run
+# fails if any window lost updates.
+BUSTED_WINDOWS = ["--duration", "0.1", "--warmup", "0.01", "--repeat", "10"]
+
 Impl = collections.namedtuple("Impl", "kind caps workloads")
 
 

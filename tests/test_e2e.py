@@ -353,19 +353,23 @@ class Checks(TmpMixin, unittest.TestCase):
     def test_negative_control_none_racy(self):
         """(2) none-racy must lose updates and be reported racy, exit 0."""
         out = self.mkout()
+        # Updates are lost only while threads really overlap: a window in
+        # which a loaded machine never ran two of them at once loses none
+        # and is rightly "ok".  Ten windows per thread count (as for
+        # test-busted, lbtest.BUSTED_WINDOWS) give them that chance.
         p = run(["--workload", "counter", "--impl", "none-racy", "--threads", "2,4",
-                 "--duration", "0.2", "--warmup", "0.01", "--repeat", "2", "--no-plot",
-                 "--out", out])
+                 "--no-plot", "--out", out] + lbtest.BUSTED_WINDOWS)
         self.assertEqual(p.returncode, 0, "a racy negative control is not a failure\n"
                          + describe(p))
         header, rows, raw = read_csv(os.path.join(out, "results.csv"))
         self.check_raw_rows(header, raw, "results.csv")
-        self.assertEqual(len(rows), 4)
+        self.assertEqual(len(rows), 20)
         for r in rows:
             with self.subTest(threads=r["threads"], rep=r["rep"]):
-                self.assertEqual(r["verified"], "racy")
-                self.assertGreater(int(r["lost_updates"]), 0)
+                self.assertIn(r["verified"], ("racy", "ok"))
+                self.assertEqual(int(r["lost_updates"]) > 0, r["verified"] == "racy")
         _, srows, _ = read_csv(os.path.join(out, "summary.csv"))
+        self.assertEqual(len(srows), 2)
         for r in srows:
             self.assertEqual(r["verified"], "racy")
             self.assertGreater(int(r["lost_updates"]), 0)
@@ -374,13 +378,15 @@ class Checks(TmpMixin, unittest.TestCase):
         """(3) test-busted: no mutual exclusion; the check must catch it."""
         out = self.mkout()
         p = run(["--workload", "counter", "--impl", "test-busted", "--threads", "2",
-                 "--repeat", "1", "--no-plot", "--out", out] + SHORT)
+                 "--no-plot", "--out", out] + lbtest.BUSTED_WINDOWS)
         self.assertEqual(p.returncode, 1, describe(p))
         self.assertIn("CHECK FAILED", p.stderr)
         _, rows, _ = read_csv(os.path.join(out, "results.csv"))
-        self.assertEqual(len(rows), 1)
-        self.assertEqual(rows[0]["verified"], "fail")
-        self.assertGreater(int(rows[0]["lost_updates"]), 0)
+        self.assertEqual(len(rows), 10)
+        failed = [r for r in rows if r["verified"] == "fail"]
+        self.assertTrue(failed, rows)
+        for r in failed:
+            self.assertGreater(int(r["lost_updates"]), 0, r)
         with open(os.path.join(out, "meta.json")) as fh:
             self.assertNotEqual(json.load(fh).get("status"), "ok")
 

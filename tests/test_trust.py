@@ -330,17 +330,21 @@ class Files(Base):
     def test_check_failure_diagnosis(self):
         d = os.path.join(self.tmpdir(), "run")
         p = run(["--workload", "counter", "--impl", "test-busted", "--threads", "2",
-                 "--duration", "0.2", "--warmup", "0.02", "--repeat", "1", "--no-plot",
-                 "--out", d])
+                 "--no-plot", "--out", d] + lbtest.BUSTED_WINDOWS)
         self.assertEqual(p.returncode, 1, describe(p))
         with open(os.path.join(d, "meta.json")) as fh:
             meta = json.load(fh)
         self.assertEqual(meta["status"], "check-failed")
         self.assertEqual(meta["diagnosis"]["kind"], "check-failed")
         f = meta["diagnosis"]["failures"]
-        self.assertEqual([(x["impl"], x["threads"], x["rep"]) for x in f],
-                         [("test-busted", 2, 1)])
-        self.assertIn("lost", f[0]["message"])
+        self.assertTrue(f)
+        # one entry per failed repetition, each naming the loss
+        with open(os.path.join(d, "results.csv"), newline="") as fh:
+            want = [("test-busted", 2, int(r["rep"])) for r in csv.DictReader(fh)
+                    if r["verified"] == "fail"]
+        self.assertEqual([(x["impl"], x["threads"], x["rep"]) for x in f], want)
+        for x in f:
+            self.assertIn("lost", x["message"])
 
 
 class Hostile(Base):

@@ -142,13 +142,17 @@ class Locks(unittest.TestCase):
                    ("backoff_ns=0",), threads=[2])
 
     def test_trylock_broken_lock_fails(self):
-        p, rows = run(["--workload", "trylock", "--impl", "test-busted", "--threads", "2"]
-                      + SHORT)
+        p, rows = run(["--workload", "trylock", "--impl", "test-busted", "--threads", "2",
+                       "--no-plot"] + lbtest.BUSTED_WINDOWS)
         self.assertEqual(p.returncode, 1, describe(p))
         self.assertIn("CHECK FAILED", p.stderr)
-        self.assertEqual(len(rows), 1)
-        self.assertEqual(rows[0]["verified"], "fail")
-        self.assertGreater(int(rows[0]["lost_updates"]), 0)
+        self.assertEqual(len(rows), 10)
+        failed = [r for r in rows if r["verified"] == "fail"]
+        self.assertTrue(failed, rows)
+        for r in failed:
+            self.assertGreater(int(r["lost_updates"]), 0, r)
+        for r in rows:
+            self.assertIn(r["verified"], ("ok", "fail"), r)
 
     # ---- recursive ----
 
