@@ -53,70 +53,94 @@ static inline _Atomic uint64_t *counter_of(struct counter_state *s, unsigned tid
 	return s->local ? &s->local[tid].v : &s->value;
 }
 
+/* What an exclusive kind's acquire and release act on: the kind's ops
+ * (in each instantiation below a pointer to a constant object, so the
+ * compiler resolves every call through it), the object, the thread's
+ * context and, for recursive locks, the nesting depth. */
+struct counter_excl {
+	const void *ops;
+	void *l, *t;
+	unsigned depth;
+};
+typedef void (*counter_step_fn)(const struct counter_excl *x);
+
+/* The loop of every exclusive kind.  acquire and release are the kind's
+ * helpers below: always_inline functions passed as constants, which the
+ * compiler inlines exactly as it inlines the ops they call. */
 static inline __attribute__((always_inline)) void
-counter_mutex_loop(struct lb_worker *w, const struct lb_mutex_ops *ops)
+counter_exclusive_loop(struct lb_worker *w, const void *ops, counter_step_fn acquire,
+		       counter_step_fn release)
 {
 	struct counter_state *s = w->state;
-	void *l = s->prim, *t = w->tctx;
+	const struct counter_excl x = { ops, s->prim, w->tctx, s->depth };
 	_Atomic uint64_t *ctr = counter_of(s, w->tid);
 	struct lb_hot h = lb_hot(w);
 	uint64_t n = 0;
 
 	while (lb_running(w, &h, n)) {
 		uint64_t t0 = lb_sample_begin(w, &h, n);
-		ops->lock(l, t);
+		acquire(&x);
 		lb_sample_end(w, t0);
 		atomic_store_explicit(ctr, atomic_load_explicit(ctr, memory_order_relaxed) + 1,
 				      memory_order_relaxed);
 		lb_busy(h.cs_iters);
-		ops->unlock(l, t);
+		release(&x);
 		lb_busy(h.think_iters);
 		lb_publish(w, ++n);
 	}
 	lb_finish(w, n);
 }
 
-/* The same loop for every exclusive kind: acquire and release are given as
- * the kind's own ops, resolved at compile time. */
-#define COUNTER_EXCLUSIVE_BODY(ACQUIRE, RELEASE)                              \
-	struct counter_state *s = w->state;                                 \
-	void *l = s->prim, *t = w->tctx;                                    \
-	_Atomic uint64_t *ctr = counter_of(s, w->tid);                      \
-	struct lb_hot h = lb_hot(w);                                         \
-	uint64_t n = 0;                                                      \
-	while (lb_running(w, &h, n)) {                                       \
-		uint64_t t0 = lb_sample_begin(w, &h, n);                     \
-		ACQUIRE;                                                     \
-		lb_sample_end(w, t0);                                        \
-		atomic_store_explicit(ctr,                                   \
-			atomic_load_explicit(ctr, memory_order_relaxed) + 1,  \
-			memory_order_relaxed);                               \
-		lb_busy(h.cs_iters);                                         \
-		RELEASE;                                                     \
-		lb_busy(h.think_iters);                                      \
-		lb_publish(w, ++n);                                          \
-	}                                                                    \
-	lb_finish(w, n)
-
-static inline __attribute__((always_inline)) void
-counter_recursive_loop(struct lb_worker *w, const struct lb_recursive_ops *ops)
+static inline __attribute__((always_inline)) void counter_mutex_lock(const struct counter_excl *x)
 {
-	unsigned depth = ((struct counter_state *)w->state)->depth;
-	COUNTER_EXCLUSIVE_BODY(
-		do { ops->lock(l, t); for (unsigned d = 1; d < depth; d++) ops->lock(l, t); } while (0),
-		do { for (unsigned d = 0; d < depth; d++) (void)ops->unlock(l, t); } while (0));
+	((const struct lb_mutex_ops *)x->ops)->lock(x->l, x->t);
+}
+
+static inline __attribute__((always_inline)) void counter_mutex_unlock(const struct counter_excl *x)
+{
+	((const struct lb_mutex_ops *)x->ops)->unlock(x->l, x->t);
+}
+
+/* Recursive: depth nested acquisitions per op, and as many releases (their
+ * error status is the recursive workload's business, not this one's). */
+static inline __attribute__((always_inline)) void
+counter_recursive_lock(const struct counter_excl *x)
+{
+	const struct lb_recursive_ops *ops = x->ops;
+	for (unsigned d = 0; d < x->depth; d++)
+		ops->lock(x->l, x->t);
 }
 
 static inline __attribute__((always_inline)) void
-counter_rwlock_loop(struct lb_worker *w, const struct lb_rwlock_ops *ops)
+counter_recursive_unlock(const struct counter_excl *x)
 {
-	COUNTER_EXCLUSIVE_BODY(ops->write_lock(l, t), ops->write_unlock(l, t));
+	const struct lb_recursive_ops *ops = x->ops;
+	for (unsigned d = 0; d < x->depth; d++)
+		(void)ops->unlock(x->l, x->t);
 }
 
 static inline __attribute__((always_inline)) void
-counter_semaphore_loop(struct lb_worker *w, const struct lb_semaphore_ops *ops)
+counter_rwlock_write_lock(const struct counter_excl *x)
 {
-	COUNTER_EXCLUSIVE_BODY(ops->acquire(l, t), ops->release(l, t));
+	((const struct lb_rwlock_ops *)x->ops)->write_lock(x->l, x->t);
+}
+
+static inline __attribute__((always_inline)) void
+counter_rwlock_write_unlock(const struct counter_excl *x)
+{
+	((const struct lb_rwlock_ops *)x->ops)->write_unlock(x->l, x->t);
+}
+
+static inline __attribute__((always_inline)) void
+counter_semaphore_acquire(const struct counter_excl *x)
+{
+	((const struct lb_semaphore_ops *)x->ops)->acquire(x->l, x->t);
+}
+
+static inline __attribute__((always_inline)) void
+counter_semaphore_release(const struct counter_excl *x)
+{
+	((const struct lb_semaphore_ops *)x->ops)->release(x->l, x->t);
 }
 
 static inline __attribute__((always_inline)) void
@@ -139,23 +163,22 @@ counter_lockfree_loop(struct lb_worker *w, const struct lb_counter_ops *ops)
 }
 
 /* One loop per implementation, with its ops as compile-time constants. */
+#define COUNTER_EXCLUSIVE(sym, acquire, release) \
+	static void counter_loop_##sym(struct lb_worker *w) \
+	{ counter_exclusive_loop(w, &lb_##sym##_ops, acquire, release); }
 #define COUNTER_MUTEX(sym, id, be, caps, sum) \
-	static void counter_loop_##sym(struct lb_worker *w) \
-	{ counter_mutex_loop(w, &lb_##sym##_ops); }
-#define COUNTER_LOCKFREE(sym, id, be, caps, sum) \
-	static void counter_loop_##sym(struct lb_worker *w) \
-	{ counter_lockfree_loop(w, &lb_##sym##_ops); }
+	COUNTER_EXCLUSIVE(sym, counter_mutex_lock, counter_mutex_unlock)
 #define COUNTER_RECURSIVE(sym, id, be, caps, sum) \
-	static void counter_loop_##sym(struct lb_worker *w) \
-	{ counter_recursive_loop(w, &lb_##sym##_ops); }
+	COUNTER_EXCLUSIVE(sym, counter_recursive_lock, counter_recursive_unlock)
 #define COUNTER_SEMAPHORE(sym, id, be, caps, sum) \
-	static void counter_loop_##sym(struct lb_worker *w) \
-	{ counter_semaphore_loop(w, &lb_##sym##_ops); }
+	COUNTER_EXCLUSIVE(sym, counter_semaphore_acquire, counter_semaphore_release)
 /* RCU rwlocks get a loop too (uniformity of the X-macro) but no table
  * entry: see counter_entry_rw below. */
 #define COUNTER_RWLOCK(sym, id, be, caps, sum) \
+	COUNTER_EXCLUSIVE(sym, counter_rwlock_write_lock, counter_rwlock_write_unlock)
+#define COUNTER_LOCKFREE(sym, id, be, caps, sum) \
 	static void counter_loop_##sym(struct lb_worker *w) \
-	{ counter_rwlock_loop(w, &lb_##sym##_ops); }
+	{ counter_lockfree_loop(w, &lb_##sym##_ops); }
 LB_MUTEX_IMPLS(COUNTER_MUTEX)
 LB_RECURSIVE_IMPLS(COUNTER_RECURSIVE)
 LB_SEMAPHORE_IMPLS(COUNTER_SEMAPHORE)

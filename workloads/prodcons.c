@@ -152,71 +152,107 @@ prodcons_consume(const struct prodcons_state *s, struct prodcons_thread *th, uin
 	}
 }
 
-/* PUT pushes `item`, waiting as long as it takes; LEAVE tells the
- * consumers this producer is gone. */
-#define PRODCONS_PRODUCER_LOOP(PUT, LEAVE)                                         \
-	struct prodcons_state *s = w->state;                                       \
-	struct prodcons_thread *th = &s->th[w->tid];                               \
-	const uint64_t base = (uint64_t)w->tid << PRODCONS_SEQ_BITS;               \
-	unsigned seen = w->seen;                                             \
-	struct lb_hot h = lb_hot(w);                                         \
-	uint64_t n = 0;                                                      \
-	while (lb_running(w, &h, n)) {                                       \
-		prodcons_stamp(h.seen, th, &seen);                                 \
-		const uint64_t item = base | (n + 1);                        \
-		uint64_t t0 = lb_sample_begin(w, &h, n);                     \
-		PUT;                                                         \
-		lb_sample_end(w, t0);                                        \
-		lb_busy(h.think_iters);                                      \
-		lb_publish(w, ++n);                                          \
-	}                                                                    \
-	th->t_stop = lb_ticks();                                             \
-	th->items = n;                                                       \
-	LEAVE;                                                               \
-	lb_finish(w, n)
+/* What a thread's put, get and leave act on: the kind's ops (a pointer to
+ * a constant object in each instantiation below, so the compiler resolves
+ * every call through it), the shared state, the thread's own record and
+ * its context for the primitive. */
+struct prodcons_side {
+	struct lb_worker *w;
+	struct prodcons_state *s;
+	struct prodcons_thread *th;
+	const void *ops;
+	void *t;
+};
+/* put pushes item, waiting as long as it takes. */
+typedef void (*prodcons_put_fn)(struct prodcons_side x, uint64_t item);
+/* get pops into *item and is true, or false once every producer has left
+ * and the buffer is empty; after false it is not called again. */
+typedef bool (*prodcons_get_fn)(struct prodcons_side x, uint64_t *item);
+/* leave tells the consumers this producer is gone. */
+typedef void (*prodcons_leave_fn)(struct prodcons_side x);
 
-/* GET pops into `item` and is true, or false once every producer has left
- * and the buffer is empty; after false it is not evaluated again. */
-#define PRODCONS_CONSUMER_LOOP(GET, FIFO)                                          \
-	struct prodcons_state *s = w->state;                                       \
-	struct prodcons_thread *th = &s->th[w->tid];                               \
-	unsigned seen = w->seen;                                             \
-	struct lb_hot h = lb_hot(w);                                         \
-	uint64_t n = 0, item = 0;                                            \
-	bool more = true;                                                    \
-	while (lb_running(w, &h, n)) {                                       \
-		prodcons_stamp(h.seen, th, &seen);                                 \
-		uint64_t t0 = lb_sample_begin(w, &h, n);                     \
-		if (!(GET)) {                                                \
-			more = false;                                        \
-			break;                                               \
-		}                                                            \
-		lb_sample_end(w, t0);                                        \
-		prodcons_consume(s, th, item, FIFO);                               \
-		lb_busy(h.think_iters);                                      \
-		lb_publish(w, ++n);                                          \
-	}                                                                    \
-	/* Producers leave only after the stop, so the stop is visible by   \
-	 * now: let lb_running() record it. */                               \
-	if (!more)                                                           \
-		while (lb_running(w, &h, n))                                 \
-			lb_cpu_relax();                                      \
-	th->t_stop = lb_ticks();                                             \
-	/* Drain: what the producers pushed before they left. */            \
-	while (more && (GET)) {                                              \
-		prodcons_consume(s, th, item, FIFO);                               \
-		lb_publish(w, ++n);                                          \
-	}                                                                    \
-	th->items = n;                                                       \
-	lb_finish(w, n)
+static inline __attribute__((always_inline)) struct prodcons_side
+prodcons_side(struct lb_worker *w, const void *ops)
+{
+	struct prodcons_state *s = w->state;
+	return (struct prodcons_side){ w, s, &s->th[w->tid], ops, w->tctx };
+}
+
+/* The producers' loop of every kind, and the consumers' below: put, get
+ * and leave are the kind's helpers, always_inline functions passed as
+ * constants, which the compiler inlines exactly as it inlines the ops
+ * they call. */
+static inline __attribute__((always_inline)) void
+prodcons_producer(struct lb_worker *w, const void *ops, prodcons_put_fn put,
+		  prodcons_leave_fn leave)
+{
+	const struct prodcons_side x = prodcons_side(w, ops);
+	struct prodcons_thread *th = x.th;
+	const uint64_t base = (uint64_t)w->tid << PRODCONS_SEQ_BITS;
+	unsigned seen = w->seen;
+	struct lb_hot h = lb_hot(w);
+	uint64_t n = 0;
+
+	while (lb_running(w, &h, n)) {
+		prodcons_stamp(h.seen, th, &seen);
+		uint64_t t0 = lb_sample_begin(w, &h, n);
+		put(x, base | (n + 1));
+		lb_sample_end(w, t0);
+		lb_busy(h.think_iters);
+		lb_publish(w, ++n);
+	}
+	th->t_stop = lb_ticks();
+	th->items = n;
+	leave(x);
+	lb_finish(w, n);
+}
+
+static inline __attribute__((always_inline)) void
+prodcons_consumer(struct lb_worker *w, const void *ops, prodcons_get_fn get, bool fifo)
+{
+	const struct prodcons_side x = prodcons_side(w, ops);
+	struct prodcons_state *s = x.s;
+	struct prodcons_thread *th = x.th;
+	unsigned seen = w->seen;
+	struct lb_hot h = lb_hot(w);
+	uint64_t n = 0, item = 0;
+	bool more = true;
+
+	while (lb_running(w, &h, n)) {
+		prodcons_stamp(h.seen, th, &seen);
+		uint64_t t0 = lb_sample_begin(w, &h, n);
+		if (!get(x, &item)) {
+			more = false;
+			break;
+		}
+		lb_sample_end(w, t0);
+		prodcons_consume(s, th, item, fifo);
+		lb_busy(h.think_iters);
+		lb_publish(w, ++n);
+	}
+	/* Producers leave only after the stop, so the stop is visible by
+	 * now: let lb_running() record it. */
+	if (!more)
+		while (lb_running(w, &h, n))
+			lb_cpu_relax();
+	th->t_stop = lb_ticks();
+	/* Drain: what the producers pushed before they left. */
+	while (more && get(x, &item)) {
+		prodcons_consume(s, th, item, fifo);
+		lb_publish(w, ++n);
+	}
+	th->items = n;
+	lb_finish(w, n);
+}
 
 /* -- condition -- */
 
 static inline __attribute__((always_inline)) void
-prodcons_cond_put(struct lb_worker *w, struct prodcons_state *s, const struct lb_condition_ops *ops,
-	    void *t, uint64_t item)
+prodcons_cond_put(struct prodcons_side x, uint64_t item)
 {
-	void *c = s->prim;
+	const struct lb_condition_ops *ops = x.ops;
+	struct prodcons_state *s = x.s;
+	void *c = s->prim, *t = x.t;
 	ops->lock(c, t);
 	while (s->count == s->K) {
 		s->prod_waiting++;
@@ -226,7 +262,7 @@ prodcons_cond_put(struct lb_worker *w, struct prodcons_state *s, const struct lb
 	unsigned tail = s->head + s->count;
 	s->buf[tail >= s->K ? tail - s->K : tail] = item;
 	s->count++;
-	lb_busy(w->cs_iters);
+	lb_busy(x.w->cs_iters);
 	/* Wake a consumer; notify() might reach a waiting producer instead,
 	 * so it is used only when no producer waits. */
 	if (s->cons_waiting) {
@@ -239,10 +275,11 @@ prodcons_cond_put(struct lb_worker *w, struct prodcons_state *s, const struct lb
 }
 
 static inline __attribute__((always_inline)) bool
-prodcons_cond_get(struct lb_worker *w, struct prodcons_state *s, const struct lb_condition_ops *ops,
-	    void *t, uint64_t *item)
+prodcons_cond_get(struct prodcons_side x, uint64_t *item)
 {
-	void *c = s->prim;
+	const struct lb_condition_ops *ops = x.ops;
+	struct prodcons_state *s = x.s;
+	void *c = s->prim, *t = x.t;
 	ops->lock(c, t);
 	while (s->count == 0) {
 		if (s->producers_in == 0) {
@@ -257,7 +294,7 @@ prodcons_cond_get(struct lb_worker *w, struct prodcons_state *s, const struct lb
 	if (++s->head == s->K)
 		s->head = 0;
 	s->count--;
-	lb_busy(w->cs_iters);
+	lb_busy(x.w->cs_iters);
 	if (s->prod_waiting) {
 		if (s->cons_waiting)
 			ops->notify_all(c);
@@ -269,40 +306,33 @@ prodcons_cond_get(struct lb_worker *w, struct prodcons_state *s, const struct lb
 }
 
 static inline __attribute__((always_inline)) void
-prodcons_cond_leave(struct prodcons_state *s, const struct lb_condition_ops *ops, void *t)
+prodcons_cond_leave(struct prodcons_side x)
 {
+	const struct lb_condition_ops *ops = x.ops;
+	struct prodcons_state *s = x.s;
+	void *t = x.t;
+
 	ops->lock(s->prim, t);
 	if (--s->producers_in == 0 && s->cons_waiting)
 		ops->notify_all(s->prim);
 	ops->unlock(s->prim, t);
 }
 
-static inline __attribute__((always_inline)) void
-prodcons_cond_producer(struct lb_worker *w, const struct lb_condition_ops *ops)
-{
-	void *t = w->tctx;
-	PRODCONS_PRODUCER_LOOP(prodcons_cond_put(w, s, ops, t, item), prodcons_cond_leave(s, ops, t));
-}
-
-static inline __attribute__((always_inline)) void
-prodcons_cond_consumer(struct lb_worker *w, const struct lb_condition_ops *ops)
-{
-	void *t = w->tctx;
-	PRODCONS_CONSUMER_LOOP(prodcons_cond_get(w, s, ops, t, &item), true);
-}
-
 /* -- semaphore -- */
 
 static inline __attribute__((always_inline)) void
-prodcons_sem_put(struct lb_worker *w, struct prodcons_state *s, struct prodcons_thread *th,
-	   const struct lb_semaphore_ops *ops, uint64_t item)
+prodcons_sem_put(struct prodcons_side x, uint64_t item)
 {
+	const struct lb_semaphore_ops *ops = x.ops;
+	struct prodcons_state *s = x.s;
+	struct prodcons_thread *th = x.th;
+
 	ops->acquire(s->sem_empty, th->tctx[0]);
 	lb_futex_mutex_lock(&s->buf_lock, NULL);
 	unsigned tail = s->head + s->count;
 	s->buf[tail >= s->K ? tail - s->K : tail] = item;
 	s->count++;
-	lb_busy(w->cs_iters);
+	lb_busy(x.w->cs_iters);
 	lb_futex_mutex_unlock(&s->buf_lock, NULL);
 	ops->release(s->sem_full, th->tctx[1]);
 }
@@ -311,9 +341,12 @@ prodcons_sem_put(struct lb_worker *w, struct prodcons_state *s, struct prodcons_
  * possible after the last producer left (before that, every permit was
  * posted after its item went in, and each permit takes out one item). */
 static inline __attribute__((always_inline)) bool
-prodcons_sem_get(struct lb_worker *w, struct prodcons_state *s, struct prodcons_thread *th,
-	   const struct lb_semaphore_ops *ops, uint64_t *item)
+prodcons_sem_get(struct prodcons_side x, uint64_t *item)
 {
+	const struct lb_semaphore_ops *ops = x.ops;
+	struct prodcons_state *s = x.s;
+	struct prodcons_thread *th = x.th;
+
 	ops->acquire(s->sem_full, th->tctx[1]);
 	lb_futex_mutex_lock(&s->buf_lock, NULL);
 	if (s->count == 0) {
@@ -324,51 +357,43 @@ prodcons_sem_get(struct lb_worker *w, struct prodcons_state *s, struct prodcons_
 	if (++s->head == s->K)
 		s->head = 0;
 	s->count--;
-	lb_busy(w->cs_iters);
+	lb_busy(x.w->cs_iters);
 	lb_futex_mutex_unlock(&s->buf_lock, NULL);
 	ops->release(s->sem_empty, th->tctx[0]);
 	return true;
 }
 
 static inline __attribute__((always_inline)) void
-prodcons_sem_leave(struct prodcons_state *s, struct prodcons_thread *th,
-		   const struct lb_semaphore_ops *ops)
+prodcons_sem_leave(struct prodcons_side x)
 {
+	const struct lb_semaphore_ops *ops = x.ops;
+	struct prodcons_state *s = x.s;
+
 	/* acq_rel: the last producer's poison permits come after every
 	 * producer's last push. */
 	if (atomic_fetch_sub_explicit(&s->producers_left, 1, memory_order_acq_rel) == 1)
 		for (unsigned c = 0; c < s->C; c++)
-			ops->release(s->sem_full, th->tctx[1]);
-}
-
-static inline __attribute__((always_inline)) void
-prodcons_sem_producer(struct lb_worker *w, const struct lb_semaphore_ops *ops)
-{
-	PRODCONS_PRODUCER_LOOP(prodcons_sem_put(w, s, th, ops, item), prodcons_sem_leave(s, th, ops));
-}
-
-static inline __attribute__((always_inline)) void
-prodcons_sem_consumer(struct lb_worker *w, const struct lb_semaphore_ops *ops)
-{
-	PRODCONS_CONSUMER_LOOP(prodcons_sem_get(w, s, th, ops, &item), true);
+			ops->release(s->sem_full, x.th->tctx[1]);
 }
 
 /* -- lock-free queue, one shared object -- */
 
 static inline __attribute__((always_inline)) void
-prodcons_queue_put(struct lb_worker *w, struct prodcons_state *s, const struct lb_queue_ops *ops,
-	     void *t, uint64_t item)
+prodcons_queue_put(struct prodcons_side x, uint64_t item)
 {
+	const struct lb_queue_ops *ops = x.ops;
 	unsigned spins = 0;
-	while (!ops->push(s->prim, t, item))
+	while (!ops->push(x.s->prim, x.t, item))
 		prodcons_backoff(&spins);
-	lb_busy(w->cs_iters);
+	lb_busy(x.w->cs_iters);
 }
 
 static inline __attribute__((always_inline)) bool
-prodcons_queue_get(struct lb_worker *w, struct prodcons_state *s, const struct lb_queue_ops *ops,
-	     void *t, uint64_t *item)
+prodcons_queue_get(struct prodcons_side x, uint64_t *item)
 {
+	const struct lb_queue_ops *ops = x.ops;
+	struct prodcons_state *s = x.s;
+	void *t = x.t;
 	unsigned spins = 0;
 	for (;;) {
 		if (ops->pop(s->prim, t, item))
@@ -382,36 +407,25 @@ prodcons_queue_get(struct lb_worker *w, struct prodcons_state *s, const struct l
 		}
 		prodcons_backoff(&spins);
 	}
-	lb_busy(w->cs_iters);
+	lb_busy(x.w->cs_iters);
 	return true;
 }
 
-static inline void prodcons_queue_leave(struct prodcons_state *s)
+static inline void prodcons_queue_leave(struct prodcons_side x)
 {
 	/* release: our pushes happen before a consumer's final pop. */
-	atomic_fetch_sub_explicit(&s->producers_left, 1, memory_order_release);
-}
-
-static inline __attribute__((always_inline)) void
-prodcons_queue_producer(struct lb_worker *w, const struct lb_queue_ops *ops)
-{
-	void *t = w->tctx;
-	PRODCONS_PRODUCER_LOOP(prodcons_queue_put(w, s, ops, t, item), prodcons_queue_leave(s));
-}
-
-static inline __attribute__((always_inline)) void
-prodcons_queue_consumer(struct lb_worker *w, const struct lb_queue_ops *ops, bool fifo)
-{
-	void *t = w->tctx;
-	PRODCONS_CONSUMER_LOOP(prodcons_queue_get(w, s, ops, t, &item), fifo);
+	atomic_fetch_sub_explicit(&x.s->producers_left, 1, memory_order_release);
 }
 
 /* -- spsc queues: one per producer-consumer pair -- */
 
 static inline __attribute__((always_inline)) void
-prodcons_mesh_put(struct lb_worker *w, struct prodcons_state *s, struct prodcons_thread *th,
-	    const struct lb_queue_ops *ops, uint64_t item)
+prodcons_mesh_put(struct prodcons_side x, uint64_t item)
 {
+	const struct lb_queue_ops *ops = x.ops;
+	struct lb_worker *w = x.w;
+	struct prodcons_state *s = x.s;
+	struct prodcons_thread *th = x.th;
 	const unsigned C = s->C;
 	void **rings = &s->rings[w->tid * C];
 	unsigned c = th->rr, tried = 0, spins = 0;
@@ -428,9 +442,12 @@ prodcons_mesh_put(struct lb_worker *w, struct prodcons_state *s, struct prodcons
 }
 
 static inline __attribute__((always_inline)) bool
-prodcons_mesh_get(struct lb_worker *w, struct prodcons_state *s, struct prodcons_thread *th,
-	    const struct lb_queue_ops *ops, uint64_t *item)
+prodcons_mesh_get(struct prodcons_side x, uint64_t *item)
 {
+	const struct lb_queue_ops *ops = x.ops;
+	struct lb_worker *w = x.w;
+	struct prodcons_state *s = x.s;
+	struct prodcons_thread *th = x.th;
 	const unsigned P = s->P, C = s->C, me = w->tid - s->P;
 	unsigned p = th->rr, tried = 0, spins = 0, final = 0;
 	while (!ops->pop(s->rings[p * C + me], th->ring_tctx[p], item)) {
@@ -453,54 +470,47 @@ prodcons_mesh_get(struct lb_worker *w, struct prodcons_state *s, struct prodcons
 	return true;
 }
 
-static inline __attribute__((always_inline)) void
-prodcons_mesh_producer(struct lb_worker *w, const struct lb_queue_ops *ops)
-{
-	PRODCONS_PRODUCER_LOOP(prodcons_mesh_put(w, s, th, ops, item), prodcons_queue_leave(s));
-}
-
-static inline __attribute__((always_inline)) void
-prodcons_mesh_consumer(struct lb_worker *w, const struct lb_queue_ops *ops, bool fifo)
-{
-	PRODCONS_CONSUMER_LOOP(prodcons_mesh_get(w, s, th, ops, &item), fifo);
-}
-
 /* One loop per implementation; the thread's role picks the half. */
 static inline bool prodcons_is_producer(const struct lb_worker *w)
 {
 	return w->tid < ((const struct prodcons_state *)w->state)->P;
 }
 
-#define PRODCONS_COND(sym, id, be, caps, sum)                                      \
-	static void prodcons_loop_##sym(struct lb_worker *w)                       \
-	{                                                                    \
-		if (prodcons_is_producer(w))                                       \
-			prodcons_cond_producer(w, &lb_##sym##_ops);                \
-		else                                                         \
-			prodcons_cond_consumer(w, &lb_##sym##_ops);                \
+#define PRODCONS_COND(sym, id, be, caps, sum)                                              \
+	static void prodcons_loop_##sym(struct lb_worker *w)                               \
+	{                                                                                  \
+		if (prodcons_is_producer(w))                                               \
+			prodcons_producer(w, &lb_##sym##_ops, prodcons_cond_put,           \
+					  prodcons_cond_leave);                            \
+		else                                                                       \
+			prodcons_consumer(w, &lb_##sym##_ops, prodcons_cond_get, true);    \
 	}
-#define PRODCONS_SEM(sym, id, be, caps, sum)                                       \
-	static void prodcons_loop_##sym(struct lb_worker *w)                       \
-	{                                                                    \
-		if (prodcons_is_producer(w))                                       \
-			prodcons_sem_producer(w, &lb_##sym##_ops);                 \
-		else                                                         \
-			prodcons_sem_consumer(w, &lb_##sym##_ops);                 \
+#define PRODCONS_SEM(sym, id, be, caps, sum)                                               \
+	static void prodcons_loop_##sym(struct lb_worker *w)                               \
+	{                                                                                  \
+		if (prodcons_is_producer(w))                                               \
+			prodcons_producer(w, &lb_##sym##_ops, prodcons_sem_put,            \
+					  prodcons_sem_leave);                             \
+		else                                                                       \
+			prodcons_consumer(w, &lb_##sym##_ops, prodcons_sem_get, true);     \
 	}
-#define PRODCONS_QUEUE(sym, id, be, caps, sum)                                     \
-	static void prodcons_loop_##sym(struct lb_worker *w)                       \
-	{                                                                    \
-		const bool fifo = ((caps) & LB_CAP_FIFO) != 0;               \
-		if (lb_##sym##_ops.spsc) {                                   \
-			if (prodcons_is_producer(w))                               \
-				prodcons_mesh_producer(w, &lb_##sym##_ops);        \
-			else                                                 \
-				prodcons_mesh_consumer(w, &lb_##sym##_ops, fifo);  \
-		} else if (prodcons_is_producer(w)) {                              \
-			prodcons_queue_producer(w, &lb_##sym##_ops);               \
-		} else {                                                     \
-			prodcons_queue_consumer(w, &lb_##sym##_ops, fifo);         \
-		}                                                            \
+#define PRODCONS_QUEUE(sym, id, be, caps, sum)                                             \
+	static void prodcons_loop_##sym(struct lb_worker *w)                               \
+	{                                                                                  \
+		const bool fifo = ((caps) & LB_CAP_FIFO) != 0;                             \
+		if (lb_##sym##_ops.spsc) {                                                 \
+			if (prodcons_is_producer(w))                                       \
+				prodcons_producer(w, &lb_##sym##_ops, prodcons_mesh_put,   \
+						  prodcons_queue_leave);                   \
+			else                                                               \
+				prodcons_consumer(w, &lb_##sym##_ops, prodcons_mesh_get,   \
+						  fifo);                                   \
+		} else if (prodcons_is_producer(w)) {                                      \
+			prodcons_producer(w, &lb_##sym##_ops, prodcons_queue_put,          \
+					  prodcons_queue_leave);                           \
+		} else {                                                                   \
+			prodcons_consumer(w, &lb_##sym##_ops, prodcons_queue_get, fifo);   \
+		}                                                                          \
 	}
 LB_CONDITION_IMPLS(PRODCONS_COND)
 LB_SEMAPHORE_IMPLS(PRODCONS_SEM)

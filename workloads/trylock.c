@@ -53,86 +53,123 @@ struct trylock_state {
 	alignas(LB_CACHELINE) _Atomic uint64_t value;
 };
 
-/* One loop for every kind: TRY is the attempt (a bool expression), RELEASE
- * the kind's release (it may count a failed recursive unlock). */
-#define TRYLOCK_BODY(TRY, RELEASE)                                                   \
-	struct trylock_state *s = w->state;                                         \
-	void *l = s->prim, *t = w->tctx;                                        \
-	const uint64_t backoff = s->backoff_iters;                              \
-	struct trylock_result r = { 0 };                                            \
-	uint64_t ok_m = 0, n_m = 0;                                             \
-	unsigned seen = w->seen;                                                \
-	int in_window = 0;                                                      \
-	struct lb_hot h = lb_hot(w);                                            \
-	uint64_t n = 0;                                                         \
-	while (lb_running(w, &h, n)) {                                          \
-		if (__builtin_expect(h.seen != seen, 0)) {                      \
-			/* The window just opened. */                           \
-			seen = h.seen;                                          \
-			ok_m = r.successes;                                     \
-			n_m = n;                                                \
-			in_window = 1;                                          \
-		}                                                               \
-		uint64_t t0 = lb_sample_begin(w, &h, n);                        \
-		bool got = (TRY);                                               \
-		lb_sample_end(w, t0);                                           \
-		if (got) {                                                      \
-			atomic_store_explicit(&s->value,                        \
-				atomic_load_explicit(&s->value,                 \
-						     memory_order_relaxed) + 1, \
-				memory_order_relaxed);                          \
-			lb_busy(h.cs_iters);                                    \
-			RELEASE;                                                \
-			r.successes++;                                          \
-		} else {                                                        \
-			lb_busy(backoff);                                       \
-		}                                                               \
-		lb_busy(h.think_iters);                                         \
-		lb_publish(w, ++n);                                             \
-	}                                                                       \
-	if (!in_window) { /* stopped before the window opened */                \
-		ok_m = r.successes;                                             \
-		n_m = n;                                                        \
-	}                                                                       \
-	r.attempts = n;                                                         \
-	r.successes_win = r.successes - ok_m;                                   \
-	r.attempts_win = n - n_m;                                               \
-	s->res[w->tid] = r;                                                     \
-	lb_finish(w, n)
+/* What a kind's attempt and release act on: the kind's ops (a pointer to a
+ * constant object in each instantiation below), the object and the
+ * thread's context. */
+struct trylock_excl {
+	const void *ops;
+	void *l, *t;
+};
+/* The attempt: true if it took the lock. */
+typedef bool (*trylock_try_fn)(const struct trylock_excl *x);
+/* The release: 1 if it failed (a recursive unlock's error), else 0. */
+typedef unsigned (*trylock_release_fn)(const struct trylock_excl *x);
 
+/* The loop of every kind.  try and release are the kind's helpers below:
+ * always_inline functions passed as constants, which the compiler inlines
+ * exactly as it inlines the ops they call. */
 static inline __attribute__((always_inline)) void
-trylock_mutex_loop(struct lb_worker *w, const struct lb_mutex_ops *ops)
+trylock_loop(struct lb_worker *w, const void *ops, trylock_try_fn try, trylock_release_fn release)
 {
-	/* Those without a trylock (CLH, Anderson, HCLH) get a loop from the
-	 * X-macro but are never run: requires_caps leaves them out. */
-	if (!ops->trylock) {
-		lb_finish(w, 0);
-		return;
+	struct trylock_state *s = w->state;
+	const struct trylock_excl x = { ops, s->prim, w->tctx };
+	const uint64_t backoff = s->backoff_iters;
+	struct trylock_result r = { 0 };
+	uint64_t ok_m = 0, n_m = 0;
+	unsigned seen = w->seen;
+	int in_window = 0;
+	struct lb_hot h = lb_hot(w);
+	uint64_t n = 0;
+
+	while (lb_running(w, &h, n)) {
+		if (__builtin_expect(h.seen != seen, 0)) {
+			/* The window just opened. */
+			seen = h.seen;
+			ok_m = r.successes;
+			n_m = n;
+			in_window = 1;
+		}
+		uint64_t t0 = lb_sample_begin(w, &h, n);
+		bool got = try(&x);
+		lb_sample_end(w, t0);
+		if (got) {
+			atomic_store_explicit(&s->value,
+					      atomic_load_explicit(&s->value, memory_order_relaxed) + 1,
+					      memory_order_relaxed);
+			lb_busy(h.cs_iters);
+			r.bad_unlocks += release(&x);
+			r.successes++;
+		} else {
+			lb_busy(backoff);
+		}
+		lb_busy(h.think_iters);
+		lb_publish(w, ++n);
 	}
-	TRYLOCK_BODY(ops->trylock(l, t), ops->unlock(l, t));
+	if (!in_window) { /* stopped before the window opened */
+		ok_m = r.successes;
+		n_m = n;
+	}
+	r.attempts = n;
+	r.successes_win = r.successes - ok_m;
+	r.attempts_win = n - n_m;
+	s->res[w->tid] = r;
+	lb_finish(w, n);
 }
 
-static inline __attribute__((always_inline)) void
-trylock_recursive_loop(struct lb_worker *w, const struct lb_recursive_ops *ops)
+static inline __attribute__((always_inline)) bool trylock_mutex_try(const struct trylock_excl *x)
 {
-	TRYLOCK_BODY(ops->trylock(l, t), r.bad_unlocks += ops->unlock(l, t) != 0);
+	return ((const struct lb_mutex_ops *)x->ops)->trylock(x->l, x->t);
 }
 
-static inline __attribute__((always_inline)) void
-trylock_semaphore_loop(struct lb_worker *w, const struct lb_semaphore_ops *ops)
+static inline __attribute__((always_inline)) unsigned
+trylock_mutex_unlock(const struct trylock_excl *x)
 {
-	TRYLOCK_BODY(ops->try_acquire(l, t), ops->release(l, t));
+	((const struct lb_mutex_ops *)x->ops)->unlock(x->l, x->t);
+	return 0;
 }
 
+static inline __attribute__((always_inline)) bool
+trylock_recursive_try(const struct trylock_excl *x)
+{
+	return ((const struct lb_recursive_ops *)x->ops)->trylock(x->l, x->t);
+}
+
+static inline __attribute__((always_inline)) unsigned
+trylock_recursive_unlock(const struct trylock_excl *x)
+{
+	return ((const struct lb_recursive_ops *)x->ops)->unlock(x->l, x->t) != 0;
+}
+
+static inline __attribute__((always_inline)) bool
+trylock_semaphore_try(const struct trylock_excl *x)
+{
+	return ((const struct lb_semaphore_ops *)x->ops)->try_acquire(x->l, x->t);
+}
+
+static inline __attribute__((always_inline)) unsigned
+trylock_semaphore_release(const struct trylock_excl *x)
+{
+	((const struct lb_semaphore_ops *)x->ops)->release(x->l, x->t);
+	return 0;
+}
+
+/* One loop per implementation, with its ops as compile-time constants.
+ * Those without a trylock (CLH, Anderson, HCLH) get a loop that does
+ * nothing: requires_caps leaves them out. */
 #define TRYLOCK_MUTEX(sym, id, be, caps, sum) \
 	static void trylock_loop_##sym(struct lb_worker *w) \
-	{ trylock_mutex_loop(w, &lb_##sym##_ops); }
+	{ \
+		if (lb_##sym##_ops.trylock) \
+			trylock_loop(w, &lb_##sym##_ops, trylock_mutex_try, trylock_mutex_unlock); \
+		else \
+			lb_finish(w, 0); \
+	}
 #define TRYLOCK_RECURSIVE(sym, id, be, caps, sum) \
 	static void trylock_loop_##sym(struct lb_worker *w) \
-	{ trylock_recursive_loop(w, &lb_##sym##_ops); }
+	{ trylock_loop(w, &lb_##sym##_ops, trylock_recursive_try, trylock_recursive_unlock); }
 #define TRYLOCK_SEMAPHORE(sym, id, be, caps, sum) \
 	static void trylock_loop_##sym(struct lb_worker *w) \
-	{ trylock_semaphore_loop(w, &lb_##sym##_ops); }
+	{ trylock_loop(w, &lb_##sym##_ops, trylock_semaphore_try, trylock_semaphore_release); }
 LB_MUTEX_IMPLS(TRYLOCK_MUTEX)
 LB_RECURSIVE_IMPLS(TRYLOCK_RECURSIVE)
 LB_SEMAPHORE_IMPLS(TRYLOCK_SEMAPHORE)
