@@ -452,7 +452,7 @@ static void safe_host(char *host, size_t len)
 static void make_plan(const struct lb_opts *o, int argc, char **argv, struct plan *p)
 {
 	const struct lb_topo_info *topo = lb_topo();
-	char err[512];
+	char err[LB_PLAN_ERR_MAX];
 
 	memset(p, 0, sizeof(*p));
 	if (lb_plan_make(o, topo->pus, &p->c, err, sizeof(err)) != 0)

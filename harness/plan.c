@@ -132,7 +132,7 @@ static int plan_impl_item(const char *tok, const char *valid, struct lb_plan *p,
 
 static int plan_impls(const char *spec, struct lb_plan *p, char *err, size_t errlen)
 {
-	char valid[2048];
+	char valid[LB_PLAN_LIST_MAX];
 	int ret = 0;
 
 	valid_impls(p->wl, valid, sizeof(valid));

@@ -15,7 +15,12 @@
 
 #include "lockbench.h"
 
-#define LB_PLAN_MAX_SERIES 64
+/* Every implementation may be chosen at once (--impl all), and every list
+ * of ids and every error naming them fits: registry.c holds each id to
+ * LB_ID_MAX bytes. */
+#define LB_PLAN_MAX_SERIES LB_IMPL_COUNT
+#define LB_PLAN_LIST_MAX (LB_IMPL_COUNT * (LB_ID_MAX + 2) + 64)
+#define LB_PLAN_ERR_MAX (LB_PLAN_LIST_MAX + 1024)
 #define LB_PLAN_MAX_THREAD_COUNTS 64
 #define LB_PLAN_MAX_GIVEN_PARAMS 32
 #define LB_DEFAULT_REPEAT 3
@@ -39,7 +44,7 @@ struct lb_plan {
 	unsigned tcounts[LB_PLAN_MAX_THREAD_COUNTS];
 	unsigned nthr;
 	char threads_text[256];  /* as given, or the default sweep spelled out */
-	char impl_text[2048];    /* the ids, comma-separated */
+	char impl_text[LB_PLAN_LIST_MAX]; /* the ids, comma-separated */
 	const char *param_vals[LB_MAX_PARAMS]; /* given, else the default */
 	uint64_t param[LB_MAX_PARAMS];         /* their values, per the spec */
 	char param_text[256];    /* "k=v;k2=v2": the CSV param column */
@@ -53,7 +58,7 @@ struct lb_plan {
 };
 
 /* Fill p from o for a machine of pus processing units.  0, or -1 with one
- * line in err (a usage error). */
+ * line in err (a usage error; LB_PLAN_ERR_MAX bytes hold any). */
 int lb_plan_make(const struct lb_opts *o, unsigned pus, struct lb_plan *p, char *err,
 		 size_t errlen);
 

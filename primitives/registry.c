@@ -9,6 +9,11 @@
 		.index = LB_IMPL_##sym, .prim = &lb_##sym##_ops.base },
 #define LB_K_ROWS(a, ENUM, name, ops, IMPLS, try) IMPLS(LB_X_ROW)
 
+#define LB_X_ID_FITS(sym, id_, be, caps_, sum) \
+	_Static_assert(sizeof(id_) <= LB_ID_MAX, "id " id_ " is longer than LB_ID_MAX");
+#define LB_K_ID_FITS(a, ENUM, name, ops, IMPLS, try) IMPLS(LB_X_ID_FITS)
+LB_KINDS(LB_K_ID_FITS, _)
+
 const struct lb_impl lb_impls[LB_IMPL_COUNT] = {
 	LB_KINDS(LB_K_ROWS, _)
 };

@@ -233,6 +233,10 @@ enum lb_kind_last {
 };
 #undef LB_X_ONE
 
+/* The longest id, its NUL included: registry.c checks every id at compile
+ * time, and the lists of ids in messages are sized by it. */
+#define LB_ID_MAX 40
+
 struct lb_impl {
 	const char *id;
 	const char *backend;

@@ -116,6 +116,11 @@ class UsageErrors(Base):
             self.assertIn(impl, line)
         for impl in HIDDEN_IMPLS:
             self.assertNotIn(impl, line, "hidden implementations are not advertised")
+        # the whole list, however long the registry grows: every visible
+        # implementation, then the backends, to the end of the line
+        for impl in lbtest.impls_of(BINARY, "counter"):
+            self.assertRegex(line, " %s[,;]" % re.escape(impl))
+        self.assertRegex(line, r"; backends: [a-z]+(, [a-z]+)*$")
 
     def test_unknown_impl_in_list(self):
         self.assert_usage_error(self.W + ["--impl", "pthread-mutex,bogus-lock"],
