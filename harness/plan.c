@@ -1,5 +1,6 @@
 /* The plan (plan.h): options in, a checked list of configurations out.
  * Pure: no output, no exit, no topology (the PU count is an argument). */
+#include <fnmatch.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -64,70 +65,124 @@ static int plan_workload(const char *name, const struct lb_workload **out, char 
 
 /* ---- --impl ---- */
 
-static void valid_impls(const struct lb_workload *wl, char *buf, size_t len)
+/* What an item of --impl names.  Tried in this order: 'none' is both a
+ * backend and a kind, with the same members. */
+enum lb_selector { SEL_ALL, SEL_ID, SEL_BACKEND, SEL_KIND, SEL_GLOB, SEL_UNKNOWN };
+
+static enum lb_selector selector_of(const char *tok, const struct lb_impl **one)
 {
-	buf[0] = '\0';
-	for (size_t j = 0; j < LB_IMPL_COUNT; j++)
-		if (lb_workload_drives(wl, &lb_impls[j]) && !(lb_impls[j].caps & LB_CAP_HIDDEN))
-			append(buf, len, ", ", lb_impls[j].id);
+	*one = NULL;
+	if (strcmp(tok, "all") == 0)
+		return SEL_ALL;
+	if ((*one = lb_impl_find(tok)) != NULL)
+		return SEL_ID;
+	if (lb_backend_known(tok))
+		return SEL_BACKEND;
+	if (lb_kind_find(tok) != LB_KIND_COUNT)
+		return SEL_KIND;
+	if (strpbrk(tok, "*?["))
+		return SEL_GLOB;
+	return SEL_UNKNOWN;
 }
 
-/* One item of --impl: an id, a backend or 'all'; adds to p->impls. */
+/* Whether the item chooses im.  Only an exact id chooses a hidden one. */
+static int selects(enum lb_selector how, const char *tok, const struct lb_impl *one,
+		   const struct lb_impl *im)
+{
+	if (how == SEL_ID)
+		return im == one;
+	if (im->caps & LB_CAP_HIDDEN)
+		return 0;
+	switch (how) {
+	case SEL_ALL:
+		return 1;
+	case SEL_BACKEND:
+		return strcmp(im->backend, tok) == 0;
+	case SEL_KIND:
+		return strcmp(lb_kind_name(lb_impl_kind(im)), tok) == 0;
+	case SEL_GLOB:
+		return fnmatch(tok, im->id, 0) == 0;
+	default:
+		return 0;
+	}
+}
+
+/* The ids (or, with kinds, the kinds) the workload drives, as a list. */
+static void valid_impls(const struct lb_workload *wl, int kinds, char *buf, size_t len)
+{
+	int seen[LB_KIND_COUNT] = { 0 };
+	buf[0] = '\0';
+	for (size_t j = 0; j < LB_IMPL_COUNT; j++) {
+		const struct lb_impl *im = &lb_impls[j];
+		enum lb_kind k = lb_impl_kind(im);
+		if (!lb_workload_drives(wl, im) || (im->caps & LB_CAP_HIDDEN) || (kinds && seen[k]))
+			continue;
+		seen[k] = 1;
+		append(buf, len, ", ", kinds ? lb_kind_name(k) : im->id);
+	}
+}
+
+/* One item of --impl: 'all', an id, a backend, a kind or a glob over the
+ * ids (fnmatch(3): 'ck-*', '*-mutex'); adds what it chooses among what the
+ * workload drives to p->impls, in registry order, once each. */
 static int plan_impl_item(const char *tok, const char *valid, struct lb_plan *p, char *err,
 			  size_t errlen)
 {
 	const struct lb_workload *wl = p->wl;
-	int all = strcmp(tok, "all") == 0, backend = !all && lb_backend_known(tok);
-	const struct lb_impl *one = NULL;
+	const struct lb_impl *one;
+	enum lb_selector how = selector_of(tok, &one);
+	char kinds[LB_PLAN_LIST_MAX];
 
-	if (!all && !backend) {
-		one = lb_impl_find(tok);
-		if (!one) {
-			/* ids, backends and 'all': what a typo may have meant */
-			const char *names[2 * LB_IMPL_COUNT + 1];
-			char hint[128];
-			for (size_t j = 0; j < LB_IMPL_COUNT; j++) {
-				int hidden = lb_impls[j].caps & LB_CAP_HIDDEN;
-				names[2 * j] = hidden ? NULL : lb_impls[j].id;
-				names[2 * j + 1] = hidden ? NULL : lb_impls[j].backend;
-			}
-			names[2 * LB_IMPL_COUNT] = "all";
-			return fail(err, errlen, "--impl: unknown implementation '%s'%s; valid for "
-				    "%s: all, %s; backends: %s", tok,
-				    did_you_mean(tok, strlen(tok), names, 2 * LB_IMPL_COUNT + 1,
-						 hint, sizeof(hint)),
-				    wl->name, valid, lb_backend_names());
+	valid_impls(wl, 1, kinds, sizeof(kinds));
+	if (how == SEL_UNKNOWN) {
+		/* ids, backends, kinds and 'all': what a typo may have meant */
+		const char *names[2 * LB_IMPL_COUNT + LB_KIND_COUNT + 1];
+		size_t n = 0;
+		char hint[128];
+		for (size_t j = 0; j < LB_IMPL_COUNT; j++) {
+			int hidden = lb_impls[j].caps & LB_CAP_HIDDEN;
+			names[n++] = hidden ? NULL : lb_impls[j].id;
+			names[n++] = hidden ? NULL : lb_impls[j].backend;
 		}
-		if (!lb_workload_drives(wl, one))
-			return fail(err, errlen, "--impl: workload %s does not drive '%s' (kind %s); "
-				    "valid for %s: %s", wl->name, tok, lb_kind_name(lb_impl_kind(one)),
-				    wl->name, valid);
+		for (int k = 0; k < LB_KIND_COUNT; k++)
+			names[n++] = lb_kind_name((enum lb_kind)k);
+		names[n++] = "all";
+		return fail(err, errlen, "--impl: unknown implementation '%s'%s; valid for "
+			    "%s: all, %s; backends: %s; kinds: %s; or a glob such as 'ck-*'", tok,
+			    did_you_mean(tok, strlen(tok), names, n, hint, sizeof(hint)),
+			    wl->name, valid, lb_backend_names(), kinds);
 	}
-	unsigned before = p->nimpl;
+	if (how == SEL_ID && !lb_workload_drives(wl, one))
+		return fail(err, errlen, "--impl: workload %s does not drive '%s' (kind %s); "
+			    "valid for %s: %s", wl->name, tok, lb_kind_name(lb_impl_kind(one)),
+			    wl->name, valid);
+	int any = 0;
 	for (size_t j = 0; j < LB_IMPL_COUNT; j++) {
 		const struct lb_impl *im = &lb_impls[j];
-		int take = one ? im == one
-			       : lb_workload_drives(wl, im) && !(im->caps & LB_CAP_HIDDEN) &&
-					 (all || strcmp(im->backend, tok) == 0);
-		if (!take)
+		if (!lb_workload_drives(wl, im) || !selects(how, tok, one, im))
 			continue;
+		any = 1;
 		int dup = 0;
 		for (unsigned k = 0; k < p->nimpl; k++)
 			dup |= p->impls[k] == im;
 		if (!dup && p->nimpl < LB_PLAN_MAX_SERIES)
 			p->impls[p->nimpl++] = im;
 	}
-	if (backend && p->nimpl == before) {
-		/* nothing new: fine if they were all chosen already */
-		int any = 0;
-		for (size_t j = 0; j < LB_IMPL_COUNT; j++)
-			any |= lb_workload_drives(wl, &lb_impls[j]) &&
-			       strcmp(lb_impls[j].backend, tok) == 0;
-		if (!any)
-			return fail(err, errlen, "--impl: workload %s drives nothing from backend "
-				    "'%s'; valid for %s: %s", wl->name, tok, wl->name, valid);
+	if (any)
+		return 0;
+	switch (how) {
+	case SEL_BACKEND:
+		return fail(err, errlen, "--impl: workload %s drives nothing from backend "
+			    "'%s'; valid for %s: %s", wl->name, tok, wl->name, valid);
+	case SEL_KIND:
+		return fail(err, errlen, "--impl: workload %s drives no implementation of kind "
+			    "'%s'; the kinds it drives: %s", wl->name, tok, kinds);
+	case SEL_GLOB:
+		return fail(err, errlen, "--impl: '%s' matches no implementation that %s drives; "
+			    "valid for %s: %s", tok, wl->name, wl->name, valid);
+	default:
+		return 0;
 	}
-	return 0;
 }
 
 static int plan_impls(const char *spec, struct lb_plan *p, char *err, size_t errlen)
@@ -135,11 +190,11 @@ static int plan_impls(const char *spec, struct lb_plan *p, char *err, size_t err
 	char valid[LB_PLAN_LIST_MAX];
 	int ret = 0;
 
-	valid_impls(p->wl, valid, sizeof(valid));
+	valid_impls(p->wl, 0, valid, sizeof(valid));
 	if (!*spec || spec[0] == ',' || spec[strlen(spec) - 1] == ',' || strstr(spec, ",,"))
-		return fail(err, errlen, "--impl: '%s' is not a valid list (comma-separated ids, a "
-			    "backend or 'all'); valid for %s: all, %s; backends: %s", spec,
-			    p->wl->name, valid, lb_backend_names());
+		return fail(err, errlen, "--impl: '%s' is not a valid list (comma-separated ids, "
+			    "backends, kinds, globs or 'all'); valid for %s: all, %s; backends: %s",
+			    spec, p->wl->name, valid, lb_backend_names());
 	char *copy = strdup(spec), *save = NULL;
 	if (!copy)
 		return fail(err, errlen, "out of memory");

@@ -31,6 +31,14 @@ const char *lb_kind_name(enum lb_kind k)
 	return (unsigned)k < LB_KIND_COUNT ? kind_names[k] : "?";
 }
 
+enum lb_kind lb_kind_find(const char *name)
+{
+	for (int k = 0; k < LB_KIND_COUNT; k++)
+		if (strcmp(kind_names[k], name) == 0)
+			return (enum lb_kind)k;
+	return LB_KIND_COUNT;
+}
+
 unsigned lb_impl_caps(const struct lb_impl *im)
 {
 	unsigned c = im->caps;

@@ -271,6 +271,8 @@ static inline enum lb_kind lb_impl_kind(const struct lb_impl *im)
 }
 
 const char *lb_kind_name(enum lb_kind k);
+/* The kind named name, or LB_KIND_COUNT. */
+enum lb_kind lb_kind_find(const char *name);
 const struct lb_impl *lb_impl_find(const char *id);
 /* caps plus those derived from the ops (TRYLOCK, TCTX). */
 unsigned lb_impl_caps(const struct lb_impl *impl);

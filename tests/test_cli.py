@@ -120,7 +120,8 @@ class UsageErrors(Base):
         # implementation, then the backends, to the end of the line
         for impl in lbtest.impls_of(BINARY, "counter"):
             self.assertRegex(line, " %s[,;]" % re.escape(impl))
-        self.assertRegex(line, r"; backends: [a-z]+(, [a-z]+)*$")
+        self.assertRegex(line, r"; backends: [a-z]+(, [a-z]+)*; kinds: [a-z]+(, [a-z]+)*; "
+                               r"or a glob such as 'ck-\*'$")
 
     def test_unknown_impl_in_list(self):
         self.assert_usage_error(self.W + ["--impl", "pthread-mutex,bogus-lock"],

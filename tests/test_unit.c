@@ -286,6 +286,72 @@ static void plan_default_sweep(void **st)
 	assert_int_equal(p.tcounts[1], 6);
 }
 
+/* s begins with the string literal lit. */
+#define assert_prefix(s, lit) assert_int_equal(strncmp((s), lit, sizeof(lit) - 1), 0)
+
+/* --impl selectors: a kind, a glob, lists of them with ids; only an exact
+ * id chooses a hidden implementation. */
+static void plan_impl_selectors(void **st)
+{
+	struct lb_plan p;
+	char err[LB_PLAN_ERR_MAX];
+	struct lb_opts o = plan_opts("counter", "mutex", "1");
+	unsigned want = 0;
+	(void)st;
+	for (size_t j = 0; j < LB_IMPL_COUNT; j++)
+		want += lb_impl_kind(&lb_impls[j]) == LB_KIND_MUTEX &&
+			!(lb_impls[j].caps & LB_CAP_HIDDEN);
+	assert_int_equal(lb_plan_make(&o, 2, &p, err, sizeof(err)), 0);
+	assert_int_equal(p.nimpl, want);
+	for (unsigned i = 0; i < p.nimpl; i++)
+		assert_int_equal(lb_impl_kind(p.impls[i]), LB_KIND_MUTEX);
+	assert_prefix(p.impl_text, "pthread-mutex,pthread-adaptive,");
+
+	/* a kind and one of its ids: each once */
+	o.impl = "mutex,ck-fas";
+	assert_int_equal(lb_plan_make(&o, 2, &p, err, sizeof(err)), 0);
+	assert_int_equal(p.nimpl, want);
+
+	want = 0;
+	for (size_t j = 0; j < LB_IMPL_COUNT; j++)
+		want += strncmp(lb_impls[j].id, "ck-", 3) == 0 &&
+			lb_workload_drives(lb_workload_find("counter"), &lb_impls[j]);
+	o.impl = "ck-*";
+	assert_int_equal(lb_plan_make(&o, 2, &p, err, sizeof(err)), 0);
+	assert_int_equal(p.nimpl, want);
+	for (unsigned i = 0; i < p.nimpl; i++)
+		assert_int_equal(strncmp(p.impls[i]->id, "ck-", 3), 0);
+
+	/* items keep their order; within one, registry order */
+	o.impl = "atomic-faa,*-mutex";
+	assert_int_equal(lb_plan_make(&o, 2, &p, err, sizeof(err)), 0);
+	assert_string_equal(p.impl_text, "atomic-faa,pthread-mutex,futex-mutex");
+	o.impl = "none";
+	assert_int_equal(lb_plan_make(&o, 2, &p, err, sizeof(err)), 0);
+	assert_string_equal(p.impl_text, "none-racy,none-noop");
+
+	/* hidden: by exact id only */
+	o.impl = "test-*";
+	assert_int_equal(lb_plan_make(&o, 2, &p, err, sizeof(err)), -1);
+	assert_prefix(err, "--impl: 'test-*' matches no implementation that counter drives; "
+			   "valid for counter: pthread-mutex, ");
+	o.impl = "test-busted";
+	assert_int_equal(lb_plan_make(&o, 2, &p, err, sizeof(err)), 0);
+	assert_string_equal(p.impl_text, "test-busted");
+
+	o.impl = "barrier";
+	assert_int_equal(lb_plan_make(&o, 2, &p, err, sizeof(err)), -1);
+	assert_string_equal(err, "--impl: workload counter drives no implementation of kind "
+				 "'barrier'; the kinds it drives: mutex, recursive, semaphore, rwlock, "
+				 "counter, none");
+	o.impl = "mutx";
+	assert_int_equal(lb_plan_make(&o, 2, &p, err, sizeof(err)), -1);
+	assert_prefix(err, "--impl: unknown implementation 'mutx' (did you mean mutex?); "
+			   "valid for counter: all, ");
+	assert_non_null(strstr(err, "; kinds: mutex, recursive, semaphore, rwlock, counter, "
+				    "none; or a glob such as 'ck-*'"));
+}
+
 /* A count the workload refuses: left out of the default sweep (and said
  * why), an error when asked for. */
 static void plan_refused_thread_counts(void **st)
@@ -1041,6 +1107,7 @@ int main(void)
 		cmocka_unit_test(hist_percentiles),
 		cmocka_unit_test(nearest_name_for_a_typo),
 		cmocka_unit_test(plan_default_sweep),
+		cmocka_unit_test(plan_impl_selectors),
 		cmocka_unit_test(plan_refused_thread_counts),
 		cmocka_unit_test(plan_time_budget),
 		cmocka_unit_test(plan_usage_errors),
