@@ -5,9 +5,8 @@
  *            thread counts, params and durations (lb_plan_make, plan.c: a
  *            value the unit tests check), then the pin and the run
  *            directory (make_plan); nothing is written before it is claimed
- *   sweep    repetitions outermost, implementations innermost (A B C A B C
- *            ...), so machine drift hits every implementation alike; rows
- *            stream to disk as they complete
+ *   sweep    every configuration and repetition, rows to disk as they
+ *            complete (sweep.c)
  *   finish   summary, table, meta.json, plots and report, and the list of
  *            what was actually written
  */
@@ -15,7 +14,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,18 +27,8 @@
 #include "launch.h"
 #include "options.h"
 #include "plan.h"
-
-#define SAMPLE_PERIOD LB_SAMPLE_PERIOD /* latency: time one op in this many */
-
-/* ---- signals ---- */
-
-static volatile sig_atomic_t got_signal;
-
-static void on_signal(int sig)
-{
-	got_signal = sig;
-	lb_interrupted = 1;
-}
+#include "sweep.h"
+#include "timer.h"
 
 /* ---- plan ---- */
 
@@ -107,138 +95,6 @@ static void make_plan(const struct lb_opts *o, int argc, char **argv, struct pla
 		lb_usage_error("%s", err);
 
 	lb_command_line(argc, argv, p->cmdline, sizeof(p->cmdline));
-}
-
-/* ---- sweep ---- */
-
-#define MAX_FAILURES 64
-
-struct sweep {
-	struct lb_row *rows;
-	size_t nrows, done;
-	struct lb_thread_row *trows;
-	struct lb_stream results, threads;
-	struct lb_sink sink; /* what every table's rows are written with */
-	int failed, stopped, write_error;
-	struct lb_diag diag;
-	struct lb_failure failures[MAX_FAILURES];
-	size_t nfailures;
-};
-
-static void note_failure(struct sweep *sw, const struct lb_row *r, const char *msg)
-{
-	if (sw->nfailures < MAX_FAILURES) {
-		struct lb_failure *f = &sw->failures[sw->nfailures++];
-		f->impl = r->impl;
-		f->threads = r->threads;
-		f->rep = r->rep;
-		snprintf(f->msg, sizeof(f->msg), "%s", msg);
-	}
-	if (sw->diag.kind == LB_DIAG_NONE) {
-		sw->diag.kind = LB_DIAG_CHECK;
-		snprintf(sw->diag.summary, sizeof(sw->diag.summary),
-			 "CHECK FAILED: %s/%s threads=%u rep %u: %s", r->workload, r->impl, r->threads,
-			 r->rep, msg);
-	}
-}
-
-static void run_sweep(const struct plan *p, const struct lb_meta_in *meta, struct sweep *sw)
-{
-	const struct lb_pin *pin = &p->pin;
-	int allowed[LB_MAX_THREADS];
-	unsigned nallowed = lb_topo_pus(allowed, LB_MAX_THREADS);
-
-	for (unsigned rep = 1; rep <= p->c.repeat && !sw->stopped; rep++) {
-		for (unsigned ti = 0; ti < p->c.nthr && !sw->stopped; ti++) {
-			for (unsigned ii = 0; ii < p->c.nimpl && !sw->stopped; ii++) {
-				if (lb_interrupted) {
-					sw->stopped = 1;
-					break;
-				}
-				unsigned nt = p->c.tcounts[ti];
-				const struct lb_impl *im = p->c.impls[ii];
-				struct lb_run_cfg rc = {
-					.wl = p->c.wl, .impl = im, .nthreads = nt, .pin = pin,
-					.duration_s = p->c.duration, .warmup_s = p->c.warmup,
-					.watchdog_s = p->c.watchdog, .cs_ns = meta->cs_ns,
-					.think_ns = meta->think_ns, .sample_mask = SAMPLE_PERIOD - 1,
-					.ncpus = pin->cpus ? pin->ncpus : nallowed,
-				};
-				memcpy(rc.param, p->c.param, sizeof(rc.param));
-				struct lb_row *r = &sw->rows[sw->nrows];
-				memset(r, 0, sizeof(*r));
-				r->workload = p->c.wl->name;
-				r->kind = lb_kind_name(lb_impl_kind(im));
-				r->backend = im->backend;
-				r->impl = im->id;
-				r->threads = nt;
-				r->pin = pin->name;
-				r->cs_ns = meta->cs_ns;
-				r->think_ns = meta->think_ns;
-				snprintf(r->param, sizeof(r->param), "%s", p->c.param_text);
-				r->rep = rep;
-				r->oversubscribed = nt > rc.ncpus;
-				for (unsigned k = 0; pin->cpus && k < nt; k++) {
-					size_t l = strlen(r->cpus);
-					snprintf(r->cpus + l, sizeof(r->cpus) - l, "%s%d", k ? ";" : "",
-						 pin->cpus[k % pin->ncpus]);
-				}
-				/* The probe runs between the first two CPUs this
-				 * configuration uses (or could use, unpinned). */
-				const int *pc = pin->cpus ? pin->cpus : allowed;
-				unsigned pn = pin->cpus ? pin->ncpus : nallowed;
-				int pa = pn > 0 ? pc[0] : -1, pb = pn > 1 ? pc[1] : -1;
-				r->probe_rtt_ns = lb_probe_rtt(pa, pb);
-
-				struct lb_check chk;
-				enum lb_run_status st = lb_run_one(&rc, r, sw->trows, &chk, &sw->diag);
-				sw->done++;
-				if (st == LB_RUN_STALLED) {
-					sw->stopped = 1;
-					break;
-				}
-				if (st == LB_RUN_INTERRUPTED) {
-					sw->stopped = 1;
-					break;
-				}
-				if (st != LB_RUN_OK) {
-					sw->failed = sw->stopped = 1; /* cannot continue sensibly */
-					sw->diag.kind = LB_DIAG_ERROR;
-					snprintf(sw->diag.summary, sizeof(sw->diag.summary),
-						 "%s/%s threads=%u could not run (see the message above)",
-						 p->c.wl->name, im->id, nt);
-					break;
-				}
-				r->probe_rtt_after_ns = lb_probe_rtt(pa, pb);
-				lb_results_row(sw->results.f, &sw->sink, r);
-				for (unsigned k = 0; k < nt; k++) {
-					sw->trows[k].rep = rep;
-					lb_threads_row(sw->threads.f, &sw->sink, r, &sw->trows[k]);
-				}
-				if (lb_stream_flush(&sw->results) || lb_stream_flush(&sw->threads)) {
-					sw->write_error = sw->failed = sw->stopped = 1;
-					break;
-				}
-				sw->nrows++;
-				if (r->verdict == LB_FAIL) {
-					sw->failed = 1;
-					note_failure(sw, r, chk.msg);
-					fprintf(stderr, "lockbench: CHECK FAILED: %s/%s threads=%u rep %u: "
-						"%s\n", p->c.wl->name, r->impl, nt, rep, chk.msg);
-				}
-				fprintf(stderr, "[%zu/%zu] %-22s threads=%-3u rep %u/%u  %12.0f ops/s"
-					"  %s%s\n", sw->done, p->c.nruns, r->impl, nt, rep, p->c.repeat,
-					r->ops_per_sec, lb_verdict_name(r->verdict),
-					r->starved ? "  (starved: another process had the CPUs)" : "");
-			}
-		}
-	}
-	if (lb_interrupted && sw->diag.kind == LB_DIAG_NONE) {
-		sw->diag.kind = LB_DIAG_INTERRUPTED;
-		snprintf(sw->diag.summary, sizeof(sw->diag.summary),
-			 "interrupted by signal %d after %zu of %zu runs; the completed rows are kept",
-			 got_signal ? (int)got_signal : SIGINT, sw->nrows, p->c.nruns);
-	}
 }
 
 /* ---- finish ---- */
@@ -320,29 +176,16 @@ int main(int argc, char **argv)
 	const struct lb_topo_info *topo = lb_topo();
 	make_plan(&o, argc, argv, p);
 
-	/* ---- go ---- */
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-
+	lb_sweep_catch_signals();
 	lb_machine_lock();
 	lb_timer_calibrate();
 
-	struct sweep *sw = calloc(1, sizeof(*sw));
-	unsigned maxthr = 0;
-	for (unsigned i = 0; i < p->c.nthr; i++)
-		if (p->c.tcounts[i] > maxthr)
-			maxthr = p->c.tcounts[i];
-	if (sw) {
-		sw->rows = calloc(p->c.nruns, sizeof(*sw->rows));
-		sw->trows = calloc(maxthr, sizeof(*sw->trows));
-	}
-	if (!sw || !sw->rows || !sw->trows) {
+	struct lb_sweep *sw = lb_sweep_new(&p->c, lb_sink_make(p->run_id, p->host, topo->cpu_model,
+							      topo->pus, p->c.wl->extra_cols));
+	if (!sw) {
 		fprintf(stderr, "lockbench: out of memory\n");
 		return 1;
 	}
-
 	struct lb_meta_in meta = {
 		.run_id = p->run_id, .host = p->host, .out_dir = p->out_dir,
 		.command_line = p->cmdline, .restriction = topo->restriction,
@@ -351,45 +194,18 @@ int main(int argc, char **argv)
 		.duration_s = p->c.duration, .warmup_s = p->c.warmup, .watchdog_s = p->c.watchdog,
 		.repeat = p->c.repeat, .cs_ns = o.cs_ns, .think_ns = o.think_ns,
 		.cs_iters = lb_busy_iters(o.cs_ns), .think_iters = lb_busy_iters(o.think_ns),
-		.seed = o.seed, .sample_period = SAMPLE_PERIOD, .params = p->c.param_text,
+		.seed = o.seed, .sample_period = LB_SAMPLE_PERIOD, .params = p->c.param_text,
 		.started_unix = (double)p->started,
 	};
-	sw->sink = lb_sink_make(p->run_id, p->host, topo->cpu_model, topo->pus, p->c.wl->extra_cols);
-	if (lb_meta_write(p->out_dir, &meta) != 0 ||
-	    lb_stream_open(&sw->results, p->out_dir, "results.csv") != 0 ||
-	    lb_stream_open(&sw->threads, p->out_dir, "threads.csv") != 0) {
-		lb_stream_abort(&sw->results);
+	/* meta.json first, unfinished: a run that dies still says what it was. */
+	if (lb_meta_write(p->out_dir, &meta) != 0 || lb_sweep_open(sw, p->out_dir) != 0)
 		return 1;
-	}
-	lb_results_header(sw->results.f, &sw->sink);
-	lb_threads_header(sw->threads.f, &sw->sink);
-	if (lb_stream_flush(&sw->results) || lb_stream_flush(&sw->threads)) {
-		lb_stream_abort(&sw->results);
-		return 1;
-	}
 
-	if (topo->restriction[0])
-		fprintf(stderr, "lockbench: restricted to %s\n", topo->restriction);
-	fprintf(stderr, "lockbench: %s: %u implementation(s) x %u thread count(s) x %u "
-		"repetition(s) = %zu runs of %.2f s (+%.2f s warm-up), about %.0f s; pin %s\n",
-		p->c.wl->name, p->c.nimpl, p->c.nthr, p->c.repeat, p->c.nruns, p->c.duration, p->c.warmup,
-		(double)p->c.nruns * (p->c.duration + p->c.warmup + 0.01), p->pin.name);
-	fprintf(stderr, "lockbench: timer %s, %.1f ns per read (latency floor %.0f ns); busy "
-		"loop %.3f ns/iter; writing %s\n", lb_timer.source, lb_timer.cost_ns,
-		lb_timer.sample_floor_ns, lb_timer.busy_ns_per_iter, p->out_dir);
-
-	run_sweep(p, &meta, sw);
+	lb_sweep_run(sw, &p->c, &p->pin, &meta);
 
 	/* ---- finish: data files, then the table, meta.json, plots ---- */
 	struct lb_summary *sum = NULL;
 	size_t nsum = lb_summarize(&sw->sink, sw->rows, sw->nrows, &sum);
-	if (sw->write_error) {
-		lb_stream_abort(&sw->results);
-		lb_stream_abort(&sw->threads);
-	} else if (lb_stream_commit(&sw->results) || lb_stream_commit(&sw->threads)) {
-		lb_stream_abort(&sw->threads);
-		sw->write_error = sw->failed = 1;
-	}
 	if (!sw->write_error) {
 		char *text = NULL;
 		size_t len = 0;
@@ -500,16 +316,13 @@ int main(int argc, char **argv)
 
 	int failed = sw->failed || stalled;
 	size_t nrows = sw->nrows;
-	free(sw->rows);
-	free(sw->trows);
-	free(sw->diag.detail);
-	free(sw);
+	lb_sweep_free(sw);
 	free(sum);
 	lb_pin_free(&p->pin); /* workers copied their CPU; a stuck one never reads it */
 	free(p);
 	if (lb_interrupted) {
 		fprintf(stderr, "lockbench: interrupted; the %zu completed rows are kept\n", nrows);
-		return 128 + (got_signal ? got_signal : SIGINT); /* 130 SIGINT, 143 SIGTERM */
+		return 128 + lb_sweep_signal(); /* 130 SIGINT, 143 SIGTERM */
 	}
 	return failed ? 1 : 0;
 }
