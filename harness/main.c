@@ -1,32 +1,32 @@
-/* lockbench: the CLI, in four steps.
+/* lockbench: the CLI, along its data path.
  *
- *   options  parse argv (options.c): a usage error exits 2 at once
- *   plan     resolve and validate everything: the workload, implementations,
- *            thread counts, params and durations (lb_plan_make, plan.c: a
- *            value the unit tests check), then the pin and the run
- *            directory (make_plan); nothing is written before it is claimed
+ *   options  argv to struct lb_opts (options.c); --help, --list and the
+ *            like answer and exit, a usage error exits 2 at once
+ *   plan     the configurations and their time estimate (lb_plan_make,
+ *            plan.c: a value the unit tests check), then placed on this
+ *            machine (make_plan, here): the pin, the host, the run id and
+ *            the run directory, claimed; nothing is written before it is
  *   sweep    every configuration and repetition, rows to disk as they
  *            complete (sweep.c)
- *   finish   summary, table, meta.json, plots and report, and the list of
- *            what was actually written
- */
+ *   sinks    summary, table, meta.json, plots and report, and the list of
+ *            what was actually written (sinks.c)
+ *
+ * Exit status: 0 all checks passed, 1 a check failed or the run could not
+ * complete, 2 a usage error, 128 + the signal when interrupted. */
 #include <ctype.h>
-#include <errno.h>
 #include <limits.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "files.h"
 #include "lb_config.h"
 #include "lockbench.h"
-#include "launch.h"
 #include "options.h"
 #include "plan.h"
+#include "sinks.h"
 #include "sweep.h"
 #include "timer.h"
 
@@ -97,67 +97,6 @@ static void make_plan(const struct lb_opts *o, int argc, char **argv, struct pla
 	lb_command_line(argc, argv, p->cmdline, sizeof(p->cmdline));
 }
 
-/* ---- finish ---- */
-
-/* One line on the likeliest cause of the noisy configurations. */
-static char *noise_line(const struct lb_summary *sum, size_t n, char *buf, size_t len)
-{
-	unsigned noisy = 0, by[LB_NOISE_COUNT] = { 0 };
-	for (size_t i = 0; i < n; i++) {
-		enum lb_noise c = lb_summary_noise(&sum[i]);
-		if (c != LB_NOISE_NONE) {
-			noisy++;
-			by[c]++;
-		}
-	}
-	if (!noisy)
-		return NULL;
-	snprintf(buf, len, "%u of %zu configurations vary by more than 10%% (CV) across "
-		 "repetitions; likeliest cause: %u CPU share (their threads did not get the CPUs "
-		 "they asked for: see cpu_share, cpu_wait_share, starved), %u placement (the "
-		 "probe_rtt_ns round trip moved), %u neither", noisy, n, by[LB_NOISE_CPU],
-		 by[LB_NOISE_PLACEMENT], by[LB_NOISE_OTHER]);
-	return buf;
-}
-
-static const char *const data_files[] = { "results.csv", "threads.csv", "summary.csv",
-					   "meta.json", NULL };
-
-/* The files of the run directory that exist, NULL-terminated (names point
- * into a static buffer). */
-static const char **written_files(const char *dir, unsigned *nplots)
-{
-	static char names[64][64];
-	static const char *list[65];
-	size_t n = 0;
-	char path[PATH_MAX];
-	static const char *const plots[] = {
-		"throughput", "fairness", "latency", "cpu", "speedup", "throughput-top",
-		"fairness-top", "latency-top", "cpu-top", "speedup-top", NULL,
-	};
-
-	*nplots = 0;
-	for (size_t i = 0; data_files[i]; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, data_files[i]);
-		if (access(path, F_OK) == 0)
-			list[n++] = data_files[i];
-	}
-	snprintf(path, sizeof(path), "%s/report.html", dir);
-	if (access(path, F_OK) == 0)
-		list[n++] = "report.html";
-	for (size_t i = 0; plots[i] && n < 60; i++) {
-		snprintf(path, sizeof(path), "%s/%s.png", dir, plots[i]);
-		if (access(path, F_OK) == 0) {
-			snprintf(names[n], sizeof(names[n]), "%s.png", plots[i]);
-			list[n] = names[n];
-			n++;
-			(*nplots)++;
-		}
-	}
-	list[n] = NULL;
-	return list;
-}
-
 int main(int argc, char **argv)
 {
 	struct lb_opts o;
@@ -202,122 +141,10 @@ int main(int argc, char **argv)
 		return 1;
 
 	lb_sweep_run(sw, &p->c, &p->pin, &meta);
+	int failed = lb_sinks_finish(sw, &meta, o.no_plot);
 
-	/* ---- finish: data files, then the table, meta.json, plots ---- */
-	struct lb_summary *sum = NULL;
-	size_t nsum = lb_summarize(&sw->sink, sw->rows, sw->nrows, &sum);
-	if (!sw->write_error) {
-		char *text = NULL;
-		size_t len = 0;
-		FILE *f = open_memstream(&text, &len);
-		if (f) {
-			lb_summary_write_csv(f, &sw->sink, sum, nsum);
-			if (fclose(f) != 0) {
-				free(text);
-				text = NULL;
-			}
-		}
-		if (!text || lb_write_atomic(p->out_dir, "summary.csv", text, len) != 0) {
-			if (!text)
-				lb_write_failed("summary.csv", ENOMEM);
-			sw->write_error = sw->failed = 1;
-		}
-		free(text);
-	}
-	if (sw->write_error && sw->diag.kind != LB_DIAG_STALL &&
-	    sw->diag.kind != LB_DIAG_DEADLOCK && sw->diag.kind != LB_DIAG_LIVELOCK) {
-		sw->diag.kind = LB_DIAG_WRITE;
-		snprintf(sw->diag.summary, sizeof(sw->diag.summary),
-			 "a result file could not be written completely (see stderr)");
-	}
-
-	double floor_ns = NAN;
-	for (size_t i = 0; i < nsum; i++)
-		if ((lb_impl_find(sum[i].first->impl)->caps & LB_CAP_FLOOR) &&
-		    sum[i].first->threads == 1)
-			floor_ns = 1e9 / sum[i].st[LB_M_OPS_PER_SEC].median;
-	if (strcmp(o.format, "csv") == 0)
-		lb_summary_write_csv(stdout, &sw->sink, sum, nsum);
-	else if (strcmp(o.format, "json") == 0)
-		lb_summary_write_json(stdout, &sw->sink, sum, nsum);
-	else if (nsum > 0)
-		lb_summary_write_table(stdout, sum, nsum, floor_ns);
-	fflush(stdout);
-	char noise[512];
-	meta.noise = noise_line(sum, nsum, noise, sizeof(noise));
-	if (meta.noise)
-		fprintf(stderr, "lockbench: warning: %s\n", meta.noise);
-
-	int stalled = sw->diag.kind == LB_DIAG_STALL || sw->diag.kind == LB_DIAG_DEADLOCK ||
-		      sw->diag.kind == LB_DIAG_LIVELOCK;
-	unsigned nplots = 0;
-	meta.finished_unix = (double)time(NULL);
-	meta.rows = sw->nrows;
-	meta.finished = 1;
-	meta.interrupted = lb_interrupted;
-	meta.stalled = stalled;
-	meta.failed = sw->failed;
-	meta.diag = &sw->diag;
-	meta.failures = sw->failures;
-	meta.nfailures = sw->nfailures;
-	meta.files = written_files(p->out_dir, &nplots);
-	if (lb_meta_write(p->out_dir, &meta) != 0)
-		sw->write_error = sw->failed = 1;
-
-	/* Plots and report.html, also for a run that stalled or failed a
-	 * check (the report shows the diagnosis); not after an interruption
-	 * (the user asked to stop) or a write error (the disk is full). */
-	const char *no_plots = o.no_plot ? "--no-plot" : lb_interrupted ? "interrupted"
-			       : sw->write_error ? "a write failed" : NULL;
-	if (!no_plots) {
-		char script[PATH_MAX];
-		snprintf(script, sizeof(script), "%s/plot.sh", LB_SCRIPTS_DIR);
-		char *pargv[] = { script, p->out_dir, NULL };
-		int st = lb_spawn_wait(pargv, 1);
-		if (st < 0)
-			fprintf(stderr, "lockbench: cannot start %s: %s; the data files are "
-				"complete; retry with: ./bench plot %s\n", script, strerror(-st),
-				p->out_dir);
-		else if (st != 0 && st != 1) /* 1: plot.sh named what it could not write */
-			fprintf(stderr, "lockbench: %s failed (exit status %d); the data files are "
-				"complete; retry with: ./bench plot %s\n", script, st, p->out_dir);
-		if (st != 0)
-			sw->failed = 1; /* plots or report.html missing: not a complete run */
-		meta.files = written_files(p->out_dir, &nplots);
-		if (lb_meta_write(p->out_dir, &meta) != 0)
-			sw->write_error = sw->failed = 1;
-	}
-
-	/* What is really there, nothing more. */
-	char listing[1024] = "";
-	for (size_t i = 0; meta.files[i]; i++) {
-		if (strstr(meta.files[i], ".png"))
-			continue;
-		snprintf(listing + strlen(listing), sizeof(listing) - strlen(listing), "%s%s",
-			 listing[0] ? " " : "", meta.files[i]);
-	}
-	if (nplots)
-		snprintf(listing + strlen(listing), sizeof(listing) - strlen(listing),
-			 ", %u plots (PNG and SVG)", nplots);
-	else
-		snprintf(listing + strlen(listing), sizeof(listing) - strlen(listing),
-			 "; no plots%s%s%s", no_plots ? " (" : "", no_plots ? no_plots : "",
-			 no_plots ? ")" : "");
-	fprintf(stderr, "lockbench: %zu rows; results in %s/ (%s)\n", sw->nrows, p->out_dir,
-		listing);
-	if (sw->diag.kind != LB_DIAG_NONE && sw->diag.kind != LB_DIAG_INTERRUPTED &&
-	    sw->diag.kind != LB_DIAG_WRITE) {
-		int in_report = 0;
-		for (size_t i = 0; meta.files[i]; i++)
-			in_report |= strcmp(meta.files[i], "report.html") == 0;
-		fprintf(stderr, "lockbench: %s (the diagnosis is in meta.json%s)\n",
-			sw->diag.summary, in_report ? " and report.html" : "");
-	}
-
-	int failed = sw->failed || stalled;
 	size_t nrows = sw->nrows;
 	lb_sweep_free(sw);
-	free(sum);
 	lb_pin_free(&p->pin); /* workers copied their CPU; a stuck one never reads it */
 	free(p);
 	if (lb_interrupted) {

@@ -2,7 +2,7 @@
  * and hands back what happened as a value: the rows, the failed checks,
  * and why it ended early, if it did.
  *
- *   options (options.c) -> plan (plan.c) -> sweep (here) -> sinks (main.c)
+ *   options (options.c) -> plan (plan.c) -> sweep (here) -> sinks (sinks.c)
  *
  * Repetitions outermost, implementations innermost (A B C A B C ...), so
  * that machine drift hits every implementation alike.  Rows stream to
