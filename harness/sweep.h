@@ -30,7 +30,7 @@ struct lb_sweep {
 	struct lb_diag diag;    /* why the run ended early, or its first failed check */
 	int failed;             /* a check failed, or a run or a write did */
 	int stopped;            /* the sweep ended before the plan did */
-	int write_error;        /* a result file is incomplete: it was removed */
+	int write_error;        /* a result file could not be written (said on stderr) */
 	/* where the rows go */
 	struct lb_sink sink;    /* what every table's rows are written with */
 	struct lb_stream results, threads;
