@@ -150,7 +150,7 @@ struct lb_diag {
 	struct lb_diag_thread threads[LB_DIAG_MAX_THREADS];
 };
 
-extern volatile int lb_interrupted; /* set by SIGINT/SIGTERM */
+extern volatile int lb_interrupted; /* set by SIGINT/SIGTERM (sweep.c) */
 
 /* Fills row (measurements) and trows[0..nthreads-1].  Prints the reason to
  * stderr for anything but LB_RUN_OK; for LB_RUN_STALLED, also into diag. */

@@ -3,7 +3,7 @@
  * tests/test_unit.c builds plans and checks them: the default sweep,
  * '2xpus', thread counts a workload refuses, the time budget.
  *
- *   options (main.c) -> plan (here) -> sweep (main.c) -> sinks (output.c)
+ *   options (options.c) -> plan (here) -> sweep (sweep.c) -> sinks (sinks.c)
  *
  * Everything the user can get wrong is caught here, with one line naming
  * the bad value and the valid choices; main prints it and exits 2. */

@@ -1,5 +1,6 @@
 /* Unit tests: list parsing, statistics, the histogram and its weighting,
- * the row reduction, CSV cells. */
+ * the row reduction, CSV cells, the command line as meta.json records it,
+ * the sweep's failure bookkeeping, the closing line's list of files. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,12 +9,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "checks.h"
 #include "lockbench.h"
+#include "options.h"
 #include "plan.h"
+#include "sinks.h"
+#include "sweep.h"
 
 /* ---- --threads ---- */
 
@@ -1090,6 +1095,167 @@ static void noise_cause(void **st)
 	free(sum);
 }
 
+/* ---- the command line as meta.json records it ---- */
+
+static void shell_word_quotes_what_needs_it(void **st)
+{
+	static const struct { const char *in, *out; } c[] = {
+		{ "--workload", "--workload" },
+		{ "0,2,4-7", "0,2,4-7" },
+		{ "/tmp/a_b/run.1:x=y@z%+", "/tmp/a_b/run.1:x=y@z%+" },
+		{ "", "''" },                     /* an empty argument stays one */
+		{ "note=a b", "'note=a b'" },
+		{ "$HOME", "'$HOME'" },
+		{ "a;rm -rf x", "'a;rm -rf x'" },
+		{ "it's", "'it'\\''s'" },         /* 'it'\''s' */
+		{ "'", "''\\'''" },
+		{ "tab\there", "'tab\there'" },
+	};
+	char buf[64];
+	(void)st;
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		buf[0] = '\0';
+		lb_shell_word(c[i].in, buf, sizeof(buf));
+		assert_string_equal(buf, c[i].out);
+	}
+	/* it appends, and a full buffer truncates but stays a string */
+	snprintf(buf, sizeof(buf), "x ");
+	lb_shell_word("y z", buf, sizeof(buf));
+	assert_string_equal(buf, "x 'y z'");
+	char small[5] = "";
+	lb_shell_word("abcdefgh", small, sizeof(small));
+	assert_string_equal(small, "abcd");
+	small[0] = '\0';
+	lb_shell_word("a b c d", small, sizeof(small));
+	assert_string_equal(small, "'a b");
+}
+
+static void command_line_as_typed(void **st)
+{
+	char *argv[] = { "build/lockbench", "--param", "note=a,b c", "--out", "it's", NULL };
+	char buf[256];
+	(void)st;
+	assert_int_equal(setenv("LB_INVOKED_AS", "./bench", 1), 0);
+	lb_command_line(5, argv, buf, sizeof(buf));
+	assert_string_equal(buf, "./bench --param 'note=a,b c' --out 'it'\\''s'");
+	assert_int_equal(setenv("LB_INVOKED_AS", "", 1), 0); /* empty: argv[0] */
+	lb_command_line(2, argv, buf, sizeof(buf));
+	assert_string_equal(buf, "build/lockbench --param");
+	assert_int_equal(unsetenv("LB_INVOKED_AS"), 0);
+	lb_command_line(1, argv, buf, sizeof(buf));
+	assert_string_equal(buf, "build/lockbench");
+}
+
+/* ---- the sweep's failure bookkeeping ---- */
+
+static void sweep_keeps_failures_and_the_first_diagnosis(void **st)
+{
+	struct lb_sweep *sw = calloc(1, sizeof(*sw));
+	struct lb_row r;
+	char msg[64];
+	(void)st;
+	assert_non_null(sw);
+	memset(&r, 0, sizeof(r));
+	r.workload = "counter";
+	r.impl = "test-busted";
+	r.threads = 2;
+	r.rep = 1;
+	lb_sweep_note_failure(sw, &r, "counter is 5 but the threads did 7 increments");
+	assert_int_equal(sw->nfailures, 1);
+	assert_string_equal(sw->failures[0].impl, "test-busted");
+	assert_int_equal(sw->failures[0].threads, 2);
+	assert_int_equal(sw->failures[0].rep, 1);
+	assert_string_equal(sw->failures[0].msg, "counter is 5 but the threads did 7 increments");
+	assert_int_equal(sw->diag.kind, LB_DIAG_CHECK);
+	assert_string_equal(sw->diag.summary, "CHECK FAILED: counter/test-busted threads=2 rep 1: "
+			    "counter is 5 but the threads did 7 increments");
+
+	/* later failures are kept up to the cap; the diagnosis stays the first */
+	for (unsigned i = 0; i < LB_SWEEP_MAX_FAILURES + 10; i++) {
+		r.rep = i + 2;
+		snprintf(msg, sizeof(msg), "failure %u", i + 2);
+		lb_sweep_note_failure(sw, &r, msg);
+	}
+	assert_int_equal(sw->nfailures, LB_SWEEP_MAX_FAILURES);
+	assert_int_equal(sw->failures[LB_SWEEP_MAX_FAILURES - 1].rep, LB_SWEEP_MAX_FAILURES);
+	assert_string_equal(sw->failures[1].msg, "failure 2");
+	assert_non_null(strstr(sw->diag.summary, "rep 1: counter is 5"));
+
+	/* a message longer than the record is cut, not overrun */
+	char longmsg[600];
+	memset(longmsg, 'x', sizeof(longmsg) - 1);
+	longmsg[sizeof(longmsg) - 1] = '\0';
+	sw->nfailures = 0;
+	lb_sweep_note_failure(sw, &r, longmsg);
+	assert_int_equal(strlen(sw->failures[0].msg), sizeof(sw->failures[0].msg) - 1);
+	lb_sweep_free(sw);
+
+	/* a stall found first stays the diagnosis; the failure is still kept */
+	sw = calloc(1, sizeof(*sw));
+	assert_non_null(sw);
+	sw->diag.kind = LB_DIAG_STALL;
+	snprintf(sw->diag.summary, sizeof(sw->diag.summary), "watchdog: STALL");
+	lb_sweep_note_failure(sw, &r, "lost 3");
+	assert_int_equal(sw->diag.kind, LB_DIAG_STALL);
+	assert_string_equal(sw->diag.summary, "watchdog: STALL");
+	assert_int_equal(sw->nfailures, 1);
+	lb_sweep_free(sw);
+}
+
+/* ---- what the closing line says was written ---- */
+
+static void written_files_lists_what_is_there(void **st)
+{
+	static const char *const present[] = {
+		"meta.json", "results.csv", "report.html", "cpu-top.png", "throughput.png",
+		"throughput.svg", "stray.png", "results.csv.partial",
+	};
+	char dir[] = "/tmp/lb-unit-files-XXXXXX", path[256], line[512];
+	unsigned nplots = 99;
+	(void)st;
+	assert_non_null(mkdtemp(dir));
+
+	/* an empty directory: nothing, and no plots */
+	const char **files = lb_written_files(dir, &nplots);
+	assert_null(files[0]);
+	assert_int_equal(nplots, 0);
+
+	for (size_t i = 0; i < sizeof(present) / sizeof(present[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, present[i]);
+		FILE *f = fopen(path, "w");
+		assert_non_null(f);
+		fclose(f);
+	}
+	/* the data files in their fixed order, report.html, then the known
+	 * plots by their PNG; never a partial file or a stranger */
+	files = lb_written_files(dir, &nplots);
+	static const char *const want[] = { "results.csv", "meta.json", "report.html",
+					    "throughput.png", "cpu-top.png" };
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		assert_non_null(files[i]);
+		assert_string_equal(files[i], want[i]);
+	}
+	assert_null(files[sizeof(want) / sizeof(want[0])]);
+	assert_int_equal(nplots, 2);
+	lb_files_listing(files, nplots, NULL, line, sizeof(line));
+	assert_string_equal(line, "results.csv meta.json report.html, 2 plots (PNG and SVG)");
+
+	for (size_t i = 0; i < sizeof(present) / sizeof(present[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, present[i]);
+		assert_int_equal(unlink(path), 0);
+	}
+	assert_int_equal(rmdir(dir), 0);
+
+	/* no plots: and why not, when there is a reason */
+	static const char *const data[] = { "results.csv", "threads.csv", NULL };
+	lb_files_listing(data, 0, "--no-plot", line, sizeof(line));
+	assert_string_equal(line, "results.csv threads.csv; no plots (--no-plot)");
+	lb_files_listing(data, 0, NULL, line, sizeof(line));
+	assert_string_equal(line, "results.csv threads.csv; no plots");
+	lb_files_listing(data + 2, 0, "interrupted", line, sizeof(line));
+	assert_string_equal(line, "; no plots (interrupted)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1129,6 +1295,10 @@ int main(void)
 		cmocka_unit_test(judge_broadcast),
 		cmocka_unit_test(judge_readmostly),
 		cmocka_unit_test(noise_cause),
+		cmocka_unit_test(shell_word_quotes_what_needs_it),
+		cmocka_unit_test(command_line_as_typed),
+		cmocka_unit_test(sweep_keeps_failures_and_the_first_diagnosis),
+		cmocka_unit_test(written_files_lists_what_is_there),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
