@@ -38,9 +38,10 @@ static void print_help(void)
 "threads.csv, meta.json and plots to a run directory.\n"
 "\n"
 "  --workload NAME   what to run (see --list)\n"
-"  --impl LIST       'all' (default: every implementation the workload drives),\n"
-"                    a backend (%s),\n"
-"                    or a comma list of ids such as futex-mutex,pthread-mutex\n"
+"  --impl LIST       comma list of: 'all' (default: every implementation the\n"
+"                    workload drives), a backend (%s),\n"
+"                    a kind (mutex, rwlock, ...), an id (futex-mutex) or a\n"
+"                    glob over the ids ('ck-*', '*-mutex'); see --list\n"
 "  --threads LIST    comma list of counts and ranges (1,2,4-8), 'pus' and\n"
 "                    '2xpus' (default: powers of two from 1 to 2xPUs, plus PUs)\n"
 "  --duration S      timed window per repetition, seconds (default: auto, so\n"
@@ -182,6 +183,14 @@ static void print_list(int show_hidden)
 			printf(" %s=%s (%s)", p->key, p->def, p->help);
 		printf("\n");
 	}
+	printf("\n--impl takes a comma list of:\n");
+	printf("  %-12s every implementation the workload drives (the default)\n", "all");
+	printf("  %-12s %s\n", "a backend", lb_backend_names());
+	printf("  %-12s", "a kind");
+	for (int k = 0; k < LB_KIND_COUNT; k++)
+		printf("%s %s", k ? "," : "", lb_kind_name((enum lb_kind)k));
+	printf("\n  %-12s the impl column below (an exact id also names a hidden one)\n", "an id");
+	printf("  %-12s over the ids, as the shell's: 'ck-*', '*-mutex', 'futex-*sem'\n", "a glob");
 	for (int k = 0; k < LB_KIND_COUNT; k++) {
 		printf("\nkind %s:\n", lb_kind_name((enum lb_kind)k));
 		printf("  %-22s %-8s %-34s %-10s %s\n", "impl", "backend", "capabilities",

@@ -340,6 +340,16 @@ class Informational(Base):
                              "--list does not show %s" % impl)
         for impl in HIDDEN_IMPLS:
             self.assertNotIn(impl, p.stdout, "--list shows the hidden %s without --all" % impl)
+        # the selectors --impl takes: every backend and every kind, by name
+        sel = re.search(r"(?ms)^--impl takes a comma list of:\n(.*?)\n\n", p.stdout)
+        self.assertIsNotNone(sel, "--list does not show the --impl selectors")
+        rows = dict(re.findall(r"(?m)^  (all|a backend|a kind|an id|a glob) +(.*)$", sel.group(1)))
+        self.assertEqual(sorted(rows), ["a backend", "a glob", "a kind", "all", "an id"])
+        listing = lbtest.list_csv(BINARY, show_all=True)
+        self.assertEqual(set(rows["a kind"].split(", ")),
+                         {r["kind"] for r in listing if r["record"] == "impl"})
+        self.assertEqual(set(rows["a backend"].split(", ")),
+                         {r["backend"] for r in listing if r["record"] == "impl"} - {"test"})
         self.assertEqual(os.listdir(self.tmp), [])
 
     def test_list_all(self):
