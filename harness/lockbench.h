@@ -204,6 +204,13 @@ struct lb_summary {
 	unsigned starved_reps;  /* repetitions flagged starved */
 	int has_lost;
 	enum lb_verdict verdict;
+	/* Its place within its kind (and workload, param, cs, think, pin) by
+	 * ops/s at rank_threads, the largest thread count of the kind's rows
+	 * that is not oversubscribed (the PU count in the default sweep): 1 is
+	 * the fastest.  0: not ranked (the controls none-noop and none-racy,
+	 * a failed check, or no row at rank_threads).  Every row of an
+	 * implementation carries its rank. */
+	unsigned rank, rank_threads;
 };
 
 
@@ -214,8 +221,11 @@ struct lb_summary {
  * or neither.  LB_NOISE_NONE when it did not vary. */
 enum lb_noise { LB_NOISE_NONE, LB_NOISE_CPU, LB_NOISE_PLACEMENT, LB_NOISE_OTHER, LB_NOISE_COUNT };
 enum lb_noise lb_summary_noise(const struct lb_summary *s);
+/* The summary.csv / JSON word: "" (not noisy), cpu, placement, other. */
+const char *lb_noise_name(enum lb_noise v);
 
-/* Group rows by configuration, sorted by series (impl) then threads. */
+/* Group rows by configuration and rank them (lb_summary.rank); sorted by
+ * workload, kind in registry order, rank (unranked last), impl, threads. */
 size_t lb_summarize(const struct lb_sink *sk, const struct lb_row *rows, size_t n,
 		    struct lb_summary **out);
 void lb_summary_write_csv(FILE *f, const struct lb_sink *sk, const struct lb_summary *s,

@@ -4,6 +4,7 @@
  * the same tables so they cannot drift apart.  A value that does not apply
  * (no latency samples, no lost-update check, one CPU so no probe) is an
  * empty cell, never 0 or -1. */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,14 +282,78 @@ static int same_config(const struct lb_row *a, const struct lb_row *b)
 	       strcmp(a->param, b->param) == 0;
 }
 
+/* The same group for ranking: everything of the configuration but the
+ * implementation and the thread count, and the same kind. */
+static int same_group(const struct lb_row *a, const struct lb_row *b)
+{
+	return strcmp(a->workload, b->workload) == 0 && strcmp(a->kind, b->kind) == 0 &&
+	       strcmp(a->pin, b->pin) == 0 && a->cs_ns == b->cs_ns &&
+	       a->think_ns == b->think_ns && strcmp(a->param, b->param) == 0;
+}
+
+/* Controls are reference lines, never ranked: the harness floor and the
+ * race (kind none). */
+static int is_control(const struct lb_row *r)
+{
+	return lb_kind_find(r->kind) == LB_KIND_NONE;
+}
+
+static void rank_summaries(struct lb_summary *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct lb_row *r = s[i].first;
+		if (s[i].rank_threads)
+			continue; /* its group is done */
+		/* the group's thread count: the largest not oversubscribed,
+		 * else the smallest */
+		unsigned t = 0, tmin = UINT_MAX;
+		for (size_t j = i; j < n; j++) {
+			const struct lb_row *q = s[j].first;
+			if (!same_group(r, q))
+				continue;
+			if (!q->oversubscribed && q->threads > t)
+				t = q->threads;
+			if (q->threads < tmin)
+				tmin = q->threads;
+		}
+		if (!t)
+			t = tmin;
+		for (size_t j = i; j < n; j++)
+			if (same_group(r, s[j].first))
+				s[j].rank_threads = t;
+		/* each ranked configuration at t: 1 + how many beat it */
+		for (size_t j = i; j < n; j++) {
+			const struct lb_row *q = s[j].first;
+			if (!same_group(r, q) || q->threads != t || is_control(q) ||
+			    s[j].verdict == LB_FAIL || isnan(s[j].st[LB_M_OPS_PER_SEC].median))
+				continue;
+			unsigned rank = 1;
+			for (size_t k = i; k < n; k++) {
+				const struct lb_row *o = s[k].first;
+				if (k == j || !same_group(r, o) || o->threads != t || is_control(o) ||
+				    s[k].verdict == LB_FAIL)
+					continue;
+				double a = s[j].st[LB_M_OPS_PER_SEC].median;
+				double b = s[k].st[LB_M_OPS_PER_SEC].median;
+				/* a tie: the alphabetically first id first */
+				rank += b > a || (b == a && strcmp(o->impl, q->impl) < 0);
+			}
+			/* every row of the implementation in the group */
+			for (size_t k = i; k < n; k++)
+				if (same_group(r, s[k].first) && strcmp(s[k].first->impl, q->impl) == 0)
+					s[k].rank = rank;
+		}
+	}
+}
+
 static int cmp_summary(const void *x, const void *y)
 {
-	const struct lb_row *a = ((const struct lb_summary *)x)->first;
-	const struct lb_row *b = ((const struct lb_summary *)y)->first;
+	const struct lb_summary *sa = x, *sb = y;
+	const struct lb_row *a = sa->first, *b = sb->first;
 	int c;
 	if ((c = strcmp(a->workload, b->workload)))
 		return c;
-	if ((c = strcmp(a->impl, b->impl)))
+	if ((c = (int)lb_kind_find(a->kind) - (int)lb_kind_find(b->kind)))
 		return c;
 	if ((c = strcmp(a->param, b->param)))
 		return c;
@@ -297,6 +362,12 @@ static int cmp_summary(const void *x, const void *y)
 	if (a->think_ns != b->think_ns)
 		return a->think_ns < b->think_ns ? -1 : 1;
 	if ((c = strcmp(a->pin, b->pin)))
+		return c;
+	/* ranked first, by rank; the unranked after them */
+	unsigned ra = sa->rank ? sa->rank : UINT_MAX, rb = sb->rank ? sb->rank : UINT_MAX;
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	if ((c = strcmp(a->impl, b->impl)))
 		return c;
 	return (a->threads > b->threads) - (a->threads < b->threads);
 }
@@ -352,6 +423,7 @@ size_t lb_summarize(const struct lb_sink *sk, const struct lb_row *rows, size_t 
 				cur->verdict = LB_RACY;
 		}
 	}
+	rank_summaries(s, ns);
 	qsort(s, ns, sizeof(*s), cmp_summary);
 	free(v);
 	free(used);
@@ -407,6 +479,9 @@ void lb_summary_write_csv(FILE *f, const struct lb_sink *sk, const struct lb_sum
 	c_text(&c, "lost_updates");
 	c_text(&c, "starved_reps");
 	c_text(&c, "verified");
+	c_text(&c, "rank");
+	c_text(&c, "rank_threads");
+	c_text(&c, "noise");
 	c_end(&c);
 	for (size_t i = 0; i < n; i++) {
 		const struct lb_row *r = s[i].first;
@@ -435,6 +510,12 @@ void lb_summary_write_csv(FILE *f, const struct lb_sink *sk, const struct lb_sum
 			c_empty(&c);
 		c_u(&c, s[i].starved_reps);
 		c_text(&c, lb_verdict_name(s[i].verdict));
+		if (s[i].rank)
+			c_u(&c, s[i].rank);
+		else
+			c_empty(&c);
+		c_u(&c, s[i].rank_threads);
+		c_text(&c, lb_noise_name(lb_summary_noise(&s[i])));
 		c_end(&c);
 	}
 }
@@ -486,36 +567,57 @@ enum lb_noise lb_summary_noise(const struct lb_summary *s)
 	return LB_NOISE_OTHER;
 }
 
+const char *lb_noise_name(enum lb_noise v)
+{
+	static const char *const names[LB_NOISE_COUNT] = { "", "cpu", "placement", "other" };
+	return (unsigned)v < LB_NOISE_COUNT ? names[v] : "";
+}
+
 void lb_summary_write_table(FILE *f, const struct lb_summary *s, size_t n, double floor_ns)
 {
 	static const char *const noise_mark[LB_NOISE_COUNT] = {
 		"", "  ! noisy: CPU share", "  ! noisy: placement", "  ! noisy",
 	};
 	char a[32], b[32], c[32], d[32];
-	fprintf(f, "%-22s %4s %9s %7s %5s %8s %8s %9s %6s %7s %6s %s\n", "impl", "thr",
-		"ops/s", "+-CI%", "fair", "p50 ns", "p99 ns", "ops/cpu-s", "vcsw/s", "icsw/s",
-		"rtt ns", "check");
 	for (size_t i = 0; i < n; i++) {
 		const struct lb_row *r = s[i].first;
+		/* a new kind (or workload, or configuration): its heading */
+		if (i == 0 || !same_group(r, s[i - 1].first)) {
+			if (i)
+				fputc('\n', f);
+			if (is_control(r))
+				fprintf(f, "%s: reference lines (the harness floor and the race), "
+					"not ranked\n", r->kind);
+			else
+				fprintf(f, "%s: ranked by ops/s at %u thread%s, fastest first\n",
+					r->kind, s[i].rank_threads, s[i].rank_threads == 1 ? "" : "s");
+			fprintf(f, "%3s %-22s %4s %9s %7s %5s %8s %8s %9s %6s %7s %6s %s\n", "#",
+				"impl", "thr", "ops/s", "+-CI%", "fair", "p50 ns", "p99 ns",
+				"ops/cpu-s", "vcsw/s", "icsw/s", "rtt ns", "check");
+		}
 		const struct lb_stat *o = &s[i].st[LB_M_OPS_PER_SEC];
 		double dur = s[i].st[LB_M_DURATION].median;
 		/* No interval from one repetition: "-", not a perfect 0.0. */
 		double half = (o->ci_hi - o->ci_lo) / 2 / o->median * 100;
-		char check[64];
+		char check[64], rank[16] = "";
 		if (s[i].verdict == LB_OK)
 			snprintf(check, sizeof(check), "ok");
 		else
 			snprintf(check, sizeof(check), "%s (%lld lost)", lb_verdict_name(s[i].verdict),
 				 (long long)s[i].lost_total);
+		/* the rank on the implementation's first row */
+		if (s[i].rank && (i == 0 || strcmp(s[i - 1].first->impl, r->impl) != 0 ||
+				  !same_group(r, s[i - 1].first)))
+			snprintf(rank, sizeof(rank), "%u", s[i].rank);
 		char fair[16], p50[32], p99[32], rtt[32], ci[16];
 		num(s[i].st[LB_M_FAIRNESS].median, 3, fair, sizeof(fair));
 		num(s[i].st[LB_M_LAT_P50].median, 0, p50, sizeof(p50));
 		num(s[i].st[LB_M_LAT_P99].median, 0, p99, sizeof(p99));
 		num(s[i].st[LB_M_PROBE].median, 0, rtt, sizeof(rtt));
 		num(half, 1, ci, sizeof(ci));
-		fprintf(f, "%-22s %3u%s %9s %7s %5s %8s %8s %9s %6s %7s %6s %s%s\n",
-			r->impl, r->threads, r->oversubscribed ? "+" : " ", human(o->median, a, sizeof(a)),
-			ci, fair, p50, p99,
+		fprintf(f, "%3s %-22s %3u%s %9s %7s %5s %8s %8s %9s %6s %7s %6s %s%s\n",
+			rank, r->impl, r->threads, r->oversubscribed ? "+" : " ",
+			human(o->median, a, sizeof(a)), ci, fair, p50, p99,
 			human(s[i].st[LB_M_OPS_PER_CPU_S].median, b, sizeof(b)),
 			human(s[i].st[LB_M_CTX_VOL].median / dur, c, sizeof(c)),
 			human(s[i].st[LB_M_CTX_INVOL].median / dur, d, sizeof(d)),
@@ -582,6 +684,10 @@ void lb_summary_write_json(FILE *f, const struct lb_sink *sk, const struct lb_su
 				    s[i].has_lost ? json_integer((json_int_t)s[i].lost_total)
 						  : json_null());
 		json_object_set_new(o, "starved_reps", json_integer((json_int_t)s[i].starved_reps));
+		json_object_set_new(o, "rank", s[i].rank ? json_integer((json_int_t)s[i].rank)
+							 : json_null());
+		json_object_set_new(o, "rank_threads", json_integer((json_int_t)s[i].rank_threads));
+		json_object_set_new(o, "noise", json_string(lb_noise_name(lb_summary_noise(&s[i]))));
 		json_array_append_new(arr, o);
 	}
 	json_dumpf(arr, f, JSON_INDENT(2));

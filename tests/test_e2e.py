@@ -279,7 +279,39 @@ class Sweep(TmpMixin, unittest.TestCase):
         self.assertEqual(len(keys), len(set(keys)), "one summary row per (impl, threads)")
         self.assertEqual(sorted(keys), sorted((i, t) for i in SWEEP_IMPLS
                                               for t in SWEEP_THREADS))
-        self.assertEqual(keys, sorted(keys), "summary.csv is sorted by impl, then threads")
+        # grouped by kind (registry order), ranked within it by ops/s at
+        # rank_threads; an implementation's rows together, by threads
+        kinds = [r["kind"] for r in rows]
+        self.assertEqual(kinds, sorted(kinds, key=kinds.index), "kinds are not grouped")
+        for kind in set(kinds):
+            krows = [r for r in rows if r["kind"] == kind]
+            t = {int(r["rank_threads"]) for r in krows}
+            self.assertEqual(len(t), 1, kind)
+            t = t.pop()
+            self.assertEqual(t, max(int(r["threads"]) for r in krows
+                                    if r["oversubscribed"] == "0"))
+            at_t = [r for r in krows if int(r["threads"]) == t]
+            ranked = [r for r in at_t if r["rank"] != ""]
+            self.assertEqual(sorted(int(r["rank"]) for r in ranked),
+                             list(range(1, len(ranked) + 1)), kind)
+            if kind == "none":
+                self.assertEqual(ranked, [], "the controls are never ranked")
+            else:
+                self.assertEqual(len(ranked), len([r for r in at_t if r["verified"] == "ok"]))
+            by_rank = sorted(ranked, key=lambda r: int(r["rank"]))
+            ops = [float(r["ops_per_sec_median"]) for r in by_rank]
+            self.assertEqual(ops, sorted(ops, reverse=True), "rank is not by ops/s")
+            order = list(dict.fromkeys(r["impl"] for r in krows))
+            self.assertEqual(order[:len(by_rank)], [r["impl"] for r in by_rank])
+            for impl in order:
+                rs = [r for r in krows if r["impl"] == impl]
+                self.assertEqual(len({r["rank"] for r in rs}), 1, impl)
+                th = [int(r["threads"]) for r in rs]
+                self.assertEqual(th, sorted(th), impl)
+                i = [k for k, r in enumerate(krows) if r["impl"] == impl]
+                self.assertEqual(i, list(range(i[0], i[0] + len(i))), "%s split" % impl)
+            for r in krows:
+                self.assertIn(r["noise"], ("", "cpu", "placement", "other"))
         _, res, _ = self.results()
         metrics = [c[:-len("_median")] for c in header if c.endswith("_median")]
         self.assertIn("ops_per_sec", metrics)

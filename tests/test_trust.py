@@ -176,7 +176,8 @@ class Csv(Base):
         p = run(["--workload", "counter", "--impl", "futex-mutex", "--threads", "1",
                  "--no-plot", "--out", d] + SHORT)
         self.assertEqual(p.returncode, 0, describe(p))
-        row = [l for l in p.stdout.splitlines() if l.startswith("futex-mutex")]
+        row = [l.split(None, 1)[1] for l in p.stdout.splitlines()
+               if l.split()[1:2] == ["futex-mutex"]]
         self.assertEqual(len(row), 1, p.stdout)
         self.assertEqual(row[0].split()[3], "-", "+-CI%% of one repetition: %r" % row[0])
         _, summ, _ = read_csv(os.path.join(d, "summary.csv"))

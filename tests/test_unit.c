@@ -1049,6 +1049,53 @@ static void judge_readmostly(void **st)
 
 /* The noise line names the likeliest cause: the CPUs, the placement, or
  * neither; a steady configuration is not noisy at all. */
+/* Ranked within a kind at its largest thread count that is not
+ * oversubscribed; a failed check and the controls are not ranked; kinds
+ * in registry order, each implementation's rows together. */
+static void summary_ranks(void **st)
+{
+	/* impl, kind, threads, ops/s, verdict */
+	static const struct { const char *impl, *kind; unsigned thr; double ops; int fail; } in[] = {
+		{ "none-noop", "none", 2, 9e9, 0 },     { "ck-fas", "mutex", 1, 300, 0 },
+		{ "ck-fas", "mutex", 2, 100, 0 },       { "ck-fas", "mutex", 4, 900, 0 },
+		{ "futex-mutex", "mutex", 2, 200, 0 },  { "futex-mutex", "mutex", 4, 50, 0 },
+		{ "test-busted", "mutex", 2, 999, 1 },  { "atomic-faa", "counter", 2, 5, 0 },
+		{ "pthread-mutex", "mutex", 2, 150, 0 },
+	};
+	enum { N = sizeof(in) / sizeof(in[0]) };
+	struct lb_row rows[N];
+	struct lb_summary *sum;
+	struct lb_sink sk = lb_sink_make("r", "h", "c", 2, NULL);
+	(void)st;
+	memset(rows, 0, sizeof(rows));
+	for (unsigned i = 0; i < N; i++) {
+		rows[i].workload = "counter";
+		rows[i].kind = in[i].kind;
+		rows[i].impl = in[i].impl;
+		rows[i].pin = "compact";
+		rows[i].threads = in[i].thr;
+		rows[i].oversubscribed = in[i].thr > 2;
+		rows[i].rep = 1;
+		rows[i].ops_per_sec = in[i].ops;
+		rows[i].verdict = in[i].fail ? LB_FAIL : LB_OK;
+	}
+	assert_int_equal(lb_summarize(&sk, rows, N, &sum), N);
+	/* mutex (by ops/s at 2 threads: 200, 150, 100; the failed one last),
+	 * then counter, then none */
+	static const struct { const char *impl; unsigned thr, rank; } want[] = {
+		{ "futex-mutex", 2, 1 }, { "futex-mutex", 4, 1 }, { "pthread-mutex", 2, 2 },
+		{ "ck-fas", 1, 3 },      { "ck-fas", 2, 3 },      { "ck-fas", 4, 3 },
+		{ "test-busted", 2, 0 }, { "atomic-faa", 2, 1 },  { "none-noop", 2, 0 },
+	};
+	for (unsigned i = 0; i < N; i++) {
+		assert_string_equal(sum[i].first->impl, want[i].impl);
+		assert_int_equal(sum[i].first->threads, want[i].thr);
+		assert_int_equal(sum[i].rank, want[i].rank);
+		assert_int_equal(sum[i].rank_threads, 2);
+	}
+	free(sum);
+}
+
 static void noise_cause(void **st)
 {
 	struct lb_row rows[3];
@@ -1059,6 +1106,7 @@ static void noise_cause(void **st)
 	memset(rows, 0, sizeof(rows));
 	for (int i = 0; i < 3; i++) {
 		rows[i].workload = "counter";
+		rows[i].kind = "counter";
 		rows[i].impl = "atomic-faa";
 		rows[i].pin = "compact";
 		rows[i].threads = 2;
@@ -1294,6 +1342,7 @@ int main(void)
 		cmocka_unit_test(judge_handoff),
 		cmocka_unit_test(judge_broadcast),
 		cmocka_unit_test(judge_readmostly),
+		cmocka_unit_test(summary_ranks),
 		cmocka_unit_test(noise_cause),
 		cmocka_unit_test(shell_word_quotes_what_needs_it),
 		cmocka_unit_test(command_line_as_typed),
