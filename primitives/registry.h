@@ -191,8 +191,9 @@ enum lb_cap {
  *
  * A new kind is its ops header (included above), its list of
  * implementations and one line here; everything else that depends on the
- * kinds is expanded from this list, and tests/test_kinds.c's table of
- * semantics tests is too, so a kind without one does not compile. */
+ * kinds is expanded from this list, and so is test_kinds' table of
+ * semantics tests (tests/kindtest.h declares a kindtest_<name> for each,
+ * written in tests/kinds/<name>.c), so a kind without one does not link. */
 #define LB_KINDS(K, a) \
 	K(a, MUTEX, mutex, mutex, LB_MUTEX_IMPLS, lb_mutex_can_try) \
 	K(a, RECURSIVE, recursive, recursive, LB_RECURSIVE_IMPLS, lb_recursive_can_try) \

@@ -387,7 +387,7 @@ int main(int argc, char **argv)
 		const struct lb_impl *im = &lb_impls[j];
 		if (!tap_selected(im))
 			continue;
-		/* The other kinds have their own semantics: tests/test_kinds.c. */
+		/* The other kinds have their own semantics: tests/kinds/. */
 		if (lb_impl_kind(im) != LB_KIND_MUTEX && lb_impl_kind(im) != LB_KIND_COUNTER &&
 		    lb_impl_kind(im) != LB_KIND_NONE)
 			continue;
