@@ -20,7 +20,7 @@ there is nothing to plot: report.html alone, showing meta.json's diagnosis,
 and exit 0. Without --plots only report.html is (re)written, showing the
 plots already in DIR.
 
-Reading. The CSV files are RFC 4180 (a cell holding , " or a line break is
+Reading (scripts/lbrun.py, the reader compare.py shares). The CSV files are RFC 4180 (a cell holding , " or a line break is
 quoted: pin "0,1", cpu_model "Vendor, Model"); columns are found by header
 name. The workload's own columns are meta.json's extra_columns; for runs
 older than that key, every COL_median that is not a common metric. A cell
@@ -63,7 +63,6 @@ import csv
 import glob
 import html
 import io
-import json
 import math
 import os
 import re
@@ -76,8 +75,8 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lbcommon import (CLEANUP_SIGNALS, BadInput, Failed, as_number,  # noqa: E402
-                      dec_hi, dec_lo, exit_on_signals, gq, incomplete, publish,
-                      refuse_control, si)
+                      dec_hi, dec_lo, exit_on_signals, gq, incomplete, publish, si)
+from lbrun import RunDir, identity, read_meta, read_table  # noqa: E402
 
 ME = "report.py"
 SCRIPTS = os.path.dirname(os.path.abspath(__file__))
@@ -114,81 +113,6 @@ PLOT_CAPTION = {
 }
 
 
-
-
-# ---------------------------------------------------------------- reading
-
-def read_csv(path, optional=False):
-    """(header, [(line, row dict)]) of an RFC 4180 file, every cell checked;
-    None when optional and absent."""
-    try:
-        fh = open(path, newline="", encoding="utf-8")
-    except FileNotFoundError:
-        if optional:
-            return None
-        raise BadInput("%s: no such file (not a lockbench run directory?)" % path)
-    except OSError as e:
-        raise BadInput("%s: cannot read: %s" % (path, e.strerror or e))
-    header, rows = None, []
-    with fh:
-        reader = csv.reader(fh, strict=True)
-        next_line = 1
-        try:
-            for rec in reader:
-                # A quoted cell may span lines: name the line its record starts on.
-                line, next_line = next_line, reader.line_num + 1
-                for i, cell in enumerate(rec):
-                    refuse_control(cell, "%s line %d %s" % (
-                        path, line, "column %s" % header[i] if header and i < len(header)
-                        else "field %d" % (i + 1)))
-                if header is None:
-                    if not rec or rec == [""]:
-                        raise BadInput("%s line %d: empty, expected the header" % (path, line))
-                    header = [h.strip() for h in rec]
-                    continue
-                if not rec:
-                    continue
-                if len(rec) != len(header):
-                    raise BadInput("%s line %d: %d fields, but the header (line 1) has %d"
-                                   % (path, line, len(rec), len(header)))
-                rows.append((line, dict(zip(header, rec))))
-        except csv.Error as e:
-            raise BadInput("%s line %d: %s" % (path, reader.line_num, e))
-        except UnicodeDecodeError as e:
-            raise BadInput("%s: not UTF-8 text (%s)" % (path, e.reason))
-    if header is None:
-        raise BadInput("%s line 1: empty file, no header" % path)
-    return header, rows
-
-
-def read_meta(d):
-    path = os.path.join(d, "meta.json")
-    try:
-        with open(path, encoding="utf-8") as fh:
-            meta = json.load(fh)
-    except FileNotFoundError:
-        return {}
-    except json.JSONDecodeError as e:
-        raise BadInput("%s line %d: not valid JSON: %s" % (path, e.lineno, e.msg))
-    except (OSError, UnicodeDecodeError) as e:
-        raise BadInput("%s: cannot read: %s" % (path, getattr(e, "strerror", None) or e))
-    if not isinstance(meta, dict):
-        raise BadInput("%s line 1: not a JSON object" % path)
-    return meta
-
-
-def cell_num(path, line, row, col):
-    """A numeric cell as a float (inf and nan included); None when empty or
-    absent; anything else is malformed."""
-    s = row.get(col, "").strip()
-    if s == "":
-        return None
-    try:
-        return float(s)
-    except ValueError:
-        raise BadInput("%s line %d: column %s is %r, not a number" % (path, line, col, s))
-
-
 def finite(v):
     return v is not None and math.isfinite(v)
 
@@ -200,36 +124,21 @@ class Run:
 
     def __init__(self, d, for_plots):
         self.dir = d
-        self.meta = read_meta(d)
-        self.summary_path = os.path.join(d, "summary.csv")
-        self.header, self.rows = read_csv(self.summary_path)
-        self.host, self.cpu = self._host_cpu()
+        rd = RunDir(d)
+        self.meta = read_meta(rd.meta_path) or {}
+        self.summary_path = rd.summary_path
+        summary = read_table(self.summary_path)
+        self.header, self.rows = summary.header, summary.rows
+        # Host and CPU model: results.csv's first row (optional: a copied
+        # summary still plots), else meta.json.
+        host, cpu, _ = identity(read_table(rd.results_path, missing_ok=True), self.meta,
+                                rd.meta_path)
+        self.host = (host or "").strip() or "unknown-host"
+        self.cpu = (cpu or "").strip() or "unknown-cpu"
         if for_plots and self.rows:
-            for c in KEY_COLS + tuple("%s_%s" % (m, s) for m in PLOT_METRICS
-                                      for s in ("median", "ci_lo", "ci_hi")):
-                if c not in self.header:
-                    raise BadInput('%s line 1: no column "%s" in the header'
-                                   % (self.summary_path, c))
+            summary.require(KEY_COLS + tuple("%s_%s" % (m, s) for m in PLOT_METRICS
+                                             for s in ("median", "ci_lo", "ci_hi")))
         self.extras = self._extras() if for_plots else []
-
-    def _host_cpu(self):
-        """Host and CPU model: results.csv's first row (optional: a copied
-        summary still plots), else meta.json."""
-        host = cpu = ""
-        path = os.path.join(self.dir, "results.csv")
-        res = read_csv(path, optional=True)
-        if res and res[1]:
-            row = res[1][0][1]
-            host, cpu = row.get("host", ""), row.get("cpu_model", "")
-        plat = self.meta.get("platform") if isinstance(self.meta.get("platform"), dict) else {}
-        mpath = os.path.join(self.dir, "meta.json")
-        if not host and isinstance(self.meta.get("host"), str):
-            host = self.meta["host"]
-            refuse_control(host, "%s: host" % mpath)
-        if not cpu and isinstance(plat.get("cpu_model"), str):
-            cpu = plat["cpu_model"]
-            refuse_control(cpu, "%s: platform.cpu_model" % mpath)
-        return host.strip() or "unknown-host", cpu.strip() or "unknown-cpu"
 
     def _extras(self):
         """The workload's own columns that summary.csv has as _median,
@@ -263,7 +172,7 @@ class Series:
     def __init__(self, idx, key):
         self.idx = idx
         self.key = dict(zip(SERIES_KEY, key))
-        self.rows = []          # (threads, line, row), sorted by threads
+        self.rows = []          # (threads, row), sorted by threads
         self.title = ""
 
 
@@ -272,23 +181,19 @@ class PlotData:
 
     def __init__(self, run):
         self.run = run
-        path = run.summary_path
         order, by_key = [], {}
         self.threads, self.pus = set(), 0
-        for line, row in run.rows:
-            t = cell_num(path, line, row, "threads")
-            if t is None or not finite(t) or t < 1 or t != int(t):
-                raise BadInput("%s line %d: column threads is %r, not a positive whole number"
-                               % (path, line, row.get("threads", "")))
-            p = cell_num(path, line, row, "pus")
+        for row in run.rows:
+            t = row.count("threads")
+            p = row.num("pus")
             if finite(p) and p > self.pus:
                 self.pus = int(p)
             k = tuple(row[c] for c in SERIES_KEY)
             if k not in by_key:
                 by_key[k] = Series(len(order) + 1, k)
                 order.append(by_key[k])
-            by_key[k].rows.append((int(t), line, row))
-            self.threads.add(int(t))
+            by_key[k].rows.append((t, row))
+            self.threads.add(t)
         for s in order:
             # Rows arrive sorted by series then threads; sort again anyway so a
             # hand-edited summary still draws monotone lines.
@@ -298,9 +203,6 @@ class PlotData:
         self._titles()
         self._have()
         self._speedup()
-
-    def value(self, line, row, col):
-        return cell_num(self.run.summary_path, line, row, col)
 
     def _titles(self):
         """Key title: the impl, plus only the settings that vary in this run."""
@@ -336,9 +238,9 @@ class PlotData:
             lg = logaxis.get(m, False)
             self.have[m] = [s.idx for s in self.series
                             if any(finite(v) and (not lg or v > 0) for v in
-                                   (self.value(l, r, m + "_median") for _, l, r in s.rows))]
-        self.have_ci = any(finite(self.value(l, r, m + "_ci_lo"))
-                           for s in self.series for _, l, r in s.rows for m in self.metrics)
+                                   (r.num(m + "_median") for _, r in s.rows))]
+        self.have_ci = any(finite(r.num(m + "_ci_lo"))
+                           for s in self.series for _, r in s.rows for m in self.metrics)
 
     def _speedup(self):
         """speedup = ops_per_sec_median(t) / ops_per_sec_median(1 thread) of the
@@ -346,11 +248,11 @@ class PlotData:
         self.speedup_rows = []
         self.have["speedup"] = []
         for s in self.series:
-            ops = {t: self.value(l, r, "ops_per_sec_median") for t, l, r in s.rows}
+            ops = {t: r.num("ops_per_sec_median") for t, r in s.rows}
             base = ops.get(1)
             ok = finite(base) and base > 0
             drawn = False
-            for t, l, r in s.rows:
+            for t, r in s.rows:
                 v = ops[t]
                 sp = v / base if ok and finite(v) else None
                 drawn |= sp is not None and sp > 0
@@ -380,15 +282,15 @@ class PlotData:
         for m in self.metrics:
             cols += [m + "_median", m + "_ci_lo", m + "_ci_hi"]
         lines = [",".join(cols)]
-        for t, l, r in s.rows:
+        for t, r in s.rows:
             cells = [str(t)]
             for m in self.metrics:
-                med = self.value(l, r, m + "_median")
+                med = r.num(m + "_median")
                 if not finite(med):
                     cells += ["", "", ""]
                     continue
                 ms = r[m + "_median"].strip()
-                lo, hi = self.value(l, r, m + "_ci_lo"), self.value(l, r, m + "_ci_hi")
+                lo, hi = r.num(m + "_ci_lo"), r.num(m + "_ci_hi")
                 if finite(lo) and finite(hi):
                     cells += [ms, r[m + "_ci_lo"].strip(), r[m + "_ci_hi"].strip()]
                 else:
@@ -406,8 +308,8 @@ class PlotData:
         tref = max(fit) if fit else max(self.threads)
         ops = {}
         for s in self.series:
-            for t, l, r in s.rows:
-                v = self.value(l, r, "ops_per_sec_median")
+            for t, r in s.rows:
+                v = r.num("ops_per_sec_median")
                 if t == tref and finite(v) and v > 0:
                     ops[s.idx] = v
         ranked = sorted(ops, key=lambda i: -ops[i])[:TOP_N]
@@ -424,12 +326,11 @@ class PlotData:
 
     def vars_gp(self):
         """vars.gp: what common.gp and the plot scripts read."""
-        lat = [v for s in self.series for _, l, r in s.rows
+        lat = [v for s in self.series for _, r in s.rows
                for c in ("lat_p50_ns_median", "lat_p50_ns_ci_lo", "lat_p50_ns_ci_hi",
                          "lat_p99_ns_median", "lat_p99_ns_ci_lo", "lat_p99_ns_ci_hi")
-               for v in (self.value(l, r, c),) if finite(v) and v > 0]
-        levels = [v for l, r in self.run.rows for v in
-                  (cell_num(self.run.summary_path, l, r, "ci_level"),) if finite(v)]
+               for v in (r.num(c),) if finite(v) and v > 0]
+        levels = [v for r in self.run.rows for v in (r.num("ci_level"),) if finite(v)]
         ticks = sorted(self.threads | ({self.pus} if self.pus else set()))
         lo, hi = ticks[0], ticks[-1]
         v = ["scriptdir = " + gq(SCRIPTS),
@@ -608,7 +509,10 @@ def esc(x):
 
 def fmt_num(v, digits=4):
     """A number for reading: integers with thousands separators, else a few
-    significant digits; inf and nan as such; text as it is."""
+    significant digits; inf and nan as such; text as it is. Not lbcommon.si
+    on purpose: si is for rates (3 digits and k/M/G), this is for values
+    read whole on the page (fairness 0.9973, a CPU share, a calibration
+    number: 12,000,842)."""
     f, text = as_number(v)
     if f is None:
         return text
@@ -742,7 +646,7 @@ def plots_in(d):
 
 def build(run, plots, pngs, speedup_csv):
     """The page. plots: plot names (an .svg each); pngs: those with a PNG."""
-    meta, rows = run.meta, [r for _, r in run.rows]
+    meta, rows = run.meta, run.rows
     d = run.dir
     plat = meta.get("platform") if isinstance(meta.get("platform"), dict) else {}
     run_id = meta.get("run_id") or os.path.basename(os.path.abspath(d))

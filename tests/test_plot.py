@@ -506,7 +506,7 @@ class Hostile(Tmp, unittest.TestCase):
                     before = self.listing(d)
                     for argv in ([PLOT, d], [sys.executable, REPORT, d]):
                         p = run(argv)
-                        self.assert_refused(p, before, d, "%s line %d column %s"
+                        self.assert_refused(p, before, d, "%s line %d: column %s"
                                             % (os.path.join(d, f), line, col), repr(ch),
                                             "control character")
                     self.assertFalse(os.path.exists(mark))
