@@ -36,7 +36,10 @@ unsigned kt_team_join(struct team *tm, long ms)
 {
 	struct timespec dl;
 	unsigned stuck = 0;
-	clock_gettime(CLOCK_REALTIME, &dl);
+	/* CLOCK_MONOTONIC, as every other guard here: a step of the wall
+	 * clock (a VM's clock being corrected) must not end the wait early
+	 * and call finished threads hung. */
+	clock_gettime(CLOCK_MONOTONIC, &dl);
 	dl.tv_sec += ms / 1000;
 	dl.tv_nsec += (ms % 1000) * 1000000L;
 	if (dl.tv_nsec >= 1000000000L) {
@@ -44,7 +47,8 @@ unsigned kt_team_join(struct team *tm, long ms)
 		dl.tv_nsec -= 1000000000L;
 	}
 	for (unsigned i = 0; i < tm->n; i++) {
-		if (pthread_timedjoin_np(tm->th[i], NULL, &dl) != 0) {
+		tm->stuck[i] = pthread_clockjoin_np(tm->th[i], NULL, CLOCK_MONOTONIC, &dl) != 0;
+		if (tm->stuck[i]) {
 			pthread_detach(tm->th[i]);
 			stuck++;
 		}

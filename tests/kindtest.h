@@ -61,13 +61,14 @@ static inline void kt_max_update(_Atomic unsigned *peak, unsigned v)
 struct team {
 	pthread_t th[MAXT];
 	unsigned n;
+	unsigned char stuck[MAXT]; /* set by kt_team_join: thread i did not finish */
 };
 
 /* Starts fn(arg) as the team's next thread (at most MAXT), or bails out. */
 void kt_team_spawn(struct team *tm, void *(*fn)(void *), void *arg);
 
-/* Joins every thread within ms; returns how many did not finish (those are
- * detached and leaked). */
+/* Joins every thread within ms of CLOCK_MONOTONIC; returns how many did
+ * not finish (those are detached and leaked, and marked in tm->stuck). */
 unsigned kt_team_join(struct team *tm, long ms);
 
 /* The start gate: every worker attaches, then waits for go, so that the

@@ -140,11 +140,21 @@ static void condition_handoff(const struct lb_impl *im, unsigned n, unsigned x)
 	kt_gate_open(&sh->g, n);
 	kt_gate_run(&sh->g, 1);
 	atomic_store(&sh->g.stop, 1);
+	uint64_t t0 = tap_now_ms();
 	unsigned stuck = kt_team_join(&tm, GUARD_MS);
 	if (stuck) {
+		/* who, and what the shared state was: a consumer stuck with a
+		 * pill in the slot is a lost wake-up */
+		char who[256] = "";
+		for (unsigned i = 0; i < n; i++)
+			if (tm.stuck[i])
+				snprintf(who + strlen(who), sizeof(who) - strlen(who), "%s%s %u",
+					 who[0] ? ", " : "", i < np ? "producer" : "consumer", i);
 		atomic_store(&sh->g.abandon, 1);
-		tap(0, "%s: %u threads: hand-off hung (%u threads stuck after %d s)", im->id, n,
-		    stuck, GUARD_MS / 1000);
+		tap(0, "%s: %u threads: hand-off hung (%u threads stuck after %d s; waited %llu ms; "
+		    "%s; %u producers left, %u in the slot)", im->id, n, stuck, GUARD_MS / 1000,
+		    (unsigned long long)(tap_now_ms() - t0), who,
+		    atomic_load(&sh->producers_left), sh->count);
 		return;
 	}
 	uint64_t consumed = 0, sum = 0, produced = sh->next_id;
