@@ -77,6 +77,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lbcommon import (CLEANUP_SIGNALS, BadInput, Failed, as_number,  # noqa: E402
                       dec_hi, dec_lo, exit_on_signals, gq, incomplete, publish, si)
 from lbrun import RunDir, identity, read_meta, read_table  # noqa: E402
+import scoreboard  # noqa: E402
 
 ME = "report.py"
 SCRIPTS = os.path.dirname(os.path.abspath(__file__))
@@ -669,6 +670,16 @@ def build(run, plots, pngs, speedup_csv):
         p.append(diagnosis_html(meta["diagnosis"]))
     if meta.get("noise"):
         p.append("<p class=\"noise\"><strong>Noise:</strong> %s</p>" % esc(meta["noise"]))
+
+    # The answer first: which primitive wins, per kind and regime.
+    try:
+        groups = scoreboard.load([d]) if rows else []
+    except BadInput as e:
+        groups = []
+        p.append("<p class=\"muted\">(no scoreboard: %s)</p>" % esc(str(e)))
+    if groups:
+        p.append("<h2 id=\"scoreboard\">Scoreboard: which primitive wins, and by how much</h2>")
+        p.append(scoreboard.html(groups))
 
     p.append("<h2>Command line</h2>")
     p.append("<pre>%s</pre>" % esc(meta.get("command_line", "(meta.json missing)")))

@@ -173,6 +173,23 @@ class Small(unittest.TestCase):
         for impl in SMALL_IMPLS:
             self.assertIn("<td>%s</td>" % impl, table)
 
+    def test_report_opens_with_the_scoreboard(self):
+        page = read(self.path("report.html"))
+        # before every other section, after the title and the run's line
+        i = page.index('<h2 id="scoreboard">')
+        self.assertLess(i, page.index("<h2>Command line</h2>"))
+        self.assertEqual(page.count("<h2"), page[i:].count("<h2"))
+        board = page[page.index('<table class="scoreboard">', i):]
+        board = board[:board.index("</table>")]
+        # the mutexes at 1 and 2 threads (2 PUs or more: 2 is contended),
+        # each row naming its winner, one of the implementations run
+        rows = re.findall(r"<tr><td>mutex</td><td>(\w+)</td><td>(\d+)</td><td>([a-z0-9-]+)</td>",
+                          board)
+        two = "contended" if int(self.meta()["platform"]["pus"]) >= 2 else "oversubscribed"
+        self.assertEqual([r[:2] for r in rows], [("uncontended", "1"), (two, "2")])
+        for r in rows:
+            self.assertIn(r[2], SMALL_IMPLS)
+
     def test_redraw_drops_stale_top_and_rewrites_report(self):
         # Last: it changes the directory (the files it checks stay the same).
         for ext in ("png", "svg"):

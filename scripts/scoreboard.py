@@ -1,0 +1,348 @@
+#!/usr/bin/env python3
+"""./bench scoreboard DIR...: which primitive wins, per kind, workload and
+regime, and by how much.
+
+usage: scoreboard.py [--format text|csv] DIR...
+
+Each DIR is a run directory (one workload), or a platform directory
+holding one run directory per workload (results/reference/<platform>/,
+a platform suite's output). Two runs of one workload are refused: that is
+./bench compare's job.
+
+For each workload and kind (and each parameter set, cs, think and pin of
+the run), and each regime:
+  uncontended     1 thread
+  contended       the largest thread count that is not oversubscribed
+                  (the PU count in the default sweep; the run's rank_threads)
+  oversubscribed  the largest thread count above the PUs
+it states, at that one thread count:
+  - the winner (most ops/s, median of the repetitions) and its margin over
+    the runner-up;
+  - the futex family's and the CK family's best member against pthread's
+    best member of the kind;
+each ratio with compare's statistics (lbstats): the ratio of medians, its
+95% bootstrap interval and the U test's verdict: "real" (p <= 0.05),
+"noise", or "n/a" below 5 repetitions a side. Then, per kind, each
+family's worst cell over every thread count: where its best member does
+least well against pthread's best.
+
+The controls (kind none: the harness floor and the race) are never ranked.
+A configuration whose check failed is left out: its speed is not a result.
+
+Python 3 standard library only; report.py imports it for the top of
+report.html (html()).
+"""
+import argparse
+import csv
+import html as htmlmod
+import math
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import lbstats  # noqa: E402
+from lbcommon import BadInput, exit_on_signals, si  # noqa: E402
+from lbrun import RESULTS, SUMMARY, read_table  # noqa: E402
+
+ME = "scoreboard"
+REGIMES = ("uncontended", "contended", "oversubscribed")
+FAMILIES = ("futex", "ck")   # each against pthread
+GROUP = ("workload", "kind", "param", "cs_ns", "think_ns", "pin")
+
+
+class Config:
+    """One implementation at one thread count: its median and repetitions."""
+
+    def __init__(self, row, reps):
+        self.impl, self.backend = row["impl"], row["backend"]
+        self.threads = row.count("threads")
+        self.over = row.get("oversubscribed") == "1"
+        self.median = row.finite("ops_per_sec_median", True)
+        self.reps = reps
+        self.ok = row.get("verified") == "ok"
+
+
+class Ratio:
+    """a against b: ratio of medians, bootstrap CI, verdict."""
+
+    def __init__(self, a, b):
+        self.a, self.b = a, b
+        self.value = a.median / b.median if b.median > 0 else math.inf
+        self.ci = lbstats.bootstrap_ratio_ci(b.reps, a.reps) if b.reps and a.reps else None
+        self.verdict, _ = lbstats.significance(b.reps, a.reps) if b.reps and a.reps else ("n/a", None)
+
+    def text(self, with_names=False):
+        s = "%.2fx %s" % (self.value, self.verdict)
+        if self.ci:
+            s = "%.2fx [%.2f-%.2f] %s" % (self.value, self.ci[0], self.ci[1], self.verdict)
+        if with_names:
+            s += " (%s vs %s)" % (self.a.impl, self.b.impl)
+        return s
+
+
+class Cell:
+    """One regime of one group: the winner, its margin, the families."""
+
+    def __init__(self, regime, threads, configs):
+        self.regime, self.threads = regime, threads
+        ranked = sorted(configs, key=lambda c: (-c.median, c.impl))
+        self.winner = ranked[0]
+        self.margin = Ratio(ranked[0], ranked[1]) if len(ranked) > 1 else None
+        base = best(configs, "pthread")
+        self.family = {f: (Ratio(best(configs, f), base) if base and best(configs, f) else None)
+                       for f in FAMILIES}
+
+
+class Group:
+    def __init__(self, key, configs, pus):
+        self.key = dict(zip(GROUP, key))
+        self.pus = pus
+        by_t = {}
+        for c in configs:
+            by_t.setdefault(c.threads, []).append(c)
+        self.cells = []
+        for regime, t in regime_threads(by_t):
+            self.cells.append(Cell(regime, t, by_t[t]))
+        # each family's worst cell over every thread count
+        self.worst = {}
+        for f in FAMILIES:
+            cands = []
+            for t, cs in sorted(by_t.items()):
+                base, mine = best(cs, "pthread"), best(cs, f)
+                if base and mine:
+                    cands.append((mine.median / base.median, t, Ratio(mine, base)))
+            if cands:
+                self.worst[f] = min(cands, key=lambda x: (x[0], x[1]))
+
+    def heading(self):
+        """The workload and the configuration its kinds share."""
+        k = self.key
+        extra = [s for s in (k["param"],
+                             "cs %s ns" % k["cs_ns"] if k["cs_ns"] not in ("0", "") else "",
+                             "think %s ns" % k["think_ns"] if k["think_ns"] not in ("0", "") else "",
+                             "pin " + k["pin"], "%s PUs" % self.pus if self.pus else "") if s]
+        return "%s (%s)" % (k["workload"], ", ".join(extra))
+
+    def title(self):
+        return "%s %s" % (self.key["workload"], self.key["kind"])
+
+
+def best(configs, backend):
+    mine = [c for c in configs if c.backend == backend]
+    return max(mine, key=lambda c: (c.median, c.impl)) if mine else None
+
+
+def regime_threads(by_t):
+    """(regime, thread count) of each regime the run has."""
+    counts = sorted(by_t)
+    fits = [t for t in counts if not any(c.over for c in by_t[t])]
+    over = [t for t in counts if t not in fits]
+    out = []
+    if 1 in counts:
+        out.append(("uncontended", 1))
+    contended = [t for t in fits if t >= 2]
+    if contended:
+        out.append(("contended", max(contended)))
+    if over:
+        out.append(("oversubscribed", max(over)))
+    return out
+
+
+def resolve(dirs):
+    """Run directories: each DIR, or the run directories a platform
+    directory holds."""
+    out = []
+    for d in dirs:
+        if os.path.isfile(os.path.join(d, SUMMARY)):
+            out.append(d)
+            continue
+        if not os.path.isdir(d):
+            raise BadInput("%s: no such directory" % d)
+        subs = sorted(os.path.join(d, e) for e in os.listdir(d)
+                      if os.path.isfile(os.path.join(d, e, SUMMARY)))
+        if not subs:
+            raise BadInput("%s: not a run directory (no summary.csv) and holds none" % d)
+        out.extend(subs)
+    return out
+
+
+def load(dirs):
+    """The groups of every run, in order; refuses two runs of a workload."""
+    groups, seen = [], {}
+    for d in resolve(dirs):
+        summ = read_table(os.path.join(d, SUMMARY),
+                          required=("workload", "kind", "backend", "impl", "param", "pin",
+                                    "cs_ns", "think_ns", "oversubscribed", "verified", "pus"),
+                          numbers=("threads", "ops_per_sec_median"))
+        res = read_table(os.path.join(d, RESULTS), required=("impl", "param", "pin"),
+                         numbers=("threads", "ops_per_sec"), missing_ok=True)
+        reps = {}
+        for r in (res.rows if res else []):
+            k = (r["workload"], r["impl"], r.count("threads"), r["param"], r["cs_ns"],
+                 r["think_ns"], r["pin"])
+            reps.setdefault(k, []).append(r.finite("ops_per_sec", True))
+        by_group, pus = {}, None
+        for r in summ.rows:
+            wl = r["workload"]
+            if wl in seen and seen[wl] != d:
+                raise BadInput("two runs of workload %s: %s and %s; give one run per workload "
+                               "(./bench compare compares runs)" % (wl, seen[wl], d))
+            seen[wl] = d
+            pus = r.get("pus") or pus
+            if r["kind"] == "none" or r.get("verified") != "ok":
+                continue
+            k = (wl, r["impl"], r.count("threads"), r["param"], r["cs_ns"], r["think_ns"],
+                 r["pin"])
+            by_group.setdefault(tuple(r[c] for c in GROUP), []).append(
+                Config(r, reps.get(k, [])))
+        for key, configs in by_group.items():
+            groups.append(Group(key, configs, pus))
+    return groups
+
+
+def table(groups, ci=True):
+    """The scoreboard as rows of strings, header first; a heading row (one
+    cell) opens each workload's configuration."""
+    def r(x, name=None):
+        if not x:
+            return "-"
+        t = "%.2fx" % x.value
+        if ci and x.ci:
+            t += " [%.2f-%.2f]" % x.ci
+        t += " " + x.verdict
+        return t + (" " + name if name else "")
+
+    rows = [["kind", "regime", "thr", "winner", "ops/s", "margin over runner-up",
+             "pthread's best", "futex's best / it", "ck's best / it"]]
+    head = None
+    for g in groups:
+        if g.heading() != head:
+            head = g.heading()
+            rows.append([head])
+        for c in g.cells:
+            base = c.family["futex"] or c.family["ck"]
+            rows.append([g.key["kind"], c.regime, str(c.threads), c.winner.impl,
+                         si(c.winner.median),
+                         r(c.margin, "vs " + c.margin.b.impl) if c.margin else "(alone)",
+                         base.b.impl if base else "-",
+                         r(c.family["futex"], c.family["futex"].a.impl if c.family["futex"] else None),
+                         r(c.family["ck"], c.family["ck"].a.impl if c.family["ck"] else None)])
+    return rows
+
+
+def csv_rows(groups):
+    """One tidy row per group and regime (header first): numbers as
+    numbers, an empty cell where a ratio does not apply."""
+    def ratio(x):
+        if not x:
+            return ["", "", "", "", ""]
+        lo, hi = x.ci if x.ci else ("", "")
+        return [x.a.impl, "%.6g" % x.value, lo if lo == "" else "%.6g" % lo,
+                hi if hi == "" else "%.6g" % hi, x.verdict]
+    head = list(GROUP) + ["pus", "regime", "threads", "winner", "winner_ops_per_sec",
+                          "runner_up", "margin", "margin_ci_lo", "margin_ci_hi",
+                          "margin_verdict", "pthread_best"]
+    for f in FAMILIES:
+        head += ["%s_best" % f, "%s_ratio" % f, "%s_ci_lo" % f, "%s_ci_hi" % f,
+                 "%s_verdict" % f]
+    out = [head]
+    for g in groups:
+        for c in g.cells:
+            m = ratio(c.margin)
+            base = c.family["futex"] or c.family["ck"]
+            row = [g.key[k] for k in GROUP] + [g.pus or "", c.regime, c.threads, c.winner.impl,
+                                               "%.0f" % c.winner.median,
+                                               (c.margin.b.impl if c.margin else "")] + m[1:]
+            row.append(base.b.impl if base else "")
+            for f in FAMILIES:
+                row += ratio(c.family[f])
+            out.append(row)
+    return out
+
+
+def worst_lines(groups):
+    out = []
+    for g in groups:
+        for f in FAMILIES:
+            if f in g.worst:
+                ratio, t, r = g.worst[f]
+                out.append("%s: %s's worst cell: %s at %d thread%s" % (
+                    g.title(), f, r.text(True), t, "" if t == 1 else "s"))
+    return out
+
+
+def text(groups):
+    rows = table(groups, ci=False)
+    cells = [r for r in rows if len(r) > 1]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(rows[0]))]
+    lines = []
+    for i, r in enumerate(rows):
+        if len(r) == 1:
+            lines.extend(["", r[0]])
+            continue
+        lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+        if i == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    lines.append("")
+    lines.extend(worst_lines(groups))
+    lines.append("")
+    lines.append("Each regime is judged at one thread count (thr). Ratios: medians of the "
+                 "repetitions, then the U test's verdict: real (p <= 0.05), noise, or n/a "
+                 "(fewer than %d repetitions a side). --format csv adds 95%% intervals."
+                 % lbstats.MIN_REPS)
+    return "\n".join(lines) + "\n"
+
+
+def html(groups):
+    """The scoreboard as an HTML fragment (report.html opens with it)."""
+    e = htmlmod.escape
+    rows = table(groups)
+    p = ["<table class=\"scoreboard\">",
+         "<tr>%s</tr>" % "".join("<th>%s</th>" % e(h) for h in rows[0])]
+    for r in rows[1:]:
+        if len(r) == 1:
+            p.append("<tr><th colspan=\"%d\">%s</th></tr>" % (len(rows[0]), e(r[0])))
+            continue
+        p.append("<tr>%s</tr>" % "".join("<td>%s</td>" % e(c) for c in r))
+    p.append("</table>")
+    wl = worst_lines(groups)
+    if wl:
+        p.append("<ul>%s</ul>" % "".join("<li>%s</li>" % e(w) for w in wl))
+    p.append("<p class=\"muted\">Each regime is judged at one thread count: 1; the largest "
+             "not oversubscribed (the PU count by default); the largest above the PUs. "
+             "Ratios: medians of the repetitions, [95%% bootstrap interval], the U test's "
+             "verdict: real (p &lt;= 0.05), noise, or n/a (fewer than %d repetitions a "
+             "side: run with --repeat %d).</p>" % (lbstats.MIN_REPS, lbstats.MIN_REPS))
+    return "\n".join(p)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="./bench scoreboard",
+                                 description="Which primitive wins, per kind, workload and "
+                                             "regime, and by how much.")
+    ap.add_argument("--format", choices=("text", "csv"), default="text")
+    ap.add_argument("dirs", nargs="+", metavar="DIR",
+                    help="run directories, or platform directories of them")
+    a = ap.parse_args(sys.argv[1:] if argv is None else argv)
+    exit_on_signals()
+    try:
+        groups = load(a.dirs)
+    except BadInput as err:
+        print("%s: error: %s" % (ME, err), file=sys.stderr)
+        return 2
+    if not groups:
+        print("%s: error: %s: no configuration that passed its check, beyond the controls"
+              % (ME, ", ".join(a.dirs)), file=sys.stderr)
+        return 2
+    if a.format == "csv":
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        for r in csv_rows(groups):
+            w.writerow(r)
+    else:
+        sys.stdout.write(text(groups))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

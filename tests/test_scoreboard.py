@@ -1,0 +1,174 @@
+"""./bench scoreboard on hand-made run directories: the regimes' thread
+counts, the winner and its margin, the families against pthread with the
+U test's verdict, the worst cells, what is never ranked (controls, failed
+checks), platform directories, and every refusal.
+
+usage: python3 test_scoreboard.py PATH_TO_scoreboard.py
+"""
+import csv
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import lbtest
+
+SCRIPT = None
+
+SUMMARY = ["workload", "kind", "backend", "impl", "threads", "pus", "pin", "cs_ns", "think_ns",
+           "param", "oversubscribed", "reps", "ops_per_sec_median", "verified"]
+RESULTS = ["workload", "kind", "backend", "impl", "threads", "pin", "cs_ns", "think_ns", "param",
+           "rep", "ops_per_sec"]
+
+
+def write_run(d, workload, cells, pus=2):
+    """cells: (kind, backend, impl, threads, [ops/s per repetition], verified)."""
+    os.makedirs(d)
+    with open(os.path.join(d, "summary.csv"), "w", newline="") as s, \
+            open(os.path.join(d, "results.csv"), "w", newline="") as r:
+        sw, rw = csv.writer(s), csv.writer(r)
+        sw.writerow(SUMMARY)
+        rw.writerow(RESULTS)
+        for kind, backend, impl, t, reps, verified in cells:
+            med = sorted(reps)[len(reps) // 2]
+            sw.writerow([workload, kind, backend, impl, t, pus, "compact", 0, 0, "p=1",
+                         int(t > pus), len(reps), med, verified])
+            for i, v in enumerate(reps):
+                rw.writerow([workload, kind, backend, impl, t, "compact", 0, 0, "p=1", i + 1, v])
+
+
+def five(x):
+    """Five repetitions around x, apart from another side's by far more
+    than their spread."""
+    return [x * f for f in (0.98, 0.99, 1.0, 1.01, 1.02)]
+
+
+# mutex at 1, 2 (= PUs) and 4 threads (oversubscribed): at 2 threads ck-fas
+# wins by 1.5x over futex-mutex; futex/pthread = 300/200 there, ck/pthread
+# 450/200; at 4 threads futex does worst (50/100).
+MUTEX = [
+    ("mutex", "pthread", "pthread-mutex", 1, five(100), "ok"),
+    ("mutex", "futex", "futex-mutex", 1, five(120), "ok"),
+    ("mutex", "ck", "ck-fas", 1, five(110), "ok"),
+    ("mutex", "pthread", "pthread-mutex", 2, five(200), "ok"),
+    ("mutex", "futex", "futex-mutex", 2, five(300), "ok"),
+    ("mutex", "ck", "ck-fas", 2, five(450), "ok"),
+    ("mutex", "test", "test-busted", 2, five(9000), "fail"),
+    ("mutex", "pthread", "pthread-mutex", 4, five(100), "ok"),
+    ("mutex", "futex", "futex-mutex", 4, five(50), "ok"),
+    ("mutex", "ck", "ck-fas", 4, five(150), "ok"),
+    ("none", "none", "none-noop", 2, five(1e9), "ok"),
+]
+
+
+class Scoreboard(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="lb-scoreboard-")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def sb(self, *args):
+        return subprocess.run([sys.executable, SCRIPT] + list(args), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
+
+    def rows(self, *dirs):
+        p = self.sb("--format", "csv", *dirs)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return list(csv.DictReader(p.stdout.splitlines()))
+
+    def test_regimes_winner_and_families(self):
+        d = os.path.join(self.tmp, "run")
+        write_run(d, "counter", MUTEX)
+        rows = self.rows(d)
+        self.assertEqual([(r["kind"], r["regime"], r["threads"]) for r in rows],
+                         [("mutex", "uncontended", "1"), ("mutex", "contended", "2"),
+                          ("mutex", "oversubscribed", "4")])
+        c = rows[1]
+        # test-busted failed its check: never the winner, however fast
+        self.assertEqual((c["winner"], c["runner_up"]), ("ck-fas", "futex-mutex"))
+        self.assertEqual(c["winner_ops_per_sec"], "450")
+        self.assertAlmostEqual(float(c["margin"]), 1.5)
+        self.assertEqual(c["margin_verdict"], "real")   # 5 vs 5, no overlap
+        self.assertLessEqual(float(c["margin_ci_lo"]), 1.5)
+        self.assertGreaterEqual(float(c["margin_ci_hi"]), 1.5)
+        self.assertEqual(c["pthread_best"], "pthread-mutex")
+        self.assertEqual((c["futex_best"], float(c["futex_ratio"])), ("futex-mutex", 1.5))
+        self.assertEqual((c["ck_best"], float(c["ck_ratio"])), ("ck-fas", 2.25))
+        o = rows[2]
+        self.assertEqual(o["winner"], "ck-fas")
+        self.assertAlmostEqual(float(o["futex_ratio"]), 0.5)
+        # the controls are never ranked: no row of kind none
+        self.assertNotIn("none", {r["kind"] for r in rows})
+
+    def test_text(self):
+        d = os.path.join(self.tmp, "run")
+        write_run(d, "counter", MUTEX)
+        p = self.sb(d)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = p.stdout.splitlines()
+        self.assertIn("counter (p=1, pin compact, 2 PUs)", lines)
+        cont = [l for l in lines if l.split()[:3] == ["mutex", "contended", "2"]]
+        self.assertEqual(len(cont), 1, p.stdout)
+        self.assertEqual(cont[0].split()[3:10],
+                         ["ck-fas", "450", "1.50x", "real", "vs", "futex-mutex", "pthread-mutex"])
+        self.assertIn("counter mutex: futex's worst cell: 0.50x", p.stdout)
+        self.assertIn("(futex-mutex vs pthread-mutex) at 4 threads", p.stdout)
+
+    def test_few_repetitions_get_no_verdict(self):
+        d = os.path.join(self.tmp, "run")
+        write_run(d, "counter", [(k, b, i, t, reps[:3], v) for k, b, i, t, reps, v in MUTEX])
+        for r in self.rows(d):
+            self.assertEqual(r["margin_verdict"], "n/a", r)
+            self.assertEqual(r["futex_verdict"], "n/a", r)
+
+    def test_platform_directory(self):
+        plat = os.path.join(self.tmp, "platform")
+        write_run(os.path.join(plat, "counter"), "counter", MUTEX)
+        write_run(os.path.join(plat, "pool"), "pool",
+                  [("semaphore", "pthread", "pthread-sem", 2, five(10), "ok"),
+                   ("semaphore", "futex", "futex-sem", 2, five(20), "ok")])
+        rows = self.rows(plat)
+        self.assertEqual([(r["workload"], r["kind"], r["regime"]) for r in rows][-1],
+                         ("pool", "semaphore", "contended"))
+        self.assertEqual(rows[-1]["winner"], "futex-sem")
+        self.assertEqual(rows[-1]["ck_best"], "")   # no CK member: no ratio
+
+    def test_refusals(self):
+        a, b = os.path.join(self.tmp, "a"), os.path.join(self.tmp, "b")
+        write_run(a, "counter", MUTEX)
+        write_run(b, "counter", MUTEX)
+        p = self.sb(a, b)
+        self.assertEqual(p.returncode, 2)
+        self.assertEqual(p.stderr, "scoreboard: error: two runs of workload counter: %s and %s; "
+                                   "give one run per workload (./bench compare compares runs)\n"
+                         % (a, b))
+        p = self.sb(os.path.join(self.tmp, "nope"))
+        self.assertEqual((p.returncode, p.stderr), (2, "scoreboard: error: %s: no such directory\n"
+                                                    % os.path.join(self.tmp, "nope")))
+        empty = os.path.join(self.tmp, "empty")
+        os.makedirs(empty)
+        p = self.sb(empty)
+        self.assertEqual((p.returncode, p.stderr),
+                         (2, "scoreboard: error: %s: not a run directory (no summary.csv) and "
+                             "holds none\n" % empty))
+        ctl = os.path.join(self.tmp, "ctl")
+        write_run(ctl, "counter", [MUTEX[-1]])
+        p = self.sb(ctl)
+        self.assertEqual((p.returncode, p.stderr),
+                         (2, "scoreboard: error: %s: no configuration that passed its check, "
+                             "beyond the controls\n" % ctl))
+        bad = os.path.join(self.tmp, "bad")
+        write_run(bad, "counter", MUTEX)
+        with open(os.path.join(bad, "summary.csv"), "a") as f:
+            f.write("counter,mutex,ck,ck-x,2,2,compact,0,0,p=1,0,5,fast,ok\n")
+        p = self.sb(bad)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("summary.csv line 13: column ops_per_sec_median is 'fast', not a number",
+                      p.stderr)
+
+
+if __name__ == "__main__":
+    raise SystemExit(lbtest.main(globals(), ["SCRIPT"]))
