@@ -608,20 +608,47 @@ TABLE = [("impl", "impl", None, False),
          ("ops per CPU-s", "ops_per_cpu_s_median", si, False),
          ("CPU share", "cpu_share_median", fmt_num, True),
          ("CPU wait share", "cpu_wait_share_median", fmt_num, True),
-         ("verified", "verified", None, False)]
+         ("verified", "verified", None, False),
+         ("noise", "noise", None, True)]
 SETTINGS = ("workload", "param", "cs_ns", "think_ns", "pin")
+NOISE = {"cpu": "noisy: CPU share", "placement": "noisy: placement", "other": "noisy"}
 
 
 def summary_table(header, rows):
+    """summary.csv in its order (by kind, ranked within it: results/README),
+    with a heading row per kind, the rank on each implementation's first
+    row, and the terminal table's marks: + on an oversubscribed thread
+    count, the noise column's cause."""
     cols = [c for c in TABLE if not c[3] or c[1] in header]
+    ranked = "rank" in header
     # Show the settings that vary (several workloads, params, cs, think, pin).
     extra = [c for c in SETTINGS if len({r.get(c, "") for r in rows}) > 1]
+    heads = (["#"] if ranked else []) + extra + [c[0] for c in cols]
     out = ["<table class=\"summary\">", "<tr>%s</tr>" % "".join(
-        "<th>%s</th>" % esc(h) for h in extra + [c[0] for c in cols])]
+        "<th>%s</th>" % esc(h) for h in heads)]
+    prev = prev_impl = None
     for r in rows:
-        cells = ["<td>%s</td>" % esc(r.get(c, "")) for c in extra]
+        group = tuple(r.get(c, "") for c in ("workload", "kind") + SETTINGS[1:])
+        if ranked and group != prev:
+            if r.get("kind") == "none":
+                what = "reference lines (the harness floor and the race), not ranked"
+            else:
+                what = "ranked by ops/s at %s threads, fastest first" % r.get("rank_threads", "?")
+            out.append("<tr class=\"kind\"><th colspan=\"%d\">%s: %s</th></tr>"
+                       % (len(heads), esc(r.get("kind", "")), esc(what)))
+        first = group != prev or r.get("impl") != prev_impl
+        prev, prev_impl = group, r.get("impl")
+        cells = ["<td class=\"num\">%s</td>" % esc(r.get("rank", "") if first else "")] \
+            if ranked else []
+        cells += ["<td>%s</td>" % esc(r.get(c, "")) for c in extra]
         for head, col, fmt, _ in cols:
-            if col == "verified":
+            if col == "threads" and r.get("oversubscribed") == "1":
+                cells.append("<td class=\"num\" title=\"more threads than CPUs\">%s+</td>"
+                             % esc(r.get(col, "")))
+            elif col == "noise":
+                v = NOISE.get(r.get(col, ""), "")
+                cells.append("<td%s>%s</td>" % (" class=\"racy\"" if v else "", esc(v)))
+            elif col == "verified":
                 v = r.get(col, "")
                 cls = {"fail": " class=\"bad\"", "racy": " class=\"racy\""}.get(v, "")
                 cells.append("<td%s>%s</td>" % (cls, esc(v)))
@@ -636,6 +663,8 @@ def summary_table(header, rows):
                 cells.append("<td class=\"num\">%s</td>" % esc(fmt(r.get(col, ""))))
         out.append("<tr>%s</tr>" % "".join(cells))
     out.append("</table>")
+    if any(r.get("oversubscribed") == "1" for r in rows):
+        out.append("<p class=\"muted\">threads+ = more threads than CPUs (oversubscribed).</p>")
     return "\n".join(out)
 
 

@@ -190,6 +190,32 @@ class Small(unittest.TestCase):
         for r in rows:
             self.assertIn(r[2], SMALL_IMPLS)
 
+    def test_summary_table_marks(self):
+        # report.py's table alone, on rows as summary.csv has them: a
+        # heading per kind, the rank on an implementation's first row, +
+        # on an oversubscribed count, the noise cause.
+        sys.path.insert(0, os.path.dirname(REPORT))
+        import report
+        keys = ["workload", "kind", "impl", "threads", "oversubscribed", "rank",
+                "rank_threads", "noise", "verified", "param", "pin", "cs_ns", "think_ns"]
+        rows = [dict(zip(keys, v)) for v in (
+            ("counter", "mutex", "ck-fas", "2", "0", "1", "2", "", "ok", "", "compact", "0", "0"),
+            ("counter", "mutex", "ck-fas", "4", "1", "1", "2", "cpu", "ok", "", "compact", "0",
+             "0"),
+            ("counter", "mutex", "futex-mutex", "2", "0", "2", "2", "", "ok", "", "compact", "0",
+             "0"),
+            ("counter", "none", "none-noop", "2", "0", "", "2", "", "ok", "", "compact", "0",
+             "0"))]
+        t = report.summary_table(keys, rows)
+        cells = [re.findall(r"<td[^>]*>([^<]*)</td>", r) for r in re.findall(r"<tr>(.*?)</tr>", t)]
+        self.assertEqual([(c[0], c[1], c[2], c[-1]) for c in cells[1:]],
+                         [("1", "ck-fas", "2", ""), ("", "ck-fas", "4+", "noisy: CPU share"),
+                          ("2", "futex-mutex", "2", ""), ("", "none-noop", "2", "")])
+        self.assertEqual(re.findall(r'<tr class="kind"><th colspan="\d+">([^<]*)</th>', t),
+                         ["mutex: ranked by ops/s at 2 threads, fastest first",
+                          "none: reference lines (the harness floor and the race), not ranked"])
+        self.assertIn("threads+ = more threads than CPUs", t)
+
     def test_redraw_drops_stale_top_and_rewrites_report(self):
         # Last: it changes the directory (the files it checks stay the same).
         for ext in ("png", "svg"):
