@@ -18,6 +18,7 @@ Rendering is in lbcompare_text.py (table, CSV) and lbcompare_plot.py (the
 gnuplot inputs and the plots); the statistics in lbstats.py. compare.py's
 docstring is the user's documentation. Python 3 standard library only.
 """
+import math
 import os
 import sys
 
@@ -249,4 +250,42 @@ def label_runs(runs):
             same = [o.run_id for o in runs if o.host == r.host]
             r.label = r.run_id if same.count(r.run_id) == 1 else "%s#%d" % (r.host, r.index + 1)
 
+
+def overall(cmp):
+    """The summary compare opens with: for each run against the baseline,
+    per kind and family (the baseline's summary.csv kind and backend), the
+    geometric mean of the ratios and how many cells the U test calls
+    faster or slower (verdict real), unchanged (noise) or cannot judge
+    (n/a: too few repetitions); then all of them. The controls (kind none)
+    are left out. A list of (run, kind, family, cells, geomean, faster,
+    slower, same, na); kind and family are "all" in each run's total."""
+    out = []
+    for r in cmp.runs[1:]:
+        groups = {}
+        for k in cmp.common:
+            row = cmp.rows[(r.index, k)]
+            conf = cmp.base.configs[k]
+            kind, fam = conf.get("kind", "?"), conf.get("backend", "?")
+            if kind == "none" or row.ratio is None or not row.ratio > 0:
+                continue
+            for g in ((kind, fam), ("all", "all")):
+                groups.setdefault(g, []).append(row)
+        kinds = []
+        for k in cmp.common:
+            kind = cmp.base.configs[k].get("kind", "?")
+            if kind not in kinds:
+                kinds.append(kind)
+        fams = ("pthread", "futex", "ck", "atomic", "urcu")
+        order = sorted((g for g in groups if g[0] != "all"),
+                       key=lambda g: (kinds.index(g[0]),
+                                      fams.index(g[1]) if g[1] in fams else len(fams), g[1]))
+        for g in order + ([("all", "all")] if ("all", "all") in groups else []):
+            rows = groups[g]
+            gm = math.exp(sum(math.log(x.ratio) for x in rows) / len(rows))
+            out.append((r, g[0], g[1], len(rows), gm,
+                        sum(x.verdict == "real" and x.ratio > 1 for x in rows),
+                        sum(x.verdict == "real" and x.ratio < 1 for x in rows),
+                        sum(x.verdict == "noise" for x in rows),
+                        sum(x.verdict == "n/a" for x in rows)))
+    return out
 

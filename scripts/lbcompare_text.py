@@ -7,7 +7,7 @@ import csv
 import math
 
 from lbcommon import si
-from lbcompare import MUTEX_LIKE, PROBE_FACTOR
+from lbcompare import MUTEX_LIKE, PROBE_FACTOR, overall
 from lbrun import key_num
 from lbstats import ALPHA, EXACT_MAX, MIN_REPS, RESAMPLES, SEED, false_positive_rate
 
@@ -95,6 +95,21 @@ def print_table(cmp, out):
     if fixed:
         p("  settings: " + " ".join("%s=%s" % (c, key_num(v) if isinstance(v, float) else v)
                                     for c, v in fixed))
+    p()
+
+    # 0. The answer first: per kind and family, then all.
+    multi = len(runs) > 2
+    p("Overall: geometric mean of the ratios to the baseline; cells the U test calls faster "
+      "or slower (real), unchanged (noise), or cannot judge (n/a: < %d repetitions a side)"
+      % MIN_REPS)
+    head = (["run"] if multi else []) + ["kind", "family", "cells", "geomean", "faster",
+                                         "slower", "unchanged", "n/a"]
+    rows = [([str(r.index + 1)] if multi else []) +
+            [kind, fam, str(n), fmt_ratio(gm) + "x", str(f), str(s), str(u), str(na)]
+            for r, kind, fam, n, gm, f, s, u, na in overall(cmp)]
+    first = 1 if multi else 0
+    for line in render(head, rows, set(range(first + 2, len(head)))):
+        p(line)
     p()
 
     # 1. Ratios to the baseline.

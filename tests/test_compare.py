@@ -160,10 +160,21 @@ class VerdictRun(unittest.TestCase):
             self.assertEqual(fut[-1], "real", fut)
             for impl in ("pthread-mutex", "atomic-faa"):
                 self.assertEqual(rows[(impl, t)][-1], "noise", rows[(impl, t)])
+        # The answer first: per kind and family, then all; only the U
+        # test's verdicts count as faster or slower.
+        lines = p.stdout.splitlines()
+        self.assertLess(lines.index(next(l for l in lines if l.startswith("Overall: "))),
+                        lines.index(next(l for l in lines if l.startswith("Throughput ratio"))))
+        self.assertEqual(section(p.stdout, "Overall: "),
+                         [["counter", "atomic", "2", "1.01x", "0", "0", "2", "0"],
+                          ["mutex", "pthread", "2", "0.99x", "0", "0", "2", "0"],
+                          ["mutex", "futex", "2", "2.00x", "2", "0", "0", "0"],
+                          ["all", "all", "6", "1.26x", "2", "0", "4", "0"]])
         rate = brute_force_rate(5, 8)
         self.assertIn('false-positive rate (the chance of "real" when nothing differs):'
                       " %.1f%% at 5 vs 8 repetitions" % (100 * rate), p.stdout)
-        self.assertNotIn("n/a", p.stdout)
+        # (the Overall section names n/a as a column: look after it)
+        self.assertNotIn("n/a", p.stdout[p.stdout.index("Throughput ratio"):])
         c = run(REPS5, REPS8, "--no-plot", "--format", "csv")
         self.assertEqual(c.returncode, 0, describe(c))
         rows = [r for r in csv.DictReader(io.StringIO(c.stdout)) if r["verdict"] != "baseline"]
@@ -238,6 +249,10 @@ class Medians(TmpMixin, unittest.TestCase):
     def test_three_against_five_is_na(self):
         p = run(ALPHA, REPS5, "--no-plot")
         self.assertEqual(p.returncode, 0, describe(p))
+        # no verdict, so nothing counted faster, slower or unchanged
+        for r in section(p.stdout, "Overall: "):
+            self.assertEqual(r[4:7], ["0", "0", "0"], r)
+            self.assertEqual(r[7], r[2], r)
         rows = section(p.stdout, "Throughput ratio")
         self.assertEqual(len(rows), 6)
         for r in rows:
