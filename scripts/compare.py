@@ -127,6 +127,11 @@ def resolve_dirs(dirs):
         raise BadInput("%s: platform directories only; give at least one run directory "
                         "so the workload is known" % ", ".join(dirs))
     wl = workload_of(plain[0])
+    if wl is None:
+        raise BadInput("%s: summary.csv has no rows, so the workload to take from the platform "
+                       "director%s (%s) is unknown" % (
+                           plain[0], "ies" if len(dirs) - len(plain) > 1 else "y",
+                           ", ".join(d for d in dirs if is_platform(d))))
     out = []
     for d in dirs:
         if not is_platform(d):

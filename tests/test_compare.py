@@ -541,6 +541,54 @@ class Labels(TmpMixin, unittest.TestCase):
         self.assertEqual(rows[("futex-barrier", 2)][2:], ["pthread-barrier", "3.00", "3.00"])
 
 
+class PlatformDirs(TmpMixin, unittest.TestCase):
+    """A platform directory (one run directory per workload, as
+    results/reference/<platform>) stands for its run of the workload."""
+
+    def platform(self, *runs):
+        d = self.tmpdir()
+        for src, name in runs:
+            shutil.copytree(src, os.path.join(d, name))
+        return d
+
+    def test_platform_stands_for_its_run(self):
+        plat = self.platform((BETA, "counter"))
+        p = run(ALPHA, plat, "--no-plot")
+        self.assertEqual(p.returncode, 0, describe(p))
+        self.assertIn("compare: note: %s: using counter for workload counter" % plat, p.stderr)
+        self.assertIn(os.path.join(plat, "counter"), p.stdout)
+
+    def test_platform_without_the_workload(self):
+        plat = self.platform((BETA, "pool-run"))
+        with open(os.path.join(plat, "pool-run", "summary.csv")) as fh:
+            text = fh.read()
+        with open(os.path.join(plat, "pool-run", "summary.csv"), "w") as fh:
+            fh.write(text.replace("counter,", "pool,"))
+        self.assert_one_line_error(run(ALPHA, plat, "--no-plot"),
+                                   "%s: no run of workload counter in this platform directory "
+                                   "(it has: pool-run)" % plat)
+
+    def test_platforms_only(self):
+        a, b = self.platform((ALPHA, "counter")), self.platform((BETA, "counter"))
+        self.assert_one_line_error(run(a, b, "--no-plot"),
+                                   "%s, %s: platform directories only; give at least one run "
+                                   "directory so the workload is known" % (a, b))
+
+    def test_run_without_rows_never_says_none(self):
+        empty = self.copy_run(ALPHA, "empty")
+        for name in ("summary.csv", "results.csv"):
+            with open(os.path.join(empty, name)) as fh:
+                head = fh.readline()
+            with open(os.path.join(empty, name), "w") as fh:
+                fh.write(head)
+        plat = self.platform((BETA, "counter"))
+        p = run(empty, plat, "--no-plot")
+        self.assert_one_line_error(p, "%s: summary.csv has no rows, so the workload to take "
+                                      "from the platform directory (%s) is unknown"
+                                   % (empty, plat))
+        self.assertNotIn("None", p.stderr)
+
+
 class Errors(TmpMixin, unittest.TestCase):
     def test_workload_mismatch(self):
         p = run(ALPHA, BARRIER, "--no-plot")
