@@ -4,7 +4,7 @@ load scriptdir . '/common.gp'
 
 set title plot_title("fairness: Jain's index of per-thread ops (median, " . ci_text . ')') offset 0, 1.2
 set ylabel "Jain's fairness index (1 = equal shares, 1/threads = one thread)"
-set yrange [0:1.05]
+set yrange [fair_ymin:1.05]
 set ytics 0.1
 set mytics 2
 

@@ -85,6 +85,8 @@ SCRIPTS = os.path.dirname(os.path.abspath(__file__))
 # What a column name drawn by extra.gp may be: it names a plot file and a
 # column of a gnuplot CSV header.
 COLUMN_NAME = re.compile(r"[A-Za-z0-9_]+\Z")
+# What a kind must be to name a per-kind plot file (summary.csv is input).
+KIND_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 
 # Columns plot.sh itself needs; the metrics below as _median/_ci_lo/_ci_hi.
 KEY_COLS = ("workload", "impl", "threads", "pus", "pin", "cs_ns", "think_ns", "param")
@@ -105,7 +107,7 @@ TOP_REF = "pthread-mutex"
 # Plot order on the page: the usual ones first, then the rest alphabetically.
 PLOT_ORDER = ["throughput-top", "throughput", "speedup", "fairness", "latency", "cpu"]
 PLOT_CAPTION = {
-    "throughput-top": "Throughput, the 8 fastest series only (plus pthread-mutex, if run, as the reference)",
+    "throughput-top": "Throughput, the 8 fastest series of the largest kind (plus pthread-mutex, if run, as the reference); never across kinds, never the controls",
     "throughput": "Throughput, every series",
     "speedup": "Speedup over 1 thread (dotted: ideal linear scaling; numbers: speedup.csv)",
     "fairness": "Fairness: Jain's index over per-thread operations",
@@ -170,9 +172,10 @@ class Run:
 # ---------------------------------------------------------------- gnuplot input
 
 class Series:
-    def __init__(self, idx, key):
+    def __init__(self, idx, key, kind=""):
         self.idx = idx
         self.key = dict(zip(SERIES_KEY, key))
+        self.kind = kind        # summary.csv's kind column ("" in older runs)
         self.rows = []          # (threads, row), sorted by threads
         self.title = ""
 
@@ -191,7 +194,7 @@ class PlotData:
                 self.pus = int(p)
             k = tuple(row[c] for c in SERIES_KEY)
             if k not in by_key:
-                by_key[k] = Series(len(order) + 1, k)
+                by_key[k] = Series(len(order) + 1, k, row.get("kind", ""))
                 order.append(by_key[k])
             by_key[k].rows.append((t, row))
             self.threads.add(t)
@@ -299,31 +302,41 @@ class PlotData:
             lines.append(",".join(cells))
         return "\n".join(lines) + "\n"
 
-    def top(self):
-        """The TOP_N fastest series at the largest thread count that does not
-        oversubscribe (the largest run if all do), plus pthread-mutex; None
-        with TOP_N series or fewer."""
-        if len(self.series) <= TOP_N:
-            return None
+    def rank_threads(self):
+        """The thread count plots rank at: the largest that does not
+        oversubscribe (the largest run if all do)."""
         fit = [t for t in self.threads if self.pus and t <= self.pus]
-        tref = max(fit) if fit else max(self.threads)
-        ops = {}
+        return max(fit) if fit else max(self.threads)
+
+    def by_kind(self):
+        """[(kind, [series idx, fastest first at rank_threads])] for every
+        kind but the controls' (none), in the run's order; series without
+        a number there come last."""
+        tref, out = self.rank_threads(), {}
         for s in self.series:
-            for t, r in s.rows:
-                v = r.num("ops_per_sec_median")
-                if t == tref and finite(v) and v > 0:
-                    ops[s.idx] = v
-        ranked = sorted(ops, key=lambda i: -ops[i])[:TOP_N]
-        if not ranked:
+            if s.kind == "none" or s.idx not in self.have["ops_per_sec"]:
+                continue
+            v = next((r.num("ops_per_sec_median") for t, r in s.rows if t == tref), None)
+            out.setdefault(s.kind, []).append((-(v if finite(v) else -1), s.idx))
+        return [(k, [i for _, i in sorted(v)]) for k, v in out.items()]
+
+    def top(self):
+        """The TOP_N fastest series of one kind (never across kinds, never a
+        control) at rank_threads, plus pthread-mutex if it is of that kind:
+        the kind with the most series; None when it has TOP_N or fewer."""
+        kinds = self.by_kind()
+        if not kinds:
             return None
-        sel, ref = list(ranked), ""
+        kind, ranked = max(kinds, key=lambda k: len(k[1]))
+        if len(ranked) <= TOP_N:
+            return None
+        sel, ref = ranked[:TOP_N], ""
         for s in self.series:
-            if (s.key["impl"] == TOP_REF and s.idx not in sel
-                    and s.idx in self.have["ops_per_sec"]):
+            if s.key["impl"] == TOP_REF and s.idx in ranked and s.idx not in sel:
                 sel.append(s.idx)
                 ref = " + %s for reference" % TOP_REF
-        return sel, "%s (top %d of %d series by ops/s at %d threads%s)" % (
-            ", ".join(self.workloads), len(ranked), len(self.series), tref, ref)
+        return sel, "%s %s (top %d of %d by ops/s at %d threads%s)" % (
+            ", ".join(self.workloads), kind, TOP_N, len(ranked), self.rank_threads(), ref)
 
     def vars_gp(self):
         """vars.gp: what common.gp and the plot scripts read."""
@@ -348,6 +361,16 @@ class PlotData:
              "ci_level = %g" % (min(levels) if levels else 0),
              "ci_level_varies = %d" % (len(set(levels)) > 1),
              "have_ci = %d" % self.have_ci]
+        # The fairness axis: from a tenth below the lowest value drawn
+        # (bars included) to 1, not always from 0.
+        fair = [v for s in self.series for _, r in s.rows
+                for c in ("fairness_median", "fairness_ci_lo") for v in (r.num(c),)
+                if finite(v)]
+        v.append("fair_ymin = %.1f" % (max(0.0, math.floor(min(fair) * 10 - 0.5) / 10)
+                                       if fair else 0.0))
+        # What one op is: a barrier's is one thread through one phase.
+        v.append("ops_unit = " + gq("thread-phases/s" if self.workloads == ["barrier"]
+                                    else "ops/s"))
         if lat:
             v += ["lat_ymin = 1e%d" % dec_lo(min(lat)), "lat_ymax = 1e%d" % dec_hi(max(lat))]
         else:
@@ -386,6 +409,7 @@ class Scratch:
         except OSError as e:
             raise Failed("could not write in %s: %s" % (d, e.strerror or e))
         self.ready = []          # names in path/out, in order
+        self.warnings = []       # gnuplot's, per plot
 
     def __enter__(self):
         return self
@@ -434,16 +458,32 @@ def draw(run, scratch):
     # speedup.gp reads the very file that becomes DIR/speedup.csv.
     scratch.add("speedup.csv", data.speedup_csv())
 
-    plots = [(p, p + ".gp", []) for p in COMMON_PLOTS]
+    # A plot with nothing to show is not drawn: speedup without any
+    # 1-thread row (handoff runs pairs).
+    common = [p for p in COMMON_PLOTS if p != "speedup" or data.have["speedup"]]
+    plots = [(p, p + ".gp", []) for p in common]
     top = data.top()
     if top:
         sel, title = top
         scratch.write("top.gp", "\n".join(data.have_lines(sel) + ["workload = " + gq(title)])
                       + "\n")
-        plots += [(p + "-top", p + ".gp", ["top.gp"]) for p in COMMON_PLOTS]
+        plots += [(p + "-top", p + ".gp", ["top.gp"]) for p in common]
+    # One throughput plot per kind when the run has several (controls
+    # aside), its members fastest first: report.html shows them side by
+    # side, a small-multiples page of every kind.
+    kinds = [(k, sel) for k, sel in data.by_kind() if KIND_NAME.match(k)]
+    if len(kinds) > 1:
+        for kind, sel in kinds:
+            scratch.write("kind-%s.gp" % kind, "\n".join(
+                data.have_lines(sel) + ["workload = " + gq("%s: %s" % (
+                    ", ".join(data.workloads), kind))]) + "\n")
+            plots.append(("throughput-" + kind, "throughput.gp", ["kind-%s.gp" % kind]))
     for x in run.extras:
         if not data.have[x]:
             continue   # nothing to draw: no plot
+        vals = {r.num(x + "_median") for s in data.series for _, r in s.rows}
+        if len({v for v in vals if finite(v)}) < 2:
+            continue   # one value everywhere (torn_reads = 0): a flat line says nothing
         scratch.write("x-%s.gp" % x, "xcol = %s\nhave_xs = %s\n"
                       % (gq(x), gq(" ".join(map(str, data.have[x])))))
         plots.append(("extra-" + x, "extra.gp", ["x-%s.gp" % x]))
@@ -451,6 +491,8 @@ def draw(run, scratch):
     for name, script, more in plots:
         for fmt in ("png", "svg"):
             gnuplot(scratch, name, fmt, script, more)
+    if scratch.warnings:
+        scratch.add("gnuplot-warnings.txt", "".join(scratch.warnings))
     return [name for name, _, _ in plots], bool(top)
 
 
@@ -474,7 +516,8 @@ def gnuplot(scratch, name, fmt, script, more):
     if why:
         raise Failed("could not write %s: %s" % (final, why))
     if p.stderr:
-        sys.stderr.write(p.stderr)   # warnings: rare, worth seeing
+        # warnings: kept in the run directory (draw()), never on the terminal
+        scratch.warnings.append("%s.%s: %s" % (name, fmt, p.stderr))
     scratch.ready.append("%s.%s" % (name, fmt))
 
 
@@ -495,6 +538,9 @@ td.bad { color: #a00; font-weight: bold; }
 td.racy { color: #a60; }
 section.diagnosis { border: 2px solid #a00; background: #fff5f5; padding: 0.2em 1em 0.8em; margin: 1em 0; }
 section.diagnosis h2 { color: #a00; border-bottom-color: #e0b0b0; margin-top: 0.6em; }
+div.multiples { display: grid; grid-template-columns: repeat(auto-fill, minmax(440px, 1fr)); gap: 0.5em; }
+div.multiples img { max-width: 100%; }
+table.scoreboard td { white-space: nowrap; }
 section.diagnosis pre { background: #fff; }
 p.noise { border-left: 4px solid #c80; padding-left: 0.6em; }
 figure { margin: 1em 0; }
@@ -733,15 +779,30 @@ def build(run, plots, pngs, speedup_csv):
         p.append(kv_table(opts))
 
     order = {n: i for i, n in enumerate(PLOT_ORDER)}
-    plots = sorted(plots, key=lambda n: (order.get(n, len(order)), n))
+    # the per-kind throughput plots (throughput-<kind>) right after
+    # "throughput", in the run's kind order, as small multiples
+    kind_plots = [n for n in plots if n.startswith("throughput-") and n != "throughput-top"
+                  and KIND_NAME.match(n[len("throughput-"):])]
+    kind_order = {}
+    for r in rows:
+        kind_order.setdefault("throughput-" + r.get("kind", ""), len(kind_order))
+    at = order.get("throughput", 0) + 0.5
+    plots = sorted(plots, key=lambda n: ((at, kind_order.get(n, 0)) if n in kind_plots
+                                         else (order.get(n, len(order)), n)))
     p.append("<h2>Plots</h2>")
     if not rows:
         p.append("<p>(no plots: summary.csv has no rows, the run ended before its first"
                  " configuration completed)</p>")
     elif not plots:
         p.append("<p>(no plots in this directory: run <code>./bench plot DIR</code>)</p>")
+    multiples = False
     for n in plots:
+        if (n in kind_plots) != multiples:
+            multiples = not multiples
+            p.append("<div class=\"multiples\">" if multiples else "</div>")
         cap = PLOT_CAPTION.get(n, n)
+        if n in kind_plots:
+            cap = "Throughput of the %s kind, fastest first at the PU count" % n[len("throughput-"):]
         svg, png = n + ".svg", n + ".png"
         alt = "%s plot" % n
         fig = "<figure id=\"plot-%s\"><figcaption>%s</figcaption>" % (esc(n), esc(cap))
@@ -757,6 +818,8 @@ def build(run, plots, pngs, speedup_csv):
             links.append(file_link("speedup.csv"))
         fig += "<div class=\"muted\">%s</div></figure>" % " | ".join(links)
         p.append(fig)
+    if multiples:
+        p.append("</div>")
 
     p.append("<h2>Summary</h2>")
     if any(r.get("ops_per_sec_ci_lo") for r in rows):

@@ -4,7 +4,7 @@
 load scriptdir . '/common.gp'
 
 set title plot_title('throughput (median, ' . ci_text . ')') offset 0, 1.2
-set ylabel 'throughput (ops/s)'
+set ylabel 'throughput (' . ops_unit . ')'
 # Log y: a queue lock oversubscribed does hundreds of ops/s, an uncontended
 # atomic a billion; a linear axis would flatten all but the fastest.
 set logscale y 10

@@ -373,6 +373,43 @@ class Extras(Tmp, unittest.TestCase):
                          ["success_ratio", "successes_per_sec"])
 
 
+    def edit_summary(self, d, fn):
+        path = os.path.join(d, "summary.csv")
+        with open(path, newline="") as fh:
+            rows = list(csv.reader(fh))
+        rows = [rows[0]] + [r for r in (fn(rows[0], r) for r in rows[1:]) if r]
+        with open(path, "w", newline="") as fh:
+            csv.writer(fh, lineterminator="\n").writerows(rows)
+
+    def test_constant_column_not_drawn(self):
+        # success_ratio the same everywhere: a flat line says nothing
+        need_gnuplot(self)
+        d = self.copy(PINLIST)
+
+        def flat(head, r):
+            for c in ("success_ratio_median", "success_ratio_ci_lo", "success_ratio_ci_hi",
+                      "success_ratio_min", "success_ratio_max"):
+                if c in head:
+                    r[head.index(c)] = "0.5"
+            return r
+        self.edit_summary(d, flat)
+        p = plot(d)
+        self.assertEqual(p.returncode, 0, describe(p))
+        self.assertFalse(os.path.exists(os.path.join(d, "extra-success_ratio.svg")))
+        self.assertTrue(os.path.exists(os.path.join(d, "extra-successes_per_sec.svg")))
+        self.assertEqual(p.stderr.count("warning"), 0, p.stderr)
+
+    def test_no_speedup_without_one_thread(self):
+        need_gnuplot(self)
+        d = self.copy(PINLIST)
+        self.edit_summary(d, lambda head, r: None if r[head.index("threads")] == "1" else r)
+        p = plot(d)
+        self.assertEqual(p.returncode, 0, describe(p))
+        self.assertFalse(os.path.exists(os.path.join(d, "speedup.svg")))
+        self.assertTrue(os.path.exists(os.path.join(d, "throughput.svg")))
+        self.assertNotIn("speedup.svg", read(os.path.join(d, "report.html")))
+
+
 class Numbers2Rep(Numbers, unittest.TestCase):
     """trylock: 2 repetitions, intervals, the usual table."""
 

@@ -38,8 +38,11 @@ REPORT = None
 GUARD = 60  # seconds: a hang guard, not a timing assertion
 SHORT = ["--duration", "0.05", "--warmup", "0.01"]
 SMALL_IMPLS = ["pthread-mutex", "futex-mutex", "atomic-faa"]
-MANY_IMPLS = ["pthread-mutex", "pthread-spin", "futex-mutex", "ck-fas", "ck-ticket",
-              "ck-mcs", "atomic-faa", "atomic-cas", "none-noop"]
+# 10 mutexes (more than the top plots' 8, so they get one, within the
+# kind), two other kinds and a control.
+MANY_MUTEXES = ["pthread-mutex", "pthread-spin", "pthread-adaptive", "futex-mutex",
+                "futex-spin-then-park", "ck-fas", "ck-cas", "ck-dec", "ck-ticket", "ck-mcs"]
+MANY_IMPLS = MANY_MUTEXES + ["atomic-faa", "atomic-cas", "ck-sem", "none-noop"]
 
 
 def run(argv):
@@ -257,13 +260,31 @@ class Many(unittest.TestCase):
                 self.assertTrue(os.path.isfile(f), "missing; files: %s" % os.listdir(self.out))
                 self.assertGreater(os.path.getsize(f), 0)
         svg = read(os.path.join(self.out, "throughput-top.svg"))
-        self.assertIn("top 8 of %d" % len(MANY_IMPLS), svg)
+        # ranked within the largest kind, never across kinds
+        self.assertIn("counter mutex (top 8 of %d by ops/s" % len(MANY_MUTEXES), svg)
         # pthread-mutex is drawn whether or not it made the top 8.
         self.assertIn("pthread-mutex", svg)
+        for impl in ("atomic-faa", "atomic-cas", "ck-sem", "none-noop"):
+            self.assertNotIn(impl, svg)
         # The full plot is still there, with every series.
         full = read(os.path.join(self.out, "throughput.svg"))
         for impl in MANY_IMPLS:
             self.assertIn(impl, full)
+
+    def test_one_plot_per_kind(self):
+        # every kind but the controls', its members only, as small multiples
+        page = read(os.path.join(self.out, "report.html"))
+        for kind, members in (("mutex", MANY_MUTEXES), ("counter", ["atomic-faa", "atomic-cas"]),
+                              ("semaphore", ["ck-sem"])):
+            with self.subTest(kind=kind):
+                svg = read(os.path.join(self.out, "throughput-%s.svg" % kind))
+                for impl in MANY_IMPLS:
+                    (self.assertIn if impl in members else self.assertNotIn)(impl, svg)
+        self.assertFalse(os.path.exists(os.path.join(self.out, "throughput-none.svg")))
+        grid = page[page.index('<div class="multiples">'):]
+        grid = grid[:grid.index("</div>\n<figure")]
+        self.assertEqual(re.findall(r'<figure id="plot-([^"]+)"', grid),
+                         ["throughput-mutex", "throughput-semaphore", "throughput-counter"])
 
     def test_report_shows_top_plot(self):
         page = read(os.path.join(self.out, "report.html"))
