@@ -141,7 +141,7 @@ int main(int argc, char **argv)
 		return 1;
 
 	lb_sweep_run(sw, &p->c, &p->pin, &meta);
-	int failed = lb_sinks_finish(sw, &meta, o.no_plot);
+	int failed = lb_sinks_finish(sw, &meta, o.no_plot, o.quiet);
 
 	size_t nrows = sw->nrows;
 	lb_sweep_free(sw);

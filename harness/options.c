@@ -58,6 +58,8 @@ static void print_help(void)
 "                    not already hold a run\n"
 "  --format F        stdout: table (default), csv (the summary) or json\n"
 "  --no-plot         skip gnuplot: no plots and no report.html\n"
+"  --quiet           no progress on stderr: the final table, warnings, errors\n"
+"                    and the results path only\n"
 "  --seed N          seed for randomised workloads (recorded in meta.json)\n"
 "  --watchdog S      seconds without progress before a run is declared\n"
 "                    stalled (default %.0f; deadlock and livelock use 2)\n"
@@ -213,7 +215,7 @@ static void print_list(int show_hidden)
 
 /* ---- options ---- */
 
-enum { OPT_NO_PLOT = 256, OPT_SEED, OPT_WATCHDOG, OPT_ALL };
+enum { OPT_NO_PLOT = 256, OPT_SEED, OPT_WATCHDOG, OPT_ALL, OPT_QUIET };
 
 /* An unknown option, named as given (without any =VALUE), with the
  * nearest real one when it looks like a typo. */
@@ -251,6 +253,7 @@ void lb_options_parse(int argc, char **argv, struct lb_opts *o)
 		{ "out", required_argument, NULL, 'o' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "no-plot", no_argument, NULL, OPT_NO_PLOT },
+		{ "quiet", no_argument, NULL, OPT_QUIET },
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "watchdog", required_argument, NULL, OPT_WATCHDOG },
 		{ "list", no_argument, NULL, 'l' },
@@ -312,6 +315,7 @@ void lb_options_parse(int argc, char **argv, struct lb_opts *o)
 			o->format = optarg;
 			break;
 		case OPT_NO_PLOT: o->no_plot = 1; break;
+		case OPT_QUIET: o->quiet = 1; break;
 		case OPT_SEED:
 			if (lb_parse_u64(optarg, &o->seed))
 				lb_usage_error("--seed: '%s' is not a non-negative integer", optarg);

@@ -357,6 +357,7 @@ int lb_plan_make(const struct lb_opts *o, unsigned pus, struct lb_plan *p, char 
 				       : p->wl->watchdog_s > 0 ? p->wl->watchdog_s
 							       : LB_DEFAULT_WATCHDOG_S;
 	p->repeat = (unsigned)o->repeat;
+	p->quiet = o->quiet;
 	p->nruns = (size_t)p->nimpl * p->nthr * p->repeat;
 	p->duration = o->duration;
 	p->warmup = o->warmup;

@@ -35,6 +35,7 @@ struct lb_opts {
 	double duration, warmup, watchdog; /* < 0: auto / the workload's */
 	uint64_t repeat, cs_ns, think_ns, seed;
 	int no_plot;
+	int quiet;          /* --quiet: no progress on stderr */
 };
 
 struct lb_plan {
@@ -48,6 +49,7 @@ struct lb_plan {
 	const char *param_vals[LB_MAX_PARAMS]; /* given, else the default */
 	uint64_t param[LB_MAX_PARAMS];         /* their values, per the spec */
 	char param_text[256];    /* "k=v;k2=v2": the CSV param column */
+	int quiet;               /* from the options: no progress lines */
 	double duration, warmup, watchdog;
 	unsigned repeat;
 	size_t nruns;            /* implementations x thread counts x repetitions */

@@ -147,7 +147,7 @@ static int plot(const char *dir)
 	return st;
 }
 
-int lb_sinks_finish(struct lb_sweep *sw, const struct lb_meta_in *meta, int no_plot)
+int lb_sinks_finish(struct lb_sweep *sw, const struct lb_meta_in *meta, int no_plot, int quiet)
 {
 	const char *dir = meta->out_dir;
 	struct lb_summary *sum = NULL;
@@ -191,6 +191,8 @@ int lb_sinks_finish(struct lb_sweep *sw, const struct lb_meta_in *meta, int no_p
 	const char *no_plots = no_plot ? "--no-plot" : lb_interrupted ? "interrupted"
 			       : sw->write_error ? "a write failed" : NULL;
 	if (!no_plots) {
+		if (quiet)
+			setenv("LB_QUIET", "1", 1); /* report.py: no "wrote" line */
 		if (plot(dir) != 0)
 			sw->failed = 1; /* plots or report.html missing: not a complete run */
 		m.files = lb_written_files(dir, &nplots);

@@ -18,7 +18,7 @@
  * the diagnosis.  A write error or a missing plot is recorded in sw.
  * Returns non-zero when the run is not a clean, complete one: a check
  * failed, it stalled, or a file is missing. */
-int lb_sinks_finish(struct lb_sweep *sw, const struct lb_meta_in *meta, int no_plot);
+int lb_sinks_finish(struct lb_sweep *sw, const struct lb_meta_in *meta, int no_plot, int quiet);
 
 /* The files of run directory dir that exist, NULL-terminated, in the
  * order the closing line names them: the data files, report.html, the

@@ -104,15 +104,18 @@ void lb_sweep_run(struct lb_sweep *sw, const struct lb_plan *c, const struct lb_
 	int allowed[LB_MAX_THREADS];
 	unsigned nallowed = lb_topo_pus(allowed, LB_MAX_THREADS);
 
-	if (meta->restriction[0])
+	if (meta->restriction[0] && !c->quiet)
 		fprintf(stderr, "lockbench: restricted to %s\n", meta->restriction);
-	fprintf(stderr, "lockbench: %s: %u implementation(s) x %u thread count(s) x %u "
-		"repetition(s) = %zu runs of %.2f s (+%.2f s warm-up), about %.0f s; pin %s\n",
-		c->wl->name, c->nimpl, c->nthr, c->repeat, c->nruns, c->duration, c->warmup,
-		(double)c->nruns * (c->duration + c->warmup + 0.01), pin->name);
-	fprintf(stderr, "lockbench: timer %s, %.1f ns per read (latency floor %.0f ns); busy "
-		"loop %.3f ns/iter; writing %s\n", lb_timer.source, lb_timer.cost_ns,
-		lb_timer.sample_floor_ns, lb_timer.busy_ns_per_iter, meta->out_dir);
+	if (!c->quiet) {
+		fprintf(stderr, "lockbench: %s: %u implementation(s) x %u thread count(s) x %u "
+			"repetition(s) = %zu runs of %.2f s (+%.2f s warm-up), about %.0f s; pin %s\n",
+			c->wl->name, c->nimpl, c->nthr, c->repeat, c->nruns, c->duration, c->warmup,
+			(double)c->nruns * (c->duration + c->warmup + 0.01), pin->name);
+		fprintf(stderr, "lockbench: timer %s, %.1f ns per read (latency floor %.0f ns); "
+			"busy loop %.3f ns/iter; writing %s\n", lb_timer.source, lb_timer.cost_ns,
+			lb_timer.sample_floor_ns, lb_timer.busy_ns_per_iter, meta->out_dir);
+	}
+	uint64_t t_start = lb_now_ns();
 
 	for (unsigned rep = 1; rep <= c->repeat && !sw->stopped; rep++) {
 		for (unsigned ti = 0; ti < c->nthr && !sw->stopped; ti++) {
@@ -192,9 +195,15 @@ void lb_sweep_run(struct lb_sweep *sw, const struct lb_plan *c, const struct lb_
 					fprintf(stderr, "lockbench: CHECK FAILED: %s/%s threads=%u rep %u: "
 						"%s\n", c->wl->name, r->impl, nt, rep, chk.msg);
 				}
+				if (c->quiet)
+					continue;
+				/* the rest at the pace so far: every run takes
+				 * about as long (fixed window and warm-up) */
+				double eta = (double)(lb_now_ns() - t_start) / 1e9 / (double)sw->done *
+					     (double)(c->nruns - sw->done);
 				fprintf(stderr, "[%zu/%zu] %-22s threads=%-3u rep %u/%u  %12.0f ops/s"
-					"  %s%s\n", sw->done, c->nruns, r->impl, nt, rep, c->repeat,
-					r->ops_per_sec, lb_verdict_name(r->verdict),
+					"  %s  eta %.0f s%s\n", sw->done, c->nruns, r->impl, nt, rep,
+					c->repeat, r->ops_per_sec, lb_verdict_name(r->verdict), eta,
 					r->starved ? "  (starved: another process had the CPUs)" : "");
 			}
 		}

@@ -871,7 +871,8 @@ def plots_and_report(d):
                                  % (p, ext, d, e.strerror or e))
     if not run.rows:
         sys.stderr.write("%s: %s has no rows: no plots\n" % (ME, run.summary_path))
-    sys.stderr.write("%s: wrote %s\n" % (ME, " ".join(written)))
+    if not os.environ.get("LB_QUIET"):   # lockbench --quiet: the run names its files
+        sys.stderr.write("%s: wrote %s\n" % (ME, " ".join(written)))
     return 0
 
 

@@ -399,6 +399,32 @@ class Informational(Base):
         self.assertEqual(os.listdir(self.tmp), [])
 
 
+class Progress(Base):
+    ARGS = ["--workload", "counter", "--impl", "futex-mutex", "--threads", "1,2",
+            "--duration", "0.02", "--warmup", "0.01", "--repeat", "2", "--no-plot"]
+
+    def test_progress_lines_have_an_eta(self):
+        p = run(self.ARGS + ["--out", self.out_dir()])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        prog = [l for l in p.stderr.splitlines() if l.startswith("[")]
+        self.assertEqual([l.split()[0] for l in prog], ["[1/4]", "[2/4]", "[3/4]", "[4/4]"])
+        for l in prog:
+            self.assertRegex(l, r"  eta \d+ s( |$)", l)
+        self.assertRegex(prog[-1], r"  eta 0 s( |$)")   # nothing left
+
+    def test_quiet(self):
+        # the final table on stdout; on stderr only warnings and the path
+        p = run(self.ARGS + ["--quiet", "--out", self.out_dir()])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = p.stderr.splitlines()
+        self.assertEqual([l for l in lines if not l.startswith("lockbench: warning: ")],
+                         ["lockbench: 4 rows; results in %s/ (results.csv threads.csv "
+                          "summary.csv meta.json; no plots (--no-plot))" % self.out_dir()])
+        loud = run(self.ARGS + ["--out", self.out_dir() + "2"])
+        self.assertEqual(p.stdout.splitlines()[:2], loud.stdout.splitlines()[:2])
+        self.assertIn("futex-mutex", p.stdout)
+
+
 class Docs(Base):
     """The README's lists against the binary's own (--list --format csv)."""
     ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
