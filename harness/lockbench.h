@@ -231,8 +231,15 @@ size_t lb_summarize(const struct lb_sink *sk, const struct lb_row *rows, size_t 
 void lb_summary_write_csv(FILE *f, const struct lb_sink *sk, const struct lb_summary *s,
 			  size_t n);
 void lb_summary_write_table(FILE *f, const struct lb_summary *s, size_t n, double floor_ns);
-void lb_summary_write_json(FILE *f, const struct lb_sink *sk, const struct lb_summary *s,
-			   size_t n);
+struct lb_meta_in;
+/* --format json: one object in google benchmark's layout (results/README):
+ * "context" (its fields, plus meta.json's object as "lockbench"), and
+ * "benchmarks": every repetition (run_type iteration), then each
+ * configuration's medians (run_type aggregate) with the summary's
+ * statistics. */
+#define LB_JSON_SCHEMA 2
+void lb_write_json(FILE *f, const struct lb_sink *sk, const struct lb_meta_in *m,
+		   const struct lb_row *rows, size_t nrows, const struct lb_summary *s, size_t n);
 
 /* ---- metadata (meta.c) ---- */
 
@@ -263,5 +270,8 @@ struct lb_meta_in {
 };
 /* dir/meta.json, atomically (files.c).  0 or errno (reported). */
 int lb_meta_write(const char *dir, const struct lb_meta_in *m);
+/* meta.json's object (a new reference), for --format json's context. */
+struct json_t;
+struct json_t *lb_meta_object(const struct lb_meta_in *m);
 
 #endif

@@ -78,7 +78,7 @@ static json_t *string_list(const char *const *v)
 	return a;
 }
 
-int lb_meta_write(const char *dir, const struct lb_meta_in *m)
+json_t *lb_meta_object(const struct lb_meta_in *m)
 {
 	const struct lb_topo_info *t = lb_topo();
 	struct utsname u;
@@ -158,7 +158,12 @@ int lb_meta_write(const char *dir, const struct lb_meta_in *m)
 		"latency_sample_period_ops", (json_int_t)m->sample_period,
 		"cs_iters", (json_int_t)m->cs_iters,
 		"think_iters", (json_int_t)m->think_iters));
+	return root;
+}
 
+int lb_meta_write(const char *dir, const struct lb_meta_in *m)
+{
+	json_t *root = lb_meta_object(m);
 	char *text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(root);
 	if (!text) {

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -652,45 +653,132 @@ static json_t *stat_json(const struct lb_stat *st, int whole_as_int)
 			 "min", json_num(st->min, whole_as_int), "max", json_num(st->max, whole_as_int));
 }
 
-void lb_summary_write_json(FILE *f, const struct lb_sink *sk, const struct lb_summary *s,
-			   size_t n)
+/* A configuration's name, as google benchmark's run_name: workload/impl
+ * and what varies, threads last. */
+static json_t *run_name(const struct lb_row *r)
 {
-	json_t *arr = json_array();
+	return json_sprintf("%s/%s/param:%s/cs:%llu/think:%llu/pin:%s/threads:%u", r->workload,
+			    r->impl, r->param, (unsigned long long)r->cs_ns,
+			    (unsigned long long)r->think_ns, r->pin, r->threads);
+}
+
+/* What google benchmark's readers expect of an entry: time per op (ns,
+ * over all threads: 1 / throughput) and items_per_second. */
+static void gbench_fields(json_t *o, const struct lb_row *r, double ops_per_sec,
+			  double ops_per_cpu_s, const char *run_type, unsigned reps)
+{
+	json_object_set_new(o, "name", run_name(r));
+	json_object_set_new(o, "run_name", run_name(r));
+	json_object_set_new(o, "run_type", json_string(run_type));
+	json_object_set_new(o, "repetitions", json_integer(reps));
+	json_object_set_new(o, "threads", json_integer(r->threads));
+	json_object_set_new(o, "real_time", json_num(ops_per_sec > 0 ? 1e9 / ops_per_sec : NAN, 0));
+	json_object_set_new(o, "cpu_time",
+			    json_num(ops_per_cpu_s > 0 ? 1e9 / ops_per_cpu_s : NAN, 0));
+	json_object_set_new(o, "time_unit", json_string("ns"));
+	json_object_set_new(o, "items_per_second", json_num(ops_per_sec, 0));
+}
+
+static json_t *summary_json(const struct lb_sink *sk, const struct lb_summary *si)
+{
+	const struct lb_row *r = si->first;
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:I, s:I, s:s, s:b, "
+			      "s:i, s:s}",
+		"run_id", sk->run_id, "host", sk->host, "workload", r->workload, "kind", r->kind,
+		"backend", r->backend, "impl", r->impl, "threads", (int)r->threads, "pin", r->pin,
+		"cs_ns", (json_int_t)r->cs_ns, "think_ns", (json_int_t)r->think_ns,
+		"param", r->param, "oversubscribed", r->oversubscribed,
+		"reps", (int)si->reps, "verified", lb_verdict_name(si->verdict));
+	if (!o)
+		return NULL;
+	for (int m = 0; m < LB_M_COUNT; m++) {
+		const struct lb_stat *st = &si->st[m];
+		json_object_set_new(o, lb_metric_names[m],
+				    isnan(st->median) ? json_null() : stat_json(st, 0));
+	}
+	for (unsigned x = 0; x < sk->n_extra; x++) {
+		const struct lb_stat *st = &si->xst[x];
+		json_object_set_new(o, sk->extras[x],
+				    isnan(st->median) ? json_null() : stat_json(st, 1));
+	}
+	json_object_set_new(o, "lost_updates",
+			    si->has_lost ? json_integer((json_int_t)si->lost_total) : json_null());
+	json_object_set_new(o, "starved_reps", json_integer((json_int_t)si->starved_reps));
+	json_object_set_new(o, "rank", si->rank ? json_integer((json_int_t)si->rank) : json_null());
+	json_object_set_new(o, "rank_threads", json_integer((json_int_t)si->rank_threads));
+	json_object_set_new(o, "noise", json_string(lb_noise_name(lb_summary_noise(si))));
+	return o;
+}
+
+void lb_write_json(FILE *f, const struct lb_sink *sk, const struct lb_meta_in *m,
+		   const struct lb_row *rows, size_t nrows, const struct lb_summary *s, size_t n)
+{
+	const struct lb_topo_info *t = lb_topo();
+	json_t *root = json_object(), *ctx = json_object(), *bench = json_array();
+	char date[64] = "";
+	time_t started = (time_t)m->started_unix;
+	struct tm tmv;
+	if (gmtime_r(&started, &tmv))
+		strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tmv);
+
+	/* context: google benchmark's fields, then ours */
+	json_object_set_new(ctx, "date", json_string(date));
+	json_object_set_new(ctx, "host_name", json_string(sk->host));
+	json_object_set_new(ctx, "executable", json_string("lockbench"));
+	json_object_set_new(ctx, "num_cpus", json_integer(t->pus));
+	json_t *caches = json_array();
+	static const char *const ctype[3] = { "Data", "Unified", "Unified" };
+	for (int l = 0; l < 3; l++)
+		if (t->cache_bytes[l])
+			json_array_append_new(caches, json_pack("{s:s, s:i, s:I}", "type", ctype[l],
+				"level", l + 1, "size", (json_int_t)t->cache_bytes[l]));
+	json_object_set_new(ctx, "caches", caches);
+	json_object_set_new(ctx, "library_build_type",
+			    json_string(strcmp(LB_BUILDTYPE, "debug") == 0 ? "debug" : "release"));
+	json_object_set_new(ctx, "schema_version", json_integer(LB_JSON_SCHEMA));
+	json_object_set_new(ctx, "units", json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}",
+		"real_time", "ns per op, all threads together (1 / items_per_second)",
+		"cpu_time", "CPU ns per op (1 / ops_per_cpu_s)",
+		"items_per_second", "ops/s (a barrier's: thread-phases/s)",
+		"lat_*_ns", "ns", "cpu_s", "s", "duration_s", "s"));
+	json_object_set_new(ctx, "lockbench", lb_meta_object(m));
+	json_object_set_new(root, "context", ctx);
+
+	/* every repetition, in the order run */
+	for (size_t i = 0; i < nrows; i++) {
+		const struct lb_row *r = &rows[i];
+		json_t *o = json_object();
+		gbench_fields(o, r, r->ops_per_sec, r->ops_per_cpu_s, "iteration", m->repeat);
+		json_object_set_new(o, "repetition_index", json_integer((json_int_t)r->rep - 1));
+		json_object_set_new(o, "iterations", json_integer((json_int_t)r->ops));
+		json_object_set_new(o, "workload", json_string(r->workload));
+		json_object_set_new(o, "kind", json_string(r->kind));
+		json_object_set_new(o, "backend", json_string(r->backend));
+		json_object_set_new(o, "impl", json_string(r->impl));
+		json_object_set_new(o, "rep", json_integer(r->rep));
+		json_object_set_new(o, "duration_s", json_num(r->duration_s, 0));
+		json_object_set_new(o, "ops_per_sec", json_num(r->ops_per_sec, 0));
+		json_object_set_new(o, "fairness", json_num(r->fairness, 0));
+		json_object_set_new(o, "lat_p50_ns", json_num(r->lat_p50_ns, 0));
+		json_object_set_new(o, "lat_p99_ns", json_num(r->lat_p99_ns, 0));
+		json_object_set_new(o, "verified", json_string(lb_verdict_name(r->verdict)));
+		json_array_append_new(bench, o);
+	}
+	/* each configuration's medians, in summary.csv's order */
 	for (size_t i = 0; i < n; i++) {
-		const struct lb_row *r = s[i].first;
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:I, s:I, s:s, s:b, "
-				      "s:i, s:s}",
-			"run_id", sk->run_id, "host", sk->host, "workload", r->workload, "kind", r->kind, "backend", r->backend,
-			"impl", r->impl, "threads", (int)r->threads, "pin", r->pin,
-			"cs_ns", (json_int_t)r->cs_ns, "think_ns", (json_int_t)r->think_ns,
-			"param", r->param, "oversubscribed", r->oversubscribed,
-			"reps", (int)s[i].reps, "verified", lb_verdict_name(s[i].verdict));
+		json_t *o = summary_json(sk, &s[i]);
 		if (!o)
 			continue;
-		for (int m = 0; m < LB_M_COUNT; m++) {
-			const struct lb_stat *st = &s[i].st[m];
-			if (isnan(st->median)) {
-				json_object_set_new(o, lb_metric_names[m], json_null());
-				continue;
-			}
-			json_object_set_new(o, lb_metric_names[m], stat_json(st, 0));
-		}
-		for (unsigned x = 0; x < sk->n_extra; x++) {
-			const struct lb_stat *st = &s[i].xst[x];
-			json_object_set_new(o, sk->extras[x],
-					    isnan(st->median) ? json_null() : stat_json(st, 1));
-		}
-		json_object_set_new(o, "lost_updates",
-				    s[i].has_lost ? json_integer((json_int_t)s[i].lost_total)
-						  : json_null());
-		json_object_set_new(o, "starved_reps", json_integer((json_int_t)s[i].starved_reps));
-		json_object_set_new(o, "rank", s[i].rank ? json_integer((json_int_t)s[i].rank)
-							 : json_null());
-		json_object_set_new(o, "rank_threads", json_integer((json_int_t)s[i].rank_threads));
-		json_object_set_new(o, "noise", json_string(lb_noise_name(lb_summary_noise(&s[i]))));
-		json_array_append_new(arr, o);
+		gbench_fields(o, s[i].first, s[i].st[LB_M_OPS_PER_SEC].median,
+			      s[i].st[LB_M_OPS_PER_CPU_S].median, "aggregate", s[i].reps);
+		json_object_set_new(o, "name", json_sprintf("%s_median",
+			json_string_value(json_object_get(o, "run_name"))));
+		json_object_set_new(o, "aggregate_name", json_string("median"));
+		json_object_set_new(o, "aggregate_unit", json_string("time"));
+		json_array_append_new(bench, o);
 	}
-	json_dumpf(arr, f, JSON_INDENT(2));
+	json_object_set_new(root, "benchmarks", bench);
+	json_dumpf(root, f, JSON_INDENT(2));
 	fputc('\n', f);
-	json_decref(arr);
+	json_decref(root);
 }

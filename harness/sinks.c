@@ -114,9 +114,11 @@ static int write_summary_csv(const char *dir, const struct lb_sink *sk,
 }
 
 /* The summary on stdout, in the format asked for. */
-static void print_summary(const char *format, const struct lb_sink *sk,
+static void print_summary(const struct lb_sweep *sw, const struct lb_meta_in *m,
 			  const struct lb_summary *sum, size_t nsum)
 {
+	const char *format = m->format;
+	const struct lb_sink *sk = &sw->sink;
 	double floor_ns = NAN;
 	for (size_t i = 0; i < nsum; i++)
 		if ((lb_impl_find(sum[i].first->impl)->caps & LB_CAP_FLOOR) &&
@@ -125,7 +127,7 @@ static void print_summary(const char *format, const struct lb_sink *sk,
 	if (strcmp(format, "csv") == 0)
 		lb_summary_write_csv(stdout, sk, sum, nsum);
 	else if (strcmp(format, "json") == 0)
-		lb_summary_write_json(stdout, sk, sum, nsum);
+		lb_write_json(stdout, sk, m, sw->rows, sw->nrows, sum, nsum);
 	else if (nsum > 0)
 		lb_summary_write_table(stdout, sum, nsum, floor_ns);
 	fflush(stdout);
@@ -162,12 +164,9 @@ int lb_sinks_finish(struct lb_sweep *sw, const struct lb_meta_in *meta, int no_p
 			 "a result file could not be written completely (see stderr)");
 	}
 
-	print_summary(meta->format, &sw->sink, sum, nsum);
 	struct lb_meta_in m = *meta;
 	char noise[512];
 	m.noise = noise_line(sum, nsum, noise, sizeof(noise));
-	if (m.noise)
-		fprintf(stderr, "lockbench: warning: %s\n", m.noise);
 
 	int stalled = sw->diag.kind == LB_DIAG_STALL || sw->diag.kind == LB_DIAG_DEADLOCK ||
 		      sw->diag.kind == LB_DIAG_LIVELOCK;
@@ -182,6 +181,10 @@ int lb_sinks_finish(struct lb_sweep *sw, const struct lb_meta_in *meta, int no_p
 	m.failures = sw->failures;
 	m.nfailures = sw->nfailures;
 	m.files = lb_written_files(dir, &nplots);
+	/* stdout: the table (or CSV, or JSON with meta.json's context) */
+	print_summary(sw, &m, sum, nsum);
+	if (m.noise)
+		fprintf(stderr, "lockbench: warning: %s\n", m.noise);
 	if (lb_meta_write(dir, &m) != 0)
 		sw->write_error = sw->failed = 1;
 

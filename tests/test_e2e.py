@@ -481,7 +481,9 @@ class Checks(TmpMixin, unittest.TestCase):
         self.check_raw_rows(header, raw, "results.csv")
 
     def test_format_csv_and_json(self):
-        """(5) --format csv prints the summary CSV; --format json a JSON list."""
+        """(5) --format csv prints the summary CSV; --format json one object in
+        google benchmark's layout: context, then every repetition and each
+        configuration's medians."""
         impls = ["pthread-mutex", "none-noop"]
         base = ["--workload", "counter", "--impl", ",".join(impls), "--threads", "1,2",
                 "--repeat", "1", "--no-plot"] + SHORT
@@ -504,15 +506,39 @@ class Checks(TmpMixin, unittest.TestCase):
             data = json.loads(p.stdout)
         except ValueError as e:
             self.fail("--format json did not print valid JSON: %s\n%s" % (e, p.stdout))
-        self.assertIsInstance(data, list)
+        self.assertEqual(sorted(data), ["benchmarks", "context"])
+        ctx = data["context"]
+        with open(os.path.join(out, "meta.json")) as fh:
+            meta = json.load(fh)
+        self.assertEqual(ctx["schema_version"], 2)
+        self.assertEqual((ctx["host_name"], ctx["num_cpus"], ctx["executable"]),
+                         (meta["host"], meta["platform"]["pus"], "lockbench"))
+        self.assertRegex(ctx["date"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        # meta.json's object itself, but for what the plots add after it
+        self.assertEqual({k: v for k, v in ctx["lockbench"].items() if k != "files"},
+                         {k: v for k, v in meta.items() if k != "files"})
+        its = [b for b in data["benchmarks"] if b["run_type"] == "iteration"]
+        aggs = [b for b in data["benchmarks"] if b["run_type"] == "aggregate"]
+        self.assertEqual(len(its) + len(aggs), len(data["benchmarks"]))
+        with open(os.path.join(out, "results.csv"), newline="") as fh:
+            res = list(csv.DictReader(fh))
+        self.assertEqual(len(its), len(res))
+        for b, r in zip(its, res):
+            self.assertEqual((b["impl"], b["threads"], b["repetition_index"], b["iterations"]),
+                             (r["impl"], int(r["threads"]), int(r["rep"]) - 1, int(r["ops"])))
+            self.assertEqual(b["time_unit"], "ns")
+            self.assertAlmostEqual(b["items_per_second"], float(r["ops_per_sec"]),
+                                   delta=float(r["ops_per_sec"]) * 1e-6)
+            self.assertAlmostEqual(b["real_time"] * b["items_per_second"], 1e9, delta=1)
+            self.assertTrue(b["name"].startswith("counter/%s/" % r["impl"]), b["name"])
+        data = aggs
         self.assertEqual(len(data), 4)
         self.assertEqual(sorted((d["impl"], d["threads"]) for d in data),
                          [(i, t) for i in sorted(impls) for t in (1, 2)])
-        with open(os.path.join(out, "meta.json")) as fh:
-            meta = json.load(fh)
         with open(os.path.join(out, "summary.csv"), newline="") as fh:
             by = {(r["impl"], int(r["threads"])): r for r in csv.DictReader(fh)}
         for d in data:
+            self.assertEqual((d["aggregate_name"], d["name"]), ("median", d["run_name"] + "_median"))
             self.assertEqual(d["verified"], "ok")
             self.assertEqual((d["run_id"], d["host"]), (meta["run_id"], meta["host"]))
             # every metric is there, with null where it does not apply
