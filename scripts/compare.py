@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """compare.py: compare lockbench runs, on one host (before/after) or across hosts.
 
-    ./bench compare DIR1 DIR2 [DIR3 ...] [--out DIR] [--no-plot] [--format table|csv]
+    ./bench compare DIR1 DIR2 [DIR3 ...] [--out DIR] [--no-plot]
+                    [--format table|csv|markdown|json] [--impl LIST] [--threads LIST] [--changed]
 
 Each DIR is a run directory (results.csv, summary.csv, meta.json). The first
 is the baseline. Configurations are matched on (workload, impl, threads,
@@ -73,9 +74,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lbcommon import BadInput, Failed, exit_on_signals  # noqa: E402
-from lbcompare import ME, Comparison, Run, note  # noqa: E402
+from lbcompare import ME, Comparison, Run, note, selector  # noqa: E402
 from lbcompare_plot import make_plots  # noqa: E402
-from lbcompare_text import print_table, write_csv  # noqa: E402
+from lbcompare_text import print_markdown, print_table, write_csv, write_json  # noqa: E402
 from lbrun import workload_of  # noqa: E402
 from lbstats import median  # noqa: E402,F401  (tests reach it as compare.median)
 
@@ -103,9 +104,25 @@ def parse_args(argv):
                     help="where the plots and compare.csv go (default: "
                          "results/compare-<time>/ under the repository)")
     ap.add_argument("--no-plot", action="store_true", help="print the tables only")
-    ap.add_argument("--format", choices=("table", "csv"), default="table",
-                    help="what goes to stdout (default: table)")
+    ap.add_argument("--format", choices=("table", "csv", "markdown", "json"), default="table",
+                    help="what goes to stdout (default: table; markdown: for a pull request "
+                         "or a paper draft)")
+    ap.add_argument("--impl", metavar="LIST",
+                    help="compare only these: ids, backends, kinds or globs (ck-*), "
+                         "comma-separated, as lockbench's --impl")
+    ap.add_argument("--threads", metavar="LIST",
+                    help="compare only these thread counts (comma-separated)")
+    ap.add_argument("--changed", action="store_true",
+                    help="list only the configurations a verdict calls real (the Overall "
+                         "section still counts all)")
     a = ap.parse_args(argv)
+    if a.threads is not None:
+        try:
+            a.thread_set = {int(t) for t in a.threads.split(",")}
+            if min(a.thread_set) < 1:
+                raise ValueError
+        except ValueError:
+            ap.error("--threads: '%s' is not a list of thread counts (e.g. 1,2,4)" % a.threads)
     if len(a.dirs) < 2:
         ap.error("need at least two run directories (the first is the baseline), got 1: %s"
                  % a.dirs[0])
@@ -153,12 +170,21 @@ def main(argv=None):
     exit_on_signals()
     try:
         runs = [Run(i, d) for i, d in enumerate(resolve_dirs(a.dirs))]
-        cmp = Comparison(runs)
+        by_impl = selector(a.impl) if a.impl else None
+        keep = None
+        if by_impl or a.threads is not None:
+            keep = lambda k, conf: ((not by_impl or by_impl(k, conf)) and
+                                    (a.threads is None or k[2] in a.thread_set))
+        cmp = Comparison(runs, keep, a.changed)
     except BadInput as e:
         print("%s: error: %s" % (ME, e), file=sys.stderr)
         return 2
     if a.format == "csv":
         write_csv(cmp, sys.stdout)
+    elif a.format == "markdown":
+        print_markdown(cmp, sys.stdout)
+    elif a.format == "json":
+        write_json(cmp, sys.stdout)
     else:
         print_table(cmp, sys.stdout)
     sys.stdout.flush()

@@ -18,6 +18,7 @@ Rendering is in lbcompare_text.py (table, CSV) and lbcompare_plot.py (the
 gnuplot inputs and the plots); the statistics in lbstats.py. compare.py's
 docstring is the user's documentation. Python 3 standard library only.
 """
+import fnmatch
 import math
 import os
 import sys
@@ -180,9 +181,28 @@ class Row:
         self.probe_moved = bool(pb and pr and max(pb, pr) / min(pb, pr) > PROBE_FACTOR)
 
 
+def selector(spec):
+    """--impl's test of a configuration: a comma list of ids, backends,
+    kinds and shell globs over the ids, as lockbench's --impl takes."""
+    items = [s.strip() for s in spec.split(",")]
+    if not all(items):
+        raise BadInput("--impl: '%s' is not a valid list (comma-separated ids, backends, "
+                       "kinds or globs)" % spec)
+
+    def keep(k, conf):
+        return any(fnmatch.fnmatchcase(k[1], s) or conf.get("backend") == s
+                   or conf.get("kind") == s for s in items)
+    return keep
+
+
 class Comparison:
-    def __init__(self, runs):
+    def __init__(self, runs, keep=None, only_changed=False):
+        """keep(key, baseline's summary row): which configurations to
+        compare (--impl, --threads); only_changed: the per-configuration
+        tables list only those a run's verdict calls real (the Overall
+        section still counts every one)."""
         self.runs = runs
+        self.only_changed = only_changed
         self.base = runs[0]
         base = self.base
         for r in runs[1:]:
@@ -225,6 +245,11 @@ class Comparison:
         if not self.common:
             raise BadInput("no configuration common to all runs (%s): nothing to compare"
                             % ", ".join(r.path for r in runs))
+        if keep:
+            self.common = [k for k in self.common if keep(k, base.configs[k])]
+            if not self.common:
+                raise BadInput("no configuration common to all runs is left after --impl and "
+                               "--threads")
         for k in self.common:
             for r in runs:
                 if r.configs[k].get("verified") == "fail":
@@ -288,4 +313,12 @@ def overall(cmp):
                         sum(x.verdict == "noise" for x in rows),
                         sum(x.verdict == "n/a" for x in rows)))
     return out
+
+
+def shown(cmp):
+    """The configurations the per-configuration tables list."""
+    if not cmp.only_changed:
+        return list(cmp.common)
+    return [k for k in cmp.common
+            if any(cmp.rows[(r.index, k)].verdict == "real" for r in cmp.runs[1:])]
 

@@ -7,7 +7,7 @@ import csv
 import math
 
 from lbcommon import si
-from lbcompare import MUTEX_LIKE, PROBE_FACTOR, overall
+from lbcompare import MUTEX_LIKE, PROBE_FACTOR, overall, shown
 from lbrun import key_num
 from lbstats import ALPHA, EXACT_MAX, MIN_REPS, RESAMPLES, SEED, false_positive_rate
 
@@ -114,6 +114,9 @@ def print_table(cmp, out):
 
     # 1. Ratios to the baseline.
     multi = len(runs) > 2
+    if cmp.only_changed:
+        p("--changed: the %d of %d configurations a verdict calls real" % (
+            len(shown(cmp)), len(cmp.common)))
     p("Throughput ratio to the baseline (%s): median ops/s of the run / of the baseline"
       % base.label)
     head = cmp.varying + ["impl", "threads"] + (["run"] if multi else []) + [
@@ -122,7 +125,7 @@ def print_table(cmp, out):
     right = {nk - 1} | set(range(nk + (1 if multi else 0), len(head) - 1))
     rows = []
     flagged = False
-    for k in cmp.common:
+    for k in shown(cmp):
         for r in runs[1:]:
             row = cmp.rows[(r.index, k)]
             ci = "-" if row.ci is None else "[%s, %s]" % (fmt_ratio(row.ci[0]),
@@ -148,7 +151,7 @@ def print_table(cmp, out):
     head = cmp.varying + ["impl", "threads", "ref"] + [r.label for r in runs]
     right = {nk - 1} | set(range(nk + 1, len(head)))
     rows = []
-    for k in cmp.common:
+    for k in shown(cmp):
         refs = [cmp.norm[(r.index, k)][1] for r in runs]
         ref = refs[0] or next((x for x in refs if x), None) or "-"
         if any(x and x != refs[0] for x in refs):
@@ -170,7 +173,7 @@ CSV_COLS = ["workload", "impl", "threads", "cs_ns", "think_ns", "param", "pin", 
 
 def csv_rows(cmp):
     f = lambda v, spec: "" if v is None else (spec % v)
-    for k in cmp.common:
+    for k in shown(cmp):
         for r in cmp.runs:
             conf = r.configs[k]
             norm, ref = cmp.norm[(r.index, k)]
@@ -200,3 +203,69 @@ def write_csv(cmp, fh):
     w.writeheader()
     for rec in csv_rows(cmp):
         w.writerow(rec)
+
+
+def md_table(head, rows):
+    """GitHub-flavoured Markdown; numbers right-aligned."""
+    esc = lambda c: str(c).replace("|", "\\|")
+    num = [all(r[i][:1].isdigit() or r[i][:1] in "-[" for r in rows) for i in range(len(head))]
+    out = ["| " + " | ".join(esc(h) for h in head) + " |",
+           "|" + "|".join("---:" if n else "---" for n in num) + "|"]
+    out += ["| " + " | ".join(esc(c) for c in r) + " |" for r in rows]
+    return out
+
+
+def print_markdown(cmp, out):
+    """For a pull request or a paper draft: the runs, the Overall table and
+    the ratios, as Markdown tables."""
+    runs, base = cmp.runs, cmp.base
+    p = lambda s="": print(s, file=out)
+    p("**lockbench compare**: workload %s; baseline run 1" % ",".join(base.workloads))
+    p()
+    p_rows = [[str(r.index + 1), r.label, r.cpu, str(r.pus),
+               "/".join(map(str, sorted({r.nreps(k) for k in cmp.common})))] for r in runs]
+    for line in md_table(["run", "label", "CPU", "PUs", "reps"], p_rows):
+        p(line)
+    p()
+    multi = len(runs) > 2
+    rows = [([str(r.index + 1)] if multi else []) +
+            [kind, fam, str(n), fmt_ratio(gm) + "x", str(f), str(s), str(u), str(na)]
+            for r, kind, fam, n, gm, f, s, u, na in overall(cmp)]
+    for line in md_table((["run"] if multi else []) + ["kind", "family", "cells", "geomean",
+                                                      "faster", "slower", "unchanged", "n/a"],
+                         rows):
+        p(line)
+    p()
+    rows = []
+    for k in shown(cmp):
+        for r in runs[1:]:
+            row = cmp.rows[(r.index, k)]
+            ci = "-" if row.ci is None else "[%s, %s]" % (fmt_ratio(row.ci[0]),
+                                                          fmt_ratio(row.ci[1]))
+            rows.append(key_cells(cmp, k) + ([str(r.index + 1)] if multi else []) + [
+                si(row.base_ops, "-"), si(row.ops, "-"), fmt_ratio(row.ratio), ci,
+                fmt_p(row.p), row.verdict])
+    for line in md_table(cmp.varying + ["impl", "threads"] + (["run"] if multi else []) + [
+            "base ops/s", "ops/s", "ratio", "95% CI", "p (U test)", "verdict"], rows):
+        p(line)
+    p()
+    p("Ratios: median ops/s of the run / of the baseline; 95%% CI: bootstrap of the ratio "
+      "of medians; verdict: real when the two-sided U test gives p <= %.2f (>= %d "
+      "repetitions a side), else noise, n/a below that." % (ALPHA, MIN_REPS))
+
+
+def write_json(cmp, fh):
+    """The comparison as one JSON object: runs, overall, rows (csv's)."""
+    import json
+    doc = {"workload": ",".join(cmp.base.workloads),
+           "runs": [{"run": r.index + 1, "label": r.label, "run_id": r.run_id, "host": r.host,
+                     "cpu_model": r.cpu, "pus": r.pus, "path": r.path} for r in cmp.runs],
+           "overall": [{"run": r.index + 1, "kind": kind, "family": fam, "cells": n,
+                        "geomean_ratio": gm, "faster": f, "slower": s, "unchanged": u,
+                        "no_verdict": na}
+                       for r, kind, fam, n, gm, f, s, u, na in overall(cmp)],
+           "rows": [{k: (None if v == "" else v) for k, v in rec.items()}
+                    for rec in csv_rows(cmp)]}
+    json.dump(doc, fh, indent=2)
+    fh.write("\n")
+

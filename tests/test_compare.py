@@ -541,32 +541,74 @@ class Labels(TmpMixin, unittest.TestCase):
         self.assertEqual(rows[("futex-barrier", 2)][2:], ["pthread-barrier", "3.00", "3.00"])
 
 
-class PlatformDirs(TmpMixin, unittest.TestCase):
-    """A platform directory (one run directory per workload, as
-    results/reference/<platform>) stands for its run of the workload."""
+class FiltersAndFormats(TmpMixin, unittest.TestCase):
+    """--impl, --threads, --changed; markdown and json."""
+
+    def ratios(self, *args):
+        p = run(REPS5, REPS8, "--no-plot", *args)
+        self.assertEqual(p.returncode, 0, describe(p))
+        return p, [(r[0], int(r[1])) for r in section(p.stdout, "Throughput ratio")]
+
+    def test_impl_selectors(self):
+        for sel, want in (("futex-mutex", {"futex-mutex"}),
+                          ("*-mutex", {"futex-mutex", "pthread-mutex"}),
+                          ("mutex", {"futex-mutex", "pthread-mutex"}),   # a kind
+                          ("atomic", {"atomic-faa"}),                     # a backend
+                          ("atomic,pthread-*", {"atomic-faa", "pthread-mutex"})):
+            with self.subTest(sel=sel):
+                p, rows = self.ratios("--impl", sel)
+                self.assertEqual({i for i, _ in rows}, want)
+                # the Overall section counts only what was selected
+                total = section(p.stdout, "Overall: ")[-1]
+                self.assertEqual(int(total[2]), 2 * len(want), total)
+
+    def test_threads_and_changed(self):
+        _, rows = self.ratios("--threads", "2")
+        self.assertEqual({t for _, t in rows}, {2})
+        p, rows = self.ratios("--changed")
+        self.assertEqual(rows, [("futex-mutex", 1), ("futex-mutex", 2)])
+        self.assertIn("--changed: the 2 of 6 configurations a verdict calls real", p.stdout)
+        self.assertEqual(section(p.stdout, "Overall: ")[-1][2], "6")   # all still counted
+
+    def test_bad_filters(self):
+        p = run(REPS5, REPS8, "--no-plot", "--threads", "two")
+        self.assertEqual(p.returncode, 2, describe(p))
+        self.assertIn("--threads: 'two' is not a list of thread counts (e.g. 1,2,4)", p.stderr)
+        self.assert_one_line_error(run(REPS5, REPS8, "--no-plot", "--impl", "ck-*"),
+                                   "no configuration common to all runs is left after --impl "
+                                   "and --threads")
+
+    def test_markdown(self):
+        p = run(REPS5, REPS8, "--no-plot", "--format", "markdown")
+        self.assertEqual(p.returncode, 0, describe(p))
+        tables = [l for l in p.stdout.splitlines() if l.startswith("|")]
+        self.assertIn("| kind | family | cells | geomean | faster | slower | unchanged | n/a |",
+                      tables)
+        self.assertIn("| mutex | futex | 2 | 2.00x | 2 | 0 | 0 | 0 |", tables)
+        self.assertIn("| futex-mutex | 1 | 200 | 400 | 2.00 | [1.75, 2.27] | 0.002 | real |",
+                      tables)
+
+    def test_json(self):
+        p = run(REPS5, REPS8, "--no-plot", "--format", "json")
+        self.assertEqual(p.returncode, 0, describe(p))
+        d = json.loads(p.stdout)
+        self.assertEqual(sorted(d), ["overall", "rows", "runs", "workload"])
+        self.assertEqual([r["label"] for r in d["runs"]], ["epsilon", "zeta"])
+        fut = [r for r in d["rows"] if r["impl"] == "futex-mutex" and r["verdict"] != "baseline"]
+        self.assertEqual([(r["threads"], r["ratio"], r["verdict"]) for r in fut],
+                         [(1, "2.0000", "real"), (2, "2.0000", "real")])
+        self.assertEqual(d["overall"][-1]["faster"], 2)
+
+
+class PlatformDirErrors(TmpMixin, unittest.TestCase):
+    """What a platform directory cannot stand for (PlatformDirs, below, has
+    the ones it can)."""
 
     def platform(self, *runs):
         d = self.tmpdir()
         for src, name in runs:
             shutil.copytree(src, os.path.join(d, name))
         return d
-
-    def test_platform_stands_for_its_run(self):
-        plat = self.platform((BETA, "counter"))
-        p = run(ALPHA, plat, "--no-plot")
-        self.assertEqual(p.returncode, 0, describe(p))
-        self.assertIn("compare: note: %s: using counter for workload counter" % plat, p.stderr)
-        self.assertIn(os.path.join(plat, "counter"), p.stdout)
-
-    def test_platform_without_the_workload(self):
-        plat = self.platform((BETA, "pool-run"))
-        with open(os.path.join(plat, "pool-run", "summary.csv")) as fh:
-            text = fh.read()
-        with open(os.path.join(plat, "pool-run", "summary.csv"), "w") as fh:
-            fh.write(text.replace("counter,", "pool,"))
-        self.assert_one_line_error(run(ALPHA, plat, "--no-plot"),
-                                   "%s: no run of workload counter in this platform directory "
-                                   "(it has: pool-run)" % plat)
 
     def test_platforms_only(self):
         a, b = self.platform((ALPHA, "counter")), self.platform((BETA, "counter"))
