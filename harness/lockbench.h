@@ -264,6 +264,7 @@ struct lb_meta_in {
 	unsigned repeat;
 	uint64_t cs_ns, think_ns, cs_iters, think_iters, seed, sample_period;
 	const char *params;
+	const char *sweep;               /* "cs=0,100;depth=1,2": the lists swept, or "" */
 	int finished, interrupted, stalled, failed;
 	double started_unix, finished_unix;
 	size_t rows;

@@ -131,8 +131,9 @@ int main(int argc, char **argv)
 		.extra_cols = p->c.wl->extra_cols, .workload = p->c.wl->name, .impls = p->c.impl_text,
 		.threads = p->c.threads_text, .pin = p->pin.name, .format = o.format,
 		.duration_s = p->c.duration, .warmup_s = p->c.warmup, .watchdog_s = p->c.watchdog,
-		.repeat = p->c.repeat, .cs_ns = o.cs_ns, .think_ns = o.think_ns,
-		.cs_iters = lb_busy_iters(o.cs_ns), .think_iters = lb_busy_iters(o.think_ns),
+		.repeat = p->c.repeat, .cs_ns = p->c.sets[0].cs_ns, .think_ns = o.think_ns,
+		.cs_iters = lb_busy_iters(p->c.sets[0].cs_ns),
+		.think_iters = lb_busy_iters(o.think_ns), .sweep = p->c.sweep_text,
 		.seed = o.seed, .sample_period = LB_SAMPLE_PERIOD, .params = p->c.param_text,
 		.started_unix = (double)p->started,
 	};

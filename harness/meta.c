@@ -112,6 +112,8 @@ json_t *lb_meta_object(const struct lb_meta_in *m)
 	json_object_set_new(opt, "cs_ns", json_integer((json_int_t)m->cs_ns));
 	json_object_set_new(opt, "think_ns", json_integer((json_int_t)m->think_ns));
 	json_object_set_new(opt, "param", json_string(m->params));
+	json_object_set_new(opt, "sweep", m->sweep && m->sweep[0] ? json_string(m->sweep)
+							       : json_null());
 	json_object_set_new(opt, "seed", json_integer((json_int_t)m->seed));
 	json_object_set_new(opt, "watchdog_s", json_real(m->watchdog_s));
 	json_object_set_new(opt, "format", json_string(m->format));

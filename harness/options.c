@@ -51,9 +51,11 @@ static void print_help(void)
 "  --repeat N        repetitions of each configuration (default %d)\n"
 "  --pin POLICY      compact, scatter, cores, none, or an OS CPU list such as\n"
 "                    0,2,4-7 (default compact); see --topology\n"
-"  --cs NS           busy work inside the critical section, ns (default 0)\n"
+"  --cs NS           busy work inside the critical section, ns (default 0);\n"
+"                    a comma list (0,100,1000) sweeps it, as --param K=a,b,c\n"
 "  --think NS        busy work between operations, ns (default 0)\n"
-"  --param K=V       workload parameter (repeatable; see --list)\n"
+"  --param K=V       workload parameter (once per key; see --list); V may be a\n"
+"                    comma list: every combination of the lists is run\n"
 "  --out DIR         run directory (default results/<host>/<run-id>/); must\n"
 "                    not already hold a run\n"
 "  --format F        stdout: table (default), csv (the summary) or json\n"
@@ -292,11 +294,7 @@ void lb_options_parse(int argc, char **argv, struct lb_opts *o)
 					    optarg);
 			break;
 		case 'p': o->pin = optarg; break;
-		case 'c':
-			if (lb_parse_u64(optarg, &o->cs_ns) || o->cs_ns > 1000000000u)
-				lb_usage_error("--cs: '%s' is not a duration in ns; give 0 to 1000000000",
-					    optarg);
-			break;
+		case 'c': o->cs = optarg; break; /* a value or a list: the plan checks it */
 		case 'k':
 			if (lb_parse_u64(optarg, &o->think_ns) || o->think_ns > 1000000000u)
 				lb_usage_error("--think: '%s' is not a duration in ns; give 0 to "

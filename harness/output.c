@@ -580,18 +580,28 @@ void lb_summary_write_table(FILE *f, const struct lb_summary *s, size_t n, doubl
 		"", "  ! noisy: CPU share", "  ! noisy: placement", "  ! noisy",
 	};
 	char a[32], b[32], c[32], d[32];
+	/* a sweep of --param or --cs lists: each kind once per setting, and
+	 * the heading names it */
+	int sweep = 0;
+	for (size_t i = 1; i < n && !sweep; i++)
+		sweep = strcmp(s[i].first->kind, s[0].first->kind) == 0 &&
+			!same_group(s[i].first, s[0].first);
 	for (size_t i = 0; i < n; i++) {
 		const struct lb_row *r = s[i].first;
 		/* a new kind (or workload, or configuration): its heading */
 		if (i == 0 || !same_group(r, s[i - 1].first)) {
+			char set[320] = "";
 			if (i)
 				fputc('\n', f);
+			if (sweep)
+				snprintf(set, sizeof(set), " (cs=%llu %s)", (unsigned long long)r->cs_ns,
+					 r->param);
 			if (is_control(r))
-				fprintf(f, "%s: reference lines (the harness floor and the race), "
-					"not ranked\n", r->kind);
+				fprintf(f, "%s%s: reference lines (the harness floor and the race), "
+					"not ranked\n", r->kind, set);
 			else
-				fprintf(f, "%s: ranked by ops/s at %u thread%s, fastest first\n",
-					r->kind, s[i].rank_threads, s[i].rank_threads == 1 ? "" : "s");
+				fprintf(f, "%s%s: ranked by ops/s at %u thread%s, fastest first\n",
+					r->kind, set, s[i].rank_threads, s[i].rank_threads == 1 ? "" : "s");
 			fprintf(f, "%3s %-22s %4s %9s %7s %5s %8s %8s %9s %6s %7s %6s %s\n", "#",
 				"impl", "thr", "ops/s", "+-CI%", "fair", "p50 ns", "p99 ns",
 				"ops/cpu-s", "vcsw/s", "icsw/s", "rtt ns", "check");

@@ -266,22 +266,118 @@ static int plan_param_value(const struct lb_param_spec *s, const char *v, uint64
 	return 0;
 }
 
+/* One axis of the sweep: a key's values (or --cs's), each checked. */
+struct axis {
+	const char *key;   /* "cs" or the parameter's key */
+	uint64_t v[LB_PLAN_MAX_SETS];
+	char text[LB_PLAN_MAX_SETS][64];
+	unsigned n;
+};
+
+/* Split a comma list into the axis, checking each value with check(). */
+static int axis_parse(struct axis *ax, const char *key, const char *list,
+		      int (*check)(const void *spec, const char *v, uint64_t *out, char *err,
+				   size_t errlen),
+		      const void *spec, const char *what, char *err, size_t errlen)
+{
+	ax->key = key;
+	ax->n = 0;
+	if (!*list || list[0] == ',' || list[strlen(list) - 1] == ',' || strstr(list, ",,"))
+		return fail(err, errlen, "%s: '%s' is not a value or a comma list of values",
+			    what, list);
+	for (const char *s = list; *s;) {
+		size_t len = strcspn(s, ",");
+		char one[64];
+		if (len >= sizeof(one))
+			return fail(err, errlen, "%s: '%.*s' is too long", what, (int)len, s);
+		memcpy(one, s, len);
+		one[len] = '\0';
+		if (ax->n == LB_PLAN_MAX_SETS)
+			return fail(err, errlen, "%s: more than %d values in '%s'", what,
+				    LB_PLAN_MAX_SETS, list);
+		if (check(spec, one, &ax->v[ax->n], err, errlen))
+			return -1;
+		for (unsigned i = 0; i < ax->n; i++)
+			if (strcmp(ax->text[i], one) == 0)
+				return fail(err, errlen, "%s: '%s' is given twice in '%s'; give each "
+					    "value once", what, one, list);
+		snprintf(ax->text[ax->n++], sizeof(ax->text[0]), "%s", one);
+		s += len + (s[len] == ',');
+	}
+	return 0;
+}
+
+static int check_param(const void *spec, const char *v, uint64_t *out, char *err,
+		       size_t errlen)
+{
+	return plan_param_value(spec, v, out, err, errlen);
+}
+
+static int check_cs(const void *spec, const char *v, uint64_t *out, char *err, size_t errlen)
+{
+	(void)spec;
+	if (lb_parse_u64(v, out) || *out > 1000000000u)
+		return fail(err, errlen, "--cs: '%s' is not a duration in ns; give 0 to 1000000000",
+			    v);
+	return 0;
+}
+
+/* The parameters and --cs: each a value or a list; the sets are every
+ * combination (plan.h). */
 static int plan_params(const struct lb_opts *o, struct lb_plan *p, char *err, size_t errlen)
 {
 	const struct lb_workload *wl = p->wl;
+	static struct axis axes[LB_MAX_PARAMS + 1]; /* cs, then the keys: big, and main's alone */
+	unsigned nk = 0, total = 1;
 
 	for (unsigned i = 0; i < o->nparams; i++)
 		if (plan_param(wl, o->params[i], p, err, errlen))
 			return -1;
+	if (axis_parse(&axes[0], "cs", o->cs ? o->cs : "0", check_cs, NULL, "--cs", err, errlen))
+		return -1;
 	for (size_t i = 0; wl->params && wl->params[i].key && i < LB_MAX_PARAMS; i++) {
+		char what[64];
 		if (!p->param_vals[i])
 			p->param_vals[i] = wl->params[i].def;
-		if (plan_param_value(&wl->params[i], p->param_vals[i], &p->param[i], err, errlen))
+		snprintf(what, sizeof(what), "--param %s", wl->params[i].key);
+		if (axis_parse(&axes[1 + i], wl->params[i].key, p->param_vals[i], check_param,
+			       &wl->params[i], what, err, errlen))
 			return -1;
-		size_t n = strlen(p->param_text);
-		snprintf(p->param_text + n, sizeof(p->param_text) - n, "%s%s=%s", i ? ";" : "",
-			 wl->params[i].key, p->param_vals[i]);
+		nk++;
 	}
+	for (unsigned a = 0; a <= nk; a++) {
+		total *= axes[a].n;
+		if (total > LB_PLAN_MAX_SETS)
+			return fail(err, errlen, "--param and --cs: more than %d combinations in one "
+				    "sweep; give fewer values", LB_PLAN_MAX_SETS);
+		if (axes[a].n > 1) {
+			size_t n = strlen(p->sweep_text);
+			snprintf(p->sweep_text + n, sizeof(p->sweep_text) - n, "%s%s=", n ? ";" : "",
+				 axes[a].key);
+			for (unsigned v = 0; v < axes[a].n; v++)
+				append(p->sweep_text, sizeof(p->sweep_text), v ? "," : "",
+				       axes[a].text[v]);
+		}
+	}
+	/* every combination: a mixed-radix count, the last key fastest */
+	p->nsets = total;
+	for (unsigned s = 0; s < total; s++) {
+		struct lb_plan_set *set = &p->sets[s];
+		unsigned idx[LB_MAX_PARAMS + 1], rest = s;
+		for (int a = (int)nk; a >= 0; a--) {
+			idx[a] = rest % axes[a].n;
+			rest /= axes[a].n;
+		}
+		set->cs_ns = axes[0].v[idx[0]];
+		for (unsigned i = 0; i < nk; i++) {
+			size_t n = strlen(set->param_text);
+			set->param[i] = axes[i + 1].v[idx[i + 1]];
+			snprintf(set->param_text + n, sizeof(set->param_text) - n, "%s%s=%s",
+				 i ? ";" : "", wl->params[i].key, axes[i + 1].text[idx[i + 1]]);
+		}
+	}
+	memcpy(p->param, p->sets[0].param, sizeof(p->param));
+	snprintf(p->param_text, sizeof(p->param_text), "%s", p->sets[0].param_text);
 	return 0;
 }
 
@@ -325,7 +421,12 @@ static int plan_validate(const struct lb_opts *o, struct lb_plan *p, char *err, 
 	if (p->wl->validate) {
 		int kept = 0;
 		for (int i = 0; i < n; i++) {
-			if (p->wl->validate(p->param, p->tcounts[i], why, sizeof(why)) == 0) {
+			/* every set must accept the count */
+			int bad = 0;
+			for (unsigned s = 0; s < p->nsets && !bad; s++)
+				bad = p->wl->validate(p->sets[s].param, p->tcounts[i], why,
+						      sizeof(why)) != 0;
+			if (!bad) {
 				p->tcounts[kept++] = p->tcounts[i];
 				continue;
 			}
@@ -358,7 +459,7 @@ int lb_plan_make(const struct lb_opts *o, unsigned pus, struct lb_plan *p, char 
 							       : LB_DEFAULT_WATCHDOG_S;
 	p->repeat = (unsigned)o->repeat;
 	p->quiet = o->quiet;
-	p->nruns = (size_t)p->nimpl * p->nthr * p->repeat;
+	p->nruns = (size_t)p->nimpl * p->nthr * p->repeat * p->nsets;
 	p->duration = o->duration;
 	p->warmup = o->warmup;
 	if (p->duration < 0 || p->warmup < 0) {

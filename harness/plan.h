@@ -23,6 +23,7 @@
 #define LB_PLAN_ERR_MAX (LB_PLAN_LIST_MAX + 1024)
 #define LB_PLAN_MAX_THREAD_COUNTS 64
 #define LB_PLAN_MAX_GIVEN_PARAMS 32
+#define LB_PLAN_MAX_SETS 64  /* parameter x --cs combinations of one sweep */
 #define LB_DEFAULT_REPEAT 3
 #define LB_DEFAULT_WATCHDOG_S 10.0
 #define LB_AUTO_BUDGET_S 45.0 /* warm-up + window over the whole sweep */
@@ -33,7 +34,8 @@ struct lb_opts {
 	const char *params[LB_PLAN_MAX_GIVEN_PARAMS];
 	unsigned nparams;
 	double duration, warmup, watchdog; /* < 0: auto / the workload's */
-	uint64_t repeat, cs_ns, think_ns, seed;
+	uint64_t repeat, think_ns, seed;
+	const char *cs;     /* --cs as given: ns, or a comma list of them (a sweep) */
 	int no_plot;
 	int quiet;          /* --quiet: no progress on stderr */
 };
@@ -50,6 +52,17 @@ struct lb_plan {
 	uint64_t param[LB_MAX_PARAMS];         /* their values, per the spec */
 	char param_text[256];    /* "k=v;k2=v2": the CSV param column */
 	int quiet;               /* from the options: no progress lines */
+	/* The sweep's other axes: every combination of the values given as
+	 * lists (--param key=a,b,c, --cs 0,100,1000), in the order given, the
+	 * last key varying fastest and --cs slowest.  One set without lists;
+	 * param and param_text above are sets[0]'s. */
+	struct lb_plan_set {
+		uint64_t param[LB_MAX_PARAMS];
+		char param_text[256];
+		uint64_t cs_ns;
+	} sets[LB_PLAN_MAX_SETS];
+	unsigned nsets;
+	char sweep_text[512];    /* "cs=0,100;depth=1,2": what varies, or "" */
 	double duration, warmup, watchdog;
 	unsigned repeat;
 	size_t nruns;            /* implementations x thread counts x repetitions */

@@ -107,10 +107,13 @@ void lb_sweep_run(struct lb_sweep *sw, const struct lb_plan *c, const struct lb_
 	if (meta->restriction[0] && !c->quiet)
 		fprintf(stderr, "lockbench: restricted to %s\n", meta->restriction);
 	if (!c->quiet) {
-		fprintf(stderr, "lockbench: %s: %u implementation(s) x %u thread count(s) x %u "
+		char sets[600] = "";
+		if (c->nsets > 1)
+			snprintf(sets, sizeof(sets), " x %u settings (%s)", c->nsets, c->sweep_text);
+		fprintf(stderr, "lockbench: %s: %u implementation(s) x %u thread count(s)%s x %u "
 			"repetition(s) = %zu runs of %.2f s (+%.2f s warm-up), about %.0f s; pin %s\n",
-			c->wl->name, c->nimpl, c->nthr, c->repeat, c->nruns, c->duration, c->warmup,
-			(double)c->nruns * (c->duration + c->warmup + 0.01), pin->name);
+			c->wl->name, c->nimpl, c->nthr, sets, c->repeat, c->nruns, c->duration,
+			c->warmup, (double)c->nruns * (c->duration + c->warmup + 0.01), pin->name);
 		fprintf(stderr, "lockbench: timer %s, %.1f ns per read (latency floor %.0f ns); "
 			"busy loop %.3f ns/iter; writing %s\n", lb_timer.source, lb_timer.cost_ns,
 			lb_timer.sample_floor_ns, lb_timer.busy_ns_per_iter, meta->out_dir);
@@ -118,93 +121,101 @@ void lb_sweep_run(struct lb_sweep *sw, const struct lb_plan *c, const struct lb_
 	uint64_t t_start = lb_now_ns();
 
 	for (unsigned rep = 1; rep <= c->repeat && !sw->stopped; rep++) {
-		for (unsigned ti = 0; ti < c->nthr && !sw->stopped; ti++) {
-			for (unsigned ii = 0; ii < c->nimpl && !sw->stopped; ii++) {
-				if (lb_interrupted) {
-					sw->stopped = 1;
-					break;
-				}
-				unsigned nt = c->tcounts[ti];
-				const struct lb_impl *im = c->impls[ii];
-				struct lb_run_cfg rc = {
-					.wl = c->wl, .impl = im, .nthreads = nt, .pin = pin,
-					.duration_s = c->duration, .warmup_s = c->warmup,
-					.watchdog_s = c->watchdog, .cs_ns = meta->cs_ns,
-					.think_ns = meta->think_ns, .sample_mask = SAMPLE_PERIOD - 1,
-					.ncpus = pin->cpus ? pin->ncpus : nallowed,
-				};
-				memcpy(rc.param, c->param, sizeof(rc.param));
-				struct lb_row *r = &sw->rows[sw->nrows];
-				memset(r, 0, sizeof(*r));
-				r->workload = c->wl->name;
-				r->kind = lb_kind_name(lb_impl_kind(im));
-				r->backend = im->backend;
-				r->impl = im->id;
-				r->threads = nt;
-				r->pin = pin->name;
-				r->cs_ns = meta->cs_ns;
-				r->think_ns = meta->think_ns;
-				snprintf(r->param, sizeof(r->param), "%s", c->param_text);
-				r->rep = rep;
-				r->oversubscribed = nt > rc.ncpus;
-				for (unsigned k = 0; pin->cpus && k < nt; k++) {
-					size_t l = strlen(r->cpus);
-					snprintf(r->cpus + l, sizeof(r->cpus) - l, "%s%d", k ? ";" : "",
-						 pin->cpus[k % pin->ncpus]);
-				}
-				/* The probe runs between the first two CPUs this
-				 * configuration uses (or could use, unpinned). */
-				const int *pc = pin->cpus ? pin->cpus : allowed;
-				unsigned pn = pin->cpus ? pin->ncpus : nallowed;
-				int pa = pn > 0 ? pc[0] : -1, pb = pn > 1 ? pc[1] : -1;
-				r->probe_rtt_ns = lb_probe_rtt(pa, pb);
+		for (unsigned si = 0; si < c->nsets && !sw->stopped; si++) {
+			const struct lb_plan_set *set = &c->sets[si];
+			for (unsigned ti = 0; ti < c->nthr && !sw->stopped; ti++) {
+				for (unsigned ii = 0; ii < c->nimpl && !sw->stopped; ii++) {
+					if (lb_interrupted) {
+						sw->stopped = 1;
+						break;
+					}
+					unsigned nt = c->tcounts[ti];
+					const struct lb_impl *im = c->impls[ii];
+					struct lb_run_cfg rc = {
+						.wl = c->wl, .impl = im, .nthreads = nt, .pin = pin,
+						.duration_s = c->duration, .warmup_s = c->warmup,
+						.watchdog_s = c->watchdog, .cs_ns = set->cs_ns,
+						.think_ns = meta->think_ns, .sample_mask = SAMPLE_PERIOD - 1,
+						.ncpus = pin->cpus ? pin->ncpus : nallowed,
+					};
+					memcpy(rc.param, set->param, sizeof(rc.param));
+					struct lb_row *r = &sw->rows[sw->nrows];
+					memset(r, 0, sizeof(*r));
+					r->workload = c->wl->name;
+					r->kind = lb_kind_name(lb_impl_kind(im));
+					r->backend = im->backend;
+					r->impl = im->id;
+					r->threads = nt;
+					r->pin = pin->name;
+					r->cs_ns = set->cs_ns;
+					r->think_ns = meta->think_ns;
+					snprintf(r->param, sizeof(r->param), "%s", set->param_text);
+					r->rep = rep;
+					r->oversubscribed = nt > rc.ncpus;
+					for (unsigned k = 0; pin->cpus && k < nt; k++) {
+						size_t l = strlen(r->cpus);
+						snprintf(r->cpus + l, sizeof(r->cpus) - l, "%s%d", k ? ";" : "",
+							 pin->cpus[k % pin->ncpus]);
+					}
+					/* The probe runs between the first two CPUs this
+					 * configuration uses (or could use, unpinned). */
+					const int *pc = pin->cpus ? pin->cpus : allowed;
+					unsigned pn = pin->cpus ? pin->ncpus : nallowed;
+					int pa = pn > 0 ? pc[0] : -1, pb = pn > 1 ? pc[1] : -1;
+					r->probe_rtt_ns = lb_probe_rtt(pa, pb);
 
-				struct lb_check chk;
-				enum lb_run_status st = lb_run_one(&rc, r, sw->trows, &chk, &sw->diag);
-				sw->done++;
-				if (st == LB_RUN_STALLED) {
-					sw->stopped = 1;
-					break;
+					struct lb_check chk;
+					enum lb_run_status st = lb_run_one(&rc, r, sw->trows, &chk, &sw->diag);
+					sw->done++;
+					if (st == LB_RUN_STALLED) {
+						sw->stopped = 1;
+						break;
+					}
+					if (st == LB_RUN_INTERRUPTED) {
+						sw->stopped = 1;
+						break;
+					}
+					if (st != LB_RUN_OK) {
+						sw->failed = sw->stopped = 1; /* cannot continue sensibly */
+						sw->diag.kind = LB_DIAG_ERROR;
+						snprintf(sw->diag.summary, sizeof(sw->diag.summary),
+							 "%s/%s threads=%u could not run (see the message above)",
+							 c->wl->name, im->id, nt);
+						break;
+					}
+					r->probe_rtt_after_ns = lb_probe_rtt(pa, pb);
+					lb_results_row(sw->results.f, &sw->sink, r);
+					for (unsigned k = 0; k < nt; k++) {
+						sw->trows[k].rep = rep;
+						lb_threads_row(sw->threads.f, &sw->sink, r, &sw->trows[k]);
+					}
+					if (lb_stream_flush(&sw->results) || lb_stream_flush(&sw->threads)) {
+						sw->write_error = sw->failed = sw->stopped = 1;
+						break;
+					}
+					sw->nrows++;
+					if (r->verdict == LB_FAIL) {
+						sw->failed = 1;
+						lb_sweep_note_failure(sw, r, chk.msg);
+						fprintf(stderr, "lockbench: CHECK FAILED: %s/%s threads=%u rep %u: "
+							"%s\n", c->wl->name, r->impl, nt, rep, chk.msg);
+					}
+					if (c->quiet)
+						continue;
+					/* the rest at the pace so far: every run takes
+					 * about as long (fixed window and warm-up) */
+					double eta = (double)(lb_now_ns() - t_start) / 1e9 / (double)sw->done *
+						     (double)(c->nruns - sw->done);
+					char axes[320] = "";
+					if (c->sweep_text[0]) /* which set: its cs and params */
+						snprintf(axes, sizeof(axes), " cs=%llu %s",
+							 (unsigned long long)set->cs_ns, set->param_text);
+					fprintf(stderr, "[%zu/%zu] %-22s threads=%-3u%s rep %u/%u  %12.0f "
+						"ops/s  %s  eta %.0f s%s\n", sw->done, c->nruns, r->impl, nt,
+						axes, rep, c->repeat, r->ops_per_sec,
+						lb_verdict_name(r->verdict), eta,
+						r->starved ? "  (starved: another process had the CPUs)" : "");
 				}
-				if (st == LB_RUN_INTERRUPTED) {
-					sw->stopped = 1;
-					break;
-				}
-				if (st != LB_RUN_OK) {
-					sw->failed = sw->stopped = 1; /* cannot continue sensibly */
-					sw->diag.kind = LB_DIAG_ERROR;
-					snprintf(sw->diag.summary, sizeof(sw->diag.summary),
-						 "%s/%s threads=%u could not run (see the message above)",
-						 c->wl->name, im->id, nt);
-					break;
-				}
-				r->probe_rtt_after_ns = lb_probe_rtt(pa, pb);
-				lb_results_row(sw->results.f, &sw->sink, r);
-				for (unsigned k = 0; k < nt; k++) {
-					sw->trows[k].rep = rep;
-					lb_threads_row(sw->threads.f, &sw->sink, r, &sw->trows[k]);
-				}
-				if (lb_stream_flush(&sw->results) || lb_stream_flush(&sw->threads)) {
-					sw->write_error = sw->failed = sw->stopped = 1;
-					break;
-				}
-				sw->nrows++;
-				if (r->verdict == LB_FAIL) {
-					sw->failed = 1;
-					lb_sweep_note_failure(sw, r, chk.msg);
-					fprintf(stderr, "lockbench: CHECK FAILED: %s/%s threads=%u rep %u: "
-						"%s\n", c->wl->name, r->impl, nt, rep, chk.msg);
-				}
-				if (c->quiet)
-					continue;
-				/* the rest at the pace so far: every run takes
-				 * about as long (fixed window and warm-up) */
-				double eta = (double)(lb_now_ns() - t_start) / 1e9 / (double)sw->done *
-					     (double)(c->nruns - sw->done);
-				fprintf(stderr, "[%zu/%zu] %-22s threads=%-3u rep %u/%u  %12.0f ops/s"
-					"  %s  eta %.0f s%s\n", sw->done, c->nruns, r->impl, nt, rep,
-					c->repeat, r->ops_per_sec, lb_verdict_name(r->verdict), eta,
-					r->starved ? "  (starved: another process had the CPUs)" : "");
 			}
 		}
 	}

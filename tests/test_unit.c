@@ -357,6 +357,63 @@ static void plan_impl_selectors(void **st)
 				    "none; or a glob such as 'ck-*'"));
 }
 
+/* --param key=a,b and --cs lists: every combination, --cs slowest and the
+ * last key fastest; each value checked; the runs multiplied. */
+static void plan_sweep_sets(void **st)
+{
+	struct lb_plan p;
+	char err[LB_PLAN_ERR_MAX];
+	struct lb_opts o = plan_opts("counter", "futex-mutex", "1,2");
+	const char *params[] = { "data=local,shared", "depth=1,4" };
+	(void)st;
+	assert_int_equal(lb_plan_make(&o, 2, &p, err, sizeof(err)), 0);
+	assert_int_equal(p.nsets, 1);   /* no list: one set, the defaults */
+	assert_string_equal(p.sweep_text, "");
+	assert_int_equal(p.sets[0].cs_ns, 0);
+	assert_string_equal(p.sets[0].param_text, "depth=1;data=shared");
+
+	o.cs = "0,100";
+	o.params[0] = params[0];
+	o.params[1] = params[1];
+	o.nparams = 2;
+	assert_int_equal(lb_plan_make(&o, 2, &p, err, sizeof(err)), 0);
+	assert_int_equal(p.nsets, 8);
+	assert_int_equal(p.nruns, 8 * 2 * LB_DEFAULT_REPEAT);
+	assert_string_equal(p.sweep_text, "cs=0,100;depth=1,4;data=local,shared");
+	static const struct { uint64_t cs; const char *text; } want[] = {
+		{ 0, "depth=1;data=local" },   { 0, "depth=1;data=shared" },
+		{ 0, "depth=4;data=local" },   { 0, "depth=4;data=shared" },
+		{ 100, "depth=1;data=local" }, { 100, "depth=1;data=shared" },
+		{ 100, "depth=4;data=local" }, { 100, "depth=4;data=shared" },
+	};
+	for (unsigned i = 0; i < 8; i++) {
+		assert_int_equal(p.sets[i].cs_ns, want[i].cs);
+		assert_string_equal(p.sets[i].param_text, want[i].text);
+		/* the numbers the workload gets: depth, then data's word index */
+		assert_int_equal(p.sets[i].param[0], (i & 2) ? 4 : 1);
+		assert_int_equal(p.sets[i].param[1], (i & 1) ? 0 : 1);
+	}
+	assert_string_equal(p.param_text, "depth=1;data=local");   /* sets[0] */
+
+	o.cs = "5,x";
+	assert_int_equal(lb_plan_make(&o, 2, &p, err, sizeof(err)), -1);
+	assert_string_equal(err, "--cs: 'x' is not a duration in ns; give 0 to 1000000000");
+	o.cs = "5,5";
+	assert_int_equal(lb_plan_make(&o, 2, &p, err, sizeof(err)), -1);
+	assert_string_equal(err, "--cs: '5' is given twice in '5,5'; give each value once");
+	o.cs = NULL;
+	params[1] = "depth=1,0";
+	o.params[1] = params[1];
+	assert_int_equal(lb_plan_make(&o, 2, &p, err, sizeof(err)), -1);
+	assert_string_equal(err, "--param depth: '0' is not a nesting depth; give 1 to 1000");
+	params[1] = "depth=1,2,3,4,5,6,7,8,9";
+	o.params[1] = params[1];
+	o.cs = "0,1,2,3";
+	assert_int_equal(lb_plan_make(&o, 2, &p, err, sizeof(err)), -1);
+	assert_string_equal(err, "--param and --cs: more than 64 combinations in one sweep; give "
+				 "fewer values");
+}
+
 /* A count the workload refuses: left out of the default sweep (and said
  * why), an error when asked for. */
 static void plan_refused_thread_counts(void **st)
@@ -1322,6 +1379,7 @@ int main(void)
 		cmocka_unit_test(nearest_name_for_a_typo),
 		cmocka_unit_test(plan_default_sweep),
 		cmocka_unit_test(plan_impl_selectors),
+		cmocka_unit_test(plan_sweep_sets),
 		cmocka_unit_test(plan_refused_thread_counts),
 		cmocka_unit_test(plan_time_budget),
 		cmocka_unit_test(plan_usage_errors),
