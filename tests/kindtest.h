@@ -58,8 +58,10 @@ static inline void kt_max_update(_Atomic unsigned *peak, unsigned v)
  * A case whose threads do not finish is reported and its shared state and
  * primitive are leaked on purpose: the stuck threads still point at them. */
 
+struct kt_member; /* one thread's start and its "finished" flag (kindtest.c) */
 struct team {
 	pthread_t th[MAXT];
+	struct kt_member *m[MAXT];
 	unsigned n;
 	unsigned char stuck[MAXT]; /* set by kt_team_join: thread i did not finish */
 };
@@ -67,8 +69,9 @@ struct team {
 /* Starts fn(arg) as the team's next thread (at most MAXT), or bails out. */
 void kt_team_spawn(struct team *tm, void *(*fn)(void *), void *arg);
 
-/* Joins every thread within ms of CLOCK_MONOTONIC; returns how many did
- * not finish (those are detached and leaked, and marked in tm->stuck). */
+/* Joins every thread that finishes within ms of CLOCK_MONOTONIC; returns
+ * how many did not (those are detached and leaked, and marked in
+ * tm->stuck). */
 unsigned kt_team_join(struct team *tm, long ms);
 
 /* The start gate: every worker attaches, then waits for go, so that the
