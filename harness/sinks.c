@@ -1,6 +1,7 @@
 /* The sinks (sinks.h): the end of a run, in order: the data files, then
  * the summary on stdout, meta.json, the plots and report.html, and the
  * list of what was actually written. */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -39,16 +40,38 @@ static char *noise_line(const struct lb_summary *sum, size_t n, char *buf, size_
 static const char *const data_files[] = { "results.csv", "threads.csv", "summary.csv",
 					   "meta.json", NULL };
 
-const char **lb_written_files(const char *dir, unsigned *nplots)
+/* A plot the plot step may write: the fixed ones, throughput-<kind> for
+ * a registry kind, extra-<column> for a column name ([A-Za-z0-9_]). */
+static int known_plot(const char *name)
 {
-	static char names[64][64];
-	static const char *list[65];
-	size_t n = 0;
-	char path[PATH_MAX];
 	static const char *const plots[] = {
 		"throughput", "fairness", "latency", "cpu", "speedup", "throughput-top",
 		"fairness-top", "latency-top", "cpu-top", "speedup-top", NULL,
 	};
+	for (size_t i = 0; plots[i]; i++)
+		if (strcmp(name, plots[i]) == 0)
+			return 1;
+	if (strncmp(name, "throughput-", 11) == 0)
+		return lb_kind_find(name + 11) != LB_KIND_COUNT;
+	if (strncmp(name, "extra-", 6) == 0 && name[6])
+		return strspn(name + 6, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					"0123456789_") == strlen(name + 6);
+	return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+const char **lb_written_files(const char *dir, unsigned *nplots)
+{
+	static char names[64][64];
+	static const char *list[65];
+	static const char *const after[] = { "report.html", "speedup.csv", "gnuplot-warnings.txt",
+					     NULL };
+	size_t n = 0;
+	char path[PATH_MAX];
 
 	*nplots = 0;
 	for (size_t i = 0; data_files[i]; i++) {
@@ -56,18 +79,32 @@ const char **lb_written_files(const char *dir, unsigned *nplots)
 		if (access(path, F_OK) == 0)
 			list[n++] = data_files[i];
 	}
-	snprintf(path, sizeof(path), "%s/report.html", dir);
-	if (access(path, F_OK) == 0)
-		list[n++] = "report.html";
-	for (size_t i = 0; plots[i] && n < 60; i++) {
-		snprintf(path, sizeof(path), "%s/%s.png", dir, plots[i]);
-		if (access(path, F_OK) == 0) {
-			snprintf(names[n], sizeof(names[n]), "%s.png", plots[i]);
-			list[n] = names[n];
-			n++;
-			(*nplots)++;
-		}
+	for (size_t i = 0; after[i]; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, after[i]);
+		if (access(path, F_OK) == 0)
+			list[n++] = after[i];
 	}
+	/* the plots, by their PNG, in name order */
+	size_t first = n;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d)) != NULL && n < 60) {
+		size_t len = strlen(e->d_name);
+		char base[64];
+		if (len < 5 || len - 4 >= sizeof(base) || strcmp(e->d_name + len - 4, ".png") != 0)
+			continue;
+		memcpy(base, e->d_name, len - 4);
+		base[len - 4] = '\0';
+		if (!known_plot(base))
+			continue;
+		snprintf(names[n], sizeof(names[n]), "%s", e->d_name);
+		list[n] = names[n];
+		n++;
+		(*nplots)++;
+	}
+	if (d)
+		closedir(d);
+	qsort(list + first, n - first, sizeof(list[0]), by_name);
 	list[n] = NULL;
 	return list;
 }

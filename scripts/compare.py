@@ -170,7 +170,7 @@ def main(argv=None):
     exit_on_signals()
     try:
         runs = [Run(i, d) for i, d in enumerate(resolve_dirs(a.dirs))]
-        by_impl = selector(a.impl) if a.impl else None
+        by_impl = selector(a.impl, runs[0].configs) if a.impl else None
         keep = None
         if by_impl or a.threads is not None:
             keep = lambda k, conf: ((not by_impl or by_impl(k, conf)) and

@@ -181,17 +181,27 @@ class Row:
         self.probe_moved = bool(pb and pr and max(pb, pr) / min(pb, pr) > PROBE_FACTOR)
 
 
-def selector(spec):
-    """--impl's test of a configuration: a comma list of ids, backends,
-    kinds and shell globs over the ids, as lockbench's --impl takes."""
+def selector(spec, configs):
+    """--impl's test of a configuration: a comma list of 'all', ids,
+    backends, kinds and shell globs over the ids, as lockbench's --impl
+    takes. configs: the baseline's {key: summary row}; an item that
+    chooses none of them is refused (a typo must not pass silently)."""
     items = [s.strip() for s in spec.split(",")]
     if not all(items):
         raise BadInput("--impl: '%s' is not a valid list (comma-separated ids, backends, "
                        "kinds or globs)" % spec)
 
+    def one(s, k, conf):
+        return (s == "all" or fnmatch.fnmatchcase(k[1], s) or conf.get("backend") == s
+                or conf.get("kind") == s)
+    for s in items:
+        if not any(one(s, k, c) for k, c in configs.items()):
+            have = sorted({k[1] for k in configs})
+            raise BadInput("--impl: '%s' chooses nothing in the baseline; it has: %s (and "
+                           "their backends and kinds)" % (s, ", ".join(have)))
+
     def keep(k, conf):
-        return any(fnmatch.fnmatchcase(k[1], s) or conf.get("backend") == s
-                   or conf.get("kind") == s for s in items)
+        return any(one(s, k, conf) for s in items)
     return keep
 
 

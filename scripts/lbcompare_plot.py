@@ -34,11 +34,17 @@ def write_plot_inputs(cmp, tmp):
     """Per (run, series) CSV files and vars.gp for compare.gp."""
     runs = cmp.runs
     impls_all = [set(k[1] for k in r.order) for r in runs]
+    # What --impl and --threads kept (every series' implementation and
+    # settings are among the configurations compared; its thread counts
+    # are those kept).
+    kept = set(cmp.common)
+    kept_series = {k[:2] + k[3:] for k in kept}
+    kept_threads = {k[2] for k in kept}
     # Series: (workload, impl, settings) of the baseline whose impl ran in every run.
     series = []
     for k in cmp.base.order:
         s = k[:2] + k[3:]
-        if s not in series and all(k[1] in i for i in impls_all):
+        if s not in series and s in kept_series and all(k[1] in i for i in impls_all):
             series.append(s)
     vary_wl = len({s[0] for s in series}) > 1
 
@@ -60,7 +66,8 @@ def write_plot_inputs(cmp, tmp):
     g = lambda v: "" if not pos(v) else "%.6g" % v
     for r in runs:
         for si_, s in enumerate(series, 1):
-            ks = sorted((k for k in r.order if k[:2] + k[3:] == s), key=lambda k: k[2])
+            ks = sorted((k for k in r.order if k[:2] + k[3:] == s and k[2] in kept_threads),
+                        key=lambda k: k[2])
             if not ks:
                 continue
             rel = "series/r%02d-s%03d.csv" % (r.index + 1, si_)

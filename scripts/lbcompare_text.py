@@ -254,6 +254,11 @@ def print_markdown(cmp, out):
       "repetitions a side), else noise, n/a below that." % (ALPHA, MIN_REPS))
 
 
+# csv_rows' cells that are numbers (written as text there): numbers in JSON
+JSON_NUMBERS = {"cs_ns", "think_ns", "ops_per_sec", "ratio", "ci_lo", "ci_hi", "p_value",
+                "fp_rate", "normalised", "probe_rtt_ns"}
+
+
 def write_json(cmp, fh):
     """The comparison as one JSON object: runs, overall, rows (csv's)."""
     import json
@@ -264,8 +269,8 @@ def write_json(cmp, fh):
                         "geomean_ratio": gm, "faster": f, "slower": s, "unchanged": u,
                         "no_verdict": na}
                        for r, kind, fam, n, gm, f, s, u, na in overall(cmp)],
-           "rows": [{k: (None if v == "" else v) for k, v in rec.items()}
-                    for rec in csv_rows(cmp)]}
+           "rows": [{k: (None if v == "" else float(v) if k in JSON_NUMBERS else v)
+                     for k, v in rec.items()} for rec in csv_rows(cmp)]}
     json.dump(doc, fh, indent=2)
     fh.write("\n")
 

@@ -749,7 +749,8 @@ def build(run, plots, pngs, speedup_csv):
     # The answer first: which primitive wins, per kind and regime.
     try:
         groups = scoreboard.load([d]) if rows else []
-    except BadInput as e:
+    except (BadInput, ArithmeticError, ValueError) as e:
+        # the page matters more than its first table: say why, go on
         groups = []
         p.append("<p class=\"muted\">(no scoreboard: %s)</p>" % esc(str(e)))
     if groups:
@@ -857,6 +858,13 @@ def plots_and_report(d):
             plots, top = draw(run, scratch)
         scratch.add("report.html", build(run, plots, set(plots), bool(run.rows)))
         written = scratch.commit()
+    # Warnings from an earlier draw that this one did not have: gone.
+    stale = os.path.join(d, "gnuplot-warnings.txt")
+    if run.rows and not any(w.endswith("gnuplot-warnings.txt") for w in written):
+        try:
+            os.remove(stale)
+        except FileNotFoundError:
+            pass
     # A NAME-top left from an earlier draw that no longer needs one would
     # mislead: drop it (the page no longer shows it).
     if run.rows and not top:

@@ -68,7 +68,8 @@ class Ratio:
 
     def __init__(self, a, b):
         self.a, self.b = a, b
-        self.value = a.median / b.median if b.median > 0 else math.inf
+        self.value = (a.median / b.median if b.median > 0
+                      else math.inf if a.median > 0 else math.nan)
         self.ci = lbstats.bootstrap_ratio_ci(b.reps, a.reps) if b.reps and a.reps else None
         self.verdict, _ = lbstats.significance(b.reps, a.reps) if b.reps and a.reps else ("n/a", None)
 
@@ -111,7 +112,8 @@ class Group:
             for t, cs in sorted(by_t.items()):
                 base, mine = best(cs, "pthread"), best(cs, f)
                 if base and mine:
-                    cands.append((mine.median / base.median, t, Ratio(mine, base)))
+                    r = Ratio(mine, base)   # guards a zero median (inf)
+                    cands.append((r.value, t, r))
             if cands:
                 self.worst[f] = min(cands, key=lambda x: (x[0], x[1]))
 
@@ -196,8 +198,13 @@ def load(dirs):
                  r["pin"])
             by_group.setdefault(tuple(r[c] for c in GROUP), []).append(
                 Config(r, reps.get(k, [])))
-        for key, configs in by_group.items():
-            groups.append(Group(key, configs, pus))
+        # each setting's kinds together (a --param/--cs sweep), kinds in
+        # the run's order within it
+        order = {}
+        for key in by_group:
+            order.setdefault(key[1], len(order))
+        for key in sorted(by_group, key=lambda k: (k[0], k[2], k[3], k[4], k[5], order[k[1]])):
+            groups.append(Group(key, by_group[key], pus))
     return groups
 
 

@@ -554,7 +554,8 @@ class FiltersAndFormats(TmpMixin, unittest.TestCase):
                           ("*-mutex", {"futex-mutex", "pthread-mutex"}),
                           ("mutex", {"futex-mutex", "pthread-mutex"}),   # a kind
                           ("atomic", {"atomic-faa"}),                     # a backend
-                          ("atomic,pthread-*", {"atomic-faa", "pthread-mutex"})):
+                          ("atomic,pthread-*", {"atomic-faa", "pthread-mutex"}),
+                          ("all", {"atomic-faa", "futex-mutex", "pthread-mutex"})):
             with self.subTest(sel=sel):
                 p, rows = self.ratios("--impl", sel)
                 self.assertEqual({i for i, _ in rows}, want)
@@ -575,6 +576,12 @@ class FiltersAndFormats(TmpMixin, unittest.TestCase):
         self.assertEqual(p.returncode, 2, describe(p))
         self.assertIn("--threads: 'two' is not a list of thread counts (e.g. 1,2,4)", p.stderr)
         self.assert_one_line_error(run(REPS5, REPS8, "--no-plot", "--impl", "ck-*"),
+                                   "--impl: 'ck-*' chooses nothing in the baseline; it has: "
+                                   "atomic-faa, futex-mutex, pthread-mutex")
+        # a typo beside a good item is refused too, never ignored
+        self.assert_one_line_error(run(REPS5, REPS8, "--no-plot", "--impl", "futx,atomic"),
+                                   "--impl: 'futx' chooses nothing")
+        self.assert_one_line_error(run(REPS5, REPS8, "--no-plot", "--threads", "16"),
                                    "no configuration common to all runs is left after --impl "
                                    "and --threads")
 
@@ -596,7 +603,10 @@ class FiltersAndFormats(TmpMixin, unittest.TestCase):
         self.assertEqual([r["label"] for r in d["runs"]], ["epsilon", "zeta"])
         fut = [r for r in d["rows"] if r["impl"] == "futex-mutex" and r["verdict"] != "baseline"]
         self.assertEqual([(r["threads"], r["ratio"], r["verdict"]) for r in fut],
-                         [(1, "2.0000", "real"), (2, "2.0000", "real")])
+                         [(1, 2.0, "real"), (2, 2.0, "real")])
+        for r in d["rows"]:   # numbers are numbers; what does not apply is null
+            for k in ("ops_per_sec", "ratio", "p_value", "normalised", "cs_ns"):
+                self.assertTrue(r[k] is None or isinstance(r[k], float), (k, r))
         self.assertEqual(d["overall"][-1]["faster"], 2)
 
 
@@ -758,6 +768,18 @@ class Plots(TmpMixin, unittest.TestCase):
         with open(os.path.join(out, "compare.csv")) as fh:
             self.assertEqual(len(list(csv.DictReader(fh))), 12)
         self.assertIn(out, p.stderr)
+
+    def test_plots_follow_the_filters(self):
+        out = os.path.join(self.tmpdir(), "plots")
+        p = run(ALPHA, BETA, "--impl", "futex-mutex", "--out", out)
+        self.assertEqual(p.returncode, 0, describe(p))
+        for name in ("compare-throughput", "compare-normalised", "compare-ratio"):
+            with open(os.path.join(out, name + ".svg")) as fh:
+                text = fh.read()
+            # the series drawn: the key's titles (gnuplot's own aside)
+            keys = {t for t in re.findall(r"<title>([^<]+)</title>", text)
+                    if t != "Gnuplot" and not t.startswith("gnuplot_plot")}
+            self.assertEqual(keys, {"futex-mutex"}, name)
 
 
 if __name__ == "__main__":

@@ -1313,7 +1313,9 @@ static void written_files_lists_what_is_there(void **st)
 {
 	static const char *const present[] = {
 		"meta.json", "results.csv", "report.html", "cpu-top.png", "throughput.png",
-		"throughput.svg", "stray.png", "results.csv.partial",
+		"throughput.svg", "stray.png", "results.csv.partial", "throughput-mutex.png",
+		"throughput-bogus.png", "extra-torn_reads.png", "speedup.csv",
+		"gnuplot-warnings.txt",
 	};
 	char dir[] = "/tmp/lb-unit-files-XXXXXX", path[256], line[512];
 	unsigned nplots = 99;
@@ -1331,19 +1333,24 @@ static void written_files_lists_what_is_there(void **st)
 		assert_non_null(f);
 		fclose(f);
 	}
-	/* the data files in their fixed order, report.html, then the known
-	 * plots by their PNG; never a partial file or a stranger */
+	/* the data files in their fixed order, what the plot step writes,
+	 * then the known plots by their PNG in name order (throughput-<kind>
+	 * for a real kind, extra-<column>); never a partial file or a
+	 * stranger */
 	files = lb_written_files(dir, &nplots);
 	static const char *const want[] = { "results.csv", "meta.json", "report.html",
-					    "throughput.png", "cpu-top.png" };
+					    "speedup.csv", "gnuplot-warnings.txt", "cpu-top.png",
+					    "extra-torn_reads.png", "throughput-mutex.png",
+					    "throughput.png" };
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		assert_non_null(files[i]);
 		assert_string_equal(files[i], want[i]);
 	}
 	assert_null(files[sizeof(want) / sizeof(want[0])]);
-	assert_int_equal(nplots, 2);
+	assert_int_equal(nplots, 4);
 	lb_files_listing(files, nplots, NULL, line, sizeof(line));
-	assert_string_equal(line, "results.csv meta.json report.html, 2 plots (PNG and SVG)");
+	assert_string_equal(line, "results.csv meta.json report.html speedup.csv "
+				  "gnuplot-warnings.txt, 4 plots (PNG and SVG)");
 
 	for (size_t i = 0; i < sizeof(present) / sizeof(present[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, present[i]);
