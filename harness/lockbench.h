@@ -83,6 +83,11 @@ struct lb_row {
 	char param[256];
 	unsigned rep;
 	int oversubscribed;
+	/* In a --param/--cs sweep: the setting's index in the plan (rows sort
+	 * by it, in the order given) and its text for messages ("cs=0
+	 * depth=2;data=shared"); 0 and "" otherwise. */
+	unsigned set;
+	char setting[320];
 	/* measurements */
 	double duration_s;
 	uint64_t ops;
@@ -247,6 +252,7 @@ void lb_write_json(FILE *f, const struct lb_sink *sk, const struct lb_meta_in *m
 struct lb_failure {
 	const char *impl;
 	unsigned threads, rep;
+	char setting[320];  /* the sweep's setting, or "" */
 	char msg[256];
 };
 

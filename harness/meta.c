@@ -62,9 +62,10 @@ static json_t *diagnosis(const struct lb_meta_in *m)
 	if (m->nfailures) {
 		json_t *fa = json_array();
 		for (size_t i = 0; i < m->nfailures; i++)
-			json_array_append_new(fa, json_pack("{s:s, s:i, s:i, s:s}",
+			json_array_append_new(fa, json_pack("{s:s, s:i, s:i, s:s, s:s}",
 				"impl", m->failures[i].impl, "threads", (int)m->failures[i].threads,
-				"rep", (int)m->failures[i].rep, "message", m->failures[i].msg));
+				"rep", (int)m->failures[i].rep, "setting", m->failures[i].setting,
+				"message", m->failures[i].msg));
 		json_object_set_new(o, "failures", fa);
 	}
 	return o;

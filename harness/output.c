@@ -356,6 +356,9 @@ static int cmp_summary(const void *x, const void *y)
 		return c;
 	if ((c = (int)lb_kind_find(a->kind) - (int)lb_kind_find(b->kind)))
 		return c;
+	/* a sweep's settings in the order given (depth=1,2,10, not 1,10,2) */
+	if (a->set != b->set)
+		return a->set < b->set ? -1 : 1;
 	if ((c = strcmp(a->param, b->param)))
 		return c;
 	if (a->cs_ns != b->cs_ns)

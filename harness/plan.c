@@ -274,11 +274,13 @@ struct axis {
 	unsigned n;
 };
 
-/* Split a comma list into the axis, checking each value with check(). */
+/* Split a comma list into the axis, checking each value with check().
+ * Two values are the same if their numbers are (100 and 0100, a word and
+ * itself); a number's text is written as its value. */
 static int axis_parse(struct axis *ax, const char *key, const char *list,
 		      int (*check)(const void *spec, const char *v, uint64_t *out, char *err,
 				   size_t errlen),
-		      const void *spec, const char *what, char *err, size_t errlen)
+		      const void *spec, int numeric, const char *what, char *err, size_t errlen)
 {
 	ax->key = key;
 	ax->n = 0;
@@ -298,10 +300,15 @@ static int axis_parse(struct axis *ax, const char *key, const char *list,
 		if (check(spec, one, &ax->v[ax->n], err, errlen))
 			return -1;
 		for (unsigned i = 0; i < ax->n; i++)
-			if (strcmp(ax->text[i], one) == 0)
+			if (ax->v[i] == ax->v[ax->n])
 				return fail(err, errlen, "%s: '%s' is given twice in '%s'; give each "
 					    "value once", what, one, list);
-		snprintf(ax->text[ax->n++], sizeof(ax->text[0]), "%s", one);
+		if (numeric)
+			snprintf(ax->text[ax->n], sizeof(ax->text[0]), "%llu",
+				 (unsigned long long)ax->v[ax->n]);
+		else
+			snprintf(ax->text[ax->n], sizeof(ax->text[0]), "%s", one);
+		ax->n++;
 		s += len + (s[len] == ',');
 	}
 	return 0;
@@ -333,7 +340,8 @@ static int plan_params(const struct lb_opts *o, struct lb_plan *p, char *err, si
 	for (unsigned i = 0; i < o->nparams; i++)
 		if (plan_param(wl, o->params[i], p, err, errlen))
 			return -1;
-	if (axis_parse(&axes[0], "cs", o->cs ? o->cs : "0", check_cs, NULL, "--cs", err, errlen))
+	if (axis_parse(&axes[0], "cs", o->cs ? o->cs : "0", check_cs, NULL, 1, "--cs", err,
+		       errlen))
 		return -1;
 	for (size_t i = 0; wl->params && wl->params[i].key && i < LB_MAX_PARAMS; i++) {
 		char what[64];
@@ -341,7 +349,7 @@ static int plan_params(const struct lb_opts *o, struct lb_plan *p, char *err, si
 			p->param_vals[i] = wl->params[i].def;
 		snprintf(what, sizeof(what), "--param %s", wl->params[i].key);
 		if (axis_parse(&axes[1 + i], wl->params[i].key, p->param_vals[i], check_param,
-			       &wl->params[i], what, err, errlen))
+			       &wl->params[i], !wl->params[i].words, what, err, errlen))
 			return -1;
 		nk++;
 	}
@@ -357,6 +365,9 @@ static int plan_params(const struct lb_opts *o, struct lb_plan *p, char *err, si
 			for (unsigned v = 0; v < axes[a].n; v++)
 				append(p->sweep_text, sizeof(p->sweep_text), v ? "," : "",
 				       axes[a].text[v]);
+			if (strlen(p->sweep_text) + 1 >= sizeof(p->sweep_text))
+				return fail(err, errlen, "--param and --cs: the lists are too long to "
+					    "record (%zu bytes at most)", sizeof(p->sweep_text) - 1);
 		}
 	}
 	/* every combination: a mixed-radix count, the last key fastest */

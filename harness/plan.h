@@ -62,7 +62,7 @@ struct lb_plan {
 		uint64_t cs_ns;
 	} sets[LB_PLAN_MAX_SETS];
 	unsigned nsets;
-	char sweep_text[512];    /* "cs=0,100;depth=1,2": what varies, or "" */
+	char sweep_text[1024];   /* "cs=0,100;depth=1,2": what varies, or "" */
 	double duration, warmup, watchdog;
 	unsigned repeat;
 	size_t nruns;            /* implementations x thread counts x repetitions */

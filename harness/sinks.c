@@ -159,7 +159,9 @@ static void print_summary(const struct lb_sweep *sw, const struct lb_meta_in *m,
 	double floor_ns = NAN;
 	for (size_t i = 0; i < nsum; i++)
 		if ((lb_impl_find(sum[i].first->impl)->caps & LB_CAP_FLOOR) &&
-		    sum[i].first->threads == 1)
+		    sum[i].first->threads == 1 && sum[i].first->cs_ns == 0 &&
+		    sum[i].first->think_ns == 0 && isnan(floor_ns))
+			/* the first: a --cs sweep's other settings add work */
 			floor_ns = 1e9 / sum[i].st[LB_M_OPS_PER_SEC].median;
 	if (strcmp(format, "csv") == 0)
 		lb_summary_write_csv(stdout, sk, sum, nsum);

@@ -88,13 +88,14 @@ void lb_sweep_note_failure(struct lb_sweep *sw, const struct lb_row *r, const ch
 		f->impl = r->impl;
 		f->threads = r->threads;
 		f->rep = r->rep;
+		snprintf(f->setting, sizeof(f->setting), "%s", r->setting);
 		snprintf(f->msg, sizeof(f->msg), "%s", msg);
 	}
 	if (sw->diag.kind == LB_DIAG_NONE) {
 		sw->diag.kind = LB_DIAG_CHECK;
 		snprintf(sw->diag.summary, sizeof(sw->diag.summary),
-			 "CHECK FAILED: %s/%s threads=%u rep %u: %s", r->workload, r->impl, r->threads,
-			 r->rep, msg);
+			 "CHECK FAILED: %s/%s threads=%u%s%s rep %u: %s", r->workload, r->impl,
+			 r->threads, r->setting[0] ? " " : "", r->setting, r->rep, msg);
 	}
 }
 
@@ -107,7 +108,7 @@ void lb_sweep_run(struct lb_sweep *sw, const struct lb_plan *c, const struct lb_
 	if (meta->restriction[0] && !c->quiet)
 		fprintf(stderr, "lockbench: restricted to %s\n", meta->restriction);
 	if (!c->quiet) {
-		char sets[600] = "";
+		char sets[1100] = "";
 		if (c->nsets > 1)
 			snprintf(sets, sizeof(sets), " x %u settings (%s)", c->nsets, c->sweep_text);
 		fprintf(stderr, "lockbench: %s: %u implementation(s) x %u thread count(s)%s x %u "
@@ -150,6 +151,10 @@ void lb_sweep_run(struct lb_sweep *sw, const struct lb_plan *c, const struct lb_
 					r->cs_ns = set->cs_ns;
 					r->think_ns = meta->think_ns;
 					snprintf(r->param, sizeof(r->param), "%s", set->param_text);
+					r->set = si;
+					if (c->sweep_text[0])
+						snprintf(r->setting, sizeof(r->setting), "cs=%llu %s",
+							 (unsigned long long)set->cs_ns, set->param_text);
 					r->rep = rep;
 					r->oversubscribed = nt > rc.ncpus;
 					for (unsigned k = 0; pin->cpus && k < nt; k++) {
@@ -197,8 +202,9 @@ void lb_sweep_run(struct lb_sweep *sw, const struct lb_plan *c, const struct lb_
 					if (r->verdict == LB_FAIL) {
 						sw->failed = 1;
 						lb_sweep_note_failure(sw, r, chk.msg);
-						fprintf(stderr, "lockbench: CHECK FAILED: %s/%s threads=%u rep %u: "
-							"%s\n", c->wl->name, r->impl, nt, rep, chk.msg);
+						fprintf(stderr, "lockbench: CHECK FAILED: %s/%s threads=%u%s%s rep "
+							"%u: %s\n", c->wl->name, r->impl, nt,
+							r->setting[0] ? " " : "", r->setting, rep, chk.msg);
 					}
 					if (c->quiet)
 						continue;
@@ -206,10 +212,9 @@ void lb_sweep_run(struct lb_sweep *sw, const struct lb_plan *c, const struct lb_
 					 * about as long (fixed window and warm-up) */
 					double eta = (double)(lb_now_ns() - t_start) / 1e9 / (double)sw->done *
 						     (double)(c->nruns - sw->done);
-					char axes[320] = "";
-					if (c->sweep_text[0]) /* which set: its cs and params */
-						snprintf(axes, sizeof(axes), " cs=%llu %s",
-							 (unsigned long long)set->cs_ns, set->param_text);
+					char axes[330] = "";
+					if (r->setting[0]) /* which set: its cs and params */
+						snprintf(axes, sizeof(axes), " %s", r->setting);
 					fprintf(stderr, "[%zu/%zu] %-22s threads=%-3u%s rep %u/%u  %12.0f "
 						"ops/s  %s  eta %.0f s%s\n", sw->done, c->nruns, r->impl, nt,
 						axes, rep, c->repeat, r->ops_per_sec,

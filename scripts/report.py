@@ -303,8 +303,14 @@ class PlotData:
         return "\n".join(lines) + "\n"
 
     def rank_threads(self):
-        """The thread count plots rank at: the largest that does not
-        oversubscribe (the largest run if all do)."""
+        """The thread count plots rank at: summary.csv's rank_threads (the
+        largest count not oversubscribed, by the harness's own reckoning
+        of the CPUs it ran on); in older runs without that column, the
+        largest at most the PUs (the largest run if all are above)."""
+        given = [r.num("rank_threads") for r in self.run.rows]
+        given = [int(v) for v in given if finite(v) and v > 0 and int(v) in self.threads]
+        if given:
+            return max(set(given), key=given.count)
         fit = [t for t in self.threads if self.pus and t <= self.pus]
         return max(fit) if fit else max(self.threads)
 
@@ -321,13 +327,21 @@ class PlotData:
         return [(k, [i for _, i in sorted(v)]) for k, v in out.items()]
 
     def top(self):
-        """The TOP_N fastest series of one kind (never across kinds, never a
-        control) at rank_threads, plus pthread-mutex if it is of that kind:
-        the kind with the most series; None when it has TOP_N or fewer."""
-        kinds = self.by_kind()
-        if not kinds:
+        """The TOP_N fastest series of one kind and setting (never across
+        kinds or the settings of a --param/--cs sweep, never a control) at
+        rank_threads, plus pthread-mutex if it is among them: the group
+        with the most series; None when it has TOP_N or fewer."""
+        groups = []
+        for kind, ranked in self.by_kind():
+            by_set = {}
+            for i in ranked:   # keeps the ranking's order
+                s = self.series[i - 1]
+                by_set.setdefault(tuple(s.key[c] for c in SERIES_KEY if c != "impl"),
+                                  []).append(i)
+            groups += [(kind, sel) for sel in by_set.values()]
+        if not groups:
             return None
-        kind, ranked = max(kinds, key=lambda k: len(k[1]))
+        kind, ranked = max(groups, key=lambda k: len(k[1]))
         if len(ranked) <= TOP_N:
             return None
         sel, ref = ranked[:TOP_N], ""
@@ -471,7 +485,7 @@ def draw(run, scratch):
     # One throughput plot per kind when the run has several (controls
     # aside), its members fastest first: report.html shows them side by
     # side, a small-multiples page of every kind.
-    kinds = [(k, sel) for k, sel in data.by_kind() if KIND_NAME.match(k)]
+    kinds = [(k, sel) for k, sel in data.by_kind() if KIND_NAME.match(k) and k != "top"]
     if len(kinds) > 1:
         for kind, sel in kinds:
             scratch.write("kind-%s.gp" % kind, "\n".join(

@@ -45,6 +45,8 @@ static void *kt_member_main(void *p)
 
 void kt_team_spawn(struct team *tm, void *(*fn)(void *), void *arg)
 {
+	if (tm->n >= MAXT)
+		tap_bail("kt_team_spawn: more than %d threads in a team", MAXT);
 	struct kt_member *m = tap_xcalloc(sizeof(*m));
 	m->fn = fn;
 	m->arg = arg;

@@ -11,6 +11,7 @@ not created.  --help, --version, --list and --topology must work.
 Standard library only.  No timing assertions.
 """
 import csv
+import json
 import os
 import re
 import shutil
@@ -431,6 +432,33 @@ class Progress(Base):
         loud = run_sweep(self.ARGS + ["--out", self.out_dir() + "2"])
         self.assertEqual(p.stdout.splitlines()[:2], loud.stdout.splitlines()[:2])
         self.assertIn("futex-mutex", p.stdout)
+
+
+class Sweep(Base):
+    def test_param_and_cs_lists(self):
+        out = self.out_dir()
+        p = run_sweep(["--workload", "counter", "--impl", "futex-mutex", "--threads", "1",
+                       "--param", "data=shared,local", "--cs", "0,050", "--duration", "0.02",
+                       "--warmup", "0.01", "--repeat", "1", "--no-plot", "--out", out])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn(" x 4 settings (cs=0,50;data=shared,local) ", p.stderr)
+        prog = [l for l in p.stderr.splitlines() if l.startswith("[")]
+        self.assertEqual([l.split("threads=1")[1].split(" rep ")[0].strip() for l in prog],
+                         ["cs=0 depth=1;data=shared", "cs=0 depth=1;data=local",
+                          "cs=50 depth=1;data=shared", "cs=50 depth=1;data=local"])
+        with open(os.path.join(out, "summary.csv"), newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        # every setting its own configuration, in the order given
+        self.assertEqual([(r["cs_ns"], r["param"]) for r in rows],
+                         [("0", "depth=1;data=shared"), ("0", "depth=1;data=local"),
+                          ("50", "depth=1;data=shared"), ("50", "depth=1;data=local")])
+        self.assertEqual({r["rank"] for r in rows}, {"1"})   # each ranked in its setting
+        with open(os.path.join(out, "meta.json")) as fh:
+            meta = json.load(fh)
+        self.assertEqual(meta["options"]["sweep"], "cs=0,50;data=shared,local")
+        # each setting's table heading names it
+        self.assertEqual(len(re.findall(r"(?m)^mutex \(cs=\d+ depth=1;data=\w+\): ranked",
+                                        p.stdout)), 4)
 
 
 class Docs(Base):

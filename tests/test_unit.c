@@ -401,6 +401,13 @@ static void plan_sweep_sets(void **st)
 	o.cs = "5,5";
 	assert_int_equal(lb_plan_make(&o, 2, &p, err, sizeof(err)), -1);
 	assert_string_equal(err, "--cs: '5' is given twice in '5,5'; give each value once");
+	o.cs = "100,0100";   /* the same number twice */
+	assert_int_equal(lb_plan_make(&o, 2, &p, err, sizeof(err)), -1);
+	assert_string_equal(err, "--cs: '0100' is given twice in '100,0100'; give each value "
+				 "once");
+	o.cs = "007";        /* a number's text is its value */
+	assert_int_equal(lb_plan_make(&o, 2, &p, err, sizeof(err)), 0);
+	assert_int_equal(p.sets[0].cs_ns, 7);
 	o.cs = NULL;
 	params[1] = "depth=1,0";
 	o.params[1] = params[1];
