@@ -471,6 +471,10 @@ int lb_plan_make(const struct lb_opts *o, unsigned pus, struct lb_plan *p, char 
 	p->repeat = (unsigned)o->repeat;
 	p->quiet = o->quiet;
 	p->nruns = (size_t)p->nimpl * p->nthr * p->repeat * p->nsets;
+	if (p->nruns > LB_PLAN_MAX_RUNS)
+		return fail(err, errlen, "the plan has %zu runs (%u implementations x %u thread "
+			    "counts x %u settings x %u repetitions); at most %d in one sweep",
+			    p->nruns, p->nimpl, p->nthr, p->nsets, p->repeat, LB_PLAN_MAX_RUNS);
 	p->duration = o->duration;
 	p->warmup = o->warmup;
 	if (p->duration < 0 || p->warmup < 0) {

@@ -24,6 +24,7 @@
 #define LB_PLAN_MAX_THREAD_COUNTS 64
 #define LB_PLAN_MAX_GIVEN_PARAMS 32
 #define LB_PLAN_MAX_SETS 64  /* parameter x --cs combinations of one sweep */
+#define LB_PLAN_MAX_RUNS 100000 /* the rows of one run, kept in memory */
 #define LB_DEFAULT_REPEAT 3
 #define LB_DEFAULT_WATCHDOG_S 10.0
 #define LB_AUTO_BUDGET_S 45.0 /* warm-up + window over the whole sweep */
@@ -73,7 +74,8 @@ struct lb_plan {
 };
 
 /* Fill p from o for a machine of pus processing units.  0, or -1 with one
- * line in err (a usage error; LB_PLAN_ERR_MAX bytes hold any). */
+ * line in err (a usage error; LB_PLAN_ERR_MAX bytes hold every list of
+ * ids in full; an error that echoes a very long token is cut, safely). */
 int lb_plan_make(const struct lb_opts *o, unsigned pus, struct lb_plan *p, char *err,
 		 size_t errlen);
 

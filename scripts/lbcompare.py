@@ -301,7 +301,7 @@ def overall(cmp):
             row = cmp.rows[(r.index, k)]
             conf = cmp.base.configs[k]
             kind, fam = conf.get("kind", "?"), conf.get("backend", "?")
-            if kind == "none" or row.ratio is None or not row.ratio > 0:
+            if kind == "none" or row.ratio is None or row.ratio < 0:
                 continue
             for g in ((kind, fam), ("all", "all")):
                 groups.setdefault(g, []).append(row)
@@ -316,7 +316,10 @@ def overall(cmp):
                                       fams.index(g[1]) if g[1] in fams else len(fams), g[1]))
         for g in order + ([("all", "all")] if ("all", "all") in groups else []):
             rows = groups[g]
-            gm = math.exp(sum(math.log(x.ratio) for x in rows) / len(rows))
+            # a collapse to 0 ops/s is a cell (slower, if the test says so)
+            # but has no logarithm: the geomean is 0 then
+            gm = (0.0 if any(x.ratio == 0 for x in rows)
+                  else math.exp(sum(math.log(x.ratio) for x in rows) / len(rows)))
             out.append((r, g[0], g[1], len(rows), gm,
                         sum(x.verdict == "real" and x.ratio > 1 for x in rows),
                         sum(x.verdict == "real" and x.ratio < 1 for x in rows),

@@ -405,6 +405,14 @@ static void plan_sweep_sets(void **st)
 	assert_int_equal(lb_plan_make(&o, 2, &p, err, sizeof(err)), -1);
 	assert_string_equal(err, "--cs: '0100' is given twice in '100,0100'; give each value "
 				 "once");
+	o.cs = "0,1";        /* 2 settings x 2 counts x 1000 reps x every counter impl */
+	o.impl = "all";
+	o.repeat = 1000;
+	assert_int_equal(lb_plan_make(&o, 2, &p, err, sizeof(err)), -1);
+	assert_prefix(err, "the plan has ");
+	assert_non_null(strstr(err, "; at most 100000 in one sweep"));
+	o.impl = "futex-mutex";
+	o.repeat = LB_DEFAULT_REPEAT;
 	o.cs = "007";        /* a number's text is its value */
 	assert_int_equal(lb_plan_make(&o, 2, &p, err, sizeof(err)), 0);
 	assert_int_equal(p.sets[0].cs_ns, 7);
