@@ -15,8 +15,10 @@ set key autotitle columnhead
 
 # Canvas: the key lists every series outside the plot, so grow with their
 # number (about 18 px per key line at 10 pt) instead of squeezing the data.
+# A script that lays out its own panels sets canvas_w and canvas_h first.
 canvas_w = exists("canvas_w") ? canvas_w : 1100
-canvas_h = (200 + 18 * nseries > 650) ? 200 + 18 * nseries : 650
+canvas_h = exists("canvas_h") ? canvas_h : \
+	((200 + 18 * nseries > 650) ? 200 + 18 * nseries : 650)
 # noenhanced: impl names and hosts may hold '_' or '^', which enhanced text
 # would turn into subscripts.
 if (fmt eq 'png') {

@@ -4,9 +4,7 @@
 # with NAME one of
 #   compare-throughput  median ops/s vs threads (bars: the run's CI), log y
 #   compare-normalised  ops/s / the same run's reference (pthread-mutex), log2 y
-#   compare-ratio       median ops/s of each run / the baseline's, with the
-#                       bootstrap 95% CI of that ratio; one panel per run
-#                       after the baseline
+# (compare-ratio, a panel per run and kind, is compare-ratio.gp's.)
 # VARS.gp (written per comparison) defines, besides what common.gp reads:
 # nruns, rlabel[] and rsub[] (panel titles), rpus[] (each host's PUs),
 # nseries, stitle[] (key titles: the same implementation has the same colour
@@ -17,8 +15,7 @@
 
 is_tput = (name eq 'compare-throughput')
 is_norm = (name eq 'compare-normalised')
-first = is_tput || is_norm ? 1 : 2
-npanels = nruns - first + 1
+npanels = nruns
 
 # Canvas: panels of equal size, then a column for the key.
 panel_px = 440
@@ -36,9 +33,6 @@ B = 70.0 / canvas_h
 
 set xlabel 'threads'
 unset key
-# Sideways nudge of series s: none in the throughput plot (as in the
-# single-run plots), +-8% of a doubling at most in the ratio plot.
-dodge(s) = (is_tput || nseries < 2) ? 1 : 2 ** (0.16 * ((s - 1.0) / (nseries - 1) - 0.5))
 if (is_tput) {
 	what = sprintf('throughput vs threads by host (median, %s)', ci_text)
 	set logscale y 10
@@ -52,35 +46,22 @@ if (is_tput) {
 	set logscale y 2
 	set format y '%g'
 	set ytics auto
-	if (is_norm) {
-		what = 'throughput normalised to each run''s own reference (pthread-mutex for mutex-like kinds)'
-		set yrange [norm_ymin:norm_ymax]
-		ylab = 'ops/s / the same run''s reference at the same threads'
-		ycol = 'normalised'
-	} else {
-		what = sprintf('median ops/s relative to the baseline (%s); bars: bootstrap 95%% CI', rlabel[1])
-		set yrange [ratio_ymin:ratio_ymax]
-		ylab = 'ratio to the baseline (1 = same)'
-		ycol = 'ratio'
-		ylo = 'ratio_ci_lo'
-		yhi = 'ratio_ci_hi'
-	}
-	# The reference level: 1 is "as fast as the reference / the baseline".
+	what = 'throughput normalised to each run''s own reference (pthread-mutex for mutex-like kinds)'
+	set yrange [norm_ymin:norm_ymax]
+	ylab = 'ops/s / the same run''s reference at the same threads'
+	ycol = 'normalised'
+	# The reference level: 1 is "as fast as the reference".
 	set arrow 2 from graph 0, first 1 to graph 1, first 1 nohead lc rgb '#333333' lw 1 back
 }
 set multiplot title sprintf("%s: %s\nshaded: more threads than the host's PUs (oversubscribed)", workload, what)
 
-do for [r = first:nruns] {
-	i = r - first
+do for [r = 1:nruns] {
+	i = r - 1
 	set lmargin at screen L + i * (pw + gap)
 	set rmargin at screen L + i * (pw + gap) + pw
 	set tmargin at screen T
 	set bmargin at screen B
-	if (is_tput || is_norm) {
-		set title sprintf("%s\n%s", rlabel[r], rsub[r]) offset 0, 1.2
-	} else {
-		set title sprintf("%s / %s\n%s", rlabel[r], rlabel[1], rsub[r]) offset 0, 1.2
-	}
+	set title sprintf("%s\n%s", rlabel[r], rsub[r]) offset 0, 1.2
 	if (i == 0) { set ylabel ylab } else { unset ylabel }
 	# This host's PU count, marked as in the single-run plots (common.gp).
 	p = rpus[r]
@@ -94,7 +75,7 @@ do for [r = first:nruns] {
 	} else {
 		unset object 1; unset arrow 1; unset label 1
 	}
-	h = is_tput ? have_ops[r] : (is_norm ? have_norm[r] : have_ratio[r])
+	h = is_tput ? have_ops[r] : have_norm[r]
 	if (words(h) == 0) {
 		set label 9 'no data' at graph 0.5, graph 0.5 center front boxed
 		plot NaN notitle
@@ -104,10 +85,8 @@ do for [r = first:nruns] {
 			plot for [s in h] sfile[(r - 1) * nseries + s] \
 				using 'threads':(column(ycol)) with linespoints lt (s + 0) notitle
 		} else {
-			# Ratios cluster round 1: nudge each series sideways (a few
-			# percent on the log2 axis) so that their CI bars stay apart.
 			plot for [s in h] sfile[(r - 1) * nseries + s] \
-				using (column('threads') * dodge(s + 0)):(column(ycol)):(column(ylo)):(column(yhi)) \
+				using 'threads':(column(ycol)):(column(ylo)):(column(yhi)) \
 				with yerrorlines lt (s + 0) notitle
 		}
 	}

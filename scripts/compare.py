@@ -48,7 +48,8 @@ significant; 5 is the least that gives the test a range of outcomes.
 
 Plots (gnuplot, PNG and SVG, into --out, default results/compare-<time>/):
 compare-throughput (one panel per run, same axes), compare-normalised and
-compare-ratio (run / baseline with the bootstrap CI); compare.csv beside
+compare-ratio (run / baseline with the bootstrap CI; a panel per run after
+the baseline and kind, by compare-ratio.gp); compare.csv beside
 them. All are made in a scratch directory inside the output directory,
 checked complete (a PNG ends with its IEND chunk, an SVG with </svg>:
 gnuplot exits 0 on a full disk) and renamed into place, so each appears

@@ -1,8 +1,9 @@
 """lbcompare_plot.py: a Comparison (lbcompare.py) drawn: make_plots writes
-compare-throughput, compare-normalised and compare-ratio (PNG and SVG, by
-scripts/compare.gp) and compare.csv into an output directory, each whole or
-not at all; write_plot_inputs is what compare.gp reads (vars.gp and one
-small CSV per run and series). Python 3 standard library only.
+compare-throughput, compare-normalised (PNG and SVG, by scripts/compare.gp),
+compare-ratio (by compare-ratio.gp) and compare.csv into an output
+directory, each whole or not at all; write_plot_inputs is what the scripts
+read (vars.gp and one small CSV per run and series). Python 3 standard
+library only.
 """
 import io
 import math
@@ -31,7 +32,7 @@ def pow2_range(lo, hi):
 
 
 def write_plot_inputs(cmp, tmp):
-    """Per (run, series) CSV files and vars.gp for compare.gp."""
+    """Per (run, series) CSV files and vars.gp for compare.gp and compare-ratio.gp."""
     runs = cmp.runs
     impls_all = [set(k[1] for k in r.order) for r in runs]
     # What --impl and --threads kept (every series' implementation and
@@ -141,6 +142,35 @@ def write_plot_inputs(cmp, tmp):
                        ("stitle", [title(s) for s in series])):
         v.append("array %s[%d]" % (name, len(vals)))
         v += ["%s[%d] = %s" % (name, i, gq(x)) for i, x in enumerate(vals, 1)]
+    # The ratio plot's panels: one per run after the baseline and kind (the
+    # controls, kind none, last), each with its own key; a series' line
+    # type is its place within its kind, so colours differ within a panel.
+    kind_of = {}
+    for k in cmp.base.order:
+        kind_of.setdefault(k[:2] + k[3:], cmp.base.configs[k].get("kind") or "?")
+    kinds = []
+    for s in series:
+        if kind_of[s] not in kinds:
+            kinds.append(kind_of[s])
+    kinds.sort(key=lambda kd: kd == "none")   # stable: the run's order, controls last
+    members = {kd: [i for i, s in enumerate(series, 1) if kind_of[s] == kd] for kd in kinds}
+    spos = {i: members[kind_of[s]].index(i) + 1 for i, s in enumerate(series, 1)}
+    panels = [(r, kd) for r in runs[1:] for kd in kinds]
+    v.append("nkinds = %d" % len(kinds))
+    v.append("kmax = %d" % max(len(m) for m in members.values()))
+    v.append("array pkind[%d]" % max(1, len(panels)))
+    v.append("array prun[%d]" % max(1, len(panels)))
+    v.append("array pseries[%d]" % max(1, len(panels)))
+    v.append("array pcount[%d]" % max(1, len(panels)))
+    for i, (r, kd) in enumerate(panels, 1):
+        v.append("pkind[%d] = %s" % (i, gq("controls" if kd == "none" else kd)))
+        v.append("prun[%d] = %d" % (i, r.index + 1))
+        v.append("pseries[%d] = %s" % (i, gq(" ".join(
+            str(x) for x in members[kd] if x in have["ratio"].get(r.index, ())))))
+        v.append("pcount[%d] = %d" % (i, len(members[kd])))
+    v.append("npanels_ratio = %d" % len(panels))
+    v.append("array spos[%d]" % nser)
+    v += ["spos[%d] = %d" % (i, spos[i]) for i in range(1, nser + 1)]
     v.append("array rpus[%d]" % len(runs))
     v += ["rpus[%d] = %d" % (i, r.pus) for i, r in enumerate(runs, 1)]
     v.append("array sfile[%d]" % (len(runs) * nser))
@@ -158,6 +188,8 @@ def write_plot_inputs(cmp, tmp):
 
 
 PLOTS = ("compare-throughput", "compare-normalised", "compare-ratio")
+# compare-ratio is small multiples, a panel per run and kind: its own script.
+RATIO_GP = os.path.join(SCRIPTS, "compare-ratio.gp")
 
 
 def make_plots(cmp, outdir):
@@ -187,15 +219,16 @@ def make_plots(cmp, outdir):
             for fmt in ("png", "svg"):
                 # cwd: the scratch directory, so that no path (a run
                 # directory's name) is ever written into a gnuplot script.
+                script = RATIO_GP if name == "compare-ratio" else gp
                 p = subprocess.run(["gnuplot", vars_gp, "-e",
-                                    "fmt = '%s'; name = '%s'" % (fmt, name), gp],
+                                    "fmt = '%s'; name = '%s'" % (fmt, name), script],
                                    cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    universal_newlines=True)
                 f = os.path.join(tmp, "out", "%s.%s" % (name, fmt))
                 final = os.path.join(outdir, os.path.basename(f))
                 if p.returncode != 0:
                     sys.stderr.write(p.stderr)
-                    raise RuntimeError("gnuplot failed on %s (%s, %s)" % (gp, name, fmt))
+                    raise RuntimeError("gnuplot failed on %s (%s, %s)" % (script, name, fmt))
                 if not os.path.isfile(f):
                     raise Failed("could not write %s: gnuplot wrote nothing" % final)
                 why = incomplete(f, fmt)

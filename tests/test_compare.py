@@ -769,6 +769,30 @@ class Plots(TmpMixin, unittest.TestCase):
             self.assertEqual(len(list(csv.DictReader(fh))), 12)
         self.assertIn(out, p.stderr)
 
+    def test_ratio_plot_is_per_kind(self):
+        """compare-ratio: a panel per run after the baseline and kind, each
+        with a key of that kind's series only."""
+        gamma = self.copy_run(BETA, "gamma")
+        out = os.path.join(self.tmpdir(), "plots")
+        p = run(ALPHA, BETA, gamma, "--out", out)
+        self.assertEqual(p.returncode, 0, describe(p))
+        with open(os.path.join(out, "compare-ratio.svg")) as fh:
+            text = fh.read()
+        keys = [t for t in re.findall(r"<title>([^<]+)</title>", text)
+                if t != "Gnuplot" and not t.startswith("gnuplot_plot")]
+        # Two runs after the baseline, two kinds: four panels; a key holding
+        # every series would list each one four times.
+        self.assertEqual(sorted(keys), sorted(["atomic-faa", "futex-mutex",
+                                               "pthread-mutex"] * 2))
+        # Panel headings (the first title line): the kinds in the baseline's
+        # order, run by run; each key lists only its panel's kind.
+        lines = re.findall(r">([^<>]+)</text>", text)
+        heads = [l for l in lines if l in ("counter", "mutex")]
+        self.assertEqual(heads, ["counter", "mutex", "counter", "mutex"])
+        # (gamma is beta's copy: the same host label, told apart by run number)
+        self.assertEqual([l for l in lines if l.startswith("beta")],
+                         ["beta#2", "beta#2", "beta#3", "beta#3"])
+
     def test_plots_follow_the_filters(self):
         out = os.path.join(self.tmpdir(), "plots")
         p = run(ALPHA, BETA, "--impl", "futex-mutex", "--out", out)
