@@ -41,7 +41,8 @@ static const char *const data_files[] = { "results.csv", "threads.csv", "summary
 					   "meta.json", NULL };
 
 /* A plot the plot step may write: the fixed ones, throughput-<kind> for
- * a registry kind, extra-<column> for a column name ([A-Za-z0-9_]). */
+ * a registry kind, extra-<column> for a column name ([A-Za-z0-9_]),
+ * sweep-<axis> for a swept --cs or --param key ([a-z][a-z0-9_]*). */
 static int known_plot(const char *name)
 {
 	static const char *const plots[] = {
@@ -56,6 +57,10 @@ static int known_plot(const char *name)
 	if (strncmp(name, "extra-", 6) == 0 && name[6])
 		return strspn(name + 6, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 					"0123456789_") == strlen(name + 6);
+	/* a --cs or --param list's axis (report.py's SWEEP_NAME) */
+	if (strncmp(name, "sweep-", 6) == 0 && name[6] >= 'a' && name[6] <= 'z')
+		return strspn(name + 6, "abcdefghijklmnopqrstuvwxyz0123456789_") ==
+		       strlen(name + 6);
 	return 0;
 }
 

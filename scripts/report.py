@@ -87,6 +87,8 @@ SCRIPTS = os.path.dirname(os.path.abspath(__file__))
 COLUMN_NAME = re.compile(r"[A-Za-z0-9_]+\Z")
 # What a kind must be to name a per-kind plot file (summary.csv is input).
 KIND_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
+# What a swept axis (cs_ns or a --param key) must be to name a sweep-AXIS plot.
+SWEEP_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 
 # Columns plot.sh itself needs; the metrics below as _median/_ci_lo/_ci_hi.
 KEY_COLS = ("workload", "impl", "threads", "pus", "pin", "cs_ns", "think_ns", "param")
@@ -114,6 +116,9 @@ PLOT_CAPTION = {
     "latency": "Latency percentiles (p50, p99)",
     "cpu": "Operations per CPU-second",
 }
+SWEEP_CAPTION = ("Throughput against the swept %s at the thread count the tables rank at "
+                 "(the largest not oversubscribed), a panel per kind "
+                 "(the values evenly spaced, in the order given)")
 
 
 def finite(v):
@@ -170,6 +175,11 @@ class Run:
 
 
 # ---------------------------------------------------------------- gnuplot input
+
+def param_pairs(param):
+    """summary.csv's param cell ("depth=1;data=shared") as [(key, value)]."""
+    return [tuple(x.split("=", 1)) for x in param.split(";") if "=" in x]
+
 
 class Series:
     def __init__(self, idx, key, kind=""):
@@ -352,6 +362,88 @@ class PlotData:
         return sel, "%s %s (top %d of %d by ops/s at %d threads%s)" % (
             ", ".join(self.workloads), kind, TOP_N, len(ranked), self.rank_threads(), ref)
 
+    def sweep_axes(self):
+        """[(axis, values)]: the settings a --cs or --param list varied, each
+        with its values in the order given (summary.csv's order). axis is
+        "cs_ns" or a parameter's key."""
+        vals = {}
+        for s in self.series:
+            for k, v in [("cs_ns", s.key["cs_ns"])] + param_pairs(s.key["param"]):
+                got = vals.setdefault(k, [])
+                if v not in got:
+                    got.append(v)
+        return [(k, v) for k, v in vals.items() if len(v) > 1 and SWEEP_NAME.match(k)]
+
+    def sweep_plot(self, axis, values):
+        """sweep.gp's input for one swept axis, at rank_threads: a line per
+        implementation (and setting of the other axes) over the axis'
+        values, a panel per kind, the controls last. Returns (the .gp
+        text, {file: CSV text}), or None when no line has two points."""
+        tref = self.rank_threads()
+        axes = [a for a, _ in self.sweep_axes()]
+        lines = {}   # (kind, impl, other settings) -> {position: row}
+        for s in self.series:
+            pairs = dict([("cs_ns", s.key["cs_ns"])] + param_pairs(s.key["param"]))
+            row = next((r for t, r in s.rows if t == tref), None)
+            if row is None or not finite(row.num("ops_per_sec_median")) \
+                    or row.num("ops_per_sec_median") <= 0:
+                continue
+            others = tuple((a, pairs.get(a, "")) for a in axes if a != axis)
+            k = (s.kind or "?", s.key["workload"], s.key["impl"], s.key["think_ns"],
+                 s.key["pin"], others)
+            lines.setdefault(k, {})[values.index(pairs[axis]) + 1] = row
+        lines = {k: v for k, v in lines.items() if len(v) > 1}
+        if not lines:
+            return None
+        kinds = []
+        for k in lines:
+            if k[0] not in kinds:
+                kinds.append(k[0])
+        kinds.sort(key=lambda kd: kd == "none")
+        vary_other = {a for a in axes if a != axis
+                      and len({dict(k[5])[a] for k in lines}) > 1}
+        files, v, ys = {}, [], []
+        members = {kd: [k for k in lines if k[0] == kd] for kd in kinds}
+        order = [k for kd in kinds for k in members[kd]]
+        for i, k in enumerate(order, 1):
+            out = ["pos,ops_per_sec_median,ops_per_sec_ci_lo,ops_per_sec_ci_hi"]
+            for pos, row in sorted(lines[k].items()):
+                m = row.num("ops_per_sec_median")
+                lo, hi = row.num("ops_per_sec_ci_lo"), row.num("ops_per_sec_ci_hi")
+                if not (finite(lo) and finite(hi) and lo > 0 and hi > 0):
+                    lo = hi = m
+                ys += [m, lo, hi]
+                out.append("%d,%r,%r,%r" % (pos, m, lo, hi))
+            files["sweep/%s-l%03d.csv" % (axis, i)] = "\n".join(out) + "\n"
+        title = lambda k: " ".join([k[2]] + ["%s=%s" % (a, x) for a, x in k[5]
+                                             if a in vary_other])
+        label = "critical section, --cs (ns)" if axis == "cs_ns" else "--param %s" % axis
+        v += ["pus = 0",
+              "sweep_what = " + gq("%s: throughput vs %s at %d threads (median, %%s)"
+                                   % (", ".join(self.workloads), label, tref)),
+              "sweep_xlabel = " + gq(label),
+              "sweep_n = %d" % len(values),
+              "sweep_xtics = " + gq("set xtics (%s)" % ", ".join(
+                  "%s %d" % (gq(x), i) for i, x in enumerate(values, 1))),
+              "sweep_ymin = 1e%d" % dec_lo(min(ys)),
+              "sweep_ymax = 1e%d" % max(dec_hi(max(ys)), dec_lo(min(ys)) + 1),
+              "keychars = %d" % max(len(title(k)) for k in order),
+              "kmax = %d" % max(len(m) for m in members.values()),
+              "nlines = %d" % len(order),
+              "array lfile[%d]" % len(order), "array ltitle[%d]" % len(order),
+              "array lpos[%d]" % len(order)]
+        for i, k in enumerate(order, 1):
+            v += ["lfile[%d] = %s" % (i, gq("sweep/%s-l%03d.csv" % (axis, i))),
+                  "ltitle[%d] = %s" % (i, gq(title(k))),
+                  "lpos[%d] = %d" % (i, members[k[0]].index(k) + 1)]
+        v += ["npanels = %d" % len(kinds), "array pkind[%d]" % len(kinds),
+              "array plines[%d]" % len(kinds)]
+        for i, kd in enumerate(kinds, 1):
+            v += ["pkind[%d] = %s" % (i, gq("controls" if kd == "none" else kd)),
+                  "plines[%d] = %s" % (i, gq(" ".join(str(order.index(k) + 1)
+                                                      for k in members[kd])))]
+        return "\n".join(v) + "\n", files
+
     def vars_gp(self):
         """vars.gp: what common.gp and the plot scripts read."""
         lat = [v for s in self.series for _, r in s.rows
@@ -492,6 +584,15 @@ def draw(run, scratch):
                 data.have_lines(sel) + ["workload = " + gq("%s: %s" % (
                     ", ".join(data.workloads), kind))]) + "\n")
             plots.append(("throughput-" + kind, "throughput.gp", ["kind-%s.gp" % kind]))
+    # A --cs or --param list: throughput against each swept axis.
+    for axis, values in data.sweep_axes():
+        got = data.sweep_plot(axis, values)
+        if got:
+            text, files = got
+            scratch.write("sw-%s.gp" % axis, text)
+            for rel, t in files.items():
+                scratch.write(rel, t)
+            plots.append(("sweep-" + axis, "sweep.gp", ["sw-%s.gp" % axis]))
     for x in run.extras:
         if not data.have[x]:
             continue   # nothing to draw: no plot
@@ -802,7 +903,10 @@ def build(run, plots, pngs, speedup_csv):
     for r in rows:
         kind_order.setdefault("throughput-" + r.get("kind", ""), len(kind_order))
     at = order.get("throughput", 0) + 0.5
+    # a sweep's plots (sweep-<axis>) first: a sweep was asked a question
+    first = order.get("throughput-top", 0) - 0.5
     plots = sorted(plots, key=lambda n: ((at, kind_order.get(n, 0)) if n in kind_plots
+                                         else (first, n) if n.startswith("sweep-")
                                          else (order.get(n, len(order)), n)))
     p.append("<h2>Plots</h2>")
     if not rows:
@@ -816,6 +920,10 @@ def build(run, plots, pngs, speedup_csv):
             multiples = not multiples
             p.append("<div class=\"multiples\">" if multiples else "</div>")
         cap = PLOT_CAPTION.get(n, n)
+        if n.startswith("sweep-"):
+            ax = n[len("sweep-"):]
+            cap = SWEEP_CAPTION % ("critical section (--cs, ns)" if ax == "cs_ns"
+                                   else "--param " + ax)
         if n in kind_plots:
             cap = "Throughput of the %s kind, fastest first at the PU count" % n[len("throughput-"):]
         svg, png = n + ".svg", n + ".png"

@@ -709,6 +709,81 @@ class NonFinite(Numbers, unittest.TestCase):
             self.assert_whole(d)
 
 
+class Sweep(Tmp, unittest.TestCase):
+    """A --param list: sweep-<key> draws throughput against its values."""
+
+    def swept(self):
+        """The trylock fixture as a sweep of backoff_ns=100,1000: each row
+        again with 1000 and half the ops/s (cells as text: the medians
+        and bounds halved, the rest as they are)."""
+        d = self.copy(TRYLOCK)
+        path = os.path.join(d, "summary.csv")
+        rows = read_csv(path)
+        with open(path, newline="") as fh:
+            header = next(csv.reader(fh))
+        more = []
+        for r in rows:
+            r2 = dict(r, param="backoff_ns=1000")
+            for c in ("ops_per_sec_median", "ops_per_sec_ci_lo", "ops_per_sec_ci_hi"):
+                r2[c] = repr(float(r[c]) / 2)
+            more.append(r2)
+        with open(path, "w", newline="") as fh:
+            w = csv.DictWriter(fh, header, lineterminator="\n")
+            w.writeheader()
+            w.writerows(rows + more)
+        return d, rows
+
+    def test_sweep_plot_drawn_and_first(self):
+        need_gnuplot(self)
+        d, _ = self.swept()
+        p = plot(d)
+        self.assertEqual(p.returncode, 0, describe(p))
+        self.assertEqual(p.stderr.count("warning"), 0, p.stderr)
+        self.assertEqual(sorted(f for f in os.listdir(d) if f.startswith("sweep-")),
+                         ["sweep-backoff_ns.png", "sweep-backoff_ns.svg"])
+        self.assert_whole(d)
+        svg = read(os.path.join(d, "sweep-backoff_ns.svg"))
+        keys = [t for t in re.findall(r"<title>([^<]+)</title>", svg)
+                if t != "Gnuplot" and not t.startswith("gnuplot_plot")]
+        self.assertEqual(keys, ["ck-fas", "futex-mutex"])
+        texts = re.findall(r">([^<>]+)</text>", svg)
+        # the x axis: the values, in the order given, and what they are
+        self.assertEqual([t for t in texts if t in ("100", "1000")], ["100", "1000"])
+        self.assertIn("--param backoff_ns", texts)
+        self.assertIn("mutex", texts)   # the kind's panel
+        self.assertTrue(any("throughput vs --param backoff_ns at 2 threads" in t
+                            for t in texts), texts)
+        # report.html shows it first, captioned
+        page = read(os.path.join(d, "report.html"))
+        figs = re.findall(r'<figure id="plot-([^"]+)"><figcaption>([^<]*)<', page)
+        self.assertEqual(figs[0][0], "sweep-backoff_ns")
+        self.assertIn("swept --param backoff_ns", figs[0][1])
+
+    def test_sweep_points(self):
+        # What sweep.gp draws: a line per implementation at the ranking
+        # thread count (2 of 2 PUs), a point per value at its place.
+        d, rows = self.swept()
+        sys.path.insert(0, os.path.dirname(REPORT))
+        import report
+        data = report.PlotData(report.Run(d, True))
+        self.assertEqual(data.sweep_axes(), [("backoff_ns", ["100", "1000"])])
+        text, files = data.sweep_plot("backoff_ns", ["100", "1000"])
+        at2 = {r["impl"]: float(r["ops_per_sec_median"]) for r in rows if r["threads"] == "2"}
+        got = {}
+        for rel, csv_text in sorted(files.items()):
+            lines = csv_text.splitlines()
+            self.assertEqual(lines[0], "pos,ops_per_sec_median,ops_per_sec_ci_lo,"
+                             "ops_per_sec_ci_hi")
+            got[rel] = [(int(l.split(",")[0]), float(l.split(",")[1])) for l in lines[1:]]
+        self.assertEqual(list(got.values()),
+                         [[(1, at2["ck-fas"]), (2, at2["ck-fas"] / 2)],
+                          [(1, at2["futex-mutex"]), (2, at2["futex-mutex"] / 2)]])
+        self.assertIn("ltitle[1] = 'ck-fas'", text)
+        self.assertIn("sweep_xtics = 'set xtics (''100'' 1, ''1000'' 2)'", text)
+        # no sweep, no axis: the fixture as it is
+        self.assertEqual(report.PlotData(report.Run(TRYLOCK, True)).sweep_axes(), [])
+
+
 class Usage(Tmp, unittest.TestCase):
     def test_usage_and_missing(self):
         p = run([PLOT])

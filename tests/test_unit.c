@@ -1330,7 +1330,7 @@ static void written_files_lists_what_is_there(void **st)
 		"meta.json", "results.csv", "report.html", "cpu-top.png", "throughput.png",
 		"throughput.svg", "stray.png", "results.csv.partial", "throughput-mutex.png",
 		"throughput-bogus.png", "extra-torn_reads.png", "speedup.csv",
-		"gnuplot-warnings.txt",
+		"gnuplot-warnings.txt", "sweep-cs_ns.png", "sweep-.png", "sweep-Bad.png",
 	};
 	char dir[] = "/tmp/lb-unit-files-XXXXXX", path[256], line[512];
 	unsigned nplots = 99;
@@ -1350,22 +1350,22 @@ static void written_files_lists_what_is_there(void **st)
 	}
 	/* the data files in their fixed order, what the plot step writes,
 	 * then the known plots by their PNG in name order (throughput-<kind>
-	 * for a real kind, extra-<column>); never a partial file or a
-	 * stranger */
+	 * for a real kind, extra-<column>, sweep-<axis>); never a partial
+	 * file or a stranger */
 	files = lb_written_files(dir, &nplots);
 	static const char *const want[] = { "results.csv", "meta.json", "report.html",
 					    "speedup.csv", "gnuplot-warnings.txt", "cpu-top.png",
-					    "extra-torn_reads.png", "throughput-mutex.png",
-					    "throughput.png" };
+					    "extra-torn_reads.png", "sweep-cs_ns.png",
+					    "throughput-mutex.png", "throughput.png" };
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		assert_non_null(files[i]);
 		assert_string_equal(files[i], want[i]);
 	}
 	assert_null(files[sizeof(want) / sizeof(want[0])]);
-	assert_int_equal(nplots, 4);
+	assert_int_equal(nplots, 5);
 	lb_files_listing(files, nplots, NULL, line, sizeof(line));
 	assert_string_equal(line, "results.csv meta.json report.html speedup.csv "
-				  "gnuplot-warnings.txt, 4 plots (PNG and SVG)");
+				  "gnuplot-warnings.txt, 5 plots (PNG and SVG)");
 
 	for (size_t i = 0; i < sizeof(present) / sizeof(present[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, present[i]);
