@@ -183,6 +183,38 @@ class VerdictRun(unittest.TestCase):
             self.assertAlmostEqual(float(r["fp_rate"]), rate, places=4)
 
 
+class Collapse(TmpMixin, unittest.TestCase):
+    def test_zero_ops_counts_and_zeroes_the_geomean(self):
+        # futex-mutex at 2 threads did nothing in any of the 8 windows: a
+        # cell like any other (slower, the U test says), whose ratio 0 has
+        # no logarithm: its groups' geometric mean is 0, never an error.
+        d = self.copy_run(REPS8, "zeta")
+        zero = lambda r: r["impl"] == "futex-mutex" and r["threads"] == "2"
+
+        def edit(name, cols):
+            path = os.path.join(d, name)
+            with open(path, newline="") as fh:
+                rows = list(csv.DictReader(fh))
+                header = list(rows[0])
+            for r in rows:
+                if zero(r):
+                    r.update({c: "0" for c in cols})
+            with open(path, "w", newline="") as fh:
+                w = csv.DictWriter(fh, header, lineterminator="\n")
+                w.writeheader()
+                w.writerows(rows)
+        edit("results.csv", ["ops_per_sec"])
+        edit("summary.csv", ["ops_per_sec_median", "ops_per_sec_ci_lo", "ops_per_sec_ci_hi",
+                             "ops_per_sec_min", "ops_per_sec_max"])
+        p = run(REPS5, d, "--no-plot")
+        self.assertEqual(p.returncode, 0, describe(p))
+        rows = {(r[0], r[1]): r for r in section(p.stdout, "Overall: ")}
+        self.assertEqual(rows[("mutex", "futex")], ["mutex", "futex", "2", "0.00x", "1", "1",
+                                                    "0", "0"])
+        self.assertEqual(rows[("all", "all")][2:4], ["6", "0.00x"])
+        self.assertEqual(rows[("mutex", "pthread")][3], "0.99x")   # the others as they were
+
+
 def reps_of(d):
     """{(impl, threads): [ops_per_sec of each repetition]} from results.csv."""
     out = {}

@@ -784,6 +784,44 @@ class Sweep(Tmp, unittest.TestCase):
         self.assertEqual(report.PlotData(report.Run(TRYLOCK, True)).sweep_axes(), [])
 
 
+class TopInASweep(Tmp, unittest.TestCase):
+    """The top plot ranks within one kind and one setting of a sweep."""
+
+    def test_top_is_one_setting_ranked(self):
+        d = self.copy(TRYLOCK)
+        path = os.path.join(d, "summary.csv")
+        template = read_csv(path)[0]
+        with open(path, newline="") as fh:
+            header = next(csv.reader(fh))
+        # backoff_ns=100: 10 implementations, t0 fastest; backoff_ns=1000:
+        # 11, t10 fastest: the larger group is drawn, ranked at 2 threads
+        # (of 2 PUs), where the order is the reverse of 1 thread's.
+        rows = []
+        for setting, n in (("100", 10), ("1000", 11)):
+            for i in range(n):
+                for t in (1, 2):
+                    ops = (1000.0 + i) if t == 1 else \
+                        (500.0 - i if setting == "100" else 500.0 + i)
+                    r = dict(template, impl="t%d" % i, threads=str(t),
+                             param="backoff_ns=" + setting)
+                    for c in ("ops_per_sec_median", "ops_per_sec_ci_lo", "ops_per_sec_ci_hi"):
+                        r[c] = repr(ops)
+                    rows.append(r)
+        with open(path, "w", newline="") as fh:
+            w = csv.DictWriter(fh, header, lineterminator="\n")
+            w.writeheader()
+            w.writerows(rows)
+        sys.path.insert(0, os.path.dirname(REPORT))
+        import report
+        data = report.PlotData(report.Run(d, True))
+        sel, title = data.top()
+        picked = [data.series[i - 1] for i in sel]
+        self.assertEqual({s.key["param"] for s in picked}, {"backoff_ns=1000"})
+        self.assertEqual([s.key["impl"] for s in picked],
+                         ["t10", "t9", "t8", "t7", "t6", "t5", "t4", "t3"])
+        self.assertIn("mutex (top 8 of 11 by ops/s at 2 threads)", title)
+
+
 class Usage(Tmp, unittest.TestCase):
     def test_usage_and_missing(self):
         p = run([PLOT])

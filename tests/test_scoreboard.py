@@ -136,6 +136,32 @@ class Scoreboard(unittest.TestCase):
         self.assertEqual(rows[-1]["winner"], "futex-sem")
         self.assertEqual(rows[-1]["ck_best"], "")   # no CK member: no ratio
 
+    def test_zero_pthread_median(self):
+        # pthread did no work in the window (all five repetitions 0 ops/s):
+        # the families' ratios are infinite, said as such, never a crash;
+        # report.html, which opens with the scoreboard, is still written.
+        d = os.path.join(self.tmp, "run")
+        write_run(d, "counter", [("mutex", "pthread", "pthread-mutex", 2, [0.0] * 5, "ok"),
+                                 ("mutex", "futex", "futex-mutex", 2, five(300), "ok"),
+                                 ("mutex", "ck", "ck-fas", 2, five(450), "ok")])
+        rows = self.rows(d)
+        self.assertEqual(len(rows), 1)
+        r = rows[0]
+        self.assertEqual((r["winner"], r["pthread_best"]), ("ck-fas", "pthread-mutex"))
+        self.assertEqual((r["futex_ratio"], r["ck_ratio"]), ("inf", "inf"))
+        self.assertEqual(r["futex_verdict"], "real")   # 0 x5 against 300 x5
+        p = self.sb(d)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("counter mutex: futex's worst cell: infx", p.stdout)
+        report = os.path.join(os.path.dirname(SCRIPT), "report.py")
+        p = subprocess.run([sys.executable, report, d], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(d, "report.html")) as fh:
+            page = fh.read()
+        self.assertIn('<h2 id="scoreboard">', page)
+        self.assertRegex(page, r"<td>ck-fas</td>")
+
     def test_refusals(self):
         a, b = os.path.join(self.tmp, "a"), os.path.join(self.tmp, "b")
         write_run(a, "counter", MUTEX)
