@@ -463,15 +463,16 @@ class Sweep(Base):
 
     def test_harness_floor_is_the_cs0_row(self):
         # The floor line is none-noop's cost at 1 thread with nothing else
-        # to do: the cs=0 row, wherever the list puts it (here last).
+        # to do: the cs=0 row, wherever the list puts it (here neither
+        # first nor last).
         out = self.out_dir()
         p = run_sweep(["--workload", "counter", "--impl", "none-noop", "--threads", "1",
-                       "--cs", "200,0", "--duration", "0.02", "--warmup", "0.01",
+                       "--cs", "200,0,100", "--duration", "0.02", "--warmup", "0.01",
                        "--repeat", "1", "--no-plot", "--out", out])
         self.assertEqual(p.returncode, 0, p.stderr)
         with open(os.path.join(out, "summary.csv"), newline="") as fh:
             rows = {r["cs_ns"]: float(r["ops_per_sec_median"]) for r in csv.DictReader(fh)}
-        self.assertEqual(sorted(rows), ["0", "200"])
+        self.assertEqual(sorted(rows), ["0", "100", "200"])
         floor = re.findall(r"(?m)^harness floor \(none-noop, 1 thread\): ([0-9.]+) ns/op$",
                            p.stdout)
         self.assertEqual(floor, ["%.2f" % (1e9 / rows["0"])])
