@@ -63,6 +63,12 @@ enum lb_cap {
 	  "ours: Drepper's 3-state futex mutex (0 free, 1 locked, 2 contended)") \
 	X(futex_spin_then_park, "futex-spin-then-park", "futex", LB_CAP_PARKS | LB_CAP_SPINS, \
 	  "ours: 3-state futex mutex that polls 128 times before parking") \
+	X(futex_starvation, "futex-starvation", "futex", LB_CAP_PARKS | LB_CAP_SPINS, \
+	  "ours: Go's sync.Mutex design: barging, FIFO hand-off after 1 ms waits") \
+	X(futex_parkinglot, "futex-parkinglot", "futex", LB_CAP_PARKS | LB_CAP_SPINS, \
+	  "ours: WebKit/Rust parking-lot lock: one byte, waiters in a global table") \
+	X(futex_mcs_park, "futex-mcs-park", "futex", LB_CAP_PARKS | LB_CAP_SPINS | LB_CAP_FIFO, \
+	  "ours: MCS queue lock whose waiters spin, then sleep on their node") \
 	X(ck_fas, "ck-fas", "ck", LB_CAP_SPINS, "ck_spinlock_fas: swap-based test-and-set") \
 	X(ck_cas, "ck-cas", "ck", LB_CAP_SPINS, "ck_spinlock_cas: CAS-based test-and-set") \
 	X(ck_dec, "ck-dec", "ck", LB_CAP_SPINS, "ck_spinlock_dec: atomic-decrement lock") \

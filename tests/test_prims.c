@@ -5,8 +5,12 @@
  *            in-section check (count a private word up to K inside the
  *            section, check it reads K, count it back down), by an exact
  *            shared counter and by a plain (non-atomic) shadow counter that
- *            ThreadSanitizer watches; trylock is false while another thread
+ *            ThreadSanitizer watches; the parking ones again with 1.5 ms
+ *            sections, so that every waiter sleeps; trylock is false while another thread
  *            holds the lock, true when it is free, and never blocks.
+ *            White-box, for two designs with internals worth pinning:
+ *            futex-mcs-park's FIFO hand-off to sleeping waiters, and the
+ *            parking lot under futex-parkinglot (FIFO unparks, tokens).
  *   counter: exact totals at 1, 2, 4 and 8 threads.
  *   none-racy must lose updates at 2 threads (negative control) and
  *   test-busted must fail the mutual-exclusion check (the checker works).
@@ -36,6 +40,7 @@ struct mx_shared {
 	const struct lb_impl *im;
 	void *lock;
 	int plain; /* whether the plain shadow is kept (see tap_shadow_ok) */
+	uint64_t hold_ns; /* busy time inside each section (0: none) */
 	_Atomic int go, stop;
 	_Atomic unsigned ready;
 	_Atomic unsigned ran; /* threads that completed at least one op */
@@ -55,6 +60,17 @@ struct mx_thread {
 	uint64_t ops;
 	int err;
 };
+
+/* Busy for ns of CLOCK_MONOTONIC (holding the lock: waiters queue). */
+static void hold(uint64_t ns)
+{
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	do
+		clock_gettime(CLOCK_MONOTONIC, &b);
+	while ((uint64_t)(b.tv_sec - a.tv_sec) * 1000000000u + (uint64_t)b.tv_nsec -
+		       (uint64_t)a.tv_nsec < ns);
+}
 
 static void *mx_worker(void *arg)
 {
@@ -80,6 +96,8 @@ static void *mx_worker(void *arg)
 			memory_order_relaxed);
 		if (sh->plain)
 			sh->shadow++;
+		if (sh->hold_ns)
+			hold(sh->hold_ns);
 		ops->unlock(sh->lock, tctx);
 		if (t->ops++ == 0)
 			atomic_fetch_add(&sh->ran, 1);
@@ -96,9 +114,10 @@ struct mx_result {
 	uint64_t shadow;     /* the plain shadow (ops when not kept) */
 };
 
-static struct mx_result mutex_exclusion(const struct lb_impl *im, unsigned n)
+static struct mx_result mutex_exclusion(const struct lb_impl *im, unsigned n,
+					uint64_t hold_ns)
 {
-	struct mx_shared sh = { .im = im, .plain = tap_shadow_ok(im) };
+	struct mx_shared sh = { .im = im, .plain = tap_shadow_ok(im), .hold_ns = hold_ns };
 	struct mx_thread t[16];
 	pthread_t th[16];
 	struct lb_prim_cfg cfg = { .nthreads = n, .nclusters = 1 };
@@ -140,7 +159,7 @@ static uint64_t mx_bad(const struct mx_result *r)
 static void case_exclusion(const struct lb_impl *im, unsigned n, unsigned x)
 {
 	(void)x; /* the case runner passes an argument these do not use */
-	struct mx_result r = mutex_exclusion(im, n);
+	struct mx_result r = mutex_exclusion(im, n, 0);
 	tap(!r.err && r.ops > 0 && mx_bad(&r) == 0, "%s: %u threads: mutual exclusion held "
 	    "over %llu ops (%llu in-section violations, counter %llu, plain shadow %llu%s%s)",
 	    im->id, n, (unsigned long long)r.ops, (unsigned long long)r.violations,
@@ -148,14 +167,151 @@ static void case_exclusion(const struct lb_impl *im, unsigned n, unsigned x)
 	    r.err ? ", error: " : "", r.err ? strerror(r.err) : "");
 }
 
+/* Sections of LONG_HOLD_NS: every waiter waits for milliseconds, so the
+ * parking locks' sleeping paths run on every op, and a lock with a mode
+ * for long waits (futex-starvation's hand-off after 1 ms) enters it. */
+#define LONG_HOLD_NS 1500000
+static void case_long_sections(const struct lb_impl *im, unsigned n, unsigned x)
+{
+	(void)x; /* the case runner passes an argument these do not use */
+	struct mx_result r = mutex_exclusion(im, n, LONG_HOLD_NS);
+	tap(!r.err && r.ops > 0 && mx_bad(&r) == 0, "%s: %u threads, 1.5 ms sections: mutual "
+	    "exclusion held over %llu ops (%llu in-section violations, counter %llu, plain "
+	    "shadow %llu%s%s)", im->id, n, (unsigned long long)r.ops,
+	    (unsigned long long)r.violations, (unsigned long long)r.counter,
+	    (unsigned long long)r.shadow, r.err ? ", error: " : "", r.err ? strerror(r.err) : "");
+}
+
+/* futex-mcs-park's queue, white-box: while one thread holds the lock, k
+ * waiters queue one at a time (each is seen in tail, then asleep on its
+ * node's word, before the next starts); releasing lets them in exactly
+ * in that order, every one woken from its sleep.  Deterministic: no
+ * sleeps decide anything, the hang guard catches a lost wake-up. */
+#define MCSP_WAITERS 4
+struct mcsp_waiter {
+	struct lb_futex_mcs_park *m;
+	struct lb_mcs_park_node node;
+	_Atomic unsigned *next_slot;
+	unsigned *order, id;
+};
+
+static void *mcsp_waiter(void *arg)
+{
+	struct mcsp_waiter *w = arg;
+	lb_futex_mcs_park_lock(w->m, &w->node);
+	/* inside the lock: a plain write, ordered by the lock */
+	w->order[atomic_fetch_add(w->next_slot, 1)] = w->id;
+	lb_futex_mcs_park_unlock(w->m, &w->node);
+	return NULL;
+}
+
+static void case_mcs_park_fifo(const struct lb_impl *im, unsigned n, unsigned x)
+{
+	(void)im, (void)n, (void)x;
+	struct lb_futex_mcs_park m;
+	struct lb_mcs_park_node holder;
+	struct mcsp_waiter w[MCSP_WAITERS];
+	pthread_t th[MCSP_WAITERS];
+	unsigned order[MCSP_WAITERS] = { 0 };
+	_Atomic unsigned next_slot = 0;
+	int slept = 0;
+
+	lb_futex_mcs_park_init(&m, NULL);
+	lb_futex_mcs_park_lock(&m, &holder);
+	for (unsigned i = 0; i < MCSP_WAITERS; i++) {
+		w[i] = (struct mcsp_waiter){ .m = &m, .next_slot = &next_slot, .order = order,
+					     .id = i + 1 };
+		atomic_init(&w[i].node.state, LB_MCSP_WAITING);
+		atomic_init(&w[i].node.next, NULL);
+		tap_spawn(&th[i], mcsp_waiter, &w[i]);
+		while (atomic_load(&m.tail) != &w[i].node)
+			tap_sleep_ms(1);
+		while (atomic_load(&w[i].node.state) != LB_MCSP_SLEEPING)
+			tap_sleep_ms(1);
+		slept++;
+	}
+	lb_futex_mcs_park_unlock(&m, &holder);
+	for (unsigned i = 0; i < MCSP_WAITERS; i++)
+		pthread_join(th[i], NULL);
+	tap(slept == MCSP_WAITERS && order[0] == 1 && order[1] == 2 && order[2] == 3 &&
+	    order[3] == 4 && atomic_load(&m.tail) == NULL,
+	    "%s: %d waiters queued and asleep, let in in arrival order (got %u %u %u %u), "
+	    "the lock free after", im->id, slept, order[0], order[1], order[2], order[3]);
+}
+
+/* The parking lot under futex-parkinglot, white-box: a failed validate
+ * returns at once; threads parked on one address one at a time are
+ * unparked first-in first-out, each receiving its unpark's token, with
+ * the callback told whether others remain; an unpark with no one parked
+ * says so.  Another address in the table is untouched throughout. */
+#define PL_THREADS 3
+static bool pl_yes(void *arg) { (void)arg; return true; }
+static bool pl_no(void *arg) { (void)arg; return false; }
+
+struct pl_waiter {
+	const void *addr;
+	uintptr_t got;
+};
+
+static void *pl_park(void *arg)
+{
+	struct pl_waiter *w = arg;
+	w->got = lb_park(w->addr, pl_yes, NULL);
+	return NULL;
+}
+
+struct pl_seen {
+	unsigned calls;
+	struct lb_unpark_result r[PL_THREADS + 1];
+};
+
+static uintptr_t pl_token(void *arg, struct lb_unpark_result r)
+{
+	struct pl_seen *s = arg;
+	s->r[s->calls] = r;
+	return 100 + s->calls++;
+}
+
+static void case_parking_lot(const struct lb_impl *im, unsigned n, unsigned x)
+{
+	(void)n, (void)x;
+	static char addr, other;
+	struct pl_waiter w[PL_THREADS];
+	pthread_t th[PL_THREADS];
+	struct pl_seen seen = { 0 };
+	int ok = lb_park(&addr, pl_no, NULL) == LB_PARK_INVALID && lb_parked_on(&addr) == 0;
+
+	for (unsigned i = 0; i < PL_THREADS; i++) {
+		w[i] = (struct pl_waiter){ .addr = &addr, .got = 0 };
+		tap_spawn(&th[i], pl_park, &w[i]);
+		while (lb_parked_on(&addr) != i + 1)
+			tap_sleep_ms(1);
+	}
+	ok = ok && lb_parked_on(&other) == 0;
+	for (unsigned i = 0; i <= PL_THREADS; i++)
+		lb_unpark_one(&addr, pl_token, &seen);
+	for (unsigned i = 0; i < PL_THREADS; i++) {
+		pthread_join(th[i], NULL);
+		ok = ok && w[i].got == 100 + i;
+	}
+	for (unsigned i = 0; i < PL_THREADS; i++)
+		ok = ok && seen.r[i].unparked && seen.r[i].more == (i + 1 < PL_THREADS);
+	ok = ok && seen.calls == PL_THREADS + 1 && !seen.r[PL_THREADS].unparked &&
+	     lb_parked_on(&addr) == 0;
+	tap(ok, "%s: parking lot: invalid park returns at once; %d parked threads unparked "
+	    "first-in first-out with their tokens (%lu %lu %lu), 'more' right, an empty "
+	    "unpark says so", im->id, PL_THREADS, (unsigned long)w[0].got,
+	    (unsigned long)w[1].got, (unsigned long)w[2].got);
+}
+
 /* test-busted: the checker must catch it.  If the threads never overlapped
  * (a busy machine), try again, up to 10 times. */
 static void case_busted(const struct lb_impl *im, unsigned n, unsigned x)
 {
 	(void)x; /* the case runner passes an argument these do not use */
-	struct mx_result r = mutex_exclusion(im, n);
+	struct mx_result r = mutex_exclusion(im, n, 0);
 	for (int a = 0; !r.err && mx_bad(&r) == 0 && a < 10; a++)
-		r = mutex_exclusion(im, n);
+		r = mutex_exclusion(im, n, 0);
 	tap(!r.err && mx_bad(&r) > 0, "%s: %u threads: the broken lock is caught (%llu "
 	    "violations, counter %llu of %llu ops)", im->id, n, (unsigned long long)r.violations,
 	    (unsigned long long)r.counter, (unsigned long long)r.ops);
@@ -406,6 +562,12 @@ int main(int argc, char **argv)
 					tap_run(im, case_exclusion, counts[c], 0,
 						"mutual exclusion, %u threads", counts[c]);
 			}
+			if ((im->caps & LB_CAP_PARKS) && !busted)
+				tap_run(im, case_long_sections, 4, 0, "long sections, 4 threads");
+			if (im->index == LB_IMPL_futex_mcs_park)
+				tap_run(im, case_mcs_park_fifo, 0, 0, "FIFO hand-off to sleepers");
+			if (im->index == LB_IMPL_futex_parkinglot)
+				tap_run(im, case_parking_lot, 0, 0, "the parking lot");
 			if (lb_ops_mutex(im)->trylock && !busted)
 				tap_run(im, case_trylock, 0, 0, "trylock");
 		} else if (im->caps & LB_CAP_RACY) {
