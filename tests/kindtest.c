@@ -17,9 +17,10 @@ const unsigned kt_counts[KT_NCOUNTS] = { 2, 4, 8 };
 
 int kt_wait_count(_Atomic unsigned *v, unsigned target, long ms)
 {
-	uint64_t end = tap_now_ms() + (uint64_t)ms;
+	struct tap_guard g;
+	tap_guard_start(&g, 0, ms);
 	while (atomic_load(v) < target) {
-		if (tap_now_ms() > end)
+		if (tap_guard_over(&g))
 			return 0;
 		tap_sleep_ms(1);
 	}
@@ -57,16 +58,19 @@ void kt_team_spawn(struct team *tm, void *(*fn)(void *), void *arg)
 
 unsigned kt_team_join(struct team *tm, long ms)
 {
-	/* Wait for the done flags on CLOCK_MONOTONIC, as every other guard
-	 * here: a step of the wall clock (a VM's clock corrected) must not end
-	 * the wait early (pthread_timedjoin_np's deadline is CLOCK_REALTIME),
-	 * and pthread_join itself, which ThreadSanitizer understands (it does
-	 * not know pthread_clockjoin_np), then joins those that finished. */
-	uint64_t end = tap_now_ms() + (uint64_t)ms;
+	/* Wait for the done flags under the guard (tap_guard: CLOCK_MONOTONIC,
+	 * stopped while the threads are kept off the CPUs), as every other
+	 * guard here: a step of the wall clock (a VM's clock corrected) must
+	 * not end the wait early (pthread_timedjoin_np's deadline is
+	 * CLOCK_REALTIME), and pthread_join itself, which ThreadSanitizer
+	 * understands (it does not know pthread_clockjoin_np), then joins
+	 * those that finished.  ms 0: look once. */
+	struct tap_guard g;
+	tap_guard_start(&g, 0, ms);
 	unsigned stuck = 0;
 	for (unsigned i = 0; i < tm->n; i++) {
 		while (!atomic_load_explicit(&tm->m[i]->done, memory_order_acquire) &&
-		       tap_now_ms() <= end)
+		       !tap_guard_over(&g))
 			tap_sleep_ms(1);
 		tm->stuck[i] = !atomic_load_explicit(&tm->m[i]->done, memory_order_acquire);
 		if (tm->stuck[i]) {
@@ -149,9 +153,10 @@ struct helper *kt_helper_spawn(const struct lb_impl *im, void *obj, unsigned tid
 
 int kt_helper_done_within(struct helper *h, long ms)
 {
-	uint64_t end = tap_now_ms() + (uint64_t)ms;
+	struct tap_guard g;
+	tap_guard_start(&g, 0, ms);
 	while (!atomic_load(&h->done)) {
-		if (tap_now_ms() > end)
+		if (tap_guard_over(&g))
 			return 0;
 		tap_sleep_ms(1);
 	}
@@ -198,9 +203,10 @@ const char *kt_err_str(int r)
 
 int kt_helpers_parked(struct helper **h, unsigned n, long ms)
 {
-	uint64_t end = tap_now_ms() + (uint64_t)ms;
+	struct tap_guard g;
+	tap_guard_start(&g, 0, ms);
 	int streak = 0;
-	while (tap_now_ms() < end) {
+	while (!tap_guard_over(&g)) {
 		int all = 1;
 		for (unsigned i = 0; i < n; i++)
 			all &= atomic_load(&h[i]->started) && !atomic_load(&h[i]->done) &&
@@ -223,9 +229,10 @@ unsigned kt_count_done(struct helper **h, unsigned n)
 
 int kt_all_done_within(struct helper **h, unsigned n, long ms)
 {
-	uint64_t end = tap_now_ms() + (uint64_t)ms;
+	struct tap_guard g;
+	tap_guard_start(&g, 0, ms);
 	while (kt_count_done(h, n) < n) {
-		if (tap_now_ms() > end)
+		if (tap_guard_over(&g))
 			return 0;
 		tap_sleep_ms(1);
 	}

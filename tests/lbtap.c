@@ -51,6 +51,94 @@ uint64_t tap_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* ---- the hang guard (lbtap.h) ---- */
+
+/* Reads a small /proc file into buf; its length, or -1. */
+static ssize_t read_small(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t r = read(fd, buf, size - 1);
+	close(fd);
+	if (r >= 0)
+		buf[r] = '\0';
+	return r;
+}
+
+/* Whether a watched thread is starved now: runnable, and its run time has
+ * not moved for TAP_STARVED_MS. */
+static int guard_scan(struct tap_guard *g, uint64_t now)
+{
+	char dir[64], path[96], buf[512];
+	int starved = 0;
+	snprintf(dir, sizeof(dir), g->pid ? "/proc/%d/task" : "/proc/self/task", (int)g->pid);
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		pid_t tid = (pid_t)atoi(e->d_name);
+		snprintf(path, sizeof(path), "%s/%d/stat", dir, (int)tid);
+		if (read_small(path, buf, sizeof(buf)) <= 0)
+			continue; /* gone */
+		const char *p = strrchr(buf, ')');
+		char state = p && p[1] == ' ' ? p[2] : '?';
+		snprintf(path, sizeof(path), "%s/%d/schedstat", dir, (int)tid);
+		unsigned long long run = 0;
+		if (read_small(path, buf, sizeof(buf)) <= 0 || sscanf(buf, "%llu", &run) != 1)
+			continue;
+		unsigned i = 0;
+		while (i < g->n && g->t[i].tid != tid)
+			i++;
+		if (i == g->n) {
+			if (g->n == TAP_GUARD_TIDS)
+				continue; /* unwatched: counts as running */
+			g->n++;
+			g->t[i].tid = tid;
+			g->t[i].run_ns = run;
+			g->t[i].seen_ms = now;
+			continue;
+		}
+		if (state != 'R' || run != g->t[i].run_ns) {
+			g->t[i].run_ns = run;
+			g->t[i].seen_ms = now;
+		} else if (now - g->t[i].seen_ms > TAP_STARVED_MS) {
+			starved = 1;
+		}
+	}
+	closedir(d);
+	return starved;
+}
+
+void tap_guard_start(struct tap_guard *g, pid_t pid, long ms)
+{
+	g->pid = pid;
+	g->left_ms = ms > 0 ? (uint64_t)ms : 0;
+	g->n = 0;
+	g->starved = 0;
+	g->last_ms = g->scan_ms = tap_now_ms();
+	guard_scan(g, g->last_ms);
+}
+
+/* Scans at most every 20 ms: the polls come every 1-10 ms, and a scan
+ * reads two files per thread. */
+int tap_guard_over(struct tap_guard *g)
+{
+	uint64_t now = tap_now_ms(), dt = now - g->last_ms;
+	g->last_ms = now;
+	if (now - g->scan_ms >= 20) {
+		g->starved = guard_scan(g, now);
+		g->scan_ms = now;
+	}
+	if (dt > TAP_GUARD_STEP_MS || g->starved)
+		dt = 0;
+	g->left_ms = dt >= g->left_ms ? 0 : g->left_ms - dt;
+	return g->left_ms == 0;
+}
+
 void *tap_xcalloc(size_t size)
 {
 	void *p = calloc(1, size);
@@ -268,17 +356,19 @@ int tap_run(const struct lb_impl *im, tap_case_fn *fn, unsigned n, unsigned x,
 	}
 	close(fds[1]);
 
-	uint64_t deadline = tap_now_ms() + (uint64_t)guard_s * 1000u;
+	/* The child's threads, starvation-aware (tap_guard): a stalled vCPU
+	 * must not kill a correct case. */
+	struct tap_guard guard;
+	tap_guard_start(&guard, pid, guard_s * 1000);
 	size_t len = 0;
 	int lines = 0, hung = 0, status = 0;
 	for (;;) {
-		uint64_t now = tap_now_ms();
-		if (now >= deadline) {
+		if (tap_guard_over(&guard)) {
 			hung = 1;
 			break;
 		}
 		struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
-		int r = poll(&pfd, 1, (int)(deadline - now));
+		int r = poll(&pfd, 1, 10);
 		if (r < 0 && errno != EINTR)
 			tap_bail("poll: %s", strerror(errno));
 		if (r <= 0)
@@ -304,7 +394,7 @@ int tap_run(const struct lb_impl *im, tap_case_fn *fn, unsigned n, unsigned x,
 			break;
 		if (w < 0 && errno != EINTR)
 			tap_bail("waitpid: %s", strerror(errno));
-		if (tap_now_ms() >= deadline)
+		if (tap_guard_over(&guard))
 			hung = 1;
 		else
 			tap_sleep_ms(2);

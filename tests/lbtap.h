@@ -86,6 +86,44 @@ _Noreturn void tap_bail(const char *fmt, ...) __attribute__((format(printf, 1, 2
 void tap_sleep_ms(long ms);
 uint64_t tap_now_ms(void); /* CLOCK_MONOTONIC */
 
+/* A hang guard whose clock stops while the threads it watches are kept off
+ * the CPUs.  This machine's vCPUs are sometimes not scheduled for 30 to 90
+ * s (the kernel logs "workqueue lockup ... stuck for 73s" and RCU stalls):
+ * a thread queued on such a CPU gets no time at all, and a guard on the
+ * wall clock called a correct lock hung (ck-rwlock's writer-preference
+ * case, whose writer got 0 ms of CPU in 30 s).  The rule is the
+ * harness's watchdog's (harness/run.c): a thread that is runnable ('R')
+ * and has not run for TAP_STARVED_MS is starved, and while one is, the
+ * guard does not count; nor does a gap of more than TAP_GUARD_STEP_MS
+ * between two polls (the poller itself was not scheduled).  A thread that
+ * sleeps (a deadlock) or runs (a livelock, a spinning lock never
+ * released) keeps the clock going, so a real hang still ends the wait.
+ *
+ *	struct tap_guard g;
+ *	tap_guard_start(&g, 0, ms);     // this process's threads; or a pid
+ *	while (!done())
+ *		if (tap_guard_over(&g)) return hung;   // poll every few ms
+ */
+#define TAP_STARVED_MS 250
+#define TAP_GUARD_STEP_MS 200
+#define TAP_GUARD_TIDS 64
+struct tap_guard {
+	pid_t pid;          /* whose threads: 0 for this process */
+	uint64_t left_ms;   /* guard time still to count */
+	uint64_t last_ms;   /* the previous poll */
+	uint64_t scan_ms;   /* the previous look at the threads */
+	int starved;        /* what that look found */
+	unsigned n;
+	struct {
+		pid_t tid;
+		uint64_t run_ns;  /* its run time (schedstat) when last seen */
+		uint64_t seen_ms; /* when it last ran or was not runnable */
+	} t[TAP_GUARD_TIDS];
+};
+void tap_guard_start(struct tap_guard *g, pid_t pid, long ms);
+/* 1 once the guard's time has been counted out; call it at each poll. */
+int tap_guard_over(struct tap_guard *g);
+
 /* calloc of one zeroed block of size bytes, or a bail-out. */
 void *tap_xcalloc(size_t size);
 

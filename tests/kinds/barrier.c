@@ -116,8 +116,10 @@ static void barrier_case(const struct lb_impl *im, unsigned n, unsigned x)
 		kt_team_spawn(&tm, bar_worker, &sh->t[i]);
 	}
 	kt_gate_open(&sh->g, n);
-	uint64_t t0 = lb_now_ns(), last_progress = tap_now_ms(), last_sum = 0;
+	uint64_t t0 = lb_now_ns(), last_sum = 0;
 	int hung = 0;
+	struct tap_guard g;
+	tap_guard_start(&g, 0, GUARD_MS);
 	/* Hung means no phase completed for GUARD_MS, not slow: spinning
 	 * barriers on fewer CPUs than threads may legitimately take long. */
 	while (atomic_load(&sh->finished) < n && !atomic_load(&sh->g.attach_err)) {
@@ -126,8 +128,8 @@ static void barrier_case(const struct lb_impl *im, unsigned n, unsigned x)
 			sum += atomic_load_explicit(&sh->phase[i], memory_order_relaxed);
 		if (sum != last_sum) {
 			last_sum = sum;
-			last_progress = tap_now_ms();
-		} else if (tap_now_ms() - last_progress > GUARD_MS) {
+			tap_guard_start(&g, 0, GUARD_MS);
+		} else if (tap_guard_over(&g)) {
 			hung = 1;
 			break;
 		}

@@ -218,14 +218,15 @@ static int nf_all_waiting(const struct lb_impl *im, void *o, void *t, struct nf_
 			  unsigned nw)
 {
 	const struct lb_condition_ops *ops = lb_ops_condition(im);
-	uint64_t end = tap_now_ms() + GUARD_MS;
+	struct tap_guard g;
+	tap_guard_start(&g, 0, GUARD_MS);
 	for (;;) {
 		ops->lock(o, t);
 		unsigned w = s->waiting;
 		ops->unlock(o, t);
 		if (w >= nw)
 			return 1;
-		if (tap_now_ms() > end)
+		if (tap_guard_over(&g))
 			return 0;
 		tap_sleep_ms(1);
 	}

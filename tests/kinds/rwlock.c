@@ -192,9 +192,10 @@ static void rwlock_case(const struct lb_impl *im, unsigned n, unsigned nwriters)
 	tap_sleep_ms(RUN_MS);
 	/* Both sides must have had a turn (a reader-preferring lock may make
 	 * the writers wait a while). */
-	uint64_t end = tap_now_ms() + GUARD_MS;
+	struct tap_guard g;
+	tap_guard_start(&g, 0, GUARD_MS);
 	while ((atomic_load(&sh->reads) == 0 || atomic_load(&sh->writes) == 0) &&
-	       tap_now_ms() < end)
+	       !tap_guard_over(&g))
 		tap_sleep_ms(1);
 	atomic_store(&sh->g.stop, 1);
 	unsigned stuck = kt_team_join(&tm, GUARD_MS);
@@ -304,22 +305,25 @@ static int wp_acquire(struct helper *h, void *t)
 
 /* Polls until the side is provably waiting (1) or has got the lock (0);
  * -1 if neither within ms of entering the call (a hang guard), or if its
- * thread has not reached the call within 2 ms: on a loaded machine a new
+ * thread has not reached the call within 2 x ms: on a loaded machine a new
  * thread once took over 10 s to run at all, which says nothing about the
- * lock (the process's own guard still bounds the case). */
+ * lock (the process's own guard still bounds the case).  Both guards stop
+ * while the threads are kept off the CPUs (tap_guard): once, on a stalled
+ * vCPU, the writer got no CPU at all in 30 s. */
 static int wp_wait_blocked(struct helper *h, struct wp_side *s, long ms)
 {
-	uint64_t end = tap_now_ms() + 2 * (uint64_t)ms;
+	struct tap_guard g;
+	tap_guard_start(&g, 0, 2 * ms);
 	int asleep = 0, entered = 0;
 	clockid_t cid;
 	int have_cid = 0;
-	while (tap_now_ms() < end) {
+	while (!tap_guard_over(&g)) {
 		if (atomic_load(&s->order) >= 0 || atomic_load(&h->done))
 			return 0;
 		if (atomic_load(&s->in_call)) {
 			if (!entered) {
 				entered = 1;
-				end = tap_now_ms() + (uint64_t)ms;
+				tap_guard_start(&g, 0, ms);
 			}
 			if (!have_cid)
 				have_cid = pthread_getcpuclockid(h->th, &cid) == 0;
