@@ -8,10 +8,22 @@
  * Transitions:
  *   wait        (holding the lock) one fetch-add: waiters + 1, and its old
  *               value gives s = seq; unlock; FUTEX_WAIT while seq == s;
- *               waiters - 1; lock.
+ *               waiters - 1; lock as a contended locker (the mutex word
+ *               left at 2: lb_futex_mutex_lock_contended).
  *   notify      if waiters > 0: seq + 1 (wrapping within the low half, by
- *               CAS), wake one.  notify_all: the same, wake all.
- * Who wakes whom: notify wakes one sleeper, notify_all all of them.  A
+ *               CAS), wake one.
+ *   notify_all  the same seq + 1, then wait morphing: one FUTEX_CMP_REQUEUE
+ *               wakes one sleeper and moves the rest onto the mutex word,
+ *               instead of waking all of them to fight for the mutex and
+ *               most sleep again on it (glibc's condvar before 2.25 did
+ *               this; Drepper, "Futexes Are Tricky").  If seq moved again
+ *               before the call (EAGAIN), a later notify has woken or moved
+ *               every sleeper or will: wake all anyway, to be sure.
+ * Who wakes whom: notify wakes one sleeper, notify_all one, and the mutex
+ * then wakes the others one unlock at a time.  That chain needs every
+ * holder's unlock to see the word at 2, because requeued sleepers never
+ * set it themselves: hence the contended lock after every wait (a thread
+ * cannot tell whether it was woken on seq or requeued).  A
  * waiter whose s predates a notify never sleeps through it: FUTEX_WAIT sees
  * seq != s and returns.  No lost wake-ups: the waiter's increment and its
  * reading of seq are one RMW of the same word the notifier reads, so
@@ -24,10 +36,11 @@
  * Orders checked.  The condvar word orders no data: the caller's predicate
  * lives under the mutex, and the mutex (mutex_futex.h) does all acquiring
  * and releasing:
- *   wait        every return (woken, spurious, a signal, or a notify that
- *               came before FUTEX_WAIT) goes through lb_futex_mutex_lock,
- *               whose every return path acquires.  Its RMWs on the word
- *               are relaxed.
+ *   wait        every return (woken, requeued and woken by an unlock,
+ *               spurious, a signal, or a notify that came before
+ *               FUTEX_WAIT) goes through lb_futex_mutex_lock_contended,
+ *               whose every return path acquires (mutex_futex.h's swap).
+ *               Its RMWs on the word are relaxed.
  *   notify/all  a relaxed load and CAS.  That loses no wake-up: a notifier
  *               changes the predicate holding the mutex, which it took
  *               after the waiter's unlock (release) if the waiter found the
@@ -77,29 +90,37 @@ static inline void lb_futex_cond_wait(void *obj, void *t)
 	lb_futex_mutex_unlock(&c->m, t);
 	lb_futex_wait(lb_f64_low(&c->w), s, NULL);
 	atomic_fetch_sub_explicit(&c->w, LB_F64_HIGH1, memory_order_relaxed);
-	lb_futex_mutex_lock(&c->m, t);
+	lb_futex_mutex_lock_contended(&c->m);
 }
 
-static inline void lb_futex_cond_wake(struct lb_futex_cond *c, int n)
+/* seq + 1 if anyone waits: the new seq, or -1 when nobody does. */
+static inline int64_t lb_futex_cond_advance(struct lb_futex_cond *c)
 {
-	uint64_t v = atomic_load_explicit(&c->w, memory_order_relaxed);
+	uint64_t v = atomic_load_explicit(&c->w, memory_order_relaxed), nv;
 	do {
 		if ((v >> 32) == 0)
-			return; /* nobody waits: nothing to do, no syscall */
-	} while (!atomic_compare_exchange_weak_explicit(&c->w, &v,
-			(v & ~LB_F64_LOW) | ((v + 1) & LB_F64_LOW),
-			memory_order_relaxed, memory_order_relaxed));
-	lb_futex_wake(lb_f64_low(&c->w), n);
+			return -1; /* nobody waits: nothing to do, no syscall */
+		nv = (v & ~LB_F64_LOW) | ((v + 1) & LB_F64_LOW);
+	} while (!atomic_compare_exchange_weak_explicit(&c->w, &v, nv, memory_order_relaxed,
+							memory_order_relaxed));
+	return (int64_t)(nv & LB_F64_LOW);
 }
 
 static inline void lb_futex_cond_notify(void *obj)
 {
-	lb_futex_cond_wake(obj, 1);
+	struct lb_futex_cond *c = obj;
+	if (lb_futex_cond_advance(c) >= 0)
+		lb_futex_wake(lb_f64_low(&c->w), 1);
 }
 
 static inline void lb_futex_cond_notify_all(void *obj)
 {
-	lb_futex_cond_wake(obj, INT_MAX);
+	struct lb_futex_cond *c = obj;
+	int64_t seq = lb_futex_cond_advance(c);
+	if (seq < 0)
+		return;
+	if (lb_futex_cmp_requeue(lb_f64_low(&c->w), (uint32_t)seq, 1, INT_MAX, &c->m.word) < 0)
+		lb_futex_wake(lb_f64_low(&c->w), INT_MAX);
 }
 
 static const struct lb_condition_ops lb_futex_cond_ops = {

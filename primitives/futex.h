@@ -8,6 +8,7 @@
  *   wake, or -1 with errno EAGAIN (value changed), EINTR (signal) or
  *   ETIMEDOUT.  Spurious returns are allowed: callers always recheck.
  * futex_wake(uaddr, n): wake up to n sleepers on uaddr; returns how many.
+ * futex_cmp_requeue: below.
  *   Waking a word that has since been freed is harmless to the kernel (it
  *   only hashes the address), which is why unlock may wake after its
  *   releasing store but must never read or write the word then.
@@ -40,6 +41,20 @@ static inline long lb_futex_wake(_Atomic uint32_t *uaddr, int n)
 {
 	return syscall(SYS_futex, (uint32_t *)uaddr,
 		       FUTEX_WAKE | FUTEX_PRIVATE_FLAG, n, NULL, NULL, 0);
+}
+
+/* futex_cmp_requeue(uaddr, val, nwake, nrequeue, uaddr2): if *uaddr ==
+ * val (checked under the kernel's hash-bucket locks), wake up to nwake
+ * sleepers on uaddr and move up to nrequeue of the others onto uaddr2's
+ * queue, where a FUTEX_WAKE of uaddr2 wakes them; they return from their
+ * FUTEX_WAIT then, as if woken on uaddr.  Returns how many were woken or
+ * moved, or -1 with errno EAGAIN (*uaddr != val). */
+static inline long lb_futex_cmp_requeue(_Atomic uint32_t *uaddr, uint32_t val, int nwake,
+					int nrequeue, _Atomic uint32_t *uaddr2)
+{
+	/* the kernel takes nrequeue from the timeout argument's place */
+	return syscall(SYS_futex, (uint32_t *)uaddr, FUTEX_CMP_REQUEUE | FUTEX_PRIVATE_FLAG,
+		       nwake, (unsigned long)nrequeue, (uint32_t *)uaddr2, val);
 }
 
 /* The CPU's spin-wait hint: frees pipeline resources for the SMT sibling and

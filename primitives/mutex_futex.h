@@ -62,6 +62,16 @@ static void lb_futex_mutex_lock_slow(struct lb_futex_mutex *m, uint32_t c)
 	}
 }
 
+/* Takes the lock leaving the word at 2 whatever it was, as glibc's
+ * lll_cond_lock: for a thread that may have been requeued onto the word
+ * (futex-cond's broadcast) and so slept there without saying so.  Its
+ * unlock then wakes the next such sleeper; the cost, when there is none,
+ * is one FUTEX_WAKE that finds no one.  Returns as lock_slow, acquiring. */
+static inline void lb_futex_mutex_lock_contended(struct lb_futex_mutex *m)
+{
+	lb_futex_mutex_lock_slow(m, 0);
+}
+
 static inline void lb_futex_mutex_lock(void *obj, void *t)
 {
 	struct lb_futex_mutex *m = obj;
