@@ -11,7 +11,10 @@
  *         says whether anyone sleeps; if so it wakes them all.
  *         Everyone else polls the generation LB_BARRIER_SPINS times, then
  *         sleeps (sleepers + 1, FUTEX_WAIT while generation == g,
- *         sleepers - 1) until it moves.
+ *         sleepers - 1) until it moves.  With more threads than the CPUs
+ *         this process may run on (its affinity mask when the barrier is
+ *         made), no one polls: the last arrival may be waiting for the
+ *         very CPU a poller holds, so polling only delays the phase.
  * Who wakes whom: the last arrival wakes every sleeper of its phase.
  * Ordering: each arrival's fetch-add is acq_rel, so the last arrival has
  * seen everyone's writes before the phase; its release of the generation
@@ -39,6 +42,8 @@
 #ifndef LB_BARRIER_FUTEX_H
 #define LB_BARRIER_FUTEX_H
 
+#include <sched.h>
+
 #include "barrier.h"
 #include "futex64.h"
 
@@ -49,22 +54,27 @@
 struct lb_futex_barrier {
 	_Atomic uint32_t arrived;
 	uint32_t n;
+	uint32_t spins; /* LB_BARRIER_SPINS, or 0 when oversubscribed */
 	_Atomic uint64_t w;
 };
 
 static inline int lb_futex_barrier_init(void *obj, const struct lb_prim_cfg *cfg)
 {
 	struct lb_futex_barrier *b = obj;
+	cpu_set_t cpus;
 	atomic_init(&b->arrived, 0);
 	atomic_init(&b->w, 0);
 	b->n = cfg->nthreads ? cfg->nthreads : 1;
+	/* Unknown CPUs: poll, as before this rule. */
+	b->spins = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 &&
+		   b->n > (uint32_t)CPU_COUNT(&cpus) ? 0 : LB_BARRIER_SPINS;
 	return 0;
 }
 
 /* Wait until the generation is no longer g. */
 static void lb_futex_barrier_sleep(struct lb_futex_barrier *b, uint32_t g)
 {
-	for (int i = 0; i < LB_BARRIER_SPINS; i++) {
+	for (uint32_t i = 0; i < b->spins; i++) {
 		/* acquire: pairs with the last arrival's release CAS. */
 		if ((uint32_t)atomic_load_explicit(&b->w, memory_order_acquire) != g)
 			return;
