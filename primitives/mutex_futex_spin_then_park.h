@@ -2,15 +2,25 @@
  * before the first sleep.  A critical section of a few hundred nanoseconds
  * ends sooner than a futex sleep and wake take (about 2-5 us), so a waiter
  * that spins briefly skips both syscalls; a waiter whose owner was preempted
- * gives up after LB_SPIN_PARK_SPINS polls and parks instead of burning its
- * time slice.
+ * gives up and parks instead of burning its time slice.
+ *
+ * The spin budget adapts per lock, as glibc's PTHREAD_MUTEX_ADAPTIVE_NP
+ * does (nptl/pthread_mutex_lock.c): each lock keeps a moving average of
+ * the polls a waiter needed before the lock came free (avg += (polls -
+ * avg) / 8 after each spin phase), and a waiter polls up to 2 * avg + 10
+ * times, at most LB_SPIN_PARK_MAX.  Short sections teach a short budget
+ * (little wasted spinning when the holder is slow to come back); sections
+ * a little longer than a fixed budget teach a longer one instead of a
+ * sleep on every handover.  The average is a hint, read and written with
+ * relaxed atomics: a lost update costs nothing but a slightly stale
+ * budget.
  *
  * State encoding of the 32-bit word (as in mutex_futex.h):
  *   0  unlocked
  *   1  locked, no waiters
  *   2  locked, maybe waiters
  * Transitions:
- *   lock    0 -> 1 by CAS.  Else spin up to LB_SPIN_PARK_SPINS times reading
+ *   lock    0 -> 1 by CAS.  Else spin up to the budget's polls, reading
  *           the word (read-only polling keeps the line shared) and retry the
  *           0 -> 1 CAS whenever it reads 0.  Then park: swap in 2, and while
  *           the old value was not 0, sleep on "word == 2" and swap again.
@@ -40,33 +50,50 @@
 #include "futex.h"
 #include "mutex.h"
 
-/* About 1-3 us of polling with PAUSE on current x86 (PAUSE is 10-140 cycles
- * depending on the core): the order of a futex sleep plus wake. */
-#define LB_SPIN_PARK_SPINS 128
+/* The longest spin: about 10-30 us of polling with PAUSE on current x86
+ * (PAUSE is 10-140 cycles depending on the core), several futex sleep and
+ * wake round trips; glibc's default cap is 100 polls of a slower loop. */
+#define LB_SPIN_PARK_MAX 1000
+/* The budget a new lock starts with: 2 * 59 + 10 = 128 polls, this
+ * lock's fixed budget before the average adapted it. */
+#define LB_SPIN_PARK_AVG0 59
 
 struct lb_futex_spin_then_park {
 	_Atomic uint32_t word;
+	_Atomic uint32_t avg; /* polls a waiter needed, moving average */
 };
 
 static inline int lb_futex_spin_then_park_init(void *obj, const struct lb_prim_cfg *cfg)
 {
+	struct lb_futex_spin_then_park *m = obj;
 	(void)cfg;
-	atomic_init(&((struct lb_futex_spin_then_park *)obj)->word, 0);
+	atomic_init(&m->word, 0);
+	atomic_init(&m->avg, LB_SPIN_PARK_AVG0);
 	return 0;
 }
 
 static void lb_futex_spin_then_park_lock_slow(struct lb_futex_spin_then_park *m)
 {
 	uint32_t c;
+	/* relaxed: a hint (above); it orders nothing. */
+	uint32_t avg = atomic_load_explicit(&m->avg, memory_order_relaxed);
+	uint32_t budget = 2 * avg + 10 < LB_SPIN_PARK_MAX ? 2 * avg + 10 : LB_SPIN_PARK_MAX;
+	uint32_t i;
 
-	for (int i = 0; i < LB_SPIN_PARK_SPINS; i++) {
+	for (i = 0; i < budget; i++) {
 		lb_cpu_relax();
 		/* relaxed poll; the CAS below acquires. */
 		c = atomic_load_explicit(&m->word, memory_order_relaxed);
 		if (c == 0 && atomic_compare_exchange_weak_explicit(
 			&m->word, &c, 1, memory_order_acquire, memory_order_relaxed))
-			return;
+			break;
 	}
+	/* avg += (polls - avg) / 8, polls being the budget when the spin
+	 * failed (glibc's rule: a failure teaches "longer"). */
+	atomic_store_explicit(&m->avg, (uint32_t)((int32_t)avg + ((int32_t)i - (int32_t)avg) / 8),
+			      memory_order_relaxed);
+	if (i < budget)
+		return;
 	/* acquire: pairs with the release swap in unlock. */
 	c = atomic_exchange_explicit(&m->word, 2, memory_order_acquire);
 	while (c != 0) {

@@ -62,7 +62,7 @@ enum lb_cap {
 	X(futex_mutex, "futex-mutex", "futex", LB_CAP_PARKS, \
 	  "ours: Drepper's 3-state futex mutex (0 free, 1 locked, 2 contended)") \
 	X(futex_spin_then_park, "futex-spin-then-park", "futex", LB_CAP_PARKS | LB_CAP_SPINS, \
-	  "ours: 3-state futex mutex that polls 128 times before parking") \
+	  "ours: 3-state futex mutex, polls (glibc's adaptive budget) before parking") \
 	X(futex_starvation, "futex-starvation", "futex", LB_CAP_PARKS | LB_CAP_SPINS, \
 	  "ours: Go's sync.Mutex design: barging, FIFO hand-off after 1 ms waits") \
 	X(futex_parkinglot, "futex-parkinglot", "futex", LB_CAP_PARKS | LB_CAP_SPINS, \
