@@ -562,7 +562,7 @@ int main(int argc, char **argv)
 					tap_run(im, case_exclusion, counts[c], 0,
 						"mutual exclusion, %u threads", counts[c]);
 			}
-			if ((im->caps & LB_CAP_PARKS) && !busted)
+			if ((im->caps & LB_CAP_PARKS) && !(im->caps & LB_CAP_HIDDEN))
 				tap_run(im, case_long_sections, 4, 0, "long sections, 4 threads");
 			if (im->index == LB_IMPL_futex_mcs_park)
 				tap_run(im, case_mcs_park_fifo, 0, 0, "FIFO hand-off to sleepers");
