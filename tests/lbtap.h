@@ -107,6 +107,7 @@ uint64_t tap_now_ms(void); /* CLOCK_MONOTONIC */
 #define TAP_STARVED_MS 250
 #define TAP_GUARD_STEP_MS 200
 #define TAP_GUARD_TIDS 64
+#define TAP_GUARD_SCAN_MS 100
 struct tap_guard {
 	pid_t pid;          /* whose threads: 0 for this process */
 	uint64_t left_ms;   /* guard time still to count */
@@ -123,6 +124,9 @@ struct tap_guard {
 void tap_guard_start(struct tap_guard *g, pid_t pid, long ms);
 /* 1 once the guard's time has been counted out; call it at each poll. */
 int tap_guard_over(struct tap_guard *g);
+/* Gives the guard ms again (progress was seen), keeping what it knows of
+ * the threads: cheap enough to call at every poll. */
+void tap_guard_reset(struct tap_guard *g, long ms);
 
 /* calloc of one zeroed block of size bytes, or a bail-out. */
 void *tap_xcalloc(size_t size);

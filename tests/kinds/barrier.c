@@ -128,7 +128,7 @@ static void barrier_case(const struct lb_impl *im, unsigned n, unsigned x)
 			sum += atomic_load_explicit(&sh->phase[i], memory_order_relaxed);
 		if (sum != last_sum) {
 			last_sum = sum;
-			tap_guard_start(&g, 0, GUARD_MS);
+			tap_guard_reset(&g, GUARD_MS);
 		} else if (tap_guard_over(&g)) {
 			hung = 1;
 			break;

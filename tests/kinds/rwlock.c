@@ -323,7 +323,7 @@ static int wp_wait_blocked(struct helper *h, struct wp_side *s, long ms)
 		if (atomic_load(&s->in_call)) {
 			if (!entered) {
 				entered = 1;
-				tap_guard_start(&g, 0, ms);
+				tap_guard_reset(&g, ms);
 			}
 			if (!have_cid)
 				have_cid = pthread_getcpuclockid(h->th, &cid) == 0;
