@@ -50,6 +50,7 @@ enum lb_cap {
 	LB_CAP_RCU = 1u << 8,     /* rwlock kind: readers never block (RCU) */
 	LB_CAP_OWNER = 1u << 9,   /* recursive: refuses unlock by a non-owner */
 	LB_CAP_WPREF = 1u << 10,  /* rwlock: waiting writers hold off new readers */
+	LB_CAP_RPREF = 1u << 11,  /* rwlock: waiting writers do not hold off readers */
 };
 
 #define LB_MUTEX_IMPLS(X) \
@@ -118,12 +119,16 @@ enum lb_cap {
 	  "ck_ec64 sequence over ck_spinlock_fas")
 
 #define LB_RWLOCK_IMPLS(X) \
-	X(pthread_rwlock, "pthread-rwlock", "pthread", LB_CAP_PARKS, \
+	X(pthread_rwlock, "pthread-rwlock", "pthread", LB_CAP_PARKS | LB_CAP_RPREF, \
 	  "glibc default rwlock (reader-preferring)") \
 	X(pthread_rwlock_wpref, "pthread-rwlock-wpref", "pthread", LB_CAP_PARKS | LB_CAP_WPREF, \
 	  "glibc rwlock, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP") \
-	X(futex_rwlock, "futex-rwlock", "futex", LB_CAP_PARKS | LB_CAP_WPREF, \
-	  "ours: reader count + writer bit + writer-waiting bit in one futex word") \
+	X(futex_rwlock_rpref, "futex-rwlock-rpref", "futex", \
+	  LB_CAP_PARKS | LB_CAP_SPINS | LB_CAP_RPREF, \
+	  "ours: reader-preferring; readers sleep on the state word, writers on their own") \
+	X(futex_rwlock_wpref, "futex-rwlock-wpref", "futex", \
+	  LB_CAP_PARKS | LB_CAP_SPINS | LB_CAP_WPREF, \
+	  "ours: writer-preferring (Rust std's design); state word + writer wake word") \
 	X(ck_rwlock, "ck-rwlock", "ck", LB_CAP_SPINS | LB_CAP_WPREF, "ck_rwlock: centralized") \
 	X(ck_pflock, "ck-pflock", "ck", LB_CAP_SPINS | LB_CAP_FIFO, "ck_pflock: phase-fair") \
 	X(ck_brlock, "ck-brlock", "ck", LB_CAP_SPINS, \

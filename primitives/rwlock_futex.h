@@ -1,42 +1,79 @@
-/* futex-rwlock: a writer-preferring reader-writer lock in one futex word.
+/* futex-rwlock-wpref and futex-rwlock-rpref: reader-writer locks on two
+ * futex words, readers sleeping on one and writers on the other, so that a
+ * release wakes either one writer or all the readers, never a herd of both.
  *
- * State encoding of the 32-bit word:
- *   bits 0-28  number of readers holding the lock
- *   bit 29     SLEEPERS: someone is (or is about to be) asleep on the word
- *   bit 30     WRITER: a writer holds it
- *   bit 31     WWAIT: a writer is waiting; new readers hold back
- * Transitions:
- *   read_lock     while neither WRITER nor WWAIT: CAS readers + 1.  Else
- *                 set SLEEPERS and sleep while the word is unchanged.
- *   read_unlock   CAS readers - 1; the last reader out also clears SLEEPERS
- *                 and, if it was set, wakes all sleepers.
- *   write_lock    when no readers and no WRITER: CAS to WRITER, keeping
- *                 SLEEPERS (they are woken at our release) and clearing
- *                 WWAIT (other waiting writers set it again when they
- *                 retry).  Else set WWAIT and SLEEPERS, sleep while
- *                 unchanged.
- *   write_unlock  swap in 0; if SLEEPERS was set, wake all sleepers.
- * Who wakes whom: the last reader out and every writer on release wake all
- * sleepers, who race again (a thundering herd: simple, and correct).  A
- * releaser learns whether anyone sleeps from the same RMW that releases, so
- * it never touches the word afterwards (glibc's rule: the next owner may
- * free it); it only passes its address to FUTEX_WAKE.
- * Writer preference: readers cannot starve writers; a steady stream of
- * writers can starve readers.
+ * The design is Rust std's futex RwLock (library/std/src/sys/sync/rwlock/
+ * futex.rs, by Mara Bos): a state word that readers sleep on, a separate
+ * wake sequence for writers, brief spinning before sleeping, and a writer
+ * that re-raises the writers-waiting bit when it acquires after sleeping.
+ * Rust's lock prefers writers; the reader-preferring policy is ours.  The
+ * policy is a compile-time constant of each implementation (its id names
+ * it), so each gets its own inlined copy of the code below.
  *
- * Orders checked.  Every write to the word is an RMW (CAS or swap), so
- * each release heads a release sequence through every later write:
- *   read_lock     returns only on its CAS readers + 1, acquire: pairs with
- *                 the last write_unlock's release swap.  The sleep helper's
- *                 loads and announcing CAS are relaxed and never end
- *                 read_lock: the loop retries the acquiring CAS.
- *   write_lock    returns only on its CAS to WRITER, acquire: pairs with
- *                 the previous write_unlock and with every read_unlock's
- *                 release CAS since (one release sequence).  Likewise never
- *                 on the sleep helper's relaxed values.
- *   read_unlock   CAS readers - 1, release: the reader's loads happen
- *                 before the next writer's stores.
- *   write_unlock  swap to 0, release, the last access to the word.
+ * State encoding of `state` (32 bits):
+ *   bits 0-29  COUNT: 0 free; 1..LB_FRW_MAXREAD readers hold it;
+ *              LB_FRW_WLOCKED (all 30 bits set) a writer holds it
+ *   bit 30     RWAIT: readers sleep (or are about to) on `state`
+ *   bit 31     WWAIT: writers sleep (or are about to) on `wseq`
+ * `wseq` counts writer wake-ups; a writer sleeps on it with the value it
+ * read after raising WWAIT, and a waker bumps it before FUTEX_WAKE(1).
+ *
+ * Transitions (wpref: writer-preferring; rpref: reader-preferring):
+ *   read_lock     CAS COUNT + 1 while COUNT < MAXREAD and RWAIT is clear;
+ *                 wpref also while WWAIT is clear: a waiting writer holds
+ *                 off new readers.  Otherwise spin up to LB_FRW_SPIN polls
+ *                 while a writer holds it and nobody sleeps, then raise
+ *                 RWAIT and sleep on `state`.
+ *   write_lock    CAS COUNT 0 -> WLOCKED, keeping the flag bits, plus
+ *                 WWAIT if this writer slept before (other writers may
+ *                 still sleep: it cannot tell).  Otherwise spin while the
+ *                 lock is held and no writer sleeps, then raise WWAIT and
+ *                 sleep on `wseq`.
+ *   read_unlock   fetch_sub 1; the release that leaves COUNT 0 with a flag
+ *   write_unlock  set calls lb_frw_wake, which picks one side, clears its
+ *                 flag by CAS, and wakes it: wpref one writer if WWAIT,
+ *                 else all readers; rpref all readers if RWAIT, else one
+ *                 writer.  When no thread was asleep on that side (its
+ *                 flag's raiser is still running, and will retry on its
+ *                 own), it goes on to the other side.  It stops as soon as
+ *                 COUNT is non-zero: the new holder's release does the rest.
+ * Why nothing is lost: a thread sleeps only while the kernel still reads
+ * the value it decided on (`state` with its flag raised, or `wseq` read
+ * after raising WWAIT); every change of them after that either fails its
+ * FUTEX_WAIT with EAGAIN or comes before a FUTEX_WAKE that finds it queued.
+ * A release that leaves the lock free sees every flag raised before it (all
+ * writes to `state` are RMWs, one modification order).  Readers woken
+ * because RWAIT was set either take the lock or find it write-locked and
+ * sleep again under a raised flag, so one of them releases later and
+ * passes WWAIT on; a writer woken likewise.  The writer that wins after
+ * sleeping raises WWAIT again, so a writer woken in another's place is not
+ * forgotten.  Readers hold back while RWAIT is set, so RWAIT implies that
+ * the lock is write-locked, or free with a waker on its way, or (wpref)
+ * that WWAIT is set: a new reader never strands the sleepers behind it.
+ *
+ * Policies: wpref (LB_CAP_WPREF): readers cannot starve writers; a steady
+ * stream of writers can starve readers.  rpref (LB_CAP_RPREF): a waiting
+ * writer does not hold off readers, as in glibc's default rwlock; readers
+ * that always overlap starve the writers.
+ *
+ * Lifetime: after its releasing RMW a release may still CAS `state` and
+ * bump `wseq` (Rust's design; glibc's rwlock instead never touches the lock
+ * after releasing it).  So the lock must outlive its last release, not only
+ * its last acquisition: true of every lock in lockbench, destroyed after
+ * all of its threads are joined.
+ *
+ * Orders checked.  Every write to `state` is an RMW, so each release heads
+ * a release sequence through every later write, the waker's relaxed CASes
+ * and the flag raisers' included:
+ *   read_lock     returns only on its CAS COUNT + 1, acquire: pairs with
+ *                 the last write_unlock's release fetch_sub.
+ *   write_lock    returns only on its CAS to WLOCKED, acquire: pairs with
+ *                 the last write_unlock and every read_unlock since.
+ *   read_unlock,  fetch_sub, release: the holder's accesses happen before
+ *   write_unlock  the next holder's.
+ *   flags, wseq   relaxed: they only decide who sleeps and who is woken;
+ *                 FUTEX_WAIT rereads under the kernel's hash-bucket lock,
+ *                 and no return path ends without the acquiring CAS.
  */
 #ifndef LB_RWLOCK_FUTEX_H
 #define LB_RWLOCK_FUTEX_H
@@ -44,104 +81,176 @@
 #include "futex.h"
 #include "rwlock.h"
 
-#define LB_RW_READERS 0x1fffffffu
-#define LB_RW_SLEEPERS 0x20000000u
-#define LB_RW_WRITER 0x40000000u
-#define LB_RW_WWAIT 0x80000000u
+#define LB_FRW_COUNT 0x3fffffffu
+#define LB_FRW_WLOCKED LB_FRW_COUNT
+#define LB_FRW_MAXREAD (LB_FRW_COUNT - 1)
+#define LB_FRW_RWAIT 0x40000000u
+#define LB_FRW_WWAIT 0x80000000u
+/* Rust's figure: long enough to cover a short critical section on another
+ * CPU, short next to a futex round trip. */
+#define LB_FRW_SPIN 100
 
 struct lb_futex_rwlock {
-	_Atomic uint32_t word;
+	_Atomic uint32_t state;
+	_Atomic uint32_t wseq;
 };
 
 static inline int lb_futex_rwlock_init(void *obj, const struct lb_prim_cfg *cfg)
 {
+	struct lb_futex_rwlock *l = obj;
 	(void)cfg;
-	atomic_init(&((struct lb_futex_rwlock *)obj)->word, 0);
+	atomic_init(&l->state, 0);
+	atomic_init(&l->wseq, 0);
 	return 0;
 }
 
-/* Announce a sleeper (plus extra bits, WWAIT for writers) on top of v and
- * sleep while the word stays so.  Returns the word to retry with. */
-static uint32_t lb_futex_rwlock_sleep(_Atomic uint32_t *w, uint32_t v, uint32_t extra)
+static inline int lb_frw_readable(uint32_t s, int wpref)
 {
-	uint32_t want = v | LB_RW_SLEEPERS | extra;
-	/* relaxed: the flags only announce; FUTEX_WAIT re-reads the word under
-	 * the kernel's lock, and the retry's CAS does the acquiring. */
-	if (want != v && !atomic_compare_exchange_strong_explicit(w, &v, want,
-			memory_order_relaxed, memory_order_relaxed))
-		return v; /* changed under us: retry with the new value */
-	lb_futex_wait(w, want, NULL);
-	return atomic_load_explicit(w, memory_order_relaxed);
+	return (s & LB_FRW_COUNT) < LB_FRW_MAXREAD &&
+	       !(s & (wpref ? LB_FRW_RWAIT | LB_FRW_WWAIT : LB_FRW_RWAIT));
 }
 
-static inline void lb_futex_rwlock_rdlock(void *obj, void *t)
+/* Polls while `busy` holds of the state, at most LB_FRW_SPIN times. */
+static inline uint32_t lb_frw_spin(struct lb_futex_rwlock *l, int writer)
 {
-	_Atomic uint32_t *w = &((struct lb_futex_rwlock *)obj)->word;
-	uint32_t v = atomic_load_explicit(w, memory_order_relaxed);
-	(void)t;
-	for (;;) {
-		if (v & (LB_RW_WRITER | LB_RW_WWAIT)) {
-			v = lb_futex_rwlock_sleep(w, v, 0);
-			continue;
-		}
-		/* acquire: pairs with write_unlock's release swap. */
-		if (atomic_compare_exchange_weak_explicit(w, &v, v + 1,
-				memory_order_acquire, memory_order_relaxed))
+	uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
+	for (int i = 0; i < LB_FRW_SPIN; i++) {
+		/* a reader waits out a writer; a writer waits out any holder;
+		 * both stop once someone sleeps: the queue is not theirs to jump */
+		uint32_t busy = writer ? (s & LB_FRW_COUNT) != 0 :
+					 (s & LB_FRW_COUNT) == LB_FRW_WLOCKED;
+		if (!busy || (s & (LB_FRW_RWAIT | LB_FRW_WWAIT)))
+			break;
+		lb_cpu_relax();
+		s = atomic_load_explicit(&l->state, memory_order_relaxed);
+	}
+	return s;
+}
+
+/* Wakes one writer; returns whether a sleeping one was there to wake. */
+static inline int lb_frw_wake_writer(struct lb_futex_rwlock *l)
+{
+	/* relaxed: see "Why nothing is lost"; the bump follows the CAS that
+	 * cleared WWAIT in program order, and FUTEX_WAKE follows the bump. */
+	atomic_fetch_add_explicit(&l->wseq, 1, memory_order_relaxed);
+	return lb_futex_wake(&l->wseq, 1) > 0;
+}
+
+/* s: the state just after a release that left COUNT 0. */
+static void lb_frw_wake(struct lb_futex_rwlock *l, uint32_t s, int wpref)
+{
+	while ((s & LB_FRW_COUNT) == 0 && (s & (LB_FRW_RWAIT | LB_FRW_WWAIT))) {
+		int writer = wpref ? (s & LB_FRW_WWAIT) != 0 : !(s & LB_FRW_RWAIT);
+		uint32_t flag = writer ? LB_FRW_WWAIT : LB_FRW_RWAIT;
+		if (!atomic_compare_exchange_weak_explicit(&l->state, &s, s & ~flag,
+				memory_order_relaxed, memory_order_relaxed))
+			continue; /* a flag rose, or the lock was taken: look again */
+		s &= ~flag;
+		if (writer ? lb_frw_wake_writer(l) : lb_futex_wake(&l->state, INT_MAX) > 0)
 			return;
 	}
 }
 
-static inline void lb_futex_rwlock_rdunlock(void *obj, void *t)
+static inline void lb_frw_read_lock(struct lb_futex_rwlock *l, int wpref)
 {
-	_Atomic uint32_t *w = &((struct lb_futex_rwlock *)obj)->word;
-	uint32_t v = atomic_load_explicit(w, memory_order_relaxed), n;
-	(void)t;
-	do {
-		n = v - 1;
-		if ((n & LB_RW_READERS) == 0)
-			n &= ~LB_RW_SLEEPERS;
-		/* release: our reads happen-before the next writer's writes
-		 * (pairs with its acquire CAS). */
-	} while (!atomic_compare_exchange_weak_explicit(w, &v, n, memory_order_release,
-							memory_order_relaxed));
-	if ((n & LB_RW_READERS) == 0 && (v & LB_RW_SLEEPERS))
-		lb_futex_wake(w, INT_MAX);
-}
-
-static inline void lb_futex_rwlock_wrlock(void *obj, void *t)
-{
-	_Atomic uint32_t *w = &((struct lb_futex_rwlock *)obj)->word;
-	uint32_t v = atomic_load_explicit(w, memory_order_relaxed);
-	(void)t;
+	uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
+	/* acquire: pairs with the last write_unlock's release fetch_sub. */
+	if (lb_frw_readable(s, wpref) && atomic_compare_exchange_weak_explicit(&l->state, &s,
+			s + 1, memory_order_acquire, memory_order_relaxed))
+		return;
+	s = lb_frw_spin(l, 0);
 	for (;;) {
-		if (v & (LB_RW_READERS | LB_RW_WRITER)) {
-			v = lb_futex_rwlock_sleep(w, v, LB_RW_WWAIT);
+		if (lb_frw_readable(s, wpref)) {
+			/* acquire: as above */
+			if (atomic_compare_exchange_weak_explicit(&l->state, &s, s + 1,
+					memory_order_acquire, memory_order_relaxed))
+				return;
 			continue;
 		}
-		/* acquire: pairs with the last holder's release. */
-		if (atomic_compare_exchange_weak_explicit(w, &v,
-				LB_RW_WRITER | (v & LB_RW_SLEEPERS),
-				memory_order_acquire, memory_order_relaxed))
-			return;
+		if (!(s & LB_FRW_RWAIT)) {
+			if (!atomic_compare_exchange_weak_explicit(&l->state, &s,
+					s | LB_FRW_RWAIT, memory_order_relaxed,
+					memory_order_relaxed))
+				continue;
+			s |= LB_FRW_RWAIT;
+		}
+		lb_futex_wait(&l->state, s, NULL);
+		s = lb_frw_spin(l, 0);
 	}
 }
 
-static inline void lb_futex_rwlock_wrunlock(void *obj, void *t)
+static inline void lb_frw_write_lock(struct lb_futex_rwlock *l)
 {
-	_Atomic uint32_t *w = &((struct lb_futex_rwlock *)obj)->word;
-	(void)t;
-	/* release: pairs with the next holder's acquire CAS.  The word is not
-	 * ours after this swap: only its address is used below. */
-	if (atomic_exchange_explicit(w, 0, memory_order_release) & LB_RW_SLEEPERS)
-		lb_futex_wake(w, INT_MAX);
+	uint32_t s = 0, others = 0;
+	/* acquire: pairs with the last holder's release fetch_sub. */
+	if (atomic_compare_exchange_weak_explicit(&l->state, &s, LB_FRW_WLOCKED,
+			memory_order_acquire, memory_order_relaxed))
+		return;
+	s = lb_frw_spin(l, 1);
+	for (;;) {
+		if ((s & LB_FRW_COUNT) == 0) {
+			/* acquire: as above */
+			if (atomic_compare_exchange_weak_explicit(&l->state, &s,
+					s | LB_FRW_WLOCKED | others, memory_order_acquire,
+					memory_order_relaxed))
+				return;
+			continue;
+		}
+		if (!(s & LB_FRW_WWAIT)) {
+			if (!atomic_compare_exchange_weak_explicit(&l->state, &s,
+					s | LB_FRW_WWAIT, memory_order_relaxed,
+					memory_order_relaxed))
+				continue;
+		}
+		others = LB_FRW_WWAIT;
+		uint32_t seq = atomic_load_explicit(&l->wseq, memory_order_relaxed);
+		s = atomic_load_explicit(&l->state, memory_order_relaxed);
+		if ((s & LB_FRW_COUNT) == 0 || !(s & LB_FRW_WWAIT))
+			continue; /* freed, or a waker took WWAIT since: retry now */
+		lb_futex_wait(&l->wseq, seq, NULL);
+		s = lb_frw_spin(l, 1);
+	}
 }
 
-static const struct lb_rwlock_ops lb_futex_rwlock_ops = {
-	.base = { .size = sizeof(struct lb_futex_rwlock), .init = lb_futex_rwlock_init },
-	.read_lock = lb_futex_rwlock_rdlock,
-	.read_unlock = lb_futex_rwlock_rdunlock,
-	.write_lock = lb_futex_rwlock_wrlock,
-	.write_unlock = lb_futex_rwlock_wrunlock,
-};
+static inline void lb_frw_unlock(struct lb_futex_rwlock *l, uint32_t sub, int wpref)
+{
+	/* release: pairs with the next holder's acquire CAS. */
+	uint32_t s = atomic_fetch_sub_explicit(&l->state, sub, memory_order_release) - sub;
+	if ((s & LB_FRW_COUNT) == 0 && (s & (LB_FRW_RWAIT | LB_FRW_WWAIT)))
+		lb_frw_wake(l, s, wpref);
+}
+
+#define LB_FUTEX_RWLOCK_POLICY(name, wpref)                                         \
+	static inline void lb_futex_rwlock_##name##_rdlock(void *obj, void *t)      \
+	{                                                                           \
+		(void)t;                                                            \
+		lb_frw_read_lock(obj, wpref);                                       \
+	}                                                                           \
+	static inline void lb_futex_rwlock_##name##_rdunlock(void *obj, void *t)    \
+	{                                                                           \
+		(void)t;                                                            \
+		lb_frw_unlock(obj, 1, wpref);                                       \
+	}                                                                           \
+	static inline void lb_futex_rwlock_##name##_wrlock(void *obj, void *t)      \
+	{                                                                           \
+		(void)t;                                                            \
+		lb_frw_write_lock(obj);                                             \
+	}                                                                           \
+	static inline void lb_futex_rwlock_##name##_wrunlock(void *obj, void *t)    \
+	{                                                                           \
+		(void)t;                                                            \
+		lb_frw_unlock(obj, LB_FRW_WLOCKED, wpref);                          \
+	}                                                                           \
+	static const struct lb_rwlock_ops lb_futex_rwlock_##name##_ops = {          \
+		.base = { .size = sizeof(struct lb_futex_rwlock),                   \
+			  .init = lb_futex_rwlock_init },                           \
+		.read_lock = lb_futex_rwlock_##name##_rdlock,                       \
+		.read_unlock = lb_futex_rwlock_##name##_rdunlock,                   \
+		.write_lock = lb_futex_rwlock_##name##_wrlock,                      \
+		.write_unlock = lb_futex_rwlock_##name##_wrunlock,                  \
+	};
+
+LB_FUTEX_RWLOCK_POLICY(wpref, 1)
+LB_FUTEX_RWLOCK_POLICY(rpref, 0)
 
 #endif

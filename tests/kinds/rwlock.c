@@ -3,7 +3,8 @@
  * critical section: see tap_shadow_ok); RCU (LB_CAP_RCU): readers never
  * see a torn or reclaimed record.  Writer preference (LB_CAP_WPREF): while
  * a reader holds the lock and a writer waits, a new reader waits too, and
- * the writer goes first. */
+ * the writer goes first.  Reader preference (LB_CAP_RPREF): the new reader
+ * gets in ahead of the waiting writer. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -255,7 +256,9 @@ static int rwlock_hooks_ok(const struct lb_impl *im)
  * Reader R1 (the main thread) holds the lock; writer W calls write_lock and
  * must wait; then a new reader R2 calls read_lock and must wait too, behind
  * W.  R1 releases: W must get the lock before R2.  The order of acquisition
- * is a counter taken inside the lock.
+ * is a counter taken inside the lock.  Reader preference (LB_CAP_RPREF) is
+ * the same scene with the opposite verdicts: R2 gets in while R1 still holds
+ * the lock and W waits, so R2 goes first.
  *
  * "Waiting" is decided from the thread, never from elapsed time: it is
  * inside the call and either asleep in the kernel (state S at two samples
@@ -345,8 +348,10 @@ static const char *wp_lost(struct wp_side *s)
 	       "or it never got a CPU";
 }
 
-static void rwlock_writer_pref(const struct lb_impl *im, unsigned n, unsigned x)
+static void rwlock_pref(const struct lb_impl *im, unsigned n, unsigned x)
 {
+	const int wpref = (im->caps & LB_CAP_WPREF) != 0;
+	const char *pref = wpref ? "writer preference" : "reader preference";
 	const struct lb_rwlock_ops *ops = lb_ops_rwlock(im);
 	struct lb_prim_cfg cfg = { .nthreads = 3, .nclusters = 1 };
 	struct lb_thread_info ti = { .tid = 0, .cpu = -1 };
@@ -359,7 +364,7 @@ static void rwlock_writer_pref(const struct lb_impl *im, unsigned n, unsigned x)
 	atomic_init(&w.order, -1);
 	atomic_init(&r2.order, -1);
 	if (lb_prim_create(im, &cfg, &o) != 0 || lb_prim_thread_attach(im, o, &ti, &t) != 0) {
-		tap(0, "%s: writer preference: setup", im->id);
+		tap(0, "%s: %s: setup", im->id, pref);
 		return;
 	}
 	ops->read_lock(o, t); /* R1 */
@@ -372,9 +377,14 @@ static void rwlock_writer_pref(const struct lb_impl *im, unsigned n, unsigned x)
 	if (wb == 1) {
 		hr = kt_helper_spawn(im, o, 2, wp_acquire, &r2);
 		rb = wp_wait_blocked(hr, &r2, GUARD_MS);
-		tap(rb == 1, "%s: while R1 holds it and a writer waits, a new reader R2's "
-		    "read_lock waits (%s)", im->id, rb == 1 ? "it waits" : rb == 0 ?
-		    "it got in ahead of the writer" : wp_lost(&r2));
+		if (wpref)
+			tap(rb == 1, "%s: while R1 holds it and a writer waits, a new reader "
+			    "R2's read_lock waits (%s)", im->id, rb == 1 ? "it waits" :
+			    rb == 0 ? "it got in ahead of the writer" : wp_lost(&r2));
+		else
+			tap(rb == 0, "%s: while R1 holds it and a writer waits, a new reader "
+			    "R2 gets in (%s)", im->id, rb == 0 ? "it got in" : rb == 1 ?
+			    "it waits behind the writer" : wp_lost(&r2));
 	}
 	ops->read_unlock(o, t);
 	int rw = kt_helper_reap(hw, GUARD_MS), rr = hr ? kt_helper_reap(hr, GUARD_MS) : 0;
@@ -385,40 +395,61 @@ static void rwlock_writer_pref(const struct lb_impl *im, unsigned n, unsigned x)
 	}
 	if (hr) {
 		int ow = atomic_load(&w.order), orr = atomic_load(&r2.order);
-		tap(ow >= 0 && orr >= 0 && ow < orr, "%s: after R1's release the waiting writer "
-		    "gets the lock before R2 (acquisition order: writer %d, R2 %d)", im->id, ow,
-		    orr);
+		if (wpref)
+			tap(ow >= 0 && orr >= 0 && ow < orr, "%s: after R1's release the waiting "
+			    "writer gets the lock before R2 (acquisition order: writer %d, R2 %d)",
+			    im->id, ow, orr);
+		else
+			tap(ow >= 0 && orr >= 0 && orr < ow, "%s: R2 gets the lock before the "
+			    "writer that waited first (acquisition order: writer %d, R2 %d)",
+			    im->id, ow, orr);
 	}
 	lb_prim_thread_detach(im, o, t);
 	lb_prim_destroy(im, o);
 }
 
-/* The writer-preference test runs on the rwlocks the registry flags
- * LB_CAP_WPREF, so the set follows the registry; this check keeps it from
- * shrinking unseen: not empty, futex-rwlock (documented writer-preferring)
- * in it, the reader-preferring pthread-rwlock not. */
-void kindtest_rwlock_registry(void)
+/* The preference tests run on the rwlocks the registry flags LB_CAP_WPREF
+ * or LB_CAP_RPREF, so the sets follow the registry; this check keeps them
+ * from shrinking unseen: our two policies and glibc's two kinds each in the
+ * right set, and no lock in both. */
+static void pref_set(unsigned cap, char *ids, size_t size, unsigned *n)
 {
-	char ids[512] = "";
 	size_t len = 0;
-	unsigned nw = 0;
-	int futex = 0, reader_pref = 0;
+	ids[0] = '\0';
+	*n = 0;
 	for (size_t j = 0; j < LB_IMPL_COUNT; j++) {
 		const struct lb_impl *im = &lb_impls[j];
-		if (lb_impl_kind(im) != LB_KIND_RWLOCK || !(im->caps & LB_CAP_WPREF) ||
+		if (lb_impl_kind(im) != LB_KIND_RWLOCK || !(im->caps & cap) ||
 		    (im->caps & LB_CAP_HIDDEN))
 			continue;
-		nw++;
-		futex |= strcmp(im->id, "futex-rwlock") == 0;
-		reader_pref |= strcmp(im->id, "pthread-rwlock") == 0;
-		if (len < sizeof(ids))
-			len += (size_t)snprintf(ids + len, sizeof(ids) - len, "%s%s",
-						nw > 1 ? ", " : "", im->id);
+		if (len < size)
+			len += (size_t)snprintf(ids + len, size - len, "%s%s", (*n)++ ? ", " : "",
+						im->id);
 	}
-	tap(nw > 0 && futex && !reader_pref, "writer preference is tested on the %u rwlocks "
-	    "the registry flags LB_CAP_WPREF (%s): futex-rwlock among them (%s), the "
-	    "reader-preferring pthread-rwlock not (%s)", nw, ids, futex ? "yes" : "no",
-	    reader_pref ? "it is" : "it is not");
+}
+
+static int pref_has(const char *id, unsigned cap)
+{
+	const struct lb_impl *im = lb_impl_find(id);
+	return im && (im->caps & cap);
+}
+
+void kindtest_rwlock_registry(void)
+{
+	char w[512], r[512];
+	unsigned nw, nr, both = 0;
+	pref_set(LB_CAP_WPREF, w, sizeof(w), &nw);
+	pref_set(LB_CAP_RPREF, r, sizeof(r), &nr);
+	for (size_t j = 0; j < LB_IMPL_COUNT; j++)
+		both += (lb_impls[j].caps & LB_CAP_WPREF) && (lb_impls[j].caps & LB_CAP_RPREF);
+	tap(pref_has("futex-rwlock-wpref", LB_CAP_WPREF) &&
+	    pref_has("pthread-rwlock-wpref", LB_CAP_WPREF) &&
+	    pref_has("futex-rwlock-rpref", LB_CAP_RPREF) &&
+	    pref_has("pthread-rwlock", LB_CAP_RPREF) && both == 0,
+	    "writer preference is tested on the %u rwlocks flagged LB_CAP_WPREF (%s), reader "
+	    "preference on the %u flagged LB_CAP_RPREF (%s): futex-rwlock-wpref and "
+	    "pthread-rwlock-wpref in the first, futex-rwlock-rpref and pthread-rwlock in the "
+	    "second, %u in both", nw, w, nr, r, both);
 }
 
 void kindtest_rwlock(const struct lb_impl *im)
@@ -431,6 +462,7 @@ void kindtest_rwlock(const struct lb_impl *im)
 		if (n / 2 != 1)
 			tap_run(im, rwlock_case, n, 1, "%u threads, 1 writer", n);
 	}
-	if (im->caps & LB_CAP_WPREF)
-		tap_run(im, rwlock_writer_pref, 0, 0, "writer preference");
+	if (im->caps & (LB_CAP_WPREF | LB_CAP_RPREF))
+		tap_run(im, rwlock_pref, 0, 0, "%s preference",
+			im->caps & LB_CAP_WPREF ? "writer" : "reader");
 }
