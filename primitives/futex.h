@@ -57,6 +57,16 @@ static inline long lb_futex_cmp_requeue(_Atomic uint32_t *uaddr, uint32_t val, i
 		       nwake, (unsigned long)nrequeue, (uint32_t *)uaddr2, val);
 }
 
+/* CLOCK_MONOTONIC in ns: for the algorithms that switch policy after a
+ * waiter has waited some time (futex-starvation, the parking lot's fair
+ * hand-off).  Only on slow paths: it costs a vDSO call. */
+static inline uint64_t lb_mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* The CPU's spin-wait hint: frees pipeline resources for the SMT sibling and
  * slows the loop to reduce memory-order mis-speculation on exit. */
 static inline void lb_cpu_relax(void)

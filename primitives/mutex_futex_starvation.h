@@ -98,13 +98,6 @@ static inline int lb_futex_starvation_init(void *obj, const struct lb_prim_cfg *
 	return 0;
 }
 
-static inline uint64_t lb_starve_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Take one token: only waiters come here. */
 static void lb_starve_sema_take(struct lb_futex_starvation *m)
 {
@@ -175,9 +168,9 @@ static void lb_futex_starvation_lock_slow(struct lb_futex_starvation *m)
 		if (!(old & (LB_STARVE_LOCKED | LB_STARVE_STARVING)))
 			return;     /* (b) */
 		if (!wait_start)
-			wait_start = lb_starve_now_ns();
+			wait_start = lb_mono_ns();
 		lb_starve_sema_take(m);   /* (c) acquires */
-		starving = starving || lb_starve_now_ns() - wait_start > LB_STARVE_NS;
+		starving = starving || lb_mono_ns() - wait_start > LB_STARVE_NS;
 		old = atomic_load_explicit(&m->state, memory_order_relaxed);
 		if (old & LB_STARVE_STARVING) {
 			/* Handed to us: take LOCKED, stop being a waiter, and end

@@ -42,13 +42,6 @@ static struct lb_park_bucket *bucket_of(const void *addr)
 	return &lb_park_table[h >> (64 - LB_PARK_BITS)];
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 uintptr_t lb_park(const void *addr, bool (*validate)(void *arg), void *arg)
 {
 	struct lb_park_bucket *b = bucket_of(addr);
@@ -109,7 +102,7 @@ void lb_unpark_one(const void *addr,
 		r.unparked = true;
 		for (struct lb_parked *o = t->next; o && !r.more; o = o->next)
 			r.more = o->addr == addr;
-		uint64_t now = now_ns();
+		uint64_t now = lb_mono_ns();
 		if (now >= b->fair_at) {
 			r.be_fair = true;
 			/* the next fair point: a random time in the next ms */
