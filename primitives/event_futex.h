@@ -15,7 +15,14 @@
  *          without SLEEPERS proves nobody sleeps: no syscall.
  *   clear  SET -> clear, generation kept.
  * Who wakes whom: set wakes all sleepers at once (FUTEX_WAKE INT_MAX);
- * nobody else wakes anyone.  Generations wrap after 2^30 sets, harmless
+ * nobody else wakes anyone.  This is not the herd that wait morphing
+ * (FUTEX_CMP_REQUEUE, futex-cond's notify_all) avoids: an event has no
+ * mutex for its waiters to requeue onto, and each woken waiter returns
+ * holding nothing, so none of them wakes only to block again.  The one
+ * syscall wakes them all; what is left is the kernel's cost per woken
+ * thread, which pthread-event pays too, and more: its condvar broadcast
+ * wakes every waiter to take its mutex in turn (glibc does not requeue).
+ * Generations wrap after 2^30 sets, harmless
  * unless a waiter sleeps through exactly 2^30 set/clear pairs.
  *
  * Orders checked (every write to the word is an RMW, so the release
