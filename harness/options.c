@@ -32,7 +32,7 @@ static void print_help(void)
 "       ./bench test              build everything and run the test suite\n"
 "       ./bench plot DIR          redraw the plots and report.html of a run\n"
 "       ./bench compare DIR1 DIR2 ...  compare runs (the first is the baseline)\n"
-"       ./bench scoreboard DIR...      which primitive wins, per kind and regime\n"
+"       ./bench scoreboard [--twins] DIR...  which primitive wins, per kind and regime\n"
 "\n"
 "Runs a contention workload against every implementation it drives, checks\n"
 "correctness on every repetition, and writes results.csv, summary.csv,\n"

@@ -2,7 +2,7 @@
 """./bench scoreboard DIR...: which primitive wins, per kind, workload and
 regime, and by how much.
 
-usage: scoreboard.py [--format text|csv] DIR...
+usage: scoreboard.py [--format text|csv] [--twins] DIR...
 
 Each DIR is a run directory (one workload), or a platform directory
 holding one run directory per workload (results/reference/<platform>/,
@@ -25,6 +25,12 @@ each ratio with compare's statistics (lbstats): the ratio of medians, its
 "noise", or "n/a" below 5 repetitions a side. Then, per kind, each
 family's worst cell over every thread count: where its best member does
 least well against pthread's best.
+
+With --twins it states instead each futex implementation against its
+pthread twin (TWIN_OF below: the glibc primitive it stands in for) at
+every thread count of the run, with the same statistics, and ends with
+the cells where the futex one is slower: the question "does our futex
+family beat glibc everywhere?" answered cell by cell.
 
 The controls (kind none: the harness floor and the race) are never ranked.
 A configuration whose check failed is left out: its speed is not a result.
@@ -49,6 +55,18 @@ ME = "scoreboard"
 REGIMES = ("uncontended", "contended", "oversubscribed")
 FAMILIES = ("futex", "ck")   # each against pthread
 GROUP = ("workload", "kind", "param", "cs_ns", "think_ns", "pin")
+# Each futex implementation's pthread twin: the glibc primitive of the same
+# policy.  An id not listed here is twinned with its kind's default pthread
+# member (KIND_TWIN): the new mutexes stand in for the default mutex.
+TWIN_OF = {
+    "futex-spin-then-park": "pthread-adaptive",   # both spin, then park
+    "futex-rwlock-rpref": "pthread-rwlock",       # glibc's default prefers readers
+    "futex-rwlock-wpref": "pthread-rwlock-wpref",
+}
+KIND_TWIN = {"mutex": "pthread-mutex", "recursive": "pthread-recursive",
+             "semaphore": "pthread-sem", "event": "pthread-event",
+             "condition": "pthread-cond", "rwlock": "pthread-rwlock",
+             "barrier": "pthread-barrier"}
 
 
 class Config:
@@ -102,6 +120,7 @@ class Group:
         by_t = {}
         for c in configs:
             by_t.setdefault(c.threads, []).append(c)
+        self.by_t = by_t
         self.cells = []
         for regime, t in regime_threads(by_t):
             self.cells.append(Cell(regime, t, by_t[t]))
@@ -206,6 +225,103 @@ def load(dirs):
         for key in sorted(by_group, key=lambda k: (k[0], k[2], k[3], k[4], k[5], order[k[1]])):
             groups.append(Group(key, by_group[key], pus))
     return groups
+
+
+def twin_of(impl, kind):
+    return TWIN_OF.get(impl, KIND_TWIN.get(kind))
+
+
+class Twins:
+    """One futex implementation of one group against its pthread twin, at
+    each thread count where both passed their checks."""
+
+    def __init__(self, group, impl, twin):
+        self.group, self.impl, self.twin = group, impl, twin
+        self.cells = {}
+        for t, cs in group.by_t.items():
+            mine = [c for c in cs if c.impl == impl]
+            base = [c for c in cs if c.impl == twin]
+            if mine and base:
+                self.cells[t] = Ratio(mine[0], base[0])
+
+
+def twins(groups):
+    out = []
+    for g in groups:
+        impls = []
+        for cs in g.by_t.values():
+            impls += [c.impl for c in cs if c.backend == "futex" and c.impl not in impls]
+        for impl in impls:
+            tw = Twins(g, impl, twin_of(impl, g.key["kind"]))
+            if tw.cells:
+                out.append(tw)
+    return out
+
+
+def over_counts(g):
+    return {t for t, cs in g.by_t.items() if any(c.over for c in cs)}
+
+
+def twins_losses(tws):
+    """(cells, losses): every ratio, and those below 1.0, worst first."""
+    cells = [(tw, t, r) for tw in tws for t, r in sorted(tw.cells.items())]
+    losses = sorted((x for x in cells if x[2].value < 1.0), key=lambda x: x[2].value)
+    return cells, losses
+
+
+def twins_text(groups):
+    tws = twins(groups)
+    if not tws:
+        return None
+    lines, head = [], None
+    for g in groups:
+        mine = [tw for tw in tws if tw.group is g]
+        if not mine:
+            continue
+        if g.heading() != head:
+            head = g.heading()
+            lines.extend(["", head])
+        over = over_counts(g)
+        counts = sorted({t for tw in mine for t in tw.cells})
+        rows = [["kind", "futex", "pthread twin"] +
+                ["%d%s thr" % (t, "+" if t in over else "") for t in counts]]
+        for tw in mine:
+            rows.append([g.key["kind"], tw.impl, tw.twin] +
+                        ["%.2fx %s" % (tw.cells[t].value, tw.cells[t].verdict)
+                         if t in tw.cells else "-" for t in counts])
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        for r in rows:
+            lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    cells, losses = twins_losses(tws)
+    real = [x for x in losses if x[2].verdict == "real"]
+    lines.extend(["", "futex against its pthread twin: %d cells; %d at or above 1.00x; %d "
+                  "below, of which %d real (U test, p <= 0.05), %d noise and %d without a "
+                  "verdict (fewer than %d repetitions a side)."
+                  % (len(cells), len(cells) - len(losses), len(losses), len(real),
+                     sum(1 for x in losses if x[2].verdict == "noise"),
+                     sum(1 for x in losses if x[2].verdict == "n/a"), lbstats.MIN_REPS)])
+    for tw, t, r in losses:
+        lines.append("  below 1.00x: %s at %d thread%s: %s" % (
+            tw.group.title(), t, "" if t == 1 else "s", r.text(True)))
+    lines.extend(["", "Ratios: futex ops/s over its twin's, medians of the repetitions, then "
+                  "the U test's verdict. + marks thread counts above the PUs. --format csv "
+                  "adds 95% intervals and both medians."])
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def twins_csv(groups):
+    out = [list(GROUP) + ["pus", "futex", "twin", "threads", "oversubscribed", "ratio",
+                          "ci_lo", "ci_hi", "verdict", "futex_ops_per_sec",
+                          "twin_ops_per_sec"]]
+    for tw in twins(groups):
+        g, over = tw.group, over_counts(tw.group)
+        for t, r in sorted(tw.cells.items()):
+            lo, hi = ("%.6g" % r.ci[0], "%.6g" % r.ci[1]) if r.ci else ("", "")
+            out.append([g.key[k] for k in GROUP] + [g.pus or "", tw.impl, tw.twin, t,
+                                                    int(t in over), "%.6g" % r.value, lo, hi,
+                                                    r.verdict, "%.0f" % r.a.median,
+                                                    "%.0f" % r.b.median])
+    return out
 
 
 def table(groups, ci=True):
@@ -329,6 +445,9 @@ def main(argv=None):
                                  description="Which primitive wins, per kind, workload and "
                                              "regime, and by how much.")
     ap.add_argument("--format", choices=("text", "csv"), default="text")
+    ap.add_argument("--twins", action="store_true",
+                    help="each futex implementation against its pthread twin, at every "
+                         "thread count")
     ap.add_argument("dirs", nargs="+", metavar="DIR",
                     help="run directories, or platform directories of them")
     a = ap.parse_args(sys.argv[1:] if argv is None else argv)
@@ -342,12 +461,16 @@ def main(argv=None):
         print("%s: error: %s: no configuration that passed its check, beyond the controls"
               % (ME, ", ".join(a.dirs)), file=sys.stderr)
         return 2
+    if a.twins and not twins(groups):
+        print("%s: error: %s: no futex implementation with its pthread twin beside it "
+              "(run both: --impl futex,pthread)" % (ME, ", ".join(a.dirs)), file=sys.stderr)
+        return 2
     if a.format == "csv":
         w = csv.writer(sys.stdout, lineterminator="\n")
-        for r in csv_rows(groups):
+        for r in (twins_csv if a.twins else csv_rows)(groups):
             w.writerow(r)
     else:
-        sys.stdout.write(text(groups))
+        sys.stdout.write((twins_text if a.twins else text)(groups))
     return 0
 
 

@@ -162,6 +162,60 @@ class Scoreboard(unittest.TestCase):
         self.assertIn('<h2 id="scoreboard">', page)
         self.assertRegex(page, r"<td>ck-fas</td>")
 
+    def test_twins(self):
+        # each futex implementation against its own twin, at every thread
+        # count: futex-spin-then-park against pthread-adaptive (not the
+        # faster pthread-mutex), the others against the kind's default
+        d = os.path.join(self.tmp, "run")
+        cells = [("mutex", "pthread", "pthread-mutex", t, five(m), "ok")
+                 for t, m in ((1, 100), (2, 200), (4, 100))]
+        cells += [("mutex", "pthread", "pthread-adaptive", t, five(m), "ok")
+                  for t, m in ((1, 90), (2, 50), (4, 40))]
+        cells += [("mutex", "futex", "futex-spin-then-park", t, five(m), "ok")
+                  for t, m in ((1, 99), (2, 100), (4, 80))]
+        cells += [("mutex", "futex", "futex-mutex", t, five(m), "ok")
+                  for t, m in ((1, 120), (2, 300), (4, 50))]
+        cells += [# failed its check: futex-rwlock-rpref, its twin's, gets no cell
+                  ("rwlock", "pthread", "pthread-rwlock", 2, five(100), "fail"),
+                  ("rwlock", "pthread", "pthread-rwlock-wpref", 2, five(50), "ok"),
+                  ("rwlock", "futex", "futex-rwlock-wpref", 2, five(60), "ok"),
+                  ("rwlock", "futex", "futex-rwlock-rpref", 2, five(60), "ok")]
+        write_run(d, "counter", cells)
+        p = self.sb("--twins", "--format", "csv", d)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        rows = list(csv.DictReader(p.stdout.splitlines()))
+        got = [(r["kind"], r["futex"], r["twin"], r["threads"], r["oversubscribed"],
+                round(float(r["ratio"]), 4), r["verdict"]) for r in rows]
+        self.assertEqual(got, [
+            ("mutex", "futex-spin-then-park", "pthread-adaptive", "1", "0", 1.1, "real"),
+            ("mutex", "futex-spin-then-park", "pthread-adaptive", "2", "0", 2.0, "real"),
+            ("mutex", "futex-spin-then-park", "pthread-adaptive", "4", "1", 2.0, "real"),
+            ("mutex", "futex-mutex", "pthread-mutex", "1", "0", 1.2, "real"),
+            ("mutex", "futex-mutex", "pthread-mutex", "2", "0", 1.5, "real"),
+            ("mutex", "futex-mutex", "pthread-mutex", "4", "1", 0.5, "real"),
+            ("rwlock", "futex-rwlock-wpref", "pthread-rwlock-wpref", "2", "0", 1.2, "real")])
+        self.assertEqual((rows[5]["futex_ops_per_sec"], rows[5]["twin_ops_per_sec"]),
+                         ("50", "100"))
+        p = self.sb("--twins", d)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = p.stdout.splitlines()
+        self.assertEqual(lines[1].split(), ["kind", "futex", "pthread", "twin", "1", "thr",
+                                            "2", "thr", "4+", "thr"])
+        self.assertIn("futex against its pthread twin: 7 cells; 6 at or above 1.00x; 1 below, "
+                      "of which 1 real (U test, p <= 0.05), 0 noise and 0 without a verdict "
+                      "(fewer than 5 repetitions a side).", lines)
+        below = [l for l in lines if l.startswith("  below")]
+        self.assertEqual(len(below), 1, p.stdout)
+        self.assertRegex(below[0], r"^  below 1\.00x: counter mutex at 4 threads: 0\.50x "
+                                   r"\[[0-9.]+-[0-9.]+\] real \(futex-mutex vs pthread-mutex\)$")
+        # no futex member with its twin beside it: refused, exit 2
+        lone = os.path.join(self.tmp, "lone")
+        write_run(lone, "counter", [c for c in MUTEX if c[1] != "pthread"])
+        p = self.sb("--twins", lone)
+        self.assertEqual((p.returncode, p.stderr),
+                         (2, "scoreboard: error: %s: no futex implementation with its pthread "
+                             "twin beside it (run both: --impl futex,pthread)\n" % lone))
+
     def test_refusals(self):
         a, b = os.path.join(self.tmp, "a"), os.path.join(self.tmp, "b")
         write_run(a, "counter", MUTEX)
