@@ -15,6 +15,11 @@
 #      unit and primitives suites, and the same sweep (LeakSanitizer
 #      checks every workload's teardown at exit)
 #
+# The sanitizer trees are configured and built in the background (nice 10)
+# while step 1's tests run: those leave a CPU idle for a minute or more
+# (the e2e suite runs one test at a time, the hazard tests mostly wait),
+# and no test asserts on time.  A failed build shows its log.
+#
 # Ends with one line "N passed, N failed".
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,23 +51,53 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1"
 export TSAN_OPTIONS="halt_on_error=1 suppressions=$ROOT/tests/tsan.supp"
 
-# build NAME BUILDDIR MESON_SETUP_ARGS...: configure once, then build.
+# child CMD...: runs CMD as $kid, so that a TERM trap can stop it (a
+# background list ignores SIGINT: the terminal's ^C would not reach it).
+kid=
+child() {
+	"$@" &
+	kid=$!
+	wait "$kid"
+	set -- $?
+	kid=
+	return "$1"
+}
+# build_quiet BUILDDIR MESON_SETUP_ARGS...: configure once, then build,
+# quietly; the status says how it went (0 built, 1 setup failed, 2 build
+# failed), $dir.setup.log and $dir.build.log what happened.  $WRAP prefixes
+# the commands: "child nice -n 10" in the background.
+WRAP=
+build_quiet() {
+	dir=$1
+	shift
+	if [ ! -f "$dir/build.ninja" ] &&
+		! $WRAP meson setup "$dir" "$@" >"$dir.setup.log" 2>&1; then
+		return 1
+	fi
+	$WRAP ninja -C "$dir" >"$dir.build.log" 2>&1 || return 2
+}
+
+# Reports a tree's build status ($3, from build_quiet); 0 when it built.
+built() {
+	name=$1 dir=$2 st=$3
+	case $st in
+	0) return 0 ;;
+	1) cat "$dir.setup.log" >&2
+	   echo "== $name: meson setup FAILED" >&2 ;;
+	*) cat "$dir.build.log" >&2
+	   echo "== $name: build FAILED" >&2 ;;
+	esac
+	failed=$((failed + 1))
+	return 1
+}
+
+# build NAME BUILDDIR MESON_SETUP_ARGS...: the same in the foreground.
 build() {
 	name=$1 dir=$2
 	shift 2
 	echo "== $name: configure and build ($dir)" >&2
-	if [ ! -f "$dir/build.ninja" ] && ! meson setup "$dir" "$@" >"$dir.setup.log" 2>&1; then
-		cat "$dir.setup.log" >&2
-		echo "== $name: meson setup FAILED" >&2
-		failed=$((failed + 1))
-		return 1
-	fi
-	if ! ninja -C "$dir" >"$dir.build.log" 2>&1; then
-		cat "$dir.build.log" >&2
-		echo "== $name: build FAILED" >&2
-		failed=$((failed + 1))
-		return 1
-	fi
+	build_quiet "$dir" "$@"
+	built "$name" "$dir" $?
 }
 
 # run NAME BUILDDIR MESON_TEST_ARGS...: meson test, counted from its JSON log.
@@ -80,17 +115,42 @@ run() {
 	failed=$((failed + ${f:-0}))
 }
 
-if build "release -Werror" build-ci -Dwerror=true; then
+# sanitizer_builds STATUSFILE: both sanitizer trees, niced, for the
+# background; writes "TSAN_STATUS ASAN_STATUS" (build_quiet's) to the file.
+sanitizer_builds() {
+	WRAP="child nice -n 10"
+	trap '[ -z "$kid" ] || kill "$kid"; exit 143' TERM
+	build_quiet build-tsan -Dwerror=true -Db_sanitize=thread -Dbuildtype=debugoptimized
+	set -- "$1" $?
+	build_quiet build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false \
+		-Dbuildtype=debugoptimized
+	echo "$2 $?" >"$1"
+}
+
+build "release -Werror" build-ci -Dwerror=true
+ci=$?
+echo "== thread sanitizer, address+undefined sanitizers: configure and build" \
+	"(build-tsan, build-asan), in the background" >&2
+status=build-sanitizers.status
+rm -f "$status"
+sanitizer_builds "$status" </dev/null >/dev/null 2>&1 &
+bg=$!
+# interrupted: stop the background builds too (none is left running)
+trap 'kill "$bg" 2>/dev/null; exit 130' INT
+trap 'kill "$bg" 2>/dev/null; exit 143' TERM
+if [ "$ci" -eq 0 ]; then
 	run "release -Werror" build-ci --suite unit --suite primitives --suite cli \
 		--suite e2e --suite workloads
 	[ "$REPEAT" -gt 0 ] && run "hazards x$REPEAT" build-ci --suite hazards --repeat "$REPEAT"
 fi
-if build "thread sanitizer" build-tsan -Dwerror=true -Db_sanitize=thread \
-	-Dbuildtype=debugoptimized; then
+wait "$bg"
+trap - INT TERM
+read -r tsan asan <"$status" 2>/dev/null || { tsan=2 asan=2; }
+rm -f "$status"
+if built "thread sanitizer" build-tsan "$tsan"; then
 	run "thread sanitizer" build-tsan --suite primitives --suite sweep
 fi
-if build "address+undefined sanitizers" build-asan -Dwerror=true \
-	-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized; then
+if built "address+undefined sanitizers" build-asan "$asan"; then
 	run "address+undefined sanitizers" build-asan --suite unit --suite primitives \
 		--suite sweep
 fi
