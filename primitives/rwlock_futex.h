@@ -25,10 +25,10 @@
  *                 while a writer holds it and nobody sleeps, then raise
  *                 RWAIT and sleep on `state`.
  *   write_lock    CAS COUNT 0 -> WLOCKED, keeping the flag bits, plus
- *                 WWAIT if this writer slept before (other writers may
- *                 still sleep: it cannot tell).  Otherwise spin while the
- *                 lock is held and no writer sleeps, then raise WWAIT and
- *                 sleep on `wseq`.
+ *                 WWAIT once this writer has raised or seen it (other
+ *                 writers may still sleep: it cannot tell).  Otherwise
+ *                 spin while the lock is held and no writer sleeps, then
+ *                 raise WWAIT and sleep on `wseq`.
  *   read_unlock   fetch_sub 1; the release that leaves COUNT 0 with a flag
  *   write_unlock  set calls lb_frw_wake, which picks one side, clears its
  *                 flag by CAS, and wakes it: wpref one writer if WWAIT,
@@ -41,6 +41,11 @@
  * the value it decided on (`state` with its flag raised, or `wseq` read
  * after raising WWAIT); every change of them after that either fails its
  * FUTEX_WAIT with EAGAIN or comes before a FUTEX_WAKE that finds it queued.
+ * For `wseq` that needs its orders: a writer that reads a waker's bump
+ * must also see the CAS that cleared WWAIT before it (or it would sleep
+ * on the bumped value with nobody left to wake it), so the bump is a
+ * release and the writer's load of `wseq` an acquire, before its reload
+ * of `state` (Rust's orders too).
  * A release that leaves the lock free sees every flag raised before it (all
  * writes to `state` are RMWs, one modification order).  Readers woken
  * because RWAIT was set either take the lock or find it write-locked and
@@ -51,10 +56,16 @@
  * the lock is write-locked, or free with a waker on its way, or (wpref)
  * that WWAIT is set: a new reader never strands the sleepers behind it.
  *
- * Policies: wpref (LB_CAP_WPREF): readers cannot starve writers; a steady
- * stream of writers can starve readers.  rpref (LB_CAP_RPREF): a waiting
- * writer does not hold off readers, as in glibc's default rwlock; readers
- * that always overlap starve the writers.
+ * Policies: wpref (LB_CAP_WPREF): a writer that has raised WWAIT holds
+ * off new readers, so overlapping readers cannot keep it out for long; a
+ * steady stream of writers can starve readers.  rpref (LB_CAP_RPREF): a
+ * waiting writer does not hold off readers, as in glibc's default rwlock;
+ * readers that always overlap starve the writers.  Neither hands the lock
+ * over: a woken thread competes with newcomers (a barging writer can pass
+ * woken readers, a reader can slip in before a woken writer raises WWAIT
+ * again), unlike glibc, whose rwlock hands a read phase to the readers
+ * that queued during the write phase.  So the policy decides whom new
+ * arrivals defer to and whom a release wakes, not a strict order.
  *
  * Lifetime: after its releasing RMW a release may still CAS `state` and
  * bump `wseq` (Rust's design; glibc's rwlock instead never touches the lock
@@ -71,9 +82,11 @@
  *                 the last write_unlock and every read_unlock since.
  *   read_unlock,  fetch_sub, release: the holder's accesses happen before
  *   write_unlock  the next holder's.
- *   flags, wseq   relaxed: they only decide who sleeps and who is woken;
+ *   flags         relaxed: they only decide who sleeps and who is woken;
  *                 FUTEX_WAIT rereads under the kernel's hash-bucket lock,
  *                 and no return path ends without the acquiring CAS.
+ *   wseq          the bump is release, the writer's load acquire: see
+ *                 "Why nothing is lost".  They order no data.
  */
 #ifndef LB_RWLOCK_FUTEX_H
 #define LB_RWLOCK_FUTEX_H
@@ -130,9 +143,10 @@ static inline uint32_t lb_frw_spin(struct lb_futex_rwlock *l, int writer)
 /* Wakes one writer; returns whether a sleeping one was there to wake. */
 static inline int lb_frw_wake_writer(struct lb_futex_rwlock *l)
 {
-	/* relaxed: see "Why nothing is lost"; the bump follows the CAS that
-	 * cleared WWAIT in program order, and FUTEX_WAKE follows the bump. */
-	atomic_fetch_add_explicit(&l->wseq, 1, memory_order_relaxed);
+	/* release: pairs with the sleeping writer's acquire load of wseq, so
+	 * that a writer that reads this bump also reads the CAS that cleared
+	 * WWAIT before it, and retries instead of sleeping. */
+	atomic_fetch_add_explicit(&l->wseq, 1, memory_order_release);
 	return lb_futex_wake(&l->wseq, 1) > 0;
 }
 
@@ -203,7 +217,9 @@ static inline void lb_frw_write_lock(struct lb_futex_rwlock *l)
 				continue;
 		}
 		others = LB_FRW_WWAIT;
-		uint32_t seq = atomic_load_explicit(&l->wseq, memory_order_relaxed);
+		/* acquire: pairs with lb_frw_wake_writer's release bump, and keeps
+		 * the reload of state after it */
+		uint32_t seq = atomic_load_explicit(&l->wseq, memory_order_acquire);
 		s = atomic_load_explicit(&l->state, memory_order_relaxed);
 		if ((s & LB_FRW_COUNT) == 0 || !(s & LB_FRW_WWAIT))
 			continue; /* freed, or a waker took WWAIT since: retry now */

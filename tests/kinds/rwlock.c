@@ -267,7 +267,8 @@ static int rwlock_hooks_ok(const struct lb_impl *im)
  * that much CPU).  A thread that is merely not scheduled passes neither
  * test, so it is never mistaken for a blocked one.  Only a lock that has
  * announced W by the time W blocks is writer-preferring, and every
- * LB_CAP_WPREF lock announces before it parks or spins. */
+ * LB_CAP_WPREF lock announces before it parks or spins for long (the
+ * futex rwlocks poll at most 100 times first: far below WAIT_CPU_MS). */
 
 #define WAIT_CPU_MS 20
 
@@ -423,8 +424,9 @@ static void pref_set(unsigned cap, char *ids, size_t size, unsigned *n)
 		    (im->caps & LB_CAP_HIDDEN))
 			continue;
 		if (len < size)
-			len += (size_t)snprintf(ids + len, size - len, "%s%s", (*n)++ ? ", " : "",
+			len += (size_t)snprintf(ids + len, size - len, "%s%s", *n ? ", " : "",
 						im->id);
+		(*n)++;
 	}
 }
 
