@@ -28,8 +28,9 @@ least well against pthread's best.
 
 With --twins it states instead each futex implementation against its
 pthread twin (TWIN_OF below: the glibc primitive it stands in for) at
-every thread count of the run, with the same statistics, and ends with
-the cells where the futex one is slower: the question "does our futex
+every thread count at which the futex one ran, with the same statistics,
+and ends with the cells where it is slower and those it could not compare
+(a check failed, the twin did not run): the question "does our futex
 family beat glibc everywhere?" answered cell by cell.
 
 The controls (kind none: the harness floor and the race) are never ranked.
@@ -91,10 +92,11 @@ class Ratio:
         self.ci = lbstats.bootstrap_ratio_ci(b.reps, a.reps) if b.reps and a.reps else None
         self.verdict, _ = lbstats.significance(b.reps, a.reps) if b.reps and a.reps else ("n/a", None)
 
-    def text(self, with_names=False):
-        s = "%.2fx %s" % (self.value, self.verdict)
+    def text(self, with_names=False, digits=2):
+        s = "%.*fx %s" % (digits, self.value, self.verdict)
         if self.ci:
-            s = "%.2fx [%.2f-%.2f] %s" % (self.value, self.ci[0], self.ci[1], self.verdict)
+            s = "%.*fx [%.*f-%.*f] %s" % (digits, self.value, digits, self.ci[0], digits,
+                                          self.ci[1], self.verdict)
         if with_names:
             s += " (%s vs %s)" % (self.a.impl, self.b.impl)
         return s
@@ -114,9 +116,10 @@ class Cell:
 
 
 class Group:
-    def __init__(self, key, configs, pus):
+    def __init__(self, key, configs, pus, failed=frozenset()):
         self.key = dict(zip(GROUP, key))
         self.pus = pus
+        self.failed = failed   # (impl, threads) whose check failed: never ranked
         by_t = {}
         for c in configs:
             by_t.setdefault(c.threads, []).append(c)
@@ -203,7 +206,7 @@ def load(dirs):
             k = (r["workload"], r["impl"], r.count("threads"), r["param"], r["cs_ns"],
                  r["think_ns"], r["pin"])
             reps.setdefault(k, []).append(r.finite("ops_per_sec", True))
-        by_group, pus = {}, None
+        by_group, failed, pus = {}, {}, None
         for r in summ.rows:
             wl = r["workload"]
             if wl in seen and seen[wl] != d:
@@ -211,19 +214,22 @@ def load(dirs):
                                "(./bench compare compares runs)" % (wl, seen[wl], d))
             seen[wl] = d
             pus = r.get("pus") or pus
-            if r["kind"] == "none" or r.get("verified") != "ok":
+            if r["kind"] == "none":
+                continue
+            gk = tuple(r[c] for c in GROUP)
+            if r.get("verified") != "ok":
+                failed.setdefault(gk, set()).add((r["impl"], r.count("threads")))
                 continue
             k = (wl, r["impl"], r.count("threads"), r["param"], r["cs_ns"], r["think_ns"],
                  r["pin"])
-            by_group.setdefault(tuple(r[c] for c in GROUP), []).append(
-                Config(r, reps.get(k, [])))
+            by_group.setdefault(gk, []).append(Config(r, reps.get(k, [])))
         # each setting's kinds together (a --param/--cs sweep), kinds in
         # the run's order within it
         order = {}
         for key in by_group:
             order.setdefault(key[1], len(order))
         for key in sorted(by_group, key=lambda k: (k[0], k[2], k[3], k[4], k[5], order[k[1]])):
-            groups.append(Group(key, by_group[key], pus))
+            groups.append(Group(key, by_group[key], pus, failed.get(key, set())))
     return groups
 
 
@@ -233,15 +239,27 @@ def twin_of(impl, kind):
 
 class Twins:
     """One futex implementation of one group against its pthread twin, at
-    each thread count where both passed their checks."""
+    each thread count where either ran: a Ratio where both passed their
+    checks and did work, else the reason there is none (gaps)."""
 
     def __init__(self, group, impl, twin):
         self.group, self.impl, self.twin = group, impl, twin
-        self.cells = {}
-        for t, cs in group.by_t.items():
+        self.cells, self.gaps = {}, {}
+        counts = {t for t, cs in group.by_t.items() if any(c.impl == impl for c in cs)}
+        counts |= {t for i, t in group.failed if i == impl}
+        for t in sorted(counts):
+            cs = group.by_t.get(t, [])
             mine = [c for c in cs if c.impl == impl]
             base = [c for c in cs if c.impl == twin]
-            if mine and base:
+            if not mine:
+                self.gaps[t] = "futex check failed"
+            elif (twin, t) in group.failed:
+                self.gaps[t] = "twin check failed"
+            elif not base:
+                self.gaps[t] = "twin not run"
+            elif mine[0].median == 0 and base[0].median == 0:
+                self.gaps[t] = "no work on either side"
+            else:
                 self.cells[t] = Ratio(mine[0], base[0])
 
 
@@ -251,10 +269,8 @@ def twins(groups):
         impls = []
         for cs in g.by_t.values():
             impls += [c.impl for c in cs if c.backend == "futex" and c.impl not in impls]
-        for impl in impls:
-            tw = Twins(g, impl, twin_of(impl, g.key["kind"]))
-            if tw.cells:
-                out.append(tw)
+        impls += sorted({i for i, _ in g.failed if i.startswith("futex-") and i not in impls})
+        out += [Twins(g, impl, twin_of(impl, g.key["kind"])) for impl in impls]
     return out
 
 
@@ -262,65 +278,65 @@ def over_counts(g):
     return {t for t, cs in g.by_t.items() if any(c.over for c in cs)}
 
 
-def twins_losses(tws):
-    """(cells, losses): every ratio, and those below 1.0, worst first."""
-    cells = [(tw, t, r) for tw in tws for t, r in sorted(tw.cells.items())]
-    losses = sorted((x for x in cells if x[2].value < 1.0), key=lambda x: x[2].value)
-    return cells, losses
-
-
 def twins_text(groups):
     tws = twins(groups)
-    if not tws:
-        return None
-    lines, head = [], None
-    for g in groups:
-        mine = [tw for tw in tws if tw.group is g]
-        if not mine:
-            continue
-        if g.heading() != head:
-            head = g.heading()
-            lines.extend(["", head])
-        over = over_counts(g)
-        counts = sorted({t for tw in mine for t in tw.cells})
+    lines = []
+    by_head = {}
+    for tw in tws:
+        by_head.setdefault(tw.group.heading(), []).append(tw)
+    for head, mine in by_head.items():
+        over = set().union(*(over_counts(tw.group) for tw in mine))
+        counts = sorted({t for tw in mine for t in list(tw.cells) + list(tw.gaps)})
         rows = [["kind", "futex", "pthread twin"] +
                 ["%d%s thr" % (t, "+" if t in over else "") for t in counts]]
         for tw in mine:
-            rows.append([g.key["kind"], tw.impl, tw.twin] +
-                        ["%.2fx %s" % (tw.cells[t].value, tw.cells[t].verdict)
-                         if t in tw.cells else "-" for t in counts])
+            rows.append([tw.group.key["kind"], tw.impl, tw.twin] +
+                        ["%.3fx %s" % (tw.cells[t].value, tw.cells[t].verdict)
+                         if t in tw.cells else "(%s)" % tw.gaps[t] if t in tw.gaps else "-"
+                         for t in counts])
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        lines.extend(["", head])
         for r in rows:
             lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
-    cells, losses = twins_losses(tws)
+    cells = [(tw, t, r) for tw in tws for t, r in sorted(tw.cells.items())]
+    losses = sorted((x for x in cells if x[2].value < 1.0), key=lambda x: x[2].value)
+    gaps = [(tw, t, why) for tw in tws for t, why in sorted(tw.gaps.items())]
     real = [x for x in losses if x[2].verdict == "real"]
-    lines.extend(["", "futex against its pthread twin: %d cells; %d at or above 1.00x; %d "
-                  "below, of which %d real (U test, p <= 0.05), %d noise and %d without a "
-                  "verdict (fewer than %d repetitions a side)."
+    lines.extend(["", "futex against its pthread twin: %d cells compared; %d at or above 1.000x; "
+                  "%d below, of which %d real (U test, p <= 0.05), %d noise and %d without a "
+                  "verdict (fewer than %d repetitions a side); %d not compared."
                   % (len(cells), len(cells) - len(losses), len(losses), len(real),
                      sum(1 for x in losses if x[2].verdict == "noise"),
-                     sum(1 for x in losses if x[2].verdict == "n/a"), lbstats.MIN_REPS)])
+                     sum(1 for x in losses if x[2].verdict == "n/a"), lbstats.MIN_REPS,
+                     len(gaps))])
     for tw, t, r in losses:
-        lines.append("  below 1.00x: %s at %d thread%s: %s" % (
-            tw.group.title(), t, "" if t == 1 else "s", r.text(True)))
+        lines.append("  below 1.000x: %s at %d thread%s: %s" % (
+            tw.group.title(), t, "" if t == 1 else "s", r.text(True, 3)))
+    for tw, t, why in gaps:
+        lines.append("  not compared: %s at %d thread%s: %s vs %s: %s" % (
+            tw.group.title(), t, "" if t == 1 else "s", tw.impl, tw.twin, why))
     lines.extend(["", "Ratios: futex ops/s over its twin's, medians of the repetitions, then "
                   "the U test's verdict. + marks thread counts above the PUs. --format csv "
-                  "adds 95% intervals and both medians."])
+                  "adds both medians."])
     return "\n".join(lines).lstrip("\n") + "\n"
 
 
 def twins_csv(groups):
     out = [list(GROUP) + ["pus", "futex", "twin", "threads", "oversubscribed", "ratio",
                           "ci_lo", "ci_hi", "verdict", "futex_ops_per_sec",
-                          "twin_ops_per_sec"]]
+                          "twin_ops_per_sec", "not_compared"]]
     for tw in twins(groups):
         g, over = tw.group, over_counts(tw.group)
-        for t, r in sorted(tw.cells.items()):
-            lo, hi = ("%.6g" % r.ci[0], "%.6g" % r.ci[1]) if r.ci else ("", "")
-            out.append([g.key[k] for k in GROUP] + [g.pus or "", tw.impl, tw.twin, t,
-                                                    int(t in over), "%.6g" % r.value, lo, hi,
-                                                    r.verdict, "%.0f" % r.a.median,
-                                                    "%.0f" % r.b.median])
+        for t in sorted(list(tw.cells) + list(tw.gaps)):
+            row = [g.key[k] for k in GROUP] + [g.pus or "", tw.impl, tw.twin, t, int(t in over)]
+            r = tw.cells.get(t)
+            if r:
+                lo, hi = ("%.6g" % r.ci[0], "%.6g" % r.ci[1]) if r.ci else ("", "")
+                row += ["%.6g" % r.value, lo, hi, r.verdict, "%.0f" % r.a.median,
+                        "%.0f" % r.b.median, ""]
+            else:
+                row += ["", "", "", "", "", "", tw.gaps[t]]
+            out.append(row)
     return out
 
 
@@ -462,7 +478,7 @@ def main(argv=None):
               % (ME, ", ".join(a.dirs)), file=sys.stderr)
         return 2
     if a.twins and not twins(groups):
-        print("%s: error: %s: no futex implementation with its pthread twin beside it "
+        print("%s: error: %s: no futex implementation to set against its pthread twin "
               "(run both: --impl futex,pthread)" % (ME, ", ".join(a.dirs)), file=sys.stderr)
         return 2
     if a.format == "csv":

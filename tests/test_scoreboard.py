@@ -175,8 +175,11 @@ class Scoreboard(unittest.TestCase):
                   for t, m in ((1, 99), (2, 100), (4, 80))]
         cells += [("mutex", "futex", "futex-mutex", t, five(m), "ok")
                   for t, m in ((1, 120), (2, 300), (4, 50))]
-        cells += [# failed its check: futex-rwlock-rpref, its twin's, gets no cell
-                  ("rwlock", "pthread", "pthread-rwlock", 2, five(100), "fail"),
+        # futex-starvation failed its check at 2 threads: no ratio there,
+        # and the cell is said to be missing, not dropped
+        cells += [("mutex", "futex", "futex-starvation", t, five(m), v)
+                  for t, m, v in ((1, 99.5, "ok"), (2, 900, "fail"), (4, 100, "ok"))]
+        cells += [("rwlock", "pthread", "pthread-rwlock", 2, five(100), "fail"),
                   ("rwlock", "pthread", "pthread-rwlock-wpref", 2, five(50), "ok"),
                   ("rwlock", "futex", "futex-rwlock-wpref", 2, five(60), "ok"),
                   ("rwlock", "futex", "futex-rwlock-rpref", 2, five(60), "ok")]
@@ -185,36 +188,64 @@ class Scoreboard(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         rows = list(csv.DictReader(p.stdout.splitlines()))
         got = [(r["kind"], r["futex"], r["twin"], r["threads"], r["oversubscribed"],
-                round(float(r["ratio"]), 4), r["verdict"]) for r in rows]
+                r["ratio"] and round(float(r["ratio"]), 4), r["verdict"], r["not_compared"])
+               for r in rows]
         self.assertEqual(got, [
-            ("mutex", "futex-spin-then-park", "pthread-adaptive", "1", "0", 1.1, "real"),
-            ("mutex", "futex-spin-then-park", "pthread-adaptive", "2", "0", 2.0, "real"),
-            ("mutex", "futex-spin-then-park", "pthread-adaptive", "4", "1", 2.0, "real"),
-            ("mutex", "futex-mutex", "pthread-mutex", "1", "0", 1.2, "real"),
-            ("mutex", "futex-mutex", "pthread-mutex", "2", "0", 1.5, "real"),
-            ("mutex", "futex-mutex", "pthread-mutex", "4", "1", 0.5, "real"),
-            ("rwlock", "futex-rwlock-wpref", "pthread-rwlock-wpref", "2", "0", 1.2, "real")])
+            ("mutex", "futex-spin-then-park", "pthread-adaptive", "1", "0", 1.1, "real", ""),
+            ("mutex", "futex-spin-then-park", "pthread-adaptive", "2", "0", 2.0, "real", ""),
+            ("mutex", "futex-spin-then-park", "pthread-adaptive", "4", "1", 2.0, "real", ""),
+            ("mutex", "futex-mutex", "pthread-mutex", "1", "0", 1.2, "real", ""),
+            ("mutex", "futex-mutex", "pthread-mutex", "2", "0", 1.5, "real", ""),
+            ("mutex", "futex-mutex", "pthread-mutex", "4", "1", 0.5, "real", ""),
+            ("mutex", "futex-starvation", "pthread-mutex", "1", "0", 0.995, "noise", ""),
+            ("mutex", "futex-starvation", "pthread-mutex", "2", "0", "", "",
+             "futex check failed"),
+            ("mutex", "futex-starvation", "pthread-mutex", "4", "1", 1.0, "noise", ""),
+            ("rwlock", "futex-rwlock-wpref", "pthread-rwlock-wpref", "2", "0", 1.2, "real", ""),
+            ("rwlock", "futex-rwlock-rpref", "pthread-rwlock", "2", "0", "", "",
+             "twin check failed")])
         self.assertEqual((rows[5]["futex_ops_per_sec"], rows[5]["twin_ops_per_sec"]),
                          ("50", "100"))
         p = self.sb("--twins", d)
         self.assertEqual(p.returncode, 0, p.stderr)
         lines = p.stdout.splitlines()
+        # one table per configuration, every kind in it
+        self.assertEqual(lines[0], "counter (p=1, pin compact, 2 PUs)")
         self.assertEqual(lines[1].split(), ["kind", "futex", "pthread", "twin", "1", "thr",
                                             "2", "thr", "4+", "thr"])
-        self.assertIn("futex against its pthread twin: 7 cells; 6 at or above 1.00x; 1 below, "
-                      "of which 1 real (U test, p <= 0.05), 0 noise and 0 without a verdict "
-                      "(fewer than 5 repetitions a side).", lines)
+        self.assertEqual([l.split()[:2] for l in lines[2:8]],
+                         [["mutex", "futex-spin-then-park"], ["mutex", "futex-mutex"],
+                          ["mutex", "futex-starvation"], ["rwlock", "futex-rwlock-wpref"],
+                          ["rwlock", "futex-rwlock-rpref"], []])
+        self.assertIn("(futex check failed)", lines[4])
+        # 0.995 is below 1: printed so, never rounded up to a "1.00x" loss
+        self.assertIn("0.995x noise", lines[4])
+        self.assertIn("futex against its pthread twin: 9 cells compared; 7 at or above 1.000x; "
+                      "2 below, of which 1 real (U test, p <= 0.05), 1 noise and 0 without a "
+                      "verdict (fewer than 5 repetitions a side); 2 not compared.", lines)
         below = [l for l in lines if l.startswith("  below")]
-        self.assertEqual(len(below), 1, p.stdout)
-        self.assertRegex(below[0], r"^  below 1\.00x: counter mutex at 4 threads: 0\.50x "
+        self.assertEqual(len(below), 2, p.stdout)
+        self.assertRegex(below[0], r"^  below 1\.000x: counter mutex at 4 threads: 0\.500x "
                                    r"\[[0-9.]+-[0-9.]+\] real \(futex-mutex vs pthread-mutex\)$")
-        # no futex member with its twin beside it: refused, exit 2
+        self.assertIn("  not compared: counter mutex at 2 threads: futex-starvation vs "
+                      "pthread-mutex: futex check failed", lines)
+        self.assertIn("  not compared: counter rwlock at 2 threads: futex-rwlock-rpref vs "
+                      "pthread-rwlock: twin check failed", lines)
+        # the twin never ran: said per cell
         lone = os.path.join(self.tmp, "lone")
         write_run(lone, "counter", [c for c in MUTEX if c[1] != "pthread"])
         p = self.sb("--twins", lone)
-        self.assertEqual((p.returncode, p.stderr),
-                         (2, "scoreboard: error: %s: no futex implementation with its pthread "
-                             "twin beside it (run both: --impl futex,pthread)\n" % lone))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("0 cells compared", p.stdout)
+        self.assertIn("  not compared: counter mutex at 4 threads: futex-mutex vs "
+                      "pthread-mutex: twin not run", p.stdout.splitlines())
+        # no futex member at all: refused, exit 2
+        none = os.path.join(self.tmp, "none")
+        write_run(none, "counter", [c for c in MUTEX if c[1] != "futex"])
+        p = self.sb("--twins", none)
+        self.assertEqual((p.returncode, p.stdout, p.stderr),
+                         (2, "", "scoreboard: error: %s: no futex implementation to set against "
+                                 "its pthread twin (run both: --impl futex,pthread)\n" % none))
 
     def test_refusals(self):
         a, b = os.path.join(self.tmp, "a"), os.path.join(self.tmp, "b")
