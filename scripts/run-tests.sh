@@ -77,11 +77,13 @@ build_quiet() {
 	$WRAP ninja -C "$dir" >"$dir.build.log" 2>&1 || return 2
 }
 
-# Reports a tree's build status ($3, from build_quiet); 0 when it built.
+# Reports a tree's build status ($3: build_quiet's, or 3 when the background
+# job left none); 0 when it built.
 built() {
 	name=$1 dir=$2 st=$3
 	case $st in
 	0) return 0 ;;
+	3) echo "== $name: not built: the background build job ended without a status" >&2 ;;
 	1) cat "$dir.setup.log" >&2
 	   echo "== $name: meson setup FAILED" >&2 ;;
 	*) cat "$dir.build.log" >&2
@@ -145,7 +147,8 @@ if [ "$ci" -eq 0 ]; then
 fi
 wait "$bg"
 trap - INT TERM
-read -r tsan asan <"$status" 2>/dev/null || { tsan=2 asan=2; }
+tsan=3 asan=3
+[ -f "$status" ] && read -r tsan asan <"$status"
 rm -f "$status"
 if built "thread sanitizer" build-tsan "$tsan"; then
 	run "thread sanitizer" build-tsan --suite primitives --suite sweep
