@@ -5,24 +5,32 @@
  * gives up and parks instead of burning its time slice.
  *
  * The spin budget adapts per lock, as glibc's PTHREAD_MUTEX_ADAPTIVE_NP
- * does (nptl/pthread_mutex_lock.c): each lock keeps a moving average of
- * the polls a waiter needed before the lock came free (avg += (polls -
- * avg) / 8 after each spin phase), and a waiter polls up to 2 * avg + 10
- * times, at most LB_SPIN_PARK_MAX.  Short sections teach a short budget
- * (little wasted spinning when the holder is slow to come back); sections
- * a little longer than a fixed budget teach a longer one instead of a
- * sleep on every handover.  The average is a hint, read and written with
- * relaxed atomics: a lost update costs nothing but a slightly stale
- * budget.
+ * does (nptl/pthread_mutex_lock.c; Debian's glibc 2.36, read off its
+ * disassembly): each lock keeps a moving average of the PAUSEs a waiter
+ * spent before the lock came free (avg += (spent - avg) / 8 after each
+ * spin phase), and a waiter spins up to 2 * avg + 10 PAUSEs, at most
+ * LB_SPIN_PARK_MAX.  Short sections teach a short budget (little wasted
+ * spinning when the holder is slow to come back); sections a little
+ * longer than a fixed budget teach a longer one instead of a sleep on
+ * every handover.  The average is a hint, read and written with relaxed
+ * atomics: a lost update costs nothing but a slightly stale budget.
+ *
+ * Between two polls of the word a waiter backs off exponentially, 1, 2,
+ * 4, ... LB_SPIN_PARK_BACKOFF PAUSEs plus a jitter below the step, as
+ * glibc 2.36 does (sysdeps/x86_64/nptl/pthread_mutex_backoff.h, cap 16).  Polling at every PAUSE pulled the
+ * lock's line away from its holder on every poll: with a section of a
+ * few nanoseconds the holder's next unlock and relock then each missed,
+ * and the spinner lost the race for the word anyway (counter, 2 threads:
+ * 0.81x pthread-adaptive with a poll per PAUSE; results/README.md).
  *
  * State encoding of the 32-bit word (as in mutex_futex.h):
  *   0  unlocked
  *   1  locked, no waiters
  *   2  locked, maybe waiters
  * Transitions:
- *   lock    0 -> 1 by CAS.  Else spin up to the budget's polls, reading
- *           the word (read-only polling keeps the line shared) and retry the
- *           0 -> 1 CAS whenever it reads 0.  Then park: swap in 2, and while
+ *   lock    0 -> 1 by CAS.  Else spin up to the budget's PAUSEs, reading
+ *           the word after each back-off step (read-only polling keeps the
+ *           line shared) and retry the 0 -> 1 CAS whenever it reads 0.  Then park: swap in 2, and while
  *           the old value was not 0, sleep on "word == 2" and swap again.
  *           Spinners only ever CAS 0 -> 1: they never hide sleepers, since a
  *           word of 2 stays 2 until an unlock, which wakes one of them.
@@ -50,13 +58,25 @@
 #include "futex.h"
 #include "mutex.h"
 
-/* The longest spin: about 10-30 us of polling with PAUSE on current x86
- * (PAUSE is 10-140 cycles depending on the core), several futex sleep and
- * wake round trips; glibc's default cap is 100 polls of a slower loop. */
+/* The longest spin, in PAUSEs: about 10-30 us on current x86 (PAUSE is
+ * 10-140 cycles depending on the core), several futex sleep and wake
+ * round trips; glibc's default cap (tunable mutex_spin_count) is 100. */
 #define LB_SPIN_PARK_MAX 1000
-/* The budget a new lock starts with: 2 * 59 + 10 = 128 polls, this
- * lock's fixed budget before the average adapted it. */
+/* The budget a new lock starts with: 2 * 59 + 10 = 128 PAUSEs. */
 #define LB_SPIN_PARK_AVG0 59
+/* The longest back-off step between two polls, in PAUSEs (glibc's). */
+#define LB_SPIN_PARK_BACKOFF 16
+
+/* A few bits that differ from one call to the next, to spread the
+ * spinners' polls apart (glibc uses the time stamp counter too). */
+static inline uint32_t lb_spin_park_jitter(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return (uint32_t)__builtin_ia32_rdtsc();
+#else
+	return 0;
+#endif
+}
 
 struct lb_futex_spin_then_park {
 	_Atomic uint32_t word;
@@ -78,21 +98,31 @@ static void lb_futex_spin_then_park_lock_slow(struct lb_futex_spin_then_park *m)
 	/* relaxed: a hint (above); it orders nothing. */
 	uint32_t avg = atomic_load_explicit(&m->avg, memory_order_relaxed);
 	uint32_t budget = 2 * avg + 10 < LB_SPIN_PARK_MAX ? 2 * avg + 10 : LB_SPIN_PARK_MAX;
-	uint32_t i;
+	uint32_t spent = 0, step = 1, jitter = lb_spin_park_jitter();
+	int won = 0;
 
-	for (i = 0; i < budget; i++) {
-		lb_cpu_relax();
+	for (;;) {
+		uint32_t n = step + (jitter & (step - 1));
+		if ((spent += n) >= budget)
+			break;
+		while (n--)
+			lb_cpu_relax();
+		if (step < LB_SPIN_PARK_BACKOFF)
+			step <<= 1;
 		/* relaxed poll; the CAS below acquires. */
 		c = atomic_load_explicit(&m->word, memory_order_relaxed);
 		if (c == 0 && atomic_compare_exchange_weak_explicit(
-			&m->word, &c, 1, memory_order_acquire, memory_order_relaxed))
+			&m->word, &c, 1, memory_order_acquire, memory_order_relaxed)) {
+			won = 1;
 			break;
+		}
 	}
-	/* avg += (polls - avg) / 8, polls being the budget when the spin
-	 * failed (glibc's rule: a failure teaches "longer"). */
-	atomic_store_explicit(&m->avg, (uint32_t)((int32_t)avg + ((int32_t)i - (int32_t)avg) / 8),
+	/* avg += (spent - avg) / 8, spent being past the budget when the
+	 * spin failed (glibc's rule: a failure teaches "longer"). */
+	atomic_store_explicit(&m->avg,
+			      (uint32_t)((int32_t)avg + ((int32_t)spent - (int32_t)avg) / 8),
 			      memory_order_relaxed);
-	if (i < budget)
+	if (won)
 		return;
 	/* acquire: pairs with the release swap in unlock. */
 	c = atomic_exchange_explicit(&m->word, 2, memory_order_acquire);
