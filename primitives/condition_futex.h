@@ -2,23 +2,42 @@
  * futex-mutex (mutex_futex.h) as its lock.
  *
  * State encoding: one 64-bit word (futex64.h) besides the mutex.
- *   low 32 bits   seq: advanced by every notify that finds waiters; the
- *                 futex word waiters sleep on
- *   high 32 bits  waiters: threads between "start waiting" and "woken"
+ *   bits 0-31   seq: advanced by every notify that finds a waiter still
+ *               owed a wake; the futex word waiters sleep on
+ *   bits 32-47  waiters: threads between "start waiting" and "back from
+ *               the futex" (at most 1024: the harness's thread cap)
+ *   bits 48-63  owed: wakes sent (seq advances) that no returning waiter
+ *               has taken yet; owed <= waiters
  * Transitions:
  *   wait        (holding the lock) one fetch-add: waiters + 1, and its old
  *               value gives s = seq; unlock; FUTEX_WAIT while seq == s;
- *               waiters - 1; lock as a contended locker (the mutex word
- *               left at 2: lb_futex_mutex_lock_contended).
- *   notify      if waiters > 0: seq + 1 (wrapping within the low half, by
- *               CAS), wake one.
- *   notify_all  the same seq + 1, then wait morphing: one FUTEX_CMP_REQUEUE
- *               wakes one sleeper and moves the rest onto the mutex word,
- *               instead of waking all of them to fight for the mutex and
- *               most sleep again on it (glibc's condvar before 2.25 did
- *               this; Drepper, "Futexes Are Tricky").  If seq moved again
- *               before the call (EAGAIN), a later notify has woken or moved
- *               every sleeper or will: wake all anyway, to be sure.
+ *               then one CAS: waiters - 1, and owed - 1 if owed > 0; lock
+ *               as a contended locker (the mutex word left at 2:
+ *               lb_futex_mutex_lock_contended).
+ *   notify      if waiters > owed: owed + 1, seq + 1 (wrapping within its
+ *               half), in one CAS; then wake one.  Otherwise nothing: every
+ *               waiter is already on its way back.
+ *   notify_all  if waiters > owed: owed = waiters, seq + 1, then wait
+ *               morphing: one FUTEX_CMP_REQUEUE wakes one sleeper and
+ *               moves the rest onto the mutex word, instead of waking all
+ *               of them to fight for the mutex and most sleep again on it
+ *               (glibc's condvar before 2.25 did this; Drepper, "Futexes
+ *               Are Tricky").  If seq moved again before the call (EAGAIN),
+ *               a later notify has woken or moved every sleeper or will:
+ *               wake all anyway, to be sure.
+ * Why owed: a woken waiter may wait long for a CPU before it counts itself
+ * out (oversubscribed, it is behind the notifier in the run queue), and a
+ * notify that counted it as a sleeper made a FUTEX_WAKE that woke nobody:
+ * prodcons notifies on every put, and those syscalls were most of futex-
+ * cond's cost there (0.46 futex calls per op against glibc's 0.16, whose
+ * condvar likewise signals only waiters not yet signalled).  The count
+ * loses no wake-up: call R the waiters that will come back without
+ * another notify (they had not slept when seq moved, or a wake or a
+ * requeue reached them).  owed <= |R| always: a notify that raises owed
+ * adds to R every waiter not yet asleep and the one sleeper it wakes (or
+ * all of them, notify_all), and a waiter that comes back, from R or not,
+ * lowers waiters, and owed unless it is 0.  So waiters > owed whenever someone sleeps needing a wake,
+ * and the notify then wakes.
  * Who wakes whom: notify wakes one sleeper, notify_all one, and the mutex
  * then wakes the others one unlock at a time.  That chain needs every
  * holder's unlock to see the word at 2, because requeued sleepers never
@@ -46,8 +65,9 @@
  *               after the waiter's unlock (release) if the waiter found the
  *               predicate false first; the waiter's waiters + 1 is
  *               sequenced before that unlock, so it happens before the
- *               notifier's load, which therefore sees waiters > 0 and moves
- *               seq.  This holds whether notify is called with the mutex
+ *               notifier's load, which therefore counts the waiter, and
+ *               (the owed argument above) finds waiters > owed and moves
+ *               seq unless the waiter is already on its way back.  This holds whether notify is called with the mutex
  *               held or after unlocking it.
  *   lock/unlock the mutex's own (mutex_futex.h).
  */
@@ -80,43 +100,65 @@ static inline void lb_futex_cond_unlock(void *obj, void *t)
 	lb_futex_mutex_unlock(&((struct lb_futex_cond *)obj)->m, t);
 }
 
+#define LB_FC_SEQ 0xffffffffull
+#define LB_FC_WAITER (1ull << 32)
+#define LB_FC_OWED1 (1ull << 48)
+
+static inline uint32_t lb_fc_waiters(uint64_t v)
+{
+	return (uint32_t)(v >> 32) & 0xffffu;
+}
+
+static inline uint32_t lb_fc_owed(uint64_t v)
+{
+	return (uint32_t)(v >> 48);
+}
+
 static inline void lb_futex_cond_wait(void *obj, void *t)
 {
 	struct lb_futex_cond *c = obj;
 	/* relaxed: the data the caller waits for is ordered by the mutex;
 	 * this RMW only has to be atomic with the notifier's. */
-	uint32_t s = (uint32_t)atomic_fetch_add_explicit(&c->w, LB_F64_HIGH1,
-							  memory_order_relaxed);
+	uint64_t v = atomic_fetch_add_explicit(&c->w, LB_FC_WAITER, memory_order_relaxed);
 	lb_futex_mutex_unlock(&c->m, t);
-	lb_futex_wait(lb_f64_low(&c->w), s, NULL);
-	atomic_fetch_sub_explicit(&c->w, LB_F64_HIGH1, memory_order_relaxed);
+	lb_futex_wait(lb_f64_low(&c->w), (uint32_t)v, NULL);
+	/* back: count out, and take one owed wake if any is left (relaxed,
+	 * as above) */
+	v = atomic_load_explicit(&c->w, memory_order_relaxed);
+	while (!atomic_compare_exchange_weak_explicit(&c->w, &v,
+			v - LB_FC_WAITER - (lb_fc_owed(v) ? LB_FC_OWED1 : 0),
+			memory_order_relaxed, memory_order_relaxed))
+		;
 	lb_futex_mutex_lock_contended(&c->m);
 }
 
-/* seq + 1 if anyone waits: the new seq, or -1 when nobody does. */
-static inline int64_t lb_futex_cond_advance(struct lb_futex_cond *c)
+/* Owes one more wake (all: every waiter) and advances seq, if some waiter
+ * is still owed one: the new seq, or -1 when none is (no syscall). */
+static inline int64_t lb_futex_cond_advance(struct lb_futex_cond *c, int all)
 {
 	uint64_t v = atomic_load_explicit(&c->w, memory_order_relaxed), nv;
 	do {
-		if ((v >> 32) == 0)
-			return -1; /* nobody waits: nothing to do, no syscall */
-		nv = (v & ~LB_F64_LOW) | ((v + 1) & LB_F64_LOW);
+		uint32_t n = lb_fc_waiters(v), owed = lb_fc_owed(v);
+		if (n <= owed)
+			return -1;
+		nv = ((uint64_t)(all ? n : owed + 1) << 48) | ((uint64_t)n << 32) |
+		     ((v + 1) & LB_FC_SEQ);
 	} while (!atomic_compare_exchange_weak_explicit(&c->w, &v, nv, memory_order_relaxed,
 							memory_order_relaxed));
-	return (int64_t)(nv & LB_F64_LOW);
+	return (int64_t)(nv & LB_FC_SEQ);
 }
 
 static inline void lb_futex_cond_notify(void *obj)
 {
 	struct lb_futex_cond *c = obj;
-	if (lb_futex_cond_advance(c) >= 0)
+	if (lb_futex_cond_advance(c, 0) >= 0)
 		lb_futex_wake(lb_f64_low(&c->w), 1);
 }
 
 static inline void lb_futex_cond_notify_all(void *obj)
 {
 	struct lb_futex_cond *c = obj;
-	int64_t seq = lb_futex_cond_advance(c);
+	int64_t seq = lb_futex_cond_advance(c, 1);
 	if (seq < 0)
 		return;
 	if (lb_futex_cmp_requeue(lb_f64_low(&c->w), (uint32_t)seq, 1, INT_MAX, &c->m.word) < 0)
