@@ -12,7 +12,11 @@
  *           behind, because it cannot know whether others still sleep.
  *   unlock  swap in 0; if the old value was 2, wake one sleeper.  A state of
  *           1 proves no one sleeps, so the uncontended unlock makes no call.
- *   trylock 0 -> 1 by CAS, nothing else.
+ *   trylock read the word; only if it read 0, 0 -> 1 by CAS.  A failing
+ *           try then only shares the line with its holder instead of
+ *           pulling it away exclusive (glibc 2.36's trylock loads first
+ *           too): trylock, 16 threads on 2 CPUs, a bare CAS made 0.55x
+ *           glibc's attempts per second.
  * Who wakes whom: each unlock from 2 wakes exactly one sleeper, which then
  * competes by swapping in 2 again, so it wakes the next one when it unlocks.
  *
@@ -31,7 +35,8 @@
  *            from FUTEX_WAIT is never a return from lock: the swap after it
  *            decides.
  *   trylock  true only on its acquire CAS; false orders nothing (a failed
- *            try synchronizes with nothing, as C11's mtx_trylock).
+ *            try synchronizes with nothing, as C11's mtx_trylock), so the
+ *            load before it is relaxed.
  *   unlock   the swap to 0 is release and is the last access to the word.
  */
 #ifndef LB_MUTEX_FUTEX_H
@@ -91,6 +96,9 @@ static inline bool lb_futex_mutex_trylock(void *obj, void *t)
 	struct lb_futex_mutex *m = obj;
 	uint32_t c = 0;
 	(void)t;
+	/* relaxed: a busy word fails the try, which orders nothing. */
+	if (atomic_load_explicit(&m->word, memory_order_relaxed) != 0)
+		return false;
 	/* acquire: pairs with the release swap in unlock. */
 	return atomic_compare_exchange_strong_explicit(
 		&m->word, &c, 1, memory_order_acquire, memory_order_relaxed);

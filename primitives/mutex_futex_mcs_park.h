@@ -24,7 +24,9 @@
  *   unlock  successor = node.next.  None: CAS tail node -> NULL (free; done),
  *           else wait for the successor to link itself.  Swap GRANTED into
  *           the successor's state; if it was SLEEPING, FUTEX_WAKE it.
- *   trylock CAS tail NULL -> node: ours only if the lock was free.
+ *   trylock read tail; only if NULL, CAS tail NULL -> node: ours only if
+ *           the lock was free (a failing try leaves the line shared, as
+ *           mutex_futex.h).
  * Who wakes whom: each unlock wakes (or lets spin on) exactly its
  * successor: FIFO.  After the swap to GRANTED the successor may return,
  * unlock and reuse or free its node; the waker passes only the word's
@@ -111,6 +113,9 @@ static inline bool lb_futex_mcs_park_trylock(void *obj, void *t)
 	struct lb_futex_mcs_park *m = obj;
 	struct lb_mcs_park_node *n = t, *free = NULL;
 
+	/* relaxed: a held lock fails the try, which orders nothing. */
+	if (atomic_load_explicit(&m->tail, memory_order_relaxed) != NULL)
+		return false;
 	atomic_store_explicit(&n->next, NULL, memory_order_relaxed);
 	/* acquire: pairs with the release CAS that freed the lock; release:
 	 * next's initialisation, for a successor that reads tail. */

@@ -35,7 +35,8 @@
  *           Spinners only ever CAS 0 -> 1: they never hide sleepers, since a
  *           word of 2 stays 2 until an unlock, which wakes one of them.
  *   unlock  swap in 0; if the old value was 2, wake one sleeper.
- *   trylock 0 -> 1 by CAS.
+ *   trylock read the word; only if it read 0, 0 -> 1 by CAS (as
+ *           mutex_futex.h, and glibc's trylock).
  * Who wakes whom: as futex-mutex; a spinner that wins the 0 -> 1 race
  * against a woken sleeper makes the sleeper swap in 2 and sleep again, and
  * the spinner's own unlock then sees 2 and wakes it.
@@ -149,6 +150,9 @@ static inline bool lb_futex_spin_then_park_trylock(void *obj, void *t)
 	struct lb_futex_spin_then_park *m = obj;
 	uint32_t c = 0;
 	(void)t;
+	/* relaxed: a busy word fails the try, which orders nothing. */
+	if (atomic_load_explicit(&m->word, memory_order_relaxed) != 0)
+		return false;
 	/* acquire: pairs with the release swap in unlock. */
 	return atomic_compare_exchange_strong_explicit(
 		&m->word, &c, 1, memory_order_acquire, memory_order_relaxed);
