@@ -191,8 +191,14 @@ def resolve(dirs):
     return out
 
 
+def lbparams(sk):
+    """'param p=1, cs 0 ns, think 0 ns, pin compact' of a seen-key."""
+    return "param %s, cs %s ns, think %s ns, pin %s" % (sk[1] or "-", sk[2], sk[3], sk[4])
+
+
 def load(dirs):
-    """The groups of every run, in order; refuses two runs of a workload."""
+    """The groups of every run, in order; refuses two runs of a workload
+    with the same parameters."""
     groups, seen = [], {}
     for d in resolve(dirs):
         summ = read_table(os.path.join(d, SUMMARY),
@@ -209,10 +215,15 @@ def load(dirs):
         by_group, failed, pus = {}, {}, None
         for r in summ.rows:
             wl = r["workload"]
-            if wl in seen and seen[wl] != d:
-                raise BadInput("two runs of workload %s: %s and %s; give one run per workload "
-                               "(./bench compare compares runs)" % (wl, seen[wl], d))
-            seen[wl] = d
+            # Runs of one workload with other parameters (readmostly at
+            # read_pct=90 and at 99) are other groups; the same ones twice
+            # would be two answers to one question.
+            sk = (wl, r["param"], r["cs_ns"], r["think_ns"], r["pin"])
+            if sk in seen and seen[sk] != d:
+                raise BadInput("two runs of workload %s with the same parameters (%s): %s and %s; "
+                               "give one run per workload and parameters (./bench compare "
+                               "compares runs)" % (wl, lbparams(sk), seen[sk], d))
+            seen[sk] = d
             pus = r.get("pus") or pus
             if r["kind"] == "none":
                 continue

@@ -23,7 +23,7 @@ RESULTS = ["workload", "kind", "backend", "impl", "threads", "pin", "cs_ns", "th
            "rep", "ops_per_sec"]
 
 
-def write_run(d, workload, cells, pus=2):
+def write_run(d, workload, cells, pus=2, param="p=1"):
     """cells: (kind, backend, impl, threads, [ops/s per repetition], verified)."""
     os.makedirs(d)
     with open(os.path.join(d, "summary.csv"), "w", newline="") as s, \
@@ -33,10 +33,10 @@ def write_run(d, workload, cells, pus=2):
         rw.writerow(RESULTS)
         for kind, backend, impl, t, reps, verified in cells:
             med = sorted(reps)[len(reps) // 2]
-            sw.writerow([workload, kind, backend, impl, t, pus, "compact", 0, 0, "p=1",
+            sw.writerow([workload, kind, backend, impl, t, pus, "compact", 0, 0, param,
                          int(t > pus), len(reps), med, verified])
             for i, v in enumerate(reps):
-                rw.writerow([workload, kind, backend, impl, t, "compact", 0, 0, "p=1", i + 1, v])
+                rw.writerow([workload, kind, backend, impl, t, "compact", 0, 0, param, i + 1, v])
 
 
 def five(x):
@@ -135,6 +135,23 @@ class Scoreboard(unittest.TestCase):
                          ("pool", "semaphore", "contended"))
         self.assertEqual(rows[-1]["winner"], "futex-sem")
         self.assertEqual(rows[-1]["ck_best"], "")   # no CK member: no ratio
+
+    def test_one_workload_at_two_parameter_sets(self):
+        # readmostly at read_pct=90 and at 99 are two questions: one call
+        # answers both, each cell against its own parameters' twin
+        plat = os.path.join(self.tmp, "twins")
+        rw = [("rwlock", "pthread", "pthread-rwlock", 2, five(10), "ok"),
+              ("rwlock", "futex", "futex-rwlock-rpref", 2, five(20), "ok")]
+        write_run(os.path.join(plat, "readmostly"), "readmostly", rw, param="read_pct=90")
+        write_run(os.path.join(plat, "readmostly99"), "readmostly",
+                  [c[:4] + (five(x),) + c[5:] for c, x in zip(rw, (40, 30))],
+                  param="read_pct=99")
+        p = self.sb("--twins", "--format", "csv", plat)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        got = [(r["param"], r["futex"], r["twin"], r["threads"], round(float(r["ratio"]), 4))
+               for r in csv.DictReader(p.stdout.splitlines())]
+        self.assertEqual(got, [("read_pct=90", "futex-rwlock-rpref", "pthread-rwlock", "2", 2.0),
+                               ("read_pct=99", "futex-rwlock-rpref", "pthread-rwlock", "2", 0.75)])
 
     def test_zero_pthread_median(self):
         # pthread did no work in the window (all five repetitions 0 ops/s):
@@ -253,9 +270,10 @@ class Scoreboard(unittest.TestCase):
         write_run(b, "counter", MUTEX)
         p = self.sb(a, b)
         self.assertEqual(p.returncode, 2)
-        self.assertEqual(p.stderr, "scoreboard: error: two runs of workload counter: %s and %s; "
-                                   "give one run per workload (./bench compare compares runs)\n"
-                         % (a, b))
+        self.assertEqual(p.stderr, "scoreboard: error: two runs of workload counter with the "
+                                   "same parameters (param p=1, cs 0 ns, think 0 ns, pin "
+                                   "compact): %s and %s; give one run per workload and "
+                                   "parameters (./bench compare compares runs)\n" % (a, b))
         p = self.sb(os.path.join(self.tmp, "nope"))
         self.assertEqual((p.returncode, p.stderr), (2, "scoreboard: error: %s: no such directory\n"
                                                     % os.path.join(self.tmp, "nope")))
