@@ -100,7 +100,6 @@ static inline void lb_futex_cond_unlock(void *obj, void *t)
 	lb_futex_mutex_unlock(&((struct lb_futex_cond *)obj)->m, t);
 }
 
-#define LB_FC_SEQ 0xffffffffull
 #define LB_FC_WAITER (1ull << 32)
 #define LB_FC_OWED1 (1ull << 48)
 
@@ -142,10 +141,10 @@ static inline int64_t lb_futex_cond_advance(struct lb_futex_cond *c, int all)
 		if (n <= owed)
 			return -1;
 		nv = ((uint64_t)(all ? n : owed + 1) << 48) | ((uint64_t)n << 32) |
-		     ((v + 1) & LB_FC_SEQ);
+		     ((v + 1) & LB_F64_LOW);
 	} while (!atomic_compare_exchange_weak_explicit(&c->w, &v, nv, memory_order_relaxed,
 							memory_order_relaxed));
-	return (int64_t)(nv & LB_FC_SEQ);
+	return (int64_t)(nv & LB_F64_LOW);
 }
 
 static inline void lb_futex_cond_notify(void *obj)

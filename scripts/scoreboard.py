@@ -191,7 +191,7 @@ def resolve(dirs):
     return out
 
 
-def lbparams(sk):
+def params_text(sk):
     """'param p=1, cs 0 ns, think 0 ns, pin compact' of a seen-key."""
     return "param %s, cs %s ns, think %s ns, pin %s" % (sk[1] or "-", sk[2], sk[3], sk[4])
 
@@ -222,7 +222,7 @@ def load(dirs):
             if sk in seen and seen[sk] != d:
                 raise BadInput("two runs of workload %s with the same parameters (%s): %s and %s; "
                                "give one run per workload and parameters (./bench compare "
-                               "compares runs)" % (wl, lbparams(sk), seen[sk], d))
+                               "compares runs)" % (wl, params_text(sk), seen[sk], d))
             seen[sk] = d
             pus = r.get("pus") or pus
             if r["kind"] == "none":
