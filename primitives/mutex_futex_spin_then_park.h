@@ -59,12 +59,17 @@
 #include "futex.h"
 #include "mutex.h"
 
-/* The longest spin, in PAUSEs: about 10-30 us on current x86 (PAUSE is
- * 10-140 cycles depending on the core), several futex sleep and wake
- * round trips; glibc's default cap (tunable mutex_spin_count) is 100. */
-#define LB_SPIN_PARK_MAX 1000
-/* The budget a new lock starts with: 2 * 59 + 10 = 128 PAUSEs. */
-#define LB_SPIN_PARK_AVG0 59
+/* The longest spin, in PAUSEs: glibc's default cap (the tunable
+ * glibc.pthread.mutex_spin_count).  PAUSE takes 20 ns on the reference
+ * AMD EPYC guest, so 100 is 2 us, about one futex sleep and wake round
+ * trip.  A cap of 1000 (20 us) lost to glibc when oversubscribed: in
+ * deadlock (20 us sections, 4 threads on 2 CPUs) a spinner that could
+ * not win held a CPU that a woken thread needed, futex waits per op
+ * rose by a quarter and the ratio swung 0.81-1.16 where the cap of 100
+ * gives 1.00-1.04 (results/README.md, "The futex family against glibc"). */
+#define LB_SPIN_PARK_MAX 100
+/* The budget a new lock starts with: 2 * 45 + 10 = 100 PAUSEs. */
+#define LB_SPIN_PARK_AVG0 45
 /* The longest back-off step between two polls, in PAUSEs (glibc's). */
 #define LB_SPIN_PARK_BACKOFF 16
 
