@@ -14,7 +14,11 @@
 
 /* ---- topology and placement (topo.c) ---- */
 
-enum lb_pin_kind { LB_PIN_COMPACT, LB_PIN_SCATTER, LB_PIN_CORES, LB_PIN_NONE, LB_PIN_LIST };
+enum lb_pin_kind {
+	LB_PIN_COMPACT, LB_PIN_SCATTER, LB_PIN_CORES, LB_PIN_LLC_COMPACT, LB_PIN_LLC_SCATTER,
+	LB_PIN_DOMAIN, /* llc:N, package:N, node:N */
+	LB_PIN_NONE, LB_PIN_LIST
+};
 
 struct lb_pin {
 	enum lb_pin_kind kind;
@@ -33,6 +37,10 @@ struct lb_topo_info {
 };
 
 int lb_topo_init(void);
+/* Load a topology that is not this machine's, for --topology only: an
+ * hwloc XML file, or else a synthetic description.  0, or 2 with a
+ * message in err. */
+int lb_topo_init_from(const char *src, char *err, size_t errlen);
 void lb_topo_fini(void);
 const struct lb_topo_info *lb_topo(void);
 /* Resolve a policy name or CPU list.  On error returns 2 and writes a

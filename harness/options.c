@@ -50,7 +50,10 @@ static void print_help(void)
 "                    the whole sweep takes about a minute; 0.1 s to 2 s each)\n"
 "  --warmup S        untimed run before each window (default: auto, <= 0.5 s)\n"
 "  --repeat N        repetitions of each configuration (default %d)\n"
-"  --pin POLICY      compact, scatter, cores, none, or an OS CPU list such as\n"
+"  --pin POLICY      compact, scatter, cores, llc-compact (fill one L3 domain,\n"
+"                    cores first, before the next), llc-scatter (deal threads\n"
+"                    round the L3 domains), llc:N, package:N or node:N (only\n"
+"                    that domain's PUs), none, or an OS CPU list such as\n"
 "                    0,2,4-7 (default compact); see --topology\n"
 "  --cs NS           busy work inside the critical section, ns (default 0);\n"
 "                    a comma list (0,100,1000) sweeps it, as --param K=a,b,c\n"
@@ -70,6 +73,9 @@ static void print_help(void)
 "                    deliberately broken test implementations; with\n"
 "                    --format csv, one CSV table of them\n"
 "  --topology        what hwloc sees and where each pin policy puts threads\n"
+"  --topology-from SRC  with --topology: show another machine's shape, from an\n"
+"                    hwloc XML file or a synthetic description such as\n"
+"                    'pack:2 numa:2 l3:1 core:16 pu:2' (nothing runs)\n"
 "\n"
 "Exit status: 0 all checks passed; 1 a check failed (lost updates, a broken\n"
 "invariant, a stall) or the run could not complete; 2 usage error;\n"
@@ -218,7 +224,7 @@ static void print_list(int show_hidden)
 
 /* ---- options ---- */
 
-enum { OPT_NO_PLOT = 256, OPT_SEED, OPT_WATCHDOG, OPT_ALL, OPT_QUIET };
+enum { OPT_NO_PLOT = 256, OPT_SEED, OPT_WATCHDOG, OPT_ALL, OPT_QUIET, OPT_TOPOLOGY_FROM };
 
 /* An unknown option, named as given (without any =VALUE), with the
  * nearest real one when it looks like a typo. */
@@ -262,11 +268,13 @@ void lb_options_parse(int argc, char **argv, struct lb_opts *o)
 		{ "list", no_argument, NULL, 'l' },
 		{ "all", no_argument, NULL, OPT_ALL },
 		{ "topology", no_argument, NULL, 'T' },
+		{ "topology-from", required_argument, NULL, OPT_TOPOLOGY_FROM },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int list = 0, list_all = 0, topology = 0, c;
+	const char *topology_from = NULL;
 
 	*o = (struct lb_opts){ .impl = "all", .pin = "compact", .format = "table", .duration = -1,
 			    .warmup = -1, .watchdog = -1, .repeat = LB_DEFAULT_REPEAT, .seed = 1 };
@@ -328,6 +336,7 @@ void lb_options_parse(int argc, char **argv, struct lb_opts *o)
 		case 'l': list = 1; break;
 		case OPT_ALL: list_all = 1; break;
 		case 'T': topology = 1; break;
+		case OPT_TOPOLOGY_FROM: topology_from = optarg; break;
 		case 'h': print_help(); exit(0);
 		case 'V':
 			printf("lockbench %s (%s)\n", LB_VERSION, LB_GIT_REV);
@@ -350,6 +359,16 @@ void lb_options_parse(int argc, char **argv, struct lb_opts *o)
 			print_list_csv(list_all);
 		else
 			print_list(list_all);
+		exit(0);
+	}
+	if (topology_from && !topology)
+		lb_usage_error("--topology-from '%s': describes another machine, so it only goes "
+			    "with --topology (nothing runs on it)", topology_from);
+	if (topology && topology_from) {
+		char err[512];
+		if (lb_topo_init_from(topology_from, err, sizeof(err)) != 0)
+			lb_usage_error("%s", err);
+		lb_topo_print(stdout);
 		exit(0);
 	}
 	if (topology) {

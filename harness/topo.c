@@ -1,9 +1,33 @@
 /* hwloc: what the machine looks like, and where each pin policy puts
  * thread i.  Policies produce an ordered list of PUs (OS indexes); thread i
- * runs on list[i % n], so more threads than PUs wrap round. */
+ * runs on list[i % n], so more threads than PUs wrap round.
+ *
+ * The policies, over hwloc's logical order (which follows the tree:
+ * package, NUMA node, L3, core, PU), whatever the OS numbering:
+ *   compact      logical order: SMT siblings, then cores, then the next
+ *                L3, node and package;
+ *   scatter      consecutive threads differ at the highest level first:
+ *                packages, then the levels below them, SMT siblings last;
+ *   cores        one PU of each core in logical order, then the cores'
+ *                second PUs, and so on;
+ *   llc-compact  fill one LLC domain before the next: its cores first,
+ *                then their SMT siblings (cores order inside the domain);
+ *   llc-scatter  deal threads round the LLC domains: thread i goes to
+ *                domain i mod D, taking that domain's PUs in llc-compact
+ *                order (a domain that runs out drops out of the round);
+ *   llc:N, package:N, node:N
+ *                only the PUs of L3 domain N, package N or NUMA node N
+ *                (logical indexes), in cores order.
+ * An LLC domain is the PUs below one L3 cache; where hwloc sees no L3,
+ * each package is one (and a machine without packages is one).
+ *
+ * The topology is this machine's, restricted to the CPUs the process may
+ * use, or with --topology-from a synthetic description or an XML file:
+ * then it is only printed (--topology), never run on. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <hwloc.h>
 
@@ -91,6 +115,49 @@ static int restrict_to_affinity(void)
 	return ret;
 }
 
+/* --topology-from (argv outlives the topology), or NULL for this machine */
+static const char *from_src;
+static int from_is_file;
+
+int lb_topo_init_from(const char *src, char *err, size_t errlen)
+{
+	struct stat st;
+	int is_file = stat(src, &st) == 0 && S_ISREG(st.st_mode);
+	size_t n = strlen(src);
+
+	if (topo)
+		lb_topo_fini();
+	if (hwloc_topology_init(&topo) != 0) {
+		snprintf(err, errlen, "hwloc could not start: %s", strerror(errno));
+		topo = NULL;
+		return 1;
+	}
+	if (!is_file && n > 4 && strcmp(src + n - 4, ".xml") == 0) {
+		snprintf(err, errlen, "--topology-from: '%s': no such XML file", src);
+		hwloc_topology_destroy(topo);
+		topo = NULL;
+		return 2;
+	}
+	if ((is_file ? hwloc_topology_set_xml(topo, src)
+		     : hwloc_topology_set_synthetic(topo, src)) != 0 ||
+	    hwloc_topology_load(topo) != 0) {
+		if (is_file)
+			snprintf(err, errlen, "--topology-from: '%s' is not an hwloc XML topology "
+				 "(write one with lstopo FILE.xml or hwloc_topology_export_xml)", src);
+		else
+			snprintf(err, errlen, "--topology-from: '%s' is neither an XML file nor an "
+				 "hwloc synthetic description; valid: a file, or levels and their "
+				 "arities such as 'pack:2 numa:2 l3:1 core:16 pu:2'", src);
+		hwloc_topology_destroy(topo);
+		topo = NULL;
+		return 2;
+	}
+	from_src = src;
+	from_is_file = is_file;
+	fill_info();
+	return 0;
+}
+
 int lb_topo_init(void)
 {
 	int ret;
@@ -118,6 +185,8 @@ void lb_topo_fini(void)
 	if (topo)
 		hwloc_topology_destroy(topo);
 	topo = NULL;
+	from_src = NULL;
+	memset(&info, 0, sizeof(info));
 }
 
 const struct lb_topo_info *lb_topo(void)
@@ -145,7 +214,17 @@ struct pukey {
 	unsigned depth;
 	unsigned path[MAXDEPTH]; /* leaf first */
 	unsigned smt_rank, core_idx;
+	unsigned llc_idx, llc_rank; /* LLC domain; rank in it, llc-compact order */
 };
+
+/* The LLC domain of a PU: its L3, else its package, else the machine. */
+static hwloc_obj_t llc_of(hwloc_obj_t pu)
+{
+	hwloc_obj_t o = hwloc_get_ancestor_obj_by_type(topo, HWLOC_OBJ_L3CACHE, pu);
+	if (!o)
+		o = hwloc_get_ancestor_obj_by_type(topo, HWLOC_OBJ_PACKAGE, pu);
+	return o ? o : hwloc_get_root_obj(topo);
+}
 
 static int cmp_scatter(const void *a, const void *b)
 {
@@ -170,7 +249,26 @@ static int cmp_cores(const void *a, const void *b)
 	return (x->logical > y->logical) - (x->logical < y->logical);
 }
 
-static int policy_order(enum lb_pin_kind kind, int *out)
+static int cmp_llc_compact(const void *a, const void *b)
+{
+	const struct pukey *x = a, *y = b;
+	if (x->llc_idx != y->llc_idx)
+		return x->llc_idx < y->llc_idx ? -1 : 1;
+	return cmp_cores(a, b);
+}
+
+static int cmp_llc_scatter(const void *a, const void *b)
+{
+	const struct pukey *x = a, *y = b;
+	if (x->llc_rank != y->llc_rank)
+		return x->llc_rank < y->llc_rank ? -1 : 1;
+	return (x->llc_idx > y->llc_idx) - (x->llc_idx < y->llc_idx);
+}
+
+/* The PUs of a policy, in its order, as OS indexes into out (room for
+ * info.pus); within (a cpuset, or NULL for all) keeps only those PUs.
+ * Returns how many, or -1 when out of memory. */
+static int policy_order(enum lb_pin_kind kind, hwloc_const_cpuset_t within, int *out)
 {
 	unsigned n = info.pus;
 	struct pukey *k = calloc(n ? n : 1, sizeof(*k));
@@ -195,15 +293,73 @@ static int policy_order(enum lb_pin_kind kind, int *out)
 				r++;
 			k[i].smt_rank = r;
 		}
+		k[i].llc_idx = llc_of(pu)->logical_index;
 	}
-	if (kind == LB_PIN_SCATTER)
+	if (within) {
+		unsigned m = 0;
+		for (unsigned i = 0; i < n; i++)
+			if (hwloc_bitmap_isset(within, (unsigned)k[i].os))
+				k[m++] = k[i];
+		n = m;
+	}
+	switch (kind) {
+	case LB_PIN_SCATTER:
 		qsort(k, n, sizeof(*k), cmp_scatter);
-	else if (kind == LB_PIN_CORES)
+		break;
+	case LB_PIN_CORES:
+	case LB_PIN_DOMAIN:
 		qsort(k, n, sizeof(*k), cmp_cores);
+		break;
+	case LB_PIN_LLC_COMPACT:
+	case LB_PIN_LLC_SCATTER:
+		qsort(k, n, sizeof(*k), cmp_llc_compact);
+		for (unsigned i = 0; i < n; i++)
+			k[i].llc_rank = i > 0 && k[i - 1].llc_idx == k[i].llc_idx
+						? k[i - 1].llc_rank + 1 : 0;
+		if (kind == LB_PIN_LLC_SCATTER)
+			qsort(k, n, sizeof(*k), cmp_llc_scatter);
+		break;
+	default:
+		break;
+	}
 	for (unsigned i = 0; i < n; i++)
 		out[i] = k[i].os;
 	free(k);
 	return (int)n;
+}
+
+/* "llc:N", "package:N", "node:N": the domain's cpuset, or NULL with a
+ * message when the type or the index is not there. */
+static hwloc_const_cpuset_t domain_cpuset(const char *spec, char *err, size_t errlen)
+{
+	static const struct { const char *name; hwloc_obj_type_t type; const char *what; } dom[] = {
+		{ "llc", HWLOC_OBJ_L3CACHE, "L3 domain" },
+		{ "package", HWLOC_OBJ_PACKAGE, "package" },
+		{ "node", HWLOC_OBJ_NUMANODE, "NUMA node" },
+	};
+	const char *colon = strchr(spec, ':');
+	for (size_t i = 0; colon && i < sizeof(dom) / sizeof(dom[0]); i++) {
+		if (strlen(dom[i].name) != (size_t)(colon - spec) ||
+		    strncmp(spec, dom[i].name, (size_t)(colon - spec)) != 0)
+			continue;
+		int nobj = hwloc_get_nbobjs_by_type(topo, dom[i].type);
+		char *end;
+		errno = 0;
+		unsigned long idx = strtoul(colon + 1, &end, 10);
+		if (colon[1] < '0' || colon[1] > '9' || *end || errno || nobj <= 0 ||
+		    idx >= (unsigned long)nobj) {
+			if (nobj <= 0)
+				snprintf(err, errlen, "--pin: '%s': hwloc sees no %s here; valid: "
+					 "compact, scatter, cores, llc-compact, llc-scatter, none, "
+					 "a CPU list", spec, dom[i].what);
+			else
+				snprintf(err, errlen, "--pin: '%s': no such %s; valid: %s:0 to %s:%d",
+					 spec, dom[i].what, dom[i].name, dom[i].name, nobj - 1);
+			return NULL;
+		}
+		return hwloc_get_obj_by_type(topo, dom[i].type, (unsigned)idx)->cpuset;
+	}
+	return NULL;
 }
 
 static void valid_cpus_text(char *buf, size_t len)
@@ -222,24 +378,47 @@ int lb_pin_resolve(const char *spec, struct lb_pin *pin, char *err, size_t errle
 {
 	static const struct { const char *name; enum lb_pin_kind kind; } pol[] = {
 		{ "compact", LB_PIN_COMPACT }, { "scatter", LB_PIN_SCATTER },
-		{ "cores", LB_PIN_CORES }, { "none", LB_PIN_NONE },
+		{ "cores", LB_PIN_CORES }, { "llc-compact", LB_PIN_LLC_COMPACT },
+		{ "llc-scatter", LB_PIN_LLC_SCATTER }, { "none", LB_PIN_NONE },
 	};
 	char valid[256];
+	hwloc_const_cpuset_t within = NULL;
 
 	memset(pin, 0, sizeof(*pin));
 	snprintf(pin->name, sizeof(pin->name), "%s", spec);
-	for (size_t i = 0; i < sizeof(pol) / sizeof(pol[0]); i++) {
-		if (strcmp(spec, pol[i].name) != 0)
-			continue;
-		pin->kind = pol[i].kind;
+	if (errlen)
+		err[0] = '\0';
+	if (strchr(spec, ':')) {
+		if (!(within = domain_cpuset(spec, err, errlen))) {
+			if (!*err)
+				snprintf(err, errlen, "--pin: '%s' is not a policy; valid: compact, "
+					 "scatter, cores, llc-compact, llc-scatter, none, llc:N, "
+					 "package:N, node:N, or a CPU list", spec);
+			return 2;
+		}
+		pin->kind = LB_PIN_DOMAIN;
+	}
+	for (size_t i = 0; !within && i < sizeof(pol) / sizeof(pol[0]); i++)
+		if (strcmp(spec, pol[i].name) == 0) {
+			pin->kind = pol[i].kind;
+			within = hwloc_topology_get_topology_cpuset(topo);
+		}
+	if (within) {
 		if (pin->kind == LB_PIN_NONE)
 			return 0;
 		pin->cpus = calloc(info.pus ? info.pus : 1, sizeof(int));
 		if (!pin->cpus)
 			return 1;
-		int n = policy_order(pin->kind, pin->cpus);
-		if (n <= 0)
-			return 1;
+		int n = policy_order(pin->kind, pin->kind == LB_PIN_DOMAIN ? within : NULL,
+				     pin->cpus);
+		if (n <= 0) {
+			lb_pin_free(pin);
+			if (n < 0)
+				return 1;
+			snprintf(err, errlen, "--pin: '%s' holds none of the CPUs this process "
+				 "may use", spec);
+			return 2;
+		}
 		pin->ncpus = (unsigned)n;
 		return 0;
 	}
@@ -253,7 +432,8 @@ int lb_pin_resolve(const char *spec, struct lb_pin *pin, char *err, size_t errle
 	int n = lb_parse_cpulist(spec, pin->cpus, LB_MAX_THREADS, perr, sizeof(perr));
 	if (n < 0) {
 		snprintf(err, errlen, "--pin: '%s' is neither a policy nor a CPU list (%s); "
-			 "valid: compact, scatter, cores, none, or CPUs from %s", spec, perr, valid);
+			 "valid: compact, scatter, cores, llc-compact, llc-scatter, none, llc:N, "
+			 "package:N, node:N, or CPUs from %s", spec, perr, valid);
 		lb_pin_free(pin);
 		return 2;
 	}
@@ -312,7 +492,13 @@ static void print_list(FILE *f, const int *c, unsigned n)
 void lb_topo_print(FILE *f)
 {
 	static const char *const lname[4] = { "L1d", "L2", "L3", "L4" };
-	fprintf(f, "machine:   %s\n", info.summary);
+	if (from_src)
+		fprintf(f, "topology:  %s %s (not this machine)\n",
+			from_is_file ? "XML file" : "synthetic", from_src);
+	fprintf(f, "machine:   %s, %d LLC domain(s)\n", info.summary,
+		hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_L3CACHE) > 0
+			? hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_L3CACHE)
+			: (int)(info.packages ? info.packages : 1));
 	if (info.restriction[0])
 		fprintf(f, "restricted to %s\n", info.restriction);
 	fprintf(f, "cpu model: %s\n", info.cpu_model);
@@ -321,29 +507,52 @@ void lb_topo_print(FILE *f)
 		if (info.cache_bytes[i])
 			fprintf(f, " %s %llu KiB", lname[i],
 				(unsigned long long)(info.cache_bytes[i] / 1024));
-	fprintf(f, " (per instance)\n\nPUs (OS index: package/core):\n");
+	fprintf(f, " (per instance)\n\nPUs (OS index: logical indexes of its package, "
+		   "NUMA node, LLC domain, core):\n");
 	for (unsigned i = 0; i < info.pus; i++) {
 		hwloc_obj_t pu = hwloc_get_obj_by_type(topo, HWLOC_OBJ_PU, i);
 		hwloc_obj_t core = hwloc_get_ancestor_obj_by_type(topo, HWLOC_OBJ_CORE, pu);
 		hwloc_obj_t pkg = hwloc_get_ancestor_obj_by_type(topo, HWLOC_OBJ_PACKAGE, pu);
-		fprintf(f, "  cpu %u: package %d core %d\n", pu->os_index,
-			pkg ? (int)pkg->logical_index : -1, core ? (int)core->logical_index : -1);
+		hwloc_obj_t node = hwloc_get_next_obj_covering_cpuset_by_type(
+			topo, pu->cpuset, HWLOC_OBJ_NUMANODE, NULL);
+		fprintf(f, "  cpu %u: package %d node %d llc %u core %d\n", pu->os_index,
+			pkg ? (int)pkg->logical_index : -1, node ? (int)node->logical_index : -1,
+			llc_of(pu)->logical_index, core ? (int)core->logical_index : -1);
 	}
 	fprintf(f, "\npin policies (thread i runs on entry i mod n):\n");
-	static const char *const names[] = { "compact", "scatter", "cores" };
-	for (int p = 0; p < 3; p++) {
+	static const char *const names[] = { "compact", "scatter", "cores", "llc-compact",
+					     "llc-scatter" };
+	for (size_t p = 0; p < sizeof(names) / sizeof(names[0]); p++) {
 		struct lb_pin pin;
 		char err[256];
 		if (lb_pin_resolve(names[p], &pin, err, sizeof(err)) == 0) {
-			fprintf(f, "  %-8s ", names[p]);
+			fprintf(f, "  %-11s ", names[p]);
 			print_list(f, pin.cpus, pin.ncpus);
 			fputc('\n', f);
 			lb_pin_free(&pin);
 		}
 	}
+	static const struct { const char *name; hwloc_obj_type_t type; } dom[] = {
+		{ "llc", HWLOC_OBJ_L3CACHE }, { "package", HWLOC_OBJ_PACKAGE },
+		{ "node", HWLOC_OBJ_NUMANODE },
+	};
+	for (size_t d = 0; d < sizeof(dom) / sizeof(dom[0]); d++) {
+		int nobj = hwloc_get_nbobjs_by_type(topo, dom[d].type);
+		for (int i = 0; i < nobj; i++) {
+			char spec[32], err[256];
+			struct lb_pin pin;
+			snprintf(spec, sizeof(spec), "%s:%d", dom[d].name, i);
+			if (lb_pin_resolve(spec, &pin, err, sizeof(err)) == 0) {
+				fprintf(f, "  %-11s ", spec);
+				print_list(f, pin.cpus, pin.ncpus);
+				fputc('\n', f);
+				lb_pin_free(&pin);
+			}
+		}
+	}
 	char valid[256];
 	valid_cpus_text(valid, sizeof(valid));
-	fprintf(f, "  %-8s unpinned: the scheduler places threads on %s\n", "none", valid);
-	fprintf(f, "  %-8s an explicit OS CPU list such as 0,2,4-7, used in the order given\n",
+	fprintf(f, "  %-11s unpinned: the scheduler places threads on %s\n", "none", valid);
+	fprintf(f, "  %-11s an explicit OS CPU list such as 0,2,4-7, used in the order given\n",
 		"LIST");
 }
