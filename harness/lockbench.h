@@ -22,9 +22,16 @@ enum lb_pin_kind {
 
 struct lb_pin {
 	enum lb_pin_kind kind;
-	char name[256];   /* as given: "compact", ..., or the CPU list text */
+	/* The pin column: --pin as given ("compact", ..., or the CPU list
+	 * text), then "/GROUP=POLICY" for each --pin-group. */
+	char name[256];
 	int *cpus;        /* OS indexes in placement order; NULL for none */
 	unsigned ncpus;
+	/* --pin-group: a group's own list, used by the group's k-th thread as
+	 * entry k mod n; NULL where the group follows --pin. */
+	const struct lb_workload *wl; /* whose group_of; NULL: no groups given */
+	int *gcpus[LB_MAX_GROUPS];
+	unsigned gncpus[LB_MAX_GROUPS];
 };
 
 struct lb_topo_info {
@@ -47,6 +54,17 @@ const struct lb_topo_info *lb_topo(void);
  * message naming the bad value and the valid choices into err. */
 int lb_pin_resolve(const char *spec, struct lb_pin *pin, char *err, size_t errlen);
 void lb_pin_free(struct lb_pin *pin);
+/* Add --pin-group GROUP=POLICY for workload wl.  0, 1 (out of memory) or
+ * 2 with a message naming the bad value and the valid choices. */
+int lb_pin_add_group(struct lb_pin *pin, const struct lb_workload *wl, const char *spec,
+		     char *err, size_t errlen);
+/* The OS CPU of thread tid of nthreads (param: the workload's parameter
+ * values), or -1 when it runs unpinned. */
+int lb_pin_cpu(const struct lb_pin *pin, const uint64_t *param, unsigned tid,
+	       unsigned nthreads);
+/* How many PUs the threads may use: the distinct CPUs of the lists, or
+ * nallowed where some thread runs unpinned. */
+unsigned lb_pin_span(const struct lb_pin *pin, unsigned nallowed);
 /* The OS indexes of all usable PUs, in compact order. */
 unsigned lb_topo_pus(int *out, unsigned max);
 /* Pin the calling thread to one PU.  0 or errno. */

@@ -63,16 +63,23 @@ static void make_plan(const struct lb_opts *o, int argc, char **argv, struct pla
 	memset(p, 0, sizeof(*p));
 	if (lb_plan_make(o, topo->pus, &p->c, err, sizeof(err)) != 0)
 		lb_usage_error("%s", err);
-	if (p->c.dropped)
-		fprintf(stderr, "lockbench: %s: %u thread count(s) of the default sweep do not "
-			"apply and were left out (%s)\n", p->c.wl->name, p->c.dropped,
-			p->c.dropped_why);
 
 	int ret = lb_pin_resolve(o->pin, &p->pin, err, sizeof(err));
 	if (ret == 2)
 		lb_usage_error("%s", err);
 	if (ret)
 		lb_usage_error("--pin: could not resolve '%s'", o->pin);
+	for (unsigned g = 0; g < o->npin_groups; g++) {
+		ret = lb_pin_add_group(&p->pin, p->c.wl, o->pin_groups[g], err, sizeof(err));
+		if (ret == 2)
+			lb_usage_error("%s", err);
+		if (ret)
+			lb_usage_error("--pin-group: could not resolve '%s'", o->pin_groups[g]);
+	}
+	if (p->c.dropped)
+		fprintf(stderr, "lockbench: %s: %u thread count(s) of the default sweep do not "
+			"apply and were left out (%s)\n", p->c.wl->name, p->c.dropped,
+			p->c.dropped_why);
 
 	/* The run directory, claimed atomically: of two runs started at the
 	 * same instant with the same --out, one is refused here. */

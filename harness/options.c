@@ -55,6 +55,9 @@ static void print_help(void)
 "                    round the L3 domains), llc:N, package:N or node:N (only\n"
 "                    that domain's PUs), none, or an OS CPU list such as\n"
 "                    0,2,4-7 (default compact); see --topology\n"
+"  --pin-group G=POLICY  place thread group G by its own policy (repeatable):\n"
+"                    prodcons producer/consumer, handoff ping/pong, broadcast\n"
+"                    setter/waiter; e.g. producer=llc:0 --pin-group consumer=llc:1\n"
 "  --cs NS           busy work inside the critical section, ns (default 0);\n"
 "                    a comma list (0,100,1000) sweeps it, as --param K=a,b,c\n"
 "  --think NS        busy work between operations, ns (default 0)\n"
@@ -224,7 +227,7 @@ static void print_list(int show_hidden)
 
 /* ---- options ---- */
 
-enum { OPT_NO_PLOT = 256, OPT_SEED, OPT_WATCHDOG, OPT_ALL, OPT_QUIET, OPT_TOPOLOGY_FROM };
+enum { OPT_NO_PLOT = 256, OPT_SEED, OPT_WATCHDOG, OPT_ALL, OPT_QUIET, OPT_TOPOLOGY_FROM, OPT_PIN_GROUP };
 
 /* An unknown option, named as given (without any =VALUE), with the
  * nearest real one when it looks like a typo. */
@@ -256,6 +259,7 @@ void lb_options_parse(int argc, char **argv, struct lb_opts *o)
 		{ "warmup", required_argument, NULL, 'W' },
 		{ "repeat", required_argument, NULL, 'r' },
 		{ "pin", required_argument, NULL, 'p' },
+		{ "pin-group", required_argument, NULL, OPT_PIN_GROUP },
 		{ "cs", required_argument, NULL, 'c' },
 		{ "think", required_argument, NULL, 'k' },
 		{ "param", required_argument, NULL, 'P' },
@@ -303,6 +307,12 @@ void lb_options_parse(int argc, char **argv, struct lb_opts *o)
 					    optarg);
 			break;
 		case 'p': o->pin = optarg; break;
+		case OPT_PIN_GROUP:
+			if (o->npin_groups == LB_MAX_GROUPS)
+				lb_usage_error("--pin-group: '%s' is one too many; give at most %d",
+					    optarg, LB_MAX_GROUPS);
+			o->pin_groups[o->npin_groups++] = optarg;
+			break;
 		case 'c': o->cs = optarg; break; /* a value or a list: the plan checks it */
 		case 'k':
 			if (lb_parse_u64(optarg, &o->think_ns) || o->think_ns > 1000000000u)

@@ -34,6 +34,8 @@ struct lb_opts {
 	const char *workload, *impl, *threads, *pin, *out, *format;
 	const char *params[LB_PLAN_MAX_GIVEN_PARAMS];
 	unsigned nparams;
+	const char *pin_groups[LB_MAX_GROUPS]; /* --pin-group GROUP=POLICY */
+	unsigned npin_groups;
 	double duration, warmup, watchdog; /* < 0: auto / the workload's */
 	uint64_t repeat, think_ns, seed;
 	const char *cs;     /* --cs as given: ns, or a comma list of them (a sweep) */

@@ -539,7 +539,7 @@ static struct lb_run *run_new(const struct lb_run_cfg *rc)
 			return NULL;
 		}
 		w->tid = i;
-		w->cpu = rc->pin->cpus ? rc->pin->cpus[i % rc->pin->ncpus] : -1;
+		w->cpu = lb_pin_cpu(rc->pin, rc->param, i, n);
 		w->cluster = lb_topo_cluster_of(w->cpu);
 		w->ctl = &run->ctl;
 		w->cs_iters = lb_busy_iters(rc->cs_ns);

@@ -137,7 +137,7 @@ void lb_sweep_run(struct lb_sweep *sw, const struct lb_plan *c, const struct lb_
 						.duration_s = c->duration, .warmup_s = c->warmup,
 						.watchdog_s = c->watchdog, .cs_ns = set->cs_ns,
 						.think_ns = meta->think_ns, .sample_mask = SAMPLE_PERIOD - 1,
-						.ncpus = pin->cpus ? pin->ncpus : nallowed,
+						.ncpus = lb_pin_span(pin, nallowed),
 					};
 					memcpy(rc.param, set->param, sizeof(rc.param));
 					struct lb_row *r = &sw->rows[sw->nrows];
@@ -157,16 +157,37 @@ void lb_sweep_run(struct lb_sweep *sw, const struct lb_plan *c, const struct lb_
 							 (unsigned long long)set->cs_ns, set->param_text);
 					r->rep = rep;
 					r->oversubscribed = nt > rc.ncpus;
-					for (unsigned k = 0; pin->cpus && k < nt; k++) {
+					for (unsigned k = 0; (pin->cpus || pin->wl) && k < nt; k++) {
 						size_t l = strlen(r->cpus);
-						snprintf(r->cpus + l, sizeof(r->cpus) - l, "%s%d", k ? ";" : "",
-							 pin->cpus[k % pin->ncpus]);
+						int cpu = lb_pin_cpu(pin, set->param, k, nt);
+						if (cpu >= 0)
+							snprintf(r->cpus + l, sizeof(r->cpus) - l, "%s%d",
+								 k ? ";" : "", cpu);
+						else /* unpinned, beside a pinned group */
+							snprintf(r->cpus + l, sizeof(r->cpus) - l, "%s*",
+								 k ? ";" : "");
 					}
 					/* The probe runs between the first two CPUs this
-					 * configuration uses (or could use, unpinned). */
+					 * configuration uses (or could use, unpinned); with
+					 * groups placed apart, between thread 0 and the first
+					 * thread of another group. */
 					const int *pc = pin->cpus ? pin->cpus : allowed;
 					unsigned pn = pin->cpus ? pin->ncpus : nallowed;
 					int pa = pn > 0 ? pc[0] : -1, pb = pn > 1 ? pc[1] : -1;
+					if (pin->wl && nt > 1) {
+						unsigned g0 = c->wl->group_of(set->param, 0, nt), o = 1;
+						for (unsigned k = 1; k < nt; k++)
+							if (c->wl->group_of(set->param, k, nt) != g0) {
+								o = k;
+								break;
+							}
+						int a = lb_pin_cpu(pin, set->param, 0, nt);
+						int b = lb_pin_cpu(pin, set->param, o, nt);
+						if (a >= 0 && b >= 0 && a != b) {
+							pa = a;
+							pb = b;
+						}
+					}
 					r->probe_rtt_ns = lb_probe_rtt(pa, pb);
 
 					struct lb_check chk;

@@ -351,7 +351,8 @@ static hwloc_const_cpuset_t domain_cpuset(const char *spec, char *err, size_t er
 			if (nobj <= 0)
 				snprintf(err, errlen, "--pin: '%s': hwloc sees no %s here; valid: "
 					 "compact, scatter, cores, llc-compact, llc-scatter, none, "
-					 "a CPU list", spec, dom[i].what);
+					 "package:N, node:N, a CPU list (see --topology)", spec,
+					 dom[i].what);
 			else
 				snprintf(err, errlen, "--pin: '%s': no such %s; valid: %s:0 to %s:%d",
 					 spec, dom[i].what, dom[i].name, dom[i].name, nobj - 1);
@@ -454,6 +455,112 @@ void lb_pin_free(struct lb_pin *pin)
 	free(pin->cpus);
 	pin->cpus = NULL;
 	pin->ncpus = 0;
+	for (unsigned g = 0; g < LB_MAX_GROUPS; g++) {
+		free(pin->gcpus[g]);
+		pin->gcpus[g] = NULL;
+		pin->gncpus[g] = 0;
+	}
+	pin->wl = NULL;
+}
+
+static void groups_text(const struct lb_workload *wl, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (unsigned g = 0; wl->groups && wl->groups[g]; g++) {
+		size_t l = strlen(buf);
+		snprintf(buf + l, len - l, "%s%s", g ? ", " : "", wl->groups[g]);
+	}
+}
+
+int lb_pin_add_group(struct lb_pin *pin, const struct lb_workload *wl, const char *spec,
+		     char *err, size_t errlen)
+{
+	char valid[256];
+	const char *eq = strchr(spec, '=');
+
+	if (!wl->groups || !wl->group_of) {
+		char with[512] = "";
+		for (const struct lb_workload *const *w = lb_workloads; *w; w++) {
+			if (!(*w)->groups)
+				continue;
+			char g[256];
+			groups_text(*w, g, sizeof(g));
+			size_t l = strlen(with);
+			snprintf(with + l, sizeof(with) - l, "%s%s (%s)", l ? ", " : "", (*w)->name, g);
+		}
+		snprintf(err, errlen, "--pin-group '%s': %s has no thread groups (every thread does "
+			 "the same); workloads with groups: %s", spec, wl->name, with);
+		return 2;
+	}
+	groups_text(wl, valid, sizeof(valid));
+	unsigned g = 0;
+	for (; eq && wl->groups[g]; g++)
+		if (strlen(wl->groups[g]) == (size_t)(eq - spec) &&
+		    strncmp(spec, wl->groups[g], (size_t)(eq - spec)) == 0)
+			break;
+	if (!eq || !wl->groups[g] || g >= LB_MAX_GROUPS) {
+		snprintf(err, errlen, "--pin-group: '%s' is not GROUP=POLICY with a thread group of "
+			 "%s; valid groups: %s", spec, wl->name, valid);
+		return 2;
+	}
+	if (pin->gcpus[g]) {
+		snprintf(err, errlen, "--pin-group: group '%s' is given twice", wl->groups[g]);
+		return 2;
+	}
+	struct lb_pin one;
+	char perr[512];
+	int ret = lb_pin_resolve(eq + 1, &one, perr, sizeof(perr));
+	if (ret == 0 && one.kind == LB_PIN_NONE) {
+		snprintf(err, errlen, "--pin-group: '%s': a group takes a policy or a CPU list, not "
+			 "none (leave the group out to place it by --pin)", spec);
+		return 2;
+	}
+	if (ret != 0) {
+		/* lb_pin_resolve speaks of --pin: name the option given. */
+		const char *msg = strncmp(perr, "--pin: ", 7) == 0 ? perr + 7 : perr;
+		snprintf(err, errlen, "--pin-group '%s': %s", spec, msg);
+		return ret;
+	}
+	pin->wl = wl;
+	pin->gcpus[g] = one.cpus;
+	pin->gncpus[g] = one.ncpus;
+	size_t l = strlen(pin->name);
+	snprintf(pin->name + l, sizeof(pin->name) - l, "/%s", spec);
+	return 0;
+}
+
+int lb_pin_cpu(const struct lb_pin *pin, const uint64_t *param, unsigned tid,
+	       unsigned nthreads)
+{
+	if (pin->wl) {
+		unsigned g = pin->wl->group_of(param, tid, nthreads);
+		if (g < LB_MAX_GROUPS && pin->gcpus[g]) {
+			unsigned k = 0; /* the thread's rank in its group */
+			for (unsigned t = 0; t < tid; t++)
+				k += pin->wl->group_of(param, t, nthreads) == g;
+			return pin->gcpus[g][k % pin->gncpus[g]];
+		}
+	}
+	return pin->cpus ? pin->cpus[tid % pin->ncpus] : -1;
+}
+
+unsigned lb_pin_span(const struct lb_pin *pin, unsigned nallowed)
+{
+	if (!pin->cpus)
+		return nallowed;
+	if (!pin->wl)
+		return pin->ncpus;
+	hwloc_bitmap_t set = hwloc_bitmap_alloc();
+	if (!set)
+		return pin->ncpus;
+	for (unsigned i = 0; i < pin->ncpus; i++)
+		hwloc_bitmap_set(set, (unsigned)pin->cpus[i]);
+	for (unsigned g = 0; g < LB_MAX_GROUPS; g++)
+		for (unsigned i = 0; pin->gcpus[g] && i < pin->gncpus[g]; i++)
+			hwloc_bitmap_set(set, (unsigned)pin->gcpus[g][i]);
+	int w = hwloc_bitmap_weight(set);
+	hwloc_bitmap_free(set);
+	return w > 0 ? (unsigned)w : pin->ncpus;
 }
 
 int lb_pin_self(int cpu)

@@ -311,6 +311,76 @@ class ThisMachine(unittest.TestCase):
                 self.assertEqual(rows[0]["cpus"], ";".join(str(lst[i % len(lst)])
                                                            for i in range(2)))
 
+    def test_pin_groups(self):
+        """--pin-group places a workload's thread groups apart: the cpus
+        column and each thread's CPU in threads.csv follow the group's own
+        list, the k-th thread of a group on entry k mod n."""
+        p = subprocess.run([BINARY, "--topology"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, universal_newlines=True, timeout=TIMEOUT)
+        a, b = policies(p.stdout)["compact"][:2]
+        cases = [
+            (["--workload", "prodcons", "--impl", "futex-cond", "--threads", "4",
+              "--pin-group", "producer=%d" % a, "--pin-group", "consumer=%d" % b],
+             "compact/producer=%d/consumer=%d" % (a, b), [a, a, b, b]),
+            (["--workload", "prodcons", "--impl", "futex-cond", "--threads", "5",
+              "--param", "producers=1", "--pin-group", "consumer=%d,%d" % (b, a)],
+             "compact/consumer=%d,%d" % (b, a), [a, b, a, b, a]),
+            (["--workload", "handoff", "--impl", "futex-sem", "--threads", "4", "--pin", "none",
+              "--pin-group", "pong=%d" % b], "none/pong=%d" % b, [None, b, None, b]),
+            (["--workload", "broadcast", "--impl", "futex-event", "--threads", "3",
+              "--pin-group", "setter=%d" % b], "compact/setter=%d" % b, [b, b, a]),
+        ]
+        for args, pin, cpus in cases:
+            with self.subTest(args=args):
+                r, rows, trows = lbtest.run(BINARY, args + ["--repeat", "1", "--duration", "0.05",
+                                                            "--warmup", "0", "--no-plot",
+                                                            "--quiet"],
+                                            tables=("results.csv", "threads.csv"))
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertEqual([x["pin"] for x in rows], [pin])
+                self.assertEqual(rows[0]["cpus"],
+                                 ";".join("*" if c is None else str(c) for c in cpus))
+                self.assertEqual(rows[0]["verified"], "ok")
+                self.assertEqual([t["cpu"] for t in sorted(trows, key=lambda t: int(t["tid"]))],
+                                 ["" if c is None else str(c) for c in cpus])
+
+    def test_bad_pin_groups(self):
+        cases = [
+            (["--workload", "counter", "--pin-group", "x=0"],
+             "lockbench: --pin-group 'x=0': counter has no thread groups (every thread does the "
+             "same); workloads with groups: handoff (ping, pong), broadcast (setter, waiter), "
+             "prodcons (producer, consumer)\n"),
+            (["--workload", "prodcons", "--pin-group", "prod=0"],
+             "lockbench: --pin-group: 'prod=0' is not GROUP=POLICY with a thread group of "
+             "prodcons; valid groups: producer, consumer\n"),
+            (["--workload", "prodcons", "--pin-group", "producer"],
+             "lockbench: --pin-group: 'producer' is not GROUP=POLICY with a thread group of "
+             "prodcons; valid groups: producer, consumer\n"),
+            (["--workload", "prodcons", "--pin-group", "producer=0", "--pin-group", "producer=0"],
+             "lockbench: --pin-group: group 'producer' is given twice\n"),
+            (["--workload", "prodcons", "--pin-group", "producer=none"],
+             "lockbench: --pin-group: 'producer=none': a group takes a policy or a CPU list, "
+             "not none (leave the group out to place it by --pin)\n"),
+            (["--workload", "prodcons", "--pin-group", "producer=4096"],
+             "lockbench: --pin-group 'producer=4096': CPU 4096 in '4096' is not available "
+             "here; valid CPUs: "),
+        ]
+        with tempfile.TemporaryDirectory() as d:
+            for args, err in cases:
+                with self.subTest(args=args):
+                    q = subprocess.run([BINARY] + args + ["--out", os.path.join(d, "run")],
+                                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, universal_newlines=True,
+                                       timeout=TIMEOUT)
+                    self.assertEqual(q.returncode, 2)
+                    self.assertEqual(q.stdout, "")
+                    if err.endswith("\n"):
+                        self.assertEqual(q.stderr, err)
+                    else:
+                        self.assertTrue(q.stderr.startswith(err), q.stderr)
+                        self.assertEqual(q.stderr.count("\n"), 1, q.stderr)
+            self.assertEqual(os.listdir(d), [])
+
     def test_bad_domain(self):
         p = subprocess.run([BINARY, "--topology"], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, universal_newlines=True, timeout=TIMEOUT)

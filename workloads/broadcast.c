@@ -471,6 +471,16 @@ static int broadcast_validate(const uint64_t *vals, unsigned nthreads, char *err
 
 static const char *const broadcast_extra[] = { "first_wake_p50_ns", "first_wake_p99_ns", NULL };
 
+static const char *const broadcast_groups[] = { "setter", "waiter", NULL };
+
+/* Thread 0 sets (notifies), the others wait. */
+static unsigned broadcast_group_of(const uint64_t *vals, unsigned tid, unsigned nthreads)
+{
+	(void)vals;
+	(void)nthreads;
+	return tid != 0;
+}
+
 const struct lb_workload lb_wl_broadcast = {
 	.name = "broadcast",
 	.summary = "one setter wakes N-1 waiters (event set, condition notify_all): "
@@ -485,4 +495,6 @@ const struct lb_workload lb_wl_broadcast = {
 	.thread_fini = broadcast_thread_fini,
 	.check = broadcast_check,
 	.teardown = broadcast_teardown,
+	.groups = broadcast_groups,
+	.group_of = broadcast_group_of,
 };

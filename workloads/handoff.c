@@ -404,6 +404,16 @@ static int handoff_validate(const uint64_t *vals, unsigned nthreads, char *err, 
 	return 0;
 }
 
+static const char *const handoff_groups[] = { "ping", "pong", NULL };
+
+/* Even threads ping (they time the round trips), odd ones pong. */
+static unsigned handoff_group_of(const uint64_t *vals, unsigned tid, unsigned nthreads)
+{
+	(void)vals;
+	(void)nthreads;
+	return tid & 1;
+}
+
 const struct lb_workload lb_wl_handoff = {
 	.name = "handoff",
 	.summary = "ping-pong between thread pairs through events, conditions, semaphores: "
@@ -417,4 +427,6 @@ const struct lb_workload lb_wl_handoff = {
 	.thread_fini = handoff_thread_fini,
 	.check = handoff_check,
 	.teardown = handoff_teardown,
+	.groups = handoff_groups,
+	.group_of = handoff_group_of,
 };

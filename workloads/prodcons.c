@@ -809,6 +809,18 @@ static const char *const prodcons_extra[] = {
 	"producers", "consumers", "capacity", "items_per_sec", NULL,
 };
 
+static const char *const prodcons_groups[] = { "producer", "consumer", NULL };
+
+/* Threads 0..P-1 produce, P..n-1 consume (prodcons_resolve's split). */
+static unsigned prodcons_group_of(const uint64_t *vals, unsigned tid, unsigned nthreads)
+{
+	unsigned P, C, K;
+	char err[256];
+	if (prodcons_resolve(vals, nthreads, &P, &C, &K, err, sizeof(err)) != 0)
+		return 0;
+	return tid < P ? 0 : 1;
+}
+
 const struct lb_workload lb_wl_prodcons = {
 	.name = "prodcons",
 	.summary = "bounded buffer: P producers push items, C consumers pop them "
@@ -824,4 +836,6 @@ const struct lb_workload lb_wl_prodcons = {
 	.thread_fini = prodcons_thread_fini,
 	.check = prodcons_check,
 	.teardown = prodcons_teardown,
+	.groups = prodcons_groups,
+	.group_of = prodcons_group_of,
 };

@@ -106,7 +106,16 @@ struct lb_workload {
 	enum lb_diag_kind (*describe_stall)(struct lb_wctx *c, struct lb_worker *ws, FILE *f);
 	/* Default --watchdog seconds for this workload (0: the harness's). */
 	double watchdog_s;
+	/* Thread groups that --pin-group may place apart (producers and
+	 * consumers): their names, NULL-terminated, at most LB_MAX_GROUPS;
+	 * NULL when every thread does the same.  group_of says which group
+	 * thread tid of nthreads is in, with the parameter values (parallel
+	 * to params, validated). */
+	const char *const *groups;
+	unsigned (*group_of)(const uint64_t *vals, unsigned tid, unsigned nthreads);
 };
+
+#define LB_MAX_GROUPS 4
 
 /* size bytes aligned to a cache line, for state that threads share: the
  * size rounded up to a whole number of lines, as C11 aligned_alloc()
