@@ -73,6 +73,33 @@ unsigned lb_topo_cluster_of(int cpu);
 unsigned lb_topo_nclusters(void);
 void lb_topo_print(FILE *f);
 
+/* The hwloc topology loaded by lb_topo_init (hwloc_topology_t). */
+struct hwloc_topology;
+struct hwloc_topology *lb_topo_handle(void);
+
+/* ---- memory placement (mem.c) ---- */
+
+enum lb_mem_kind { LB_MEM_FIRST_TOUCH, LB_MEM_LOCAL, LB_MEM_NODE, LB_MEM_INTERLEAVE };
+
+struct lb_mem {
+	enum lb_mem_kind kind;
+	unsigned node;    /* LB_MEM_NODE: its logical index */
+	unsigned nnodes;  /* NUMA nodes hwloc sees (at least 1) */
+	char name[64];    /* the mem column: --mem as given, or "first-touch" */
+};
+
+/* --mem SPEC (NULL: not given) after lb_topo_init.  0, or 2 with a
+ * message naming the bad value and the valid choices. */
+int lb_mem_resolve(const char *spec, struct lb_mem *m, char *err, size_t errlen);
+/* Around a run's setup(): collect the shared objects it allocates, then
+ * bind their pages as m says (cpu0: thread 0's CPU, or -1) and write the
+ * logical NUMA nodes they are on into nodes (";"-separated).  0, or an
+ * errno with a message. */
+void lb_mem_track_begin(void);
+void lb_mem_track_cancel(void);
+int lb_mem_place(const struct lb_mem *m, int cpu0, char *nodes, size_t len, char *err,
+		 size_t errlen);
+
 /* ---- platform-state probe (probe.c) ---- */
 
 /* Cache-line ping-pong round trip between two PUs, in ns; NaN if a == b or
@@ -105,6 +132,8 @@ struct lb_row {
 	unsigned threads;
 	const char *pin;
 	char cpus[1024];
+	const char *mem;       /* --mem policy, or "first-touch" */
+	char mem_nodes[64];    /* NUMA nodes the shared objects were on */
 	uint64_t cs_ns, think_ns;
 	char param[256];
 	unsigned rep;
@@ -160,6 +189,7 @@ struct lb_run_cfg {
 	uint64_t sample_mask;
 	unsigned ncpus; /* PUs the threads may use: min(threads, this) can run at once */
 	uint64_t param[LB_MAX_PARAMS];
+	const struct lb_mem *mem; /* where setup()'s shared objects go */
 };
 
 enum lb_run_status { LB_RUN_OK, LB_RUN_ERROR, LB_RUN_STALLED, LB_RUN_INTERRUPTED };
@@ -291,7 +321,7 @@ struct lb_meta_in {
 	const struct lb_failure *failures;
 	size_t nfailures;
 	const char *const *files;        /* files written so far, NULL-terminated */
-	const char *workload, *impls, *threads, *pin, *format;
+	const char *workload, *impls, *threads, *pin, *mem, *format;
 	double duration_s, warmup_s, watchdog_s;
 	unsigned repeat;
 	uint64_t cs_ns, think_ns, cs_iters, think_iters, seed, sample_period;

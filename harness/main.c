@@ -35,6 +35,7 @@
 struct plan {
 	struct lb_plan c;      /* what to run: plan.c */
 	struct lb_pin pin;
+	struct lb_mem mem;
 	char host[256], run_id[128], out_dir[PATH_MAX - 64];
 	char cmdline[4096];
 	time_t started;
@@ -69,6 +70,8 @@ static void make_plan(const struct lb_opts *o, int argc, char **argv, struct pla
 		lb_usage_error("%s", err);
 	if (ret)
 		lb_usage_error("--pin: could not resolve '%s'", o->pin);
+	if (lb_mem_resolve(o->mem, &p->mem, err, sizeof(err)) != 0)
+		lb_usage_error("%s", err);
 	for (unsigned g = 0; g < o->npin_groups; g++) {
 		ret = lb_pin_add_group(&p->pin, p->c.wl, o->pin_groups[g], err, sizeof(err));
 		if (ret == 2)
@@ -136,7 +139,8 @@ int main(int argc, char **argv)
 		.run_id = p->run_id, .host = p->host, .out_dir = p->out_dir,
 		.command_line = p->cmdline, .restriction = topo->restriction,
 		.extra_cols = p->c.wl->extra_cols, .workload = p->c.wl->name, .impls = p->c.impl_text,
-		.threads = p->c.threads_text, .pin = p->pin.name, .format = o.format,
+		.threads = p->c.threads_text, .pin = p->pin.name, .mem = p->mem.name,
+		.format = o.format,
 		.duration_s = p->c.duration, .warmup_s = p->c.warmup, .watchdog_s = p->c.watchdog,
 		.repeat = p->c.repeat, .cs_ns = p->c.sets[0].cs_ns, .think_ns = o.think_ns,
 		.cs_iters = lb_busy_iters(p->c.sets[0].cs_ns),
@@ -148,7 +152,11 @@ int main(int argc, char **argv)
 	if (lb_meta_write(p->out_dir, &meta) != 0 || lb_sweep_open(sw, p->out_dir) != 0)
 		return 1;
 
-	lb_sweep_run(sw, &p->c, &p->pin, &meta);
+	if (o.mem && p->mem.nnodes == 1 && !o.quiet)
+		fprintf(stderr, "lockbench: --mem %s: this machine has one NUMA node, so every "
+			"placement puts memory on node 0 (the mem_nodes column says where it was)\n",
+			o.mem);
+	lb_sweep_run(sw, &p->c, &p->pin, &p->mem, &meta);
 	int failed = lb_sinks_finish(sw, &meta, o.no_plot, o.quiet);
 
 	size_t nrows = sw->nrows;

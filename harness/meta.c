@@ -107,6 +107,7 @@ json_t *lb_meta_object(const struct lb_meta_in *m)
 	json_object_set_new(opt, "impl", json_string(m->impls));
 	json_object_set_new(opt, "threads", json_string(m->threads));
 	json_object_set_new(opt, "pin", json_string(m->pin));
+	json_object_set_new(opt, "mem", json_string(m->mem ? m->mem : "first-touch"));
 	json_object_set_new(opt, "duration_s", json_real(m->duration_s));
 	json_object_set_new(opt, "warmup_s", json_real(m->warmup_s));
 	json_object_set_new(opt, "repeat", json_integer(m->repeat));

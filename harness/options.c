@@ -58,6 +58,9 @@ static void print_help(void)
 "  --pin-group G=POLICY  place thread group G by its own policy (repeatable):\n"
 "                    prodcons producer/consumer, handoff ping/pong, broadcast\n"
 "                    setter/waiter; e.g. producer=llc:0 --pin-group consumer=llc:1\n"
+"  --mem PLACE       where the primitive's shared memory (lock word, queue,\n"
+"                    counter) lives: local (thread 0's NUMA node), node:N or\n"
+"                    interleave (default: first touch); rows record the nodes\n"
 "  --cs NS           busy work inside the critical section, ns (default 0);\n"
 "                    a comma list (0,100,1000) sweeps it, as --param K=a,b,c\n"
 "  --think NS        busy work between operations, ns (default 0)\n"
@@ -227,7 +230,7 @@ static void print_list(int show_hidden)
 
 /* ---- options ---- */
 
-enum { OPT_NO_PLOT = 256, OPT_SEED, OPT_WATCHDOG, OPT_ALL, OPT_QUIET, OPT_TOPOLOGY_FROM, OPT_PIN_GROUP };
+enum { OPT_NO_PLOT = 256, OPT_SEED, OPT_WATCHDOG, OPT_ALL, OPT_QUIET, OPT_TOPOLOGY_FROM, OPT_PIN_GROUP, OPT_MEM };
 
 /* An unknown option, named as given (without any =VALUE), with the
  * nearest real one when it looks like a typo. */
@@ -260,6 +263,7 @@ void lb_options_parse(int argc, char **argv, struct lb_opts *o)
 		{ "repeat", required_argument, NULL, 'r' },
 		{ "pin", required_argument, NULL, 'p' },
 		{ "pin-group", required_argument, NULL, OPT_PIN_GROUP },
+		{ "mem", required_argument, NULL, OPT_MEM },
 		{ "cs", required_argument, NULL, 'c' },
 		{ "think", required_argument, NULL, 'k' },
 		{ "param", required_argument, NULL, 'P' },
@@ -307,6 +311,7 @@ void lb_options_parse(int argc, char **argv, struct lb_opts *o)
 					    optarg);
 			break;
 		case 'p': o->pin = optarg; break;
+		case OPT_MEM: o->mem = optarg; break;
 		case OPT_PIN_GROUP:
 			if (o->npin_groups == LB_MAX_GROUPS)
 				lb_usage_error("--pin-group: '%s' is one too many; give at most %d",

@@ -129,7 +129,7 @@ static const char *const results_cols[] = {
 	"ctx_voluntary", "ctx_involuntary", "probe_rtt_ns", "lost_updates", "verified",
 	/* beyond the required set */
 	"ops_per_cpu_s", "lat_samples", "probe_rtt_after_ns", "oversubscribed",
-	"lat_floor_ns", "cpu_share", "cpu_wait_share", "starved",
+	"lat_floor_ns", "cpu_share", "cpu_wait_share", "starved", "mem", "mem_nodes",
 };
 #define NRESULTS (sizeof(results_cols) / sizeof(results_cols[0]))
 
@@ -185,6 +185,8 @@ void lb_results_row(FILE *f, const struct lb_sink *s, const struct lb_row *r)
 		c_empty(&c);
 	else
 		c_u(&c, (uint64_t)r->starved);
+	c_text(&c, r->mem ? r->mem : "");
+	c_text(&c, r->mem_nodes);
 	for (unsigned i = 0; i < s->n_extra; i++)
 		c_x(&c, r->extra[i]);
 	c_end(&c);

@@ -35,6 +35,7 @@ struct lb_opts {
 	const char *params[LB_PLAN_MAX_GIVEN_PARAMS];
 	unsigned nparams;
 	const char *pin_groups[LB_MAX_GROUPS]; /* --pin-group GROUP=POLICY */
+	const char *mem;                        /* --mem, or NULL */
 	unsigned npin_groups;
 	double duration, warmup, watchdog; /* < 0: auto / the workload's */
 	uint64_t repeat, think_ns, seed;

@@ -575,11 +575,26 @@ enum lb_run_status lb_run_one(const struct lb_run_cfg *rc, struct lb_row *row,
 		fprintf(stderr, "lockbench: out of memory for %u threads\n", n);
 		return LB_RUN_ERROR;
 	}
+	lb_mem_track_begin();
 	if ((ret = rc->wl->setup(&run->wc)) != 0) {
+		lb_mem_track_cancel();
 		fprintf(stderr, "lockbench: setting up %s for %s: %s\n", rc->wl->name,
 			rc->impl->id, strerror(ret));
 		run_free(run);
 		return LB_RUN_ERROR;
+	}
+	if (rc->mem) {
+		char merr[256];
+		if (lb_mem_place(rc->mem, run->ws[0].cpu, row->mem_nodes, sizeof(row->mem_nodes),
+				 merr, sizeof(merr)) != 0) {
+			fprintf(stderr, "lockbench: %s for %s: %s\n", rc->wl->name, rc->impl->id,
+				merr);
+			rc->wl->teardown(&run->wc);
+			run_free(run);
+			return LB_RUN_ERROR;
+		}
+	} else {
+		lb_mem_track_cancel();
 	}
 
 	for (; created < n; created++) {

@@ -100,7 +100,7 @@ void lb_sweep_note_failure(struct lb_sweep *sw, const struct lb_row *r, const ch
 }
 
 void lb_sweep_run(struct lb_sweep *sw, const struct lb_plan *c, const struct lb_pin *pin,
-		  const struct lb_meta_in *meta)
+		  const struct lb_mem *mem, const struct lb_meta_in *meta)
 {
 	int allowed[LB_MAX_THREADS];
 	unsigned nallowed = lb_topo_pus(allowed, LB_MAX_THREADS);
@@ -137,7 +137,7 @@ void lb_sweep_run(struct lb_sweep *sw, const struct lb_plan *c, const struct lb_
 						.duration_s = c->duration, .warmup_s = c->warmup,
 						.watchdog_s = c->watchdog, .cs_ns = set->cs_ns,
 						.think_ns = meta->think_ns, .sample_mask = SAMPLE_PERIOD - 1,
-						.ncpus = lb_pin_span(pin, nallowed),
+						.ncpus = lb_pin_span(pin, nallowed), .mem = mem,
 					};
 					memcpy(rc.param, set->param, sizeof(rc.param));
 					struct lb_row *r = &sw->rows[sw->nrows];
@@ -148,6 +148,7 @@ void lb_sweep_run(struct lb_sweep *sw, const struct lb_plan *c, const struct lb_
 					r->impl = im->id;
 					r->threads = nt;
 					r->pin = pin->name;
+					r->mem = mem->name;
 					r->cs_ns = set->cs_ns;
 					r->think_ns = meta->think_ns;
 					snprintf(r->param, sizeof(r->param), "%s", set->param_text);

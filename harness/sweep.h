@@ -47,10 +47,10 @@ void lb_sweep_free(struct lb_sweep *sw);
 int lb_sweep_open(struct lb_sweep *sw, const char *dir);
 
 /* Say on stderr what is about to run, run it, and complete the two files
- * (or remove them, after a write error).  The pin and meta (the run's
- * identity, --cs, --think) complete the plan. */
+ * (or remove them, after a write error).  The pin, the memory placement
+ * and meta (the run's identity, --cs, --think) complete the plan. */
 void lb_sweep_run(struct lb_sweep *sw, const struct lb_plan *c, const struct lb_pin *pin,
-		  const struct lb_meta_in *meta);
+		  const struct lb_mem *mem, const struct lb_meta_in *meta);
 
 /* A failed check of row r: kept (the first LB_SWEEP_MAX_FAILURES), and
  * the diagnosis unless the sweep already has one. */

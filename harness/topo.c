@@ -194,6 +194,11 @@ const struct lb_topo_info *lb_topo(void)
 	return &info;
 }
 
+struct hwloc_topology *lb_topo_handle(void)
+{
+	return topo;
+}
+
 unsigned lb_topo_pus(int *out, unsigned max)
 {
 	unsigned n = 0;

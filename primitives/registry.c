@@ -93,11 +93,16 @@ static size_t round_up(size_t n)
 	return (n + LB_CACHELINE - 1) / LB_CACHELINE * LB_CACHELINE;
 }
 
+void (*lb_shared_alloc_hook)(void *p, size_t size);
+
 int lb_prim_create(const struct lb_impl *impl, const struct lb_prim_cfg *cfg, void **obj)
 {
-	void *o = aligned_alloc(LB_CACHELINE, round_up(impl->prim->size ? impl->prim->size : 1));
+	size_t size = round_up(impl->prim->size ? impl->prim->size : 1);
+	void *o = aligned_alloc(LB_CACHELINE, size);
 	if (!o)
 		return ENOMEM;
+	if (lb_shared_alloc_hook)
+		lb_shared_alloc_hook(o, size);
 	memset(o, 0, impl->prim->size);
 	int ret = impl->prim->init(o, cfg);
 	if (ret) {

@@ -407,5 +407,64 @@ class ThisMachine(unittest.TestCase):
             self.assertEqual(os.listdir(d), [])
 
 
+class Memory(unittest.TestCase):
+    """--mem binds the primitive's shared memory and every row says where
+    it was.  This machine has one NUMA node: each placement works, says so
+    on stderr, and finds the memory on node 0."""
+
+    def nodes(self):
+        p = subprocess.run([BINARY, "--topology"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, universal_newlines=True, timeout=TIMEOUT)
+        return len(re.findall(r"^  node:\d+ ", p.stdout, re.M))
+
+    def test_placements(self):
+        n = self.nodes()
+        for mem in [None, "local", "node:0", "interleave", "node:%d" % (n - 1)]:
+            with self.subTest(mem=mem):
+                args = ["--workload", "prodcons", "--impl", "futex-cond,ck-ring-mpmc",
+                        "--threads", "2", "--repeat", "1", "--duration", "0.05",
+                        "--warmup", "0", "--no-plot"] + (["--mem", mem] if mem else [])
+                r, rows = lbtest.run(BINARY, args)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertEqual(len(rows), 2)
+                for row in rows:
+                    self.assertEqual(row["mem"], mem or "first-touch")
+                    self.assertEqual(row["verified"], "ok")
+                    got = [int(x) for x in row["mem_nodes"].split(";")]
+                    self.assertTrue(got and all(0 <= x < n for x in got), row["mem_nodes"])
+                    if mem and mem.startswith("node:"):
+                        self.assertEqual(got, [int(mem[5:])])
+                note = "lockbench: --mem %s: this machine has one NUMA node, so every " \
+                       "placement puts memory on node 0 (the mem_nodes column says where " \
+                       "it was)\n" % mem
+                if mem and n == 1:
+                    self.assertIn(note, r.stderr)
+                else:
+                    self.assertNotIn("one NUMA node", r.stderr)
+
+    def test_bad_placements(self):
+        n = self.nodes()
+        valid = "node:0 (one NUMA node here)" if n == 1 else \
+            "node:0 to node:%d (%d NUMA nodes here)" % (n - 1, n)
+        cases = [
+            ("node:%d" % n, "lockbench: --mem: 'node:%d': no such NUMA node; valid: %s\n"
+             % (n, valid)),
+            ("node:", "lockbench: --mem: 'node:': no such NUMA node; valid: %s\n" % valid),
+            ("far", "lockbench: --mem: 'far' is not a memory placement; valid: local, node:N, "
+             "interleave\n"),
+        ]
+        with tempfile.TemporaryDirectory() as d:
+            for mem, err in cases:
+                with self.subTest(mem=mem):
+                    q = subprocess.run([BINARY, "--workload", "counter", "--mem", mem,
+                                        "--out", os.path.join(d, "run")],
+                                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, universal_newlines=True,
+                                       timeout=TIMEOUT)
+                    self.assertEqual(q.returncode, 2)
+                    self.assertEqual(q.stderr, err)
+            self.assertEqual(os.listdir(d), [])
+
+
 if __name__ == "__main__":
     sys.exit(lbtest.main(globals(), ["BINARY"]))

@@ -587,6 +587,8 @@ static void csv_results_row_matches_header(void **st)
 	r.lat_floor_ns = 20;
 	r.cpu_share = 0.5;
 	r.cpu_wait_share = NAN; /* no schedstat: starved does not apply either */
+	r.mem = "node:0";
+	snprintf(r.mem_nodes, sizeof(r.mem_nodes), "0;1");
 	struct lb_sink sk = lb_sink_make("run1", "host1", "Some CPU", 2, NULL);
 	lb_results_header(f, &sk);
 	lb_results_row(f, &sk, &r);
@@ -599,13 +601,13 @@ static void csv_results_row_matches_header(void **st)
 	assert_int_equal(csv_fields(buf), csv_fields(row));
 	assert_non_null(strstr(buf, "run_id,host,cpu_model,pus,workload,kind,backend,impl,threads"));
 	assert_non_null(strstr(buf, "probe_rtt_ns,lost_updates,verified"));
-	assert_non_null(strstr(buf, ",lat_floor_ns,cpu_share,cpu_wait_share,starved"));
+	assert_non_null(strstr(buf, ",lat_floor_ns,cpu_share,cpu_wait_share,starved,mem,mem_nodes"));
 	/* Not-applicable values are empty cells, never 0 or -1: the latencies
 	 * (NaN), the probe (NaN), lost_updates (has_lost == 0), the wait share
 	 * and starved (no schedstat). */
 	assert_string_equal(row, "run1,host1,Some CPU,2,counter,mutex,futex,futex-mutex,4,"
 				 "\"0,1\",0;1;0;1,0,0,,2,0.500000,1000,2000.0,0.5000,0,0,,,,,"
-				 "1.000000,0,0,,,ok,1000.0,0,63.0,1,20.0,0.5000,,\n");
+				 "1.000000,0,0,,,ok,1000.0,0,63.0,1,20.0,0.5000,,,node:0,0;1\n");
 	/* A duplicated item is a negative loss, printed signed. */
 	free(buf);
 	f = open_memstream(&buf, &len);

@@ -123,7 +123,10 @@ struct lb_workload {
 static inline void *lb_cache_alloc(size_t size)
 {
 	size_t lines = (size + LB_CACHELINE - 1) / LB_CACHELINE;
-	return aligned_alloc(LB_CACHELINE, (lines ? lines : 1) * LB_CACHELINE);
+	void *p = aligned_alloc(LB_CACHELINE, (lines ? lines : 1) * LB_CACHELINE);
+	if (p && lb_shared_alloc_hook) /* --mem places it */
+		lb_shared_alloc_hook(p, (lines ? lines : 1) * LB_CACHELINE);
+	return p;
 }
 
 /* thread_init/thread_fini for the common case of one primitive per run:
