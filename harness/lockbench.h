@@ -100,6 +100,16 @@ void lb_mem_track_cancel(void);
 int lb_mem_place(const struct lb_mem *m, int cpu0, char *nodes, size_t len, char *err,
 		 size_t errlen);
 
+/* ---- event counters (counters.c) ---- */
+
+enum lb_counters_mode { LB_COUNTERS_AUTO, LB_COUNTERS_SOFTWARE, LB_COUNTERS_OFF };
+
+/* Learn, once, which events this machine lets a thread count. */
+void lb_counters_probe(enum lb_counters_mode mode);
+const char *lb_counter_name(int ev);
+const char *lb_counter_status(int ev); /* "ok", or why not, for meta.json */
+int lb_counter_ok(int ev);
+
 /* ---- platform-state probe (probe.c) ---- */
 
 /* Cache-line ping-pong round trip between two PUs, in ns; NaN if a == b or
@@ -133,6 +143,8 @@ struct lb_row {
 	const char *pin;
 	char cpus[1024];
 	const char *mem;       /* --mem policy, or "first-touch" */
+	/* Window totals of the counters, all threads; NaN where not counted. */
+	double ev[LB_NEV];
 	char mem_nodes[64];    /* NUMA nodes the shared objects were on */
 	uint64_t cs_ns, think_ns;
 	char param[256];

@@ -72,6 +72,9 @@ static void make_plan(const struct lb_opts *o, int argc, char **argv, struct pla
 		lb_usage_error("--pin: could not resolve '%s'", o->pin);
 	if (lb_mem_resolve(o->mem, &p->mem, err, sizeof(err)) != 0)
 		lb_usage_error("%s", err);
+	lb_counters_probe(!o->counters || strcmp(o->counters, "auto") == 0 ? LB_COUNTERS_AUTO
+			  : strcmp(o->counters, "software") == 0 ? LB_COUNTERS_SOFTWARE
+								 : LB_COUNTERS_OFF);
 	for (unsigned g = 0; g < o->npin_groups; g++) {
 		ret = lb_pin_add_group(&p->pin, p->c.wl, o->pin_groups[g], err, sizeof(err));
 		if (ret == 2)

@@ -101,6 +101,11 @@ json_t *lb_meta_object(const struct lb_meta_in *m)
 	json_object_set_new(root, "extra_columns", string_list(m->extra_cols));
 	json_object_set_new(root, "noise", m->noise ? json_string(m->noise) : json_null());
 	json_object_set_new(root, "diagnosis", diagnosis(m));
+	/* What each event counter column rests on: "ok", or why it is empty. */
+	json_t *ctr = json_object();
+	for (int ev = 0; ev < LB_NEV; ev++)
+		json_object_set_new(ctr, lb_counter_name(ev), json_string(lb_counter_status(ev)));
+	json_object_set_new(root, "counters", ctr);
 
 	json_t *opt = json_object();
 	json_object_set_new(opt, "workload", json_string(m->workload));

@@ -49,7 +49,10 @@ static void print_help(void)
 "  --duration S      timed window per repetition, seconds (default: auto, so\n"
 "                    the whole sweep takes about a minute; 0.1 s to 2 s each)\n"
 "  --warmup S        untimed run before each window (default: auto, <= 0.5 s)\n"
-"  --repeat N        repetitions of each configuration (default %d)\n"
+"  --repeat N        repetitions of each configuration (default %d)\n",
+	       lb_backend_names(), LB_DEFAULT_REPEAT);
+	/* Two strings: C99 compilers need support only 4095 characters. */
+	printf(
 "  --pin POLICY      compact, scatter, cores, llc-compact (fill one L3 domain,\n"
 "                    cores first, before the next), llc-scatter (deal threads\n"
 "                    round the L3 domains), llc:N, package:N or node:N (only\n"
@@ -61,6 +64,9 @@ static void print_help(void)
 "  --mem PLACE       where the primitive's shared memory (lock word, queue,\n"
 "                    counter) lives: local (thread 0's NUMA node), node:N or\n"
 "                    interleave (default: first touch); rows record the nodes\n"
+"  --counters SET    per-thread perf events read at the window's edges: auto\n"
+"                    (default: hardware where the PMU allows, and software),\n"
+"                    software (context switches, migrations, page faults), off\n"
 "  --cs NS           busy work inside the critical section, ns (default 0);\n"
 "                    a comma list (0,100,1000) sweeps it, as --param K=a,b,c\n"
 "  --think NS        busy work between operations, ns (default 0)\n"
@@ -86,7 +92,7 @@ static void print_help(void)
 "Exit status: 0 all checks passed; 1 a check failed (lost updates, a broken\n"
 "invariant, a stall) or the run could not complete; 2 usage error;\n"
 "130 interrupted by SIGINT, 143 by SIGTERM (completed rows are kept).\n",
-	       lb_backend_names(), LB_DEFAULT_REPEAT, LB_DEFAULT_WATCHDOG_S);
+	       LB_DEFAULT_WATCHDOG_S);
 }
 
 /* ---- --list ---- */
@@ -230,7 +236,7 @@ static void print_list(int show_hidden)
 
 /* ---- options ---- */
 
-enum { OPT_NO_PLOT = 256, OPT_SEED, OPT_WATCHDOG, OPT_ALL, OPT_QUIET, OPT_TOPOLOGY_FROM, OPT_PIN_GROUP, OPT_MEM };
+enum { OPT_NO_PLOT = 256, OPT_SEED, OPT_WATCHDOG, OPT_ALL, OPT_QUIET, OPT_TOPOLOGY_FROM, OPT_PIN_GROUP, OPT_MEM, OPT_COUNTERS };
 
 /* An unknown option, named as given (without any =VALUE), with the
  * nearest real one when it looks like a typo. */
@@ -264,6 +270,7 @@ void lb_options_parse(int argc, char **argv, struct lb_opts *o)
 		{ "pin", required_argument, NULL, 'p' },
 		{ "pin-group", required_argument, NULL, OPT_PIN_GROUP },
 		{ "mem", required_argument, NULL, OPT_MEM },
+		{ "counters", required_argument, NULL, OPT_COUNTERS },
 		{ "cs", required_argument, NULL, 'c' },
 		{ "think", required_argument, NULL, 'k' },
 		{ "param", required_argument, NULL, 'P' },
@@ -312,6 +319,13 @@ void lb_options_parse(int argc, char **argv, struct lb_opts *o)
 			break;
 		case 'p': o->pin = optarg; break;
 		case OPT_MEM: o->mem = optarg; break;
+		case OPT_COUNTERS:
+			if (strcmp(optarg, "auto") != 0 && strcmp(optarg, "software") != 0 &&
+			    strcmp(optarg, "off") != 0)
+				lb_usage_error("--counters: '%s' is not a counter set; valid: auto, "
+					    "software, off", optarg);
+			o->counters = optarg;
+			break;
 		case OPT_PIN_GROUP:
 			if (o->npin_groups == LB_MAX_GROUPS)
 				lb_usage_error("--pin-group: '%s' is one too many; give at most %d",

@@ -36,6 +36,7 @@ struct lb_opts {
 	unsigned nparams;
 	const char *pin_groups[LB_MAX_GROUPS]; /* --pin-group GROUP=POLICY */
 	const char *mem;                        /* --mem, or NULL */
+	const char *counters;                   /* --counters: auto, software, off */
 	unsigned npin_groups;
 	double duration, warmup, watchdog; /* < 0: auto / the workload's */
 	uint64_t repeat, think_ns, seed;

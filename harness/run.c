@@ -76,6 +76,8 @@ static void *worker_main(void *arg)
 		a->what = "attaching to the primitive";
 	} else {
 		attached = 1;
+		/* After pinning: a migration counted is one in the window. */
+		lb_counters_open(&w->counters);
 	}
 	atomic_store_explicit(&w->phase, a->err ? LB_PH_FAILED : LB_PH_READY,
 			      memory_order_relaxed);
@@ -91,6 +93,7 @@ static void *worker_main(void *arg)
 		atomic_store_explicit(&w->phase, LB_PH_WARMUP, memory_order_relaxed);
 		run->loop(w);
 	}
+	lb_counters_close(&w->counters);
 	if (attached && run->rc.wl->thread_fini)
 		run->rc.wl->thread_fini(&run->wc, w);
 	if (g != GATE_GO)
@@ -397,8 +400,17 @@ void lb_rows_fill(const struct lb_worker *ws, unsigned n, double dur, unsigned n
 	row->ctx_voluntary = row->ctx_involuntary = 0;
 	row->thread_ops_min = UINT64_MAX;
 	row->thread_ops_max = 0;
+	for (int ev = 0; ev < LB_NEV; ev++)
+		row->ev[ev] = 0;
 	for (unsigned i = 0; i < n; i++) {
 		const struct lb_worker *w = &ws[i];
+		/* A count is the row's only if every thread read it at both
+		 * edges: a partial sum would pass for the whole. */
+		for (int ev = 0; ev < LB_NEV; ev++)
+			row->ev[ev] = w->ev_ok_measure[ev] && w->ev_ok_stop[ev] &&
+						      w->ev_stop[ev] >= w->ev_measure[ev]
+					      ? row->ev[ev] + (double)(w->ev_stop[ev] - w->ev_measure[ev])
+					      : NAN;
 		struct lb_thread_row *t = &trows[i];
 		uint64_t o = w->ops_at_stop - w->ops_at_measure;
 		double cpu = w->cpu_ns_stop > w->cpu_ns_measure ?
@@ -533,6 +545,7 @@ static struct lb_run *run_new(const struct lb_run_cfg *rc)
 		struct lb_worker *w = &run->ws[i];
 		w->sched_fd = -1;
 		w->stat_fd = -1;
+		lb_counters_none(&w->counters);
 		w->hist = malloc(sizeof(*w->hist));
 		if (!w->hist) {
 			run_free(run);

@@ -48,6 +48,17 @@ enum lb_phase {
 	LB_PH_DONE, LB_PH_FAILED,
 };
 
+/* Event counters (counters.c): per-thread perf_event_open groups. */
+enum {
+	LB_EV_CYCLES, LB_EV_INSTRUCTIONS, LB_EV_CACHE_MISSES, /* hardware */
+	LB_EV_CTX, LB_EV_MIGRATIONS, LB_EV_FAULTS,            /* software */
+	LB_NEV
+};
+struct lb_counters {
+	int fd[LB_NEV];   /* -1: not counted */
+	int leader[2];    /* the hardware and the software group */
+};
+
 struct lb_worker {
 	/* Set by the harness before the thread starts; read-only after. */
 	unsigned tid;
@@ -67,6 +78,10 @@ struct lb_worker {
 	unsigned seen;            /* last ctl value acted on */
 	uint64_t ops_at_measure, ops_at_stop, ops_total;
 	struct rusage ru_measure, ru_stop;
+	/* Event counts at the window's edges; ev_ok 0 where not read. */
+	struct lb_counters counters;
+	uint64_t ev_measure[LB_NEV], ev_stop[LB_NEV];
+	int ev_ok_measure[LB_NEV], ev_ok_stop[LB_NEV];
 	/* The kernel's schedstat (run time, time runnable but waiting for a
 	 * CPU), read at the window's edges; sched_ok 0 where the kernel keeps
 	 * none (then the row's cpu_wait_share is empty). */
@@ -100,6 +115,13 @@ struct lb_worker {
 };
 
 bool lb_worker_transition(struct lb_worker *w, uint64_t n, unsigned c);
+
+/* A worker's own counters (counters.c): none (all -1), open in the
+ * thread (the events lb_counters_probe allowed), read, close. */
+void lb_counters_none(struct lb_counters *c);
+void lb_counters_open(struct lb_counters *c);
+void lb_counters_read(struct lb_counters *c, uint64_t v[LB_NEV], int valid[LB_NEV]);
+void lb_counters_close(struct lb_counters *c);
 
 /* The worker fields a loop reads on every op, in a local (see the top of
  * this file).  seen and sample_mask change only in the out-of-line calls

@@ -588,6 +588,9 @@ static void csv_results_row_matches_header(void **st)
 	r.cpu_share = 0.5;
 	r.cpu_wait_share = NAN; /* no schedstat: starved does not apply either */
 	r.mem = "node:0";
+	for (int ev = 0; ev < LB_NEV; ev++)
+		r.ev[ev] = NAN; /* not counted */
+	r.ev[LB_EV_CTX] = 7;
 	snprintf(r.mem_nodes, sizeof(r.mem_nodes), "0;1");
 	struct lb_sink sk = lb_sink_make("run1", "host1", "Some CPU", 2, NULL);
 	lb_results_header(f, &sk);
@@ -601,13 +604,15 @@ static void csv_results_row_matches_header(void **st)
 	assert_int_equal(csv_fields(buf), csv_fields(row));
 	assert_non_null(strstr(buf, "run_id,host,cpu_model,pus,workload,kind,backend,impl,threads"));
 	assert_non_null(strstr(buf, "probe_rtt_ns,lost_updates,verified"));
-	assert_non_null(strstr(buf, ",lat_floor_ns,cpu_share,cpu_wait_share,starved,mem,mem_nodes"));
+	assert_non_null(strstr(buf, ",lat_floor_ns,cpu_share,cpu_wait_share,starved,mem,mem_nodes,"
+				  "cycles_per_op,instructions_per_op,cache_misses_per_op,"
+				  "context_switches,cpu_migrations,page_faults"));
 	/* Not-applicable values are empty cells, never 0 or -1: the latencies
 	 * (NaN), the probe (NaN), lost_updates (has_lost == 0), the wait share
 	 * and starved (no schedstat). */
 	assert_string_equal(row, "run1,host1,Some CPU,2,counter,mutex,futex,futex-mutex,4,"
 				 "\"0,1\",0;1;0;1,0,0,,2,0.500000,1000,2000.0,0.5000,0,0,,,,,"
-				 "1.000000,0,0,,,ok,1000.0,0,63.0,1,20.0,0.5000,,,node:0,0;1\n");
+				 "1.000000,0,0,,,ok,1000.0,0,63.0,1,20.0,0.5000,,,node:0,0;1,,,,7,,\n");
 	/* A duplicated item is a negative loss, printed signed. */
 	free(buf);
 	f = open_memstream(&buf, &len);
