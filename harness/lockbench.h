@@ -72,6 +72,18 @@ int lb_pin_self(int cpu);
 unsigned lb_topo_cluster_of(int cpu);
 unsigned lb_topo_nclusters(void);
 void lb_topo_print(FILE *f);
+/* Where PU i (logical order) sits: logical indexes, -1 where none. */
+struct lb_pu_place {
+	int cpu, package, node, llc, core;
+};
+int lb_topo_pu_place(unsigned i, struct lb_pu_place *pl);
+
+/* ---- the platform fingerprint (fingerprint.c) ---- */
+
+/* Measure into dir/fingerprint.csv; *failed set when a check failed,
+ * *rows to the rows written.  0, or an errno (reported). */
+int lb_fingerprint(const char *dir, const char *run_id, const char *host, int quiet,
+		   int *failed, size_t *rows);
 
 /* The hwloc topology loaded by lb_topo_init (hwloc_topology_t). */
 struct hwloc_topology;

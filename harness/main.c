@@ -56,6 +56,9 @@ static void safe_host(char *host, size_t len)
 		host[0] = '_';
 }
 
+static void claim_run_dir(const struct lb_opts *o, const char *name, int argc, char **argv,
+			  struct plan *p);
+
 static void make_plan(const struct lb_opts *o, int argc, char **argv, struct plan *p)
 {
 	const struct lb_topo_info *topo = lb_topo();
@@ -87,15 +90,23 @@ static void make_plan(const struct lb_opts *o, int argc, char **argv, struct pla
 			"apply and were left out (%s)\n", p->c.wl->name, p->c.dropped,
 			p->c.dropped_why);
 
-	/* The run directory, claimed atomically: of two runs started at the
-	 * same instant with the same --out, one is refused here. */
+	claim_run_dir(o, p->c.wl->name, argc, argv, p);
+}
+
+/* The run directory, claimed atomically: of two runs started at the same
+ * instant with the same --out, one is refused here.  Also the host, the
+ * run id and the command line. */
+static void claim_run_dir(const struct lb_opts *o, const char *name, int argc, char **argv,
+			  struct plan *p)
+{
+	char err[LB_PLAN_ERR_MAX];
 	safe_host(p->host, sizeof(p->host));
 	p->started = time(NULL);
 	struct tm tm;
 	localtime_r(&p->started, &tm);
 	char stamp[64];
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-	snprintf(p->run_id, sizeof(p->run_id), "%s-%s-%d", stamp, p->c.wl->name, (int)getpid());
+	snprintf(p->run_id, sizeof(p->run_id), "%s-%s-%d", stamp, name, (int)getpid());
 	if (o->out && (!*o->out || strlen(o->out) >= sizeof(p->out_dir)))
 		lb_usage_error("--out: '%s' is not a usable path (empty or longer than %zu bytes)",
 			    o->out, sizeof(p->out_dir) - 1);
@@ -108,6 +119,69 @@ static void make_plan(const struct lb_opts *o, int argc, char **argv, struct pla
 		lb_usage_error("%s", err);
 
 	lb_command_line(argc, argv, p->cmdline, sizeof(p->cmdline));
+}
+
+/* ./bench --workload fingerprint: the machine, not an implementation. */
+static int fingerprint_main(const struct lb_opts *o, int argc, char **argv, struct plan *p)
+{
+	const struct lb_topo_info *topo = lb_topo();
+	const char *given = strcmp(o->impl, "all") != 0 ? "--impl" : o->threads ? "--threads"
+			    : o->nparams ? "--param" : o->cs ? "--cs" : o->think_ns ? "--think"
+			    : strcmp(o->pin, "compact") != 0 ? "--pin" : o->npin_groups ? "--pin-group"
+			    : o->mem ? "--mem" : o->counters ? "--counters"
+			    : o->duration >= 0 ? "--duration" : o->warmup >= 0 ? "--warmup"
+			    : o->repeat != LB_DEFAULT_REPEAT ? "--repeat"
+			    : strcmp(o->format, "table") != 0 ? "--format" : NULL;
+	if (given)
+		lb_usage_error("%s: the fingerprint measures the machine, not an implementation; "
+			    "it takes --out, --no-plot and --quiet only", given);
+	memset(p, 0, sizeof(*p));
+	claim_run_dir(o, "fingerprint", argc, argv, p);
+	lb_sweep_catch_signals();
+	lb_machine_lock();
+	lb_timer_calibrate();
+	struct lb_meta_in meta = {
+		.run_id = p->run_id, .host = p->host, .out_dir = p->out_dir,
+		.command_line = p->cmdline, .restriction = topo->restriction,
+		.workload = "fingerprint", .impls = "", .threads = "", .pin = "", .mem = "",
+		.format = o->format, .params = "", .sweep = "", .repeat = 1,
+		.sample_period = LB_SAMPLE_PERIOD, .started_unix = (double)p->started,
+	};
+	if (lb_meta_write(p->out_dir, &meta) != 0)
+		return 1;
+	if (!o->quiet)
+		fprintf(stderr, "lockbench: fingerprint of %s (%s): core-to-core round trips, "
+			"atomics, futex wake-ups, timers; writing %s\n", p->host, topo->summary,
+			p->out_dir);
+	size_t rows = 0;
+	int failed = 0;
+	int ret = lb_fingerprint(p->out_dir, p->run_id, p->host, o->quiet, &failed, &rows);
+	unsigned nplots = 0;
+	meta.finished_unix = (double)time(NULL);
+	meta.finished = ret == 0;
+	meta.rows = rows;
+	meta.interrupted = lb_interrupted;
+	meta.failed = ret != 0 || failed;
+	meta.files = lb_written_files(p->out_dir, &nplots);
+	if (lb_meta_write(p->out_dir, &meta) != 0)
+		return 1;
+	const char *no_plots = o->no_plot ? "--no-plot" : ret ? "the fingerprint did not finish"
+									: NULL;
+	if (!no_plots) {
+		if (o->quiet)
+			setenv("LB_QUIET", "1", 1);
+		if (lb_plot_dir(p->out_dir) != 0)
+			failed = 1;
+		meta.files = lb_written_files(p->out_dir, &nplots);
+		if (lb_meta_write(p->out_dir, &meta) != 0)
+			return 1;
+	}
+	char listing[1024];
+	lb_files_listing(meta.files, nplots, no_plots, listing, sizeof(listing));
+	fprintf(stderr, "lockbench: results in %s/ (%s)\n", p->out_dir, listing);
+	if (lb_interrupted)
+		return 128 + lb_sweep_signal();
+	return ret || failed ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -126,6 +200,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	const struct lb_topo_info *topo = lb_topo();
+	if (o.workload && strcmp(o.workload, "fingerprint") == 0)
+		return fingerprint_main(&o, argc, argv, p);
 	make_plan(&o, argc, argv, p);
 
 	lb_sweep_catch_signals();

@@ -129,6 +129,20 @@ json_t *lb_meta_object(const struct lb_meta_in *m)
 	json_t *plat = json_object();
 	json_object_set_new(plat, "cpu_model", json_string(t->cpu_model));
 	json_object_set_new(plat, "topology", json_string(t->summary));
+	/* Each PU's place in the tree: what the fingerprint's heat map draws
+	 * its boundaries from, and what a reader of cpus needs. */
+	json_t *map = json_array();
+	struct lb_pu_place pl;
+	for (unsigned i = 0; lb_topo_pu_place(i, &pl) == 0; i++) {
+		json_t *e = json_object();
+		json_object_set_new(e, "cpu", json_integer(pl.cpu));
+		json_object_set_new(e, "package", json_integer(pl.package));
+		json_object_set_new(e, "node", json_integer(pl.node));
+		json_object_set_new(e, "llc", json_integer(pl.llc));
+		json_object_set_new(e, "core", json_integer(pl.core));
+		json_array_append_new(map, e);
+	}
+	json_object_set_new(plat, "pu_map", map);
 	json_object_set_new(plat, "restricted_to", t->restriction[0] ? json_string(t->restriction)
 								      : json_null());
 	json_object_set_new(plat, "pus", json_integer(t->pus));

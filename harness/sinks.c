@@ -38,7 +38,7 @@ static char *noise_line(const struct lb_summary *sum, size_t n, char *buf, size_
 }
 
 static const char *const data_files[] = { "results.csv", "threads.csv", "summary.csv",
-					   "meta.json", NULL };
+					   "fingerprint.csv", "meta.json", NULL };
 
 /* A plot the plot step may write: the fixed ones, throughput-<kind> for
  * a registry kind, extra-<column> for a column name ([A-Za-z0-9_]),
@@ -47,7 +47,7 @@ static int known_plot(const char *name)
 {
 	static const char *const plots[] = {
 		"throughput", "fairness", "latency", "cpu", "speedup", "throughput-top",
-		"fairness-top", "latency-top", "cpu-top", "speedup-top", NULL,
+		"fairness-top", "latency-top", "cpu-top", "speedup-top", "fingerprint-c2c", NULL,
 	};
 	for (size_t i = 0; plots[i]; i++)
 		if (strcmp(name, plots[i]) == 0)
@@ -177,8 +177,7 @@ static void print_summary(const struct lb_sweep *sw, const struct lb_meta_in *m,
 	fflush(stdout);
 }
 
-/* scripts/plot.sh on dir: 0 when every plot and report.html was made. */
-static int plot(const char *dir)
+int lb_plot_dir(const char *dir)
 {
 	char script[PATH_MAX];
 	snprintf(script, sizeof(script), "%s/plot.sh", LB_SCRIPTS_DIR);
@@ -240,7 +239,7 @@ int lb_sinks_finish(struct lb_sweep *sw, const struct lb_meta_in *meta, int no_p
 	if (!no_plots) {
 		if (quiet)
 			setenv("LB_QUIET", "1", 1); /* report.py: no "wrote" line */
-		if (plot(dir) != 0)
+		if (lb_plot_dir(dir) != 0)
 			sw->failed = 1; /* plots or report.html missing: not a complete run */
 		m.files = lb_written_files(dir, &nplots);
 		if (lb_meta_write(dir, &m) != 0)

@@ -20,6 +20,10 @@
  * failed, it stalled, or a file is missing. */
 int lb_sinks_finish(struct lb_sweep *sw, const struct lb_meta_in *meta, int no_plot, int quiet);
 
+/* scripts/plot.sh on dir: 0 when every plot and report.html was made;
+ * a failure is reported on stderr. */
+int lb_plot_dir(const char *dir);
+
 /* The files of run directory dir that exist, NULL-terminated, in the
  * order the closing line names them: the data files, report.html, the
  * PNG plots (*nplots of them).  The names point into a static buffer,

@@ -601,6 +601,23 @@ static void print_list(FILE *f, const int *c, unsigned n)
 		fprintf(f, "%s%d", i ? "," : "", c[i]);
 }
 
+int lb_topo_pu_place(unsigned i, struct lb_pu_place *pl)
+{
+	hwloc_obj_t pu = hwloc_get_obj_by_type(topo, HWLOC_OBJ_PU, i);
+	if (!pu)
+		return -1;
+	hwloc_obj_t core = hwloc_get_ancestor_obj_by_type(topo, HWLOC_OBJ_CORE, pu);
+	hwloc_obj_t pkg = hwloc_get_ancestor_obj_by_type(topo, HWLOC_OBJ_PACKAGE, pu);
+	hwloc_obj_t node = hwloc_get_next_obj_covering_cpuset_by_type(topo, pu->cpuset,
+								      HWLOC_OBJ_NUMANODE, NULL);
+	pl->cpu = (int)pu->os_index;
+	pl->package = pkg ? (int)pkg->logical_index : -1;
+	pl->node = node ? (int)node->logical_index : -1;
+	pl->llc = (int)llc_of(pu)->logical_index;
+	pl->core = core ? (int)core->logical_index : -1;
+	return 0;
+}
+
 void lb_topo_print(FILE *f)
 {
 	static const char *const lname[4] = { "L1d", "L2", "L3", "L4" };

@@ -30,4 +30,8 @@ me=plot.sh
 [ $# -eq 1 ] || { echo "$me: usage: $me DIR" >&2; exit 2; }
 command -v python3 >/dev/null 2>&1 ||
 	{ echo "$me: python3 not found (Debian: apt-get install python3)" >&2; exit 1; }
+# A platform fingerprint (./bench --workload fingerprint) has its own page.
+if [ -f "$1/fingerprint.csv" ] && [ ! -f "$1/summary.csv" ]; then
+	exec python3 "$(dirname "$0")/fingerprint.py" "$1"
+fi
 exec python3 "$(dirname "$0")/report.py" --plots "$1"
