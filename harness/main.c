@@ -200,8 +200,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	const struct lb_topo_info *topo = lb_topo();
-	if (o.workload && strcmp(o.workload, "fingerprint") == 0)
-		return fingerprint_main(&o, argc, argv, p);
+	if (o.workload && strcmp(o.workload, "fingerprint") == 0) {
+		ret = fingerprint_main(&o, argc, argv, p);
+		free(p);
+		return ret;
+	}
 	make_plan(&o, argc, argv, p);
 
 	lb_sweep_catch_signals();
