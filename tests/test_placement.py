@@ -141,6 +141,28 @@ def pu_lines(text):
                                  r"core (-?\d+)$", text, re.M)}
 
 
+def usage_errors(test, option, cases, base=("--workload", "counter")):
+    """Each (value, message) of cases: lockbench BASE OPTION VALUE exits 2
+    with exactly that one line (a message without its newline is a
+    prefix of the line) and writes nothing."""
+    with tempfile.TemporaryDirectory() as d:
+        for value, err in cases:
+            with test.subTest(option=option, value=value):
+                args = list(base) + ([option, value] if option else list(value))
+                q = subprocess.run([BINARY] + args + ["--out", os.path.join(d, "run")],
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, universal_newlines=True,
+                                   timeout=TIMEOUT)
+                test.assertEqual(q.returncode, 2)
+                test.assertEqual(q.stdout, "")
+                if err.endswith("\n"):
+                    test.assertEqual(q.stderr, err)
+                else:
+                    test.assertTrue(q.stderr.startswith(err), q.stderr)
+                    test.assertEqual(q.stderr.count("\n"), 1, q.stderr)
+        test.assertEqual(os.listdir(d), [])
+
+
 def hwloc_xml(shape):
     """An hwloc 2 XML topology of a shape with one NUMA node per package
     and no L3 or SMT level other than the shape's: written here, as the
@@ -365,21 +387,7 @@ class ThisMachine(unittest.TestCase):
              "lockbench: --pin-group 'producer=4096': CPU 4096 in '4096' is not available "
              "here; valid CPUs: "),
         ]
-        with tempfile.TemporaryDirectory() as d:
-            for args, err in cases:
-                with self.subTest(args=args):
-                    q = subprocess.run([BINARY] + args + ["--out", os.path.join(d, "run")],
-                                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                       stderr=subprocess.PIPE, universal_newlines=True,
-                                       timeout=TIMEOUT)
-                    self.assertEqual(q.returncode, 2)
-                    self.assertEqual(q.stdout, "")
-                    if err.endswith("\n"):
-                        self.assertEqual(q.stderr, err)
-                    else:
-                        self.assertTrue(q.stderr.startswith(err), q.stderr)
-                        self.assertEqual(q.stderr.count("\n"), 1, q.stderr)
-            self.assertEqual(os.listdir(d), [])
+        usage_errors(self, None, cases, base=())
 
     def test_bad_domain(self):
         p = subprocess.run([BINARY, "--topology"], stdout=subprocess.PIPE,
@@ -394,17 +402,7 @@ class ThisMachine(unittest.TestCase):
              "scatter, cores, llc-compact, llc-scatter, none, llc:N, package:N, node:N, "
              "or a CPU list\n"),
         ]
-        with tempfile.TemporaryDirectory() as d:
-            for pin, err in cases:
-                with self.subTest(pin=pin):
-                    q = subprocess.run([BINARY, "--workload", "counter", "--pin", pin,
-                                        "--out", os.path.join(d, "run")],
-                                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                       stderr=subprocess.PIPE, universal_newlines=True,
-                                       timeout=TIMEOUT)
-                    self.assertEqual(q.returncode, 2)
-                    self.assertEqual(q.stderr, err)
-            self.assertEqual(os.listdir(d), [])
+        usage_errors(self, "--pin", cases)
 
 
 class Memory(unittest.TestCase):
@@ -453,17 +451,7 @@ class Memory(unittest.TestCase):
             ("far", "lockbench: --mem: 'far' is not a memory placement; valid: local, node:N, "
              "interleave\n"),
         ]
-        with tempfile.TemporaryDirectory() as d:
-            for mem, err in cases:
-                with self.subTest(mem=mem):
-                    q = subprocess.run([BINARY, "--workload", "counter", "--mem", mem,
-                                        "--out", os.path.join(d, "run")],
-                                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                       stderr=subprocess.PIPE, universal_newlines=True,
-                                       timeout=TIMEOUT)
-                    self.assertEqual(q.returncode, 2)
-                    self.assertEqual(q.stderr, err)
-            self.assertEqual(os.listdir(d), [])
+        usage_errors(self, "--mem", cases)
 
 
 if __name__ == "__main__":
