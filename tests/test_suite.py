@@ -15,6 +15,7 @@ import csv
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -103,6 +104,39 @@ class Suites(unittest.TestCase):
                 if r["section"] == "ratio":
                     self.assertEqual(r["value"], "1.0000")
                     self.assertEqual(r["normalised"], "1.0000")
+
+
+class Interrupt(unittest.TestCase):
+    def test_ctrl_c_keeps_what_finished(self):
+        """Ctrl-C (SIGINT to the process group) once the counter step has
+        begun: exit 130, suite.json says how far it got, the finished
+        fingerprint and report.html stay."""
+        with tempfile.TemporaryDirectory() as tmp:
+            d = os.path.join(tmp, "s")
+            p = subprocess.Popen([sys.executable, SUITE, "run", BINARY, "--quick",
+                                  "--workloads", "counter", "--out", d],
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE, universal_newlines=True,
+                                 start_new_session=True)
+            try:
+                for line in p.stderr:
+                    if line.startswith("suite: [2/2] counter"):
+                        os.killpg(p.pid, signal.SIGINT)
+                        break
+                rest = p.stderr.read()
+                rc = p.wait(timeout=lbtest.HANG_GUARD)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+            self.assertEqual(rc, 130, rest)
+            with open(os.path.join(d, "suite.json")) as f:
+                meta = json.load(f)
+            self.assertEqual(meta["status"], "interrupted")
+            self.assertEqual([(s["name"], s["status"]) for s in meta["steps"]],
+                             [("fingerprint", "ok"), ("counter", "interrupted")])
+            self.assertTrue(os.path.isfile(os.path.join(d, "fingerprint", "fingerprint.csv")))
+            self.assertTrue(os.path.isfile(os.path.join(d, "report.html")))
+            self.assertFalse(os.path.exists(os.path.join(d, "scoreboard.txt")))
 
 
 class Errors(unittest.TestCase):
