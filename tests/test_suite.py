@@ -83,7 +83,7 @@ class Suites(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         text = p.stdout
         at = [text.index(h) for h in ("1. Fingerprints", "2. Each platform against",
-                                      "3. Where the fastest implementation differs")]
+                                      "3. Where the ranking changes")]
         self.assertEqual(at, sorted(at))
         self.assertIn("c2c_rtt median", text)
         with open(os.path.join(out, "compare-suites.csv"), newline="") as f:
@@ -99,6 +99,8 @@ class Suites(unittest.TestCase):
         p = suite("compare", self.a, self.a, "--out", os.path.join(self.tmp, "self"))
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("(none: the same implementation wins every common cell)", p.stdout)
+        self.assertRegex(p.stdout, r"winner differs in 0 of [1-9]\d* cells; the order differs "
+                                   r"somewhere in 0\n")
         with open(os.path.join(self.tmp, "self", "compare-suites.csv"), newline="") as f:
             for r in csv.DictReader(f):
                 if r["section"] == "ratio":
