@@ -39,8 +39,9 @@ into --out (default results/compare-suites-<time>/):
   3. the cells where the ranking changes: for each workload, kind, thread
      count and parameters, the implementations every platform ran, ranked
      by ops/s on each; the cells whose winner differs are listed with each
-     platform's top three, and a count says in how many cells the order
-     differs anywhere.
+     platform's top three, marked "within noise" unless on every platform
+     the winner's confidence interval lies above the runner-up's; a count
+     says in how many cells the order differs anywhere.
 
 Python 3 standard library only.
 """
@@ -289,7 +290,7 @@ class Suite:
         self.name = self.meta.get("host", os.path.basename(d))
         self.figs = fingerprint_figures(fingerprint_rows(d))
         # (workload dir, kind, impl, threads, param) -> ops/s median; verified ok only
-        self.ops, self.backend = {}, {}
+        self.ops, self.backend, self.ci = {}, {}, {}
         for s in self.meta.get("steps", []):
             p = os.path.join(d, s["name"], "summary.csv")
             if s["name"] == "fingerprint" or not os.path.isfile(p):
@@ -301,6 +302,8 @@ class Suite:
                 k = (s["name"], r["kind"], r["impl"], int(r["threads"]), r["param"])
                 self.ops[k] = v
                 self.backend[r["impl"]] = r["backend"]
+                lo, hi = fnum(r.get("ops_per_sec_ci_lo")), fnum(r.get("ops_per_sec_ci_hi"))
+                self.ci[k] = (lo if lo is not None else v, hi if hi is not None else v)
 
     def ref(self, k):
         wl, kind, _, t, param = k
@@ -380,15 +383,17 @@ def compare(argv):
 
     lines.append("")
     lines.append("3. Where the ranking changes (implementations every platform ran)")
-    changed = reordered = cells = 0
+    changed = reordered = cells = clear_changes = 0
     for wl, kind in groups:
         threads = sorted({k[3] for k in base.ops if (k[0], k[1]) == (wl, kind)})
         params = sorted({k[4] for k in base.ops if (k[0], k[1]) == (wl, kind)})
         for t in threads:
             for param in params:
-                per = []
+                per, cis = [], []
                 for s in suites:
                     per.append({k[2]: v for k, v in s.ops.items()
+                                if (k[0], k[1], k[3], k[4]) == (wl, kind, t, param)})
+                    cis.append({k[2]: s.ci[k] for k in s.ops
                                 if (k[0], k[1], k[3], k[4]) == (wl, kind, t, param)})
                 common = set.intersection(*[set(x) for x in per])
                 if len(common) < 2:
@@ -401,15 +406,23 @@ def compare(argv):
                 if len(set(winners)) < 2:
                     continue
                 changed += 1
-                lines.append("  %s %s %s threads=%d: %s" % (
+                # A winner is clear on a platform when its confidence
+                # interval lies above the runner-up's: then a change of
+                # winner is the machines', not the repetitions' noise.
+                clear = all(ci[r[0]][0] > ci[r[1]][1] for ci, r in zip(cis, ranks))
+                clear_changes += clear
+                lines.append("  %s %s %s threads=%d: %s%s" % (
                     wl, kind, param or "-", t,
-                    "; ".join("%s %s" % (n, " > ".join(r[:3])) for n, r in zip(names, ranks))))
+                    "; ".join("%s %s" % (n, " > ".join(r[:3])) for n, r in zip(names, ranks)),
+                    "" if clear else "  (within noise: a winner's CI overlaps its runner-up's)"))
                 for n, w in zip(names, winners):
-                    rows.append(["winner", wl, kind, str(t), n, w, param, ""])
+                    rows.append(["winner", wl, kind, str(t), n, w, param,
+                                 "clear" if clear else "noise"])
     if not changed:
         lines.append("  (none: the same implementation wins every common cell)")
-    lines.append("  winner differs in %d of %d cells; the order differs somewhere in %d"
-                 % (changed, cells, reordered))
+    lines.append("  winner differs in %d of %d cells (%d clear: on every platform the winner's "
+                 "CI lies above the runner-up's); the order differs somewhere in %d"
+                 % (changed, cells, clear_changes, reordered))
     text = "\n".join(lines) + "\n"
     sys.stdout.write(text)
 

@@ -99,8 +99,8 @@ class Suites(unittest.TestCase):
         p = suite("compare", self.a, self.a, "--out", os.path.join(self.tmp, "self"))
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("(none: the same implementation wins every common cell)", p.stdout)
-        self.assertRegex(p.stdout, r"winner differs in 0 of [1-9]\d* cells; the order differs "
-                                   r"somewhere in 0\n")
+        self.assertRegex(p.stdout, r"winner differs in 0 of [1-9]\d* cells \(0 clear: .*\); the "
+                                   r"order differs somewhere in 0\n")
         with open(os.path.join(self.tmp, "self", "compare-suites.csv"), newline="") as f:
             for r in csv.DictReader(f):
                 if r["section"] == "ratio":
