@@ -14,8 +14,8 @@
  * Each thread opens two groups for itself (pid 0, any CPU): the hardware
  * events under cycles, the software ones under context switches, each
  * read in one read() with PERF_FORMAT_GROUP.  When the kernel had to
- * multiplex a group (time running < time enabled), its counts are scaled
- * by enabled / running, as perf stat does.
+ * multiplex a group (time running < time enabled), the window's counts are
+ * scaled by the window's enabled / running time, as perf stat does.
  *
  * lb_counters_probe() opens each event once in the main thread to learn
  * what this machine allows: workers open only those, and meta.json gets
@@ -24,6 +24,7 @@
  */
 #include <errno.h>
 #include <linux/perf_event.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -88,7 +89,10 @@ void lb_counters_probe(enum lb_counters_mode mode)
 				 mode == LB_COUNTERS_OFF ? "off" : "software");
 			continue;
 		}
-		int fd = open_event(ev, -1, probe.user_only);
+		/* Software events always count kernel context too (a context
+		 * switch happens there); only hardware events fall back to user
+		 * space, exactly as the workers open them (open_group). */
+		int fd = open_event(ev, -1, is_hw(ev) && probe.user_only);
 		if (fd < 0 && (errno == EACCES || errno == EPERM) && is_hw(ev) && !probe.user_only) {
 			/* perf_event_paranoid >= 2: user space only is allowed. */
 			probe.user_only = 1;
@@ -163,9 +167,11 @@ void lb_counters_close(struct lb_counters *c)
 	lb_counters_none(c);
 }
 
-/* Read both groups into v[] (scaled where multiplexed); an event that
- * could not be read gets valid 0. */
-void lb_counters_read(struct lb_counters *c, uint64_t v[LB_NEV], int valid[LB_NEV])
+/* Read both groups: raw counts into v[], and each group's time enabled and
+ * running into en[]/run[] (scaling is done on the window's deltas, in
+ * lb_counters_delta); an event that could not be read gets valid 0. */
+void lb_counters_read(struct lb_counters *c, uint64_t v[LB_NEV], int valid[LB_NEV],
+		      uint64_t en[2], uint64_t run[2])
 {
 	static const int lo[2] = { LB_EV_CYCLES, LB_EV_CTX }, hi[2] = { LB_EV_CTX, LB_NEV };
 	for (int ev = 0; ev < LB_NEV; ev++)
@@ -177,15 +183,28 @@ void lb_counters_read(struct lb_counters *c, uint64_t v[LB_NEV], int valid[LB_NE
 		ssize_t r = read(c->leader[g], buf, sizeof(buf));
 		if (r < (ssize_t)(3 * sizeof(uint64_t)))
 			continue;
-		uint64_t nr = buf[0], enabled = buf[1], running = buf[2];
-		double scale = running > 0 && running < enabled ? (double)enabled / (double)running
-								 : 1.0;
+		uint64_t nr = buf[0];
+		en[g] = buf[1];
+		run[g] = buf[2];
 		unsigned k = 0;
 		for (int ev = lo[g]; ev < hi[g] && k < nr; ev++) {
 			if (c->fd[ev] < 0)
 				continue;
-			v[ev] = (uint64_t)((double)buf[3 + k++] * scale);
-			valid[ev] = running > 0;
+			v[ev] = buf[3 + k++];
+			valid[ev] = 1;
 		}
 	}
+}
+
+double lb_counters_delta(int ev, const uint64_t v0[LB_NEV], const uint64_t v1[LB_NEV],
+			 const uint64_t en0[2], const uint64_t run0[2], const uint64_t en1[2],
+			 const uint64_t run1[2])
+{
+	int g = ev < LB_EV_CTX ? 0 : 1;
+	uint64_t den = en1[g] - en0[g], drun = run1[g] - run0[g];
+	if (v1[ev] < v0[ev] || drun == 0)
+		return NAN; /* never scheduled on the PMU in the window */
+	/* Multiplexed: the kernel counted drun of den ns; scale as perf stat
+	 * does, over the window only. */
+	return (double)(v1[ev] - v0[ev]) * (drun < den ? (double)den / (double)drun : 1.0);
 }

@@ -102,12 +102,13 @@ static int pin_to(int cpu)
 
 struct pingpong {
 	alignas(LB_CACHELINE) _Atomic uint32_t ball;
+	/* Its own line, read-shared by the peer: the ball cannot carry the
+	 * stop, since a faa or xchg in flight would overwrite it. */
+	alignas(LB_CACHELINE) _Atomic int stop;
 	alignas(LB_CACHELINE) _Atomic int ready; /* 1 pinned, 2 could not pin */
 	enum fp_op op;
 	int cpu;
 };
-
-#define PP_STOP UINT32_MAX
 
 /* Pass the turn: the ball is b (ours); make it b + 1 with op. */
 static inline void pass(_Atomic uint32_t *ball, uint32_t b, enum fp_op op)
@@ -136,14 +137,14 @@ static void *pp_peer(void *arg)
 	atomic_store_explicit(&p->ready, ok ? 1 : 2, memory_order_release);
 	if (!ok)
 		return NULL;
-	for (;;) {
+	/* relaxed: the stop publishes nothing; the peer only leaves. */
+	while (!atomic_load_explicit(&p->stop, memory_order_relaxed)) {
 		/* acquire: pairs with the other side's release pass. */
 		uint32_t b = atomic_load_explicit(&p->ball, memory_order_acquire);
-		if (b == PP_STOP)
-			return NULL;
 		if (b & 1)
 			pass(&p->ball, b, p->op);
 	}
+	return NULL;
 }
 
 /* Round trips from a (this thread) to b and back, each timed in ticks into
@@ -156,6 +157,7 @@ static int pingpong(int a, int b, enum fp_op op, uint64_t *out, unsigned n)
 	int r, got = 0;
 
 	atomic_init(&p.ball, 0);
+	atomic_init(&p.stop, 0);
 	atomic_init(&p.ready, 0);
 	if (pin_to(a) != 0 || pthread_create(&th, NULL, pp_peer, &p) != 0)
 		return -1;
@@ -178,8 +180,7 @@ static int pingpong(int a, int b, enum fp_op op, uint64_t *out, unsigned n)
 		}
 	}
 stop:
-	/* release: nothing to publish; the stop ends the peer's loop. */
-	atomic_store_explicit(&p.ball, PP_STOP, memory_order_release);
+	atomic_store_explicit(&p.stop, 1, memory_order_relaxed);
 	pthread_join(th, NULL);
 	return r == 1 ? got : -1;
 }

@@ -45,8 +45,8 @@ struct lb_topo_info {
 
 int lb_topo_init(void);
 /* Load a topology that is not this machine's, for --topology only: an
- * hwloc XML file, or else a synthetic description.  0, or 2 with a
- * message in err. */
+ * hwloc XML file, or else a synthetic description.  0, 2 with a message
+ * in err (a bad source), or 1 when hwloc itself cannot start. */
 int lb_topo_init_from(const char *src, char *err, size_t errlen);
 void lb_topo_fini(void);
 const struct lb_topo_info *lb_topo(void);
@@ -62,9 +62,11 @@ int lb_pin_add_group(struct lb_pin *pin, const struct lb_workload *wl, const cha
  * values), or -1 when it runs unpinned. */
 int lb_pin_cpu(const struct lb_pin *pin, const uint64_t *param, unsigned tid,
 	       unsigned nthreads);
-/* How many PUs the threads may use: the distinct CPUs of the lists, or
- * nallowed where some thread runs unpinned. */
-unsigned lb_pin_span(const struct lb_pin *pin, unsigned nallowed);
+/* How many PUs nthreads threads may use: the policy's list, or with
+ * --pin-group the distinct CPUs they are given; nallowed where a thread
+ * runs unpinned. */
+unsigned lb_pin_span(const struct lb_pin *pin, const uint64_t *param, unsigned nthreads,
+		     unsigned nallowed);
 /* The OS indexes of all usable PUs, in compact order. */
 unsigned lb_topo_pus(int *out, unsigned max);
 /* Pin the calling thread to one PU.  0 or errno. */

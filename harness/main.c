@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -190,6 +191,14 @@ int main(int argc, char **argv)
 	int ret;
 
 	lb_options_parse(argc, argv, &o);
+	/* Each worker holds up to 8 descriptors (schedstat, stat, 6 event
+	 * counters): at the default soft limit of 1024, a run of 128 threads
+	 * would lose its counters. */
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &nofile);
+	}
 	struct plan *p = calloc(1, sizeof(*p));
 	if (!p) {
 		fprintf(stderr, "lockbench: out of memory\n");

@@ -32,20 +32,28 @@
 
 #include "lockbench.h"
 
-#define MAX_RANGES 256
-
+/* The shared objects of the run being set up: as many as it makes
+ * (prodcons with P x C rings makes hundreds on a big machine). */
 static struct range {
 	void *p;
 	size_t size;
-} ranges[MAX_RANGES];
-static unsigned nranges, overflow;
+} *ranges;
+static size_t nranges, cap;
+static int overflow; /* out of memory while noting: placement refused */
 
 static void note(void *p, size_t size)
 {
-	if (nranges < MAX_RANGES)
-		ranges[nranges++] = (struct range){ p, size };
-	else
-		overflow++;
+	if (nranges == cap) {
+		size_t ncap = cap ? 2 * cap : 64;
+		struct range *r = realloc(ranges, ncap * sizeof(*r));
+		if (!r) {
+			overflow = 1;
+			return;
+		}
+		ranges = r;
+		cap = ncap;
+	}
+	ranges[nranges++] = (struct range){ p, size };
 }
 
 int lb_mem_resolve(const char *spec, struct lb_mem *m, char *err, size_t errlen)
@@ -152,14 +160,15 @@ int lb_mem_place(const struct lb_mem *m, int cpu0, char *nodes, size_t len, char
 		goto out;
 	}
 	if (overflow) {
-		snprintf(err, errlen, "more than %d shared objects to place", MAX_RANGES);
-		ret = E2BIG;
+		snprintf(err, errlen, "out of memory listing the shared objects to place");
+		ret = ENOMEM;
 		goto out;
 	}
-	for (unsigned i = 0; i < nranges; i++) {
+	for (size_t i = 0; i < nranges; i++) {
 		uintptr_t a = (uintptr_t)ranges[i].p & ~(uintptr_t)(page - 1);
 		uintptr_t b = ((uintptr_t)ranges[i].p + ranges[i].size + page - 1) &
 			      ~(uintptr_t)(page - 1);
+		errno = 0;
 		if (ns && hwloc_set_area_membind(t, (void *)a, b - a, ns,
 						 m->kind == LB_MEM_INTERLEAVE ? HWLOC_MEMBIND_INTERLEAVE
 									       : HWLOC_MEMBIND_BIND,

@@ -407,9 +407,10 @@ void lb_rows_fill(const struct lb_worker *ws, unsigned n, double dur, unsigned n
 		/* A count is the row's only if every thread read it at both
 		 * edges: a partial sum would pass for the whole. */
 		for (int ev = 0; ev < LB_NEV; ev++)
-			row->ev[ev] = w->ev_ok_measure[ev] && w->ev_ok_stop[ev] &&
-						      w->ev_stop[ev] >= w->ev_measure[ev]
-					      ? row->ev[ev] + (double)(w->ev_stop[ev] - w->ev_measure[ev])
+			row->ev[ev] = w->ev_ok_measure[ev] && w->ev_ok_stop[ev]
+					      ? row->ev[ev] + lb_counters_delta(ev, w->ev_measure,
+						  w->ev_stop, w->ev_en_measure, w->ev_run_measure,
+						  w->ev_en_stop, w->ev_run_stop)
 					      : NAN;
 		struct lb_thread_row *t = &trows[i];
 		uint64_t o = w->ops_at_stop - w->ops_at_measure;

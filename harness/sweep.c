@@ -137,7 +137,8 @@ void lb_sweep_run(struct lb_sweep *sw, const struct lb_plan *c, const struct lb_
 						.duration_s = c->duration, .warmup_s = c->warmup,
 						.watchdog_s = c->watchdog, .cs_ns = set->cs_ns,
 						.think_ns = meta->think_ns, .sample_mask = SAMPLE_PERIOD - 1,
-						.ncpus = lb_pin_span(pin, nallowed), .mem = mem,
+						.ncpus = lb_pin_span(pin, set->param, nt, nallowed),
+						.mem = mem,
 					};
 					memcpy(rc.param, set->param, sizeof(rc.param));
 					struct lb_row *r = &sw->rows[sw->nrows];

@@ -17,7 +17,8 @@
  *                order (a domain that runs out drops out of the round);
  *   llc:N, package:N, node:N
  *                only the PUs of L3 domain N, package N or NUMA node N
- *                (logical indexes), in cores order.
+ *                (logical indexes), in cores order; llc:N needs an L3
+ *                that hwloc sees (without one, package:N is the domain).
  * An LLC domain is the PUs below one L3 cache; where hwloc sees no L3,
  * each package is one (and a machine without packages is one).
  *
@@ -549,23 +550,26 @@ int lb_pin_cpu(const struct lb_pin *pin, const uint64_t *param, unsigned tid,
 	return pin->cpus ? pin->cpus[tid % pin->ncpus] : -1;
 }
 
-unsigned lb_pin_span(const struct lb_pin *pin, unsigned nallowed)
+unsigned lb_pin_span(const struct lb_pin *pin, const uint64_t *param, unsigned nthreads,
+		     unsigned nallowed)
 {
-	if (!pin->cpus)
-		return nallowed;
 	if (!pin->wl)
-		return pin->ncpus;
+		return pin->cpus ? pin->ncpus : nallowed;
+	/* With groups: the CPUs the threads are really given. */
 	hwloc_bitmap_t set = hwloc_bitmap_alloc();
 	if (!set)
-		return pin->ncpus;
-	for (unsigned i = 0; i < pin->ncpus; i++)
-		hwloc_bitmap_set(set, (unsigned)pin->cpus[i]);
-	for (unsigned g = 0; g < LB_MAX_GROUPS; g++)
-		for (unsigned i = 0; pin->gcpus[g] && i < pin->gncpus[g]; i++)
-			hwloc_bitmap_set(set, (unsigned)pin->gcpus[g][i]);
+		return nallowed;
+	for (unsigned t = 0; t < nthreads; t++) {
+		int cpu = lb_pin_cpu(pin, param, t, nthreads);
+		if (cpu < 0) { /* one runs unpinned: it may use every PU */
+			hwloc_bitmap_free(set);
+			return nallowed;
+		}
+		hwloc_bitmap_set(set, (unsigned)cpu);
+	}
 	int w = hwloc_bitmap_weight(set);
 	hwloc_bitmap_free(set);
-	return w > 0 ? (unsigned)w : pin->ncpus;
+	return w > 0 ? (unsigned)w : nallowed;
 }
 
 int lb_pin_self(int cpu)

@@ -37,7 +37,8 @@ bool lb_worker_transition(struct lb_worker *w, uint64_t n, unsigned c)
 		w->ns_measure = lb_now_ns();
 		w->cpu_ns_measure = lb_thread_cpu_ns();
 		getrusage(RUSAGE_THREAD, &w->ru_measure);
-		lb_counters_read(&w->counters, w->ev_measure, w->ev_ok_measure);
+		lb_counters_read(&w->counters, w->ev_measure, w->ev_ok_measure, w->ev_en_measure,
+				 w->ev_run_measure);
 		if (lb_schedstat_read(w->sched_fd, &w->run_ns_measure, &w->wait_ns_measure))
 			w->sched_ok = 0;
 		lb_hist_reset(w->hist);
@@ -48,7 +49,8 @@ bool lb_worker_transition(struct lb_worker *w, uint64_t n, unsigned c)
 		w->ops_at_stop = n;
 		w->cpu_ns_stop = lb_thread_cpu_ns();
 		w->ns_stop = lb_now_ns();
-		lb_counters_read(&w->counters, w->ev_stop, w->ev_ok_stop);
+		lb_counters_read(&w->counters, w->ev_stop, w->ev_ok_stop, w->ev_en_stop,
+				 w->ev_run_stop);
 		getrusage(RUSAGE_THREAD, &w->ru_stop);
 		if (lb_schedstat_read(w->sched_fd, &w->run_ns_stop, &w->wait_ns_stop))
 			w->sched_ok = 0;

@@ -82,6 +82,7 @@ struct lb_worker {
 	struct lb_counters counters;
 	uint64_t ev_measure[LB_NEV], ev_stop[LB_NEV];
 	int ev_ok_measure[LB_NEV], ev_ok_stop[LB_NEV];
+	uint64_t ev_en_measure[2], ev_run_measure[2], ev_en_stop[2], ev_run_stop[2];
 	/* The kernel's schedstat (run time, time runnable but waiting for a
 	 * CPU), read at the window's edges; sched_ok 0 where the kernel keeps
 	 * none (then the row's cpu_wait_share is empty). */
@@ -120,7 +121,13 @@ bool lb_worker_transition(struct lb_worker *w, uint64_t n, unsigned c);
  * thread (the events lb_counters_probe allowed), read, close. */
 void lb_counters_none(struct lb_counters *c);
 void lb_counters_open(struct lb_counters *c);
-void lb_counters_read(struct lb_counters *c, uint64_t v[LB_NEV], int valid[LB_NEV]);
+void lb_counters_read(struct lb_counters *c, uint64_t v[LB_NEV], int valid[LB_NEV],
+		      uint64_t en[2], uint64_t run[2]);
+/* Event ev's count between two reads, scaled where multiplexed; NaN if
+ * it went backwards or never ran. */
+double lb_counters_delta(int ev, const uint64_t v0[LB_NEV], const uint64_t v1[LB_NEV],
+			 const uint64_t en0[2], const uint64_t run0[2], const uint64_t en1[2],
+			 const uint64_t run1[2]);
 void lb_counters_close(struct lb_counters *c);
 
 /* The worker fields a loop reads on every op, in a local (see the top of

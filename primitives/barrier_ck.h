@@ -88,7 +88,7 @@ static inline int lb_ck_combining_init(void *obj, const struct lb_prim_cfg *cfg)
 	unsigned n = cfg->nthreads ? cfg->nthreads : 1;
 	unsigned ng = (n + LB_COMBINING_GROUP - 1) / LB_COMBINING_GROUP;
 
-	c->groups = aligned_alloc(LB_CACHELINE, LB_CACHELINE *
+	c->groups = lb_shared_aligned_alloc(LB_CACHELINE, LB_CACHELINE *
 		((ng * sizeof(*c->groups) + LB_CACHELINE - 1) / LB_CACHELINE));
 	if (!c->groups)
 		return ENOMEM;
@@ -157,12 +157,12 @@ static inline int lb_ck_dissemination_init(void *obj, const struct lb_prim_cfg *
 	size_t per = 2 * (size_t)ck_barrier_dissemination_size(n) + 2;
 
 	d->n = n;
-	d->b = calloc(n, sizeof(*d->b));
-	d->rows = calloc(n, sizeof(*d->rows));
+	d->b = lb_shared_calloc(n, sizeof(*d->b));
+	d->rows = lb_shared_calloc(n, sizeof(*d->rows));
 	if (!d->b || !d->rows)
 		goto oom;
 	for (unsigned i = 0; i < n; i++)
-		if (!(d->rows[i] = calloc(per, sizeof(**d->rows))))
+		if (!(d->rows[i] = lb_shared_calloc(per, sizeof(**d->rows))))
 			goto oom;
 	ck_barrier_dissemination_init(d->b, d->rows, n);
 	return 0;
@@ -217,11 +217,11 @@ static inline int lb_ck_tournament_init(void *obj, const struct lb_prim_cfg *cfg
 	size_t per = (size_t)ck_barrier_tournament_size(n) + 1;
 
 	tb->n = n;
-	tb->rounds = calloc(n, sizeof(*tb->rounds));
+	tb->rounds = lb_shared_calloc(n, sizeof(*tb->rounds));
 	if (!tb->rounds)
 		return ENOMEM;
 	for (unsigned i = 0; i < n; i++)
-		if (!(tb->rounds[i] = calloc(per, sizeof(**tb->rounds)))) {
+		if (!(tb->rounds[i] = lb_shared_calloc(per, sizeof(**tb->rounds)))) {
 			lb_ck_tournament_fini(tb);
 			return ENOMEM;
 		}
@@ -261,7 +261,7 @@ static inline int lb_ck_mcs_barrier_init(void *obj, const struct lb_prim_cfg *cf
 {
 	struct lb_ck_mcs_barrier *m = obj;
 	unsigned n = cfg->nthreads ? cfg->nthreads : 1;
-	m->nodes = aligned_alloc(LB_CACHELINE, LB_CACHELINE *
+	m->nodes = lb_shared_aligned_alloc(LB_CACHELINE, LB_CACHELINE *
 		((n * sizeof(*m->nodes) + LB_CACHELINE - 1) / LB_CACHELINE));
 	if (!m->nodes)
 		return ENOMEM;

@@ -86,7 +86,7 @@ static inline int lb_sharded_init(void *obj, const struct lb_prim_cfg *cfg)
 {
 	struct lb_sharded *s = obj;
 	s->n = cfg->nthreads;
-	s->slots = aligned_alloc(LB_CACHELINE, s->n * sizeof(*s->slots));
+	s->slots = lb_shared_aligned_alloc(LB_CACHELINE, s->n * sizeof(*s->slots));
 	if (!s->slots)
 		return ENOMEM;
 	for (unsigned i = 0; i < s->n; i++)

@@ -30,7 +30,7 @@ static inline int lb_ck_anderson_init(void *obj, const struct lb_prim_cfg *cfg)
 	unsigned n = 2;
 	while (n < cfg->nthreads)
 		n *= 2;
-	l->slots = aligned_alloc(LB_CACHELINE, LB_CACHELINE * ((n * sizeof(*l->slots) +
+	l->slots = lb_shared_aligned_alloc(LB_CACHELINE, LB_CACHELINE * ((n * sizeof(*l->slots) +
 					LB_CACHELINE - 1) / LB_CACHELINE));
 	if (!l->slots)
 		return ENOMEM;

@@ -33,7 +33,7 @@ struct lb_ck_clh_tctx {
 static inline int lb_ck_clh_init(void *obj, const struct lb_prim_cfg *cfg)
 {
 	struct lb_ck_clh *l = obj;
-	l->pool = aligned_alloc(LB_CACHELINE, (cfg->nthreads + 1) * sizeof(*l->pool));
+	l->pool = lb_shared_aligned_alloc(LB_CACHELINE, (cfg->nthreads + 1) * sizeof(*l->pool));
 	if (!l->pool)
 		return ENOMEM;
 	ck_spinlock_clh_init(&l->tail, &l->pool[0].n);

@@ -39,8 +39,8 @@ static inline int lb_ck_hclh_init(void *obj, const struct lb_prim_cfg *cfg)
 	unsigned nc = cfg->nclusters ? cfg->nclusters : 1;
 
 	l->nclusters = nc;
-	l->pool = aligned_alloc(LB_CACHELINE, (1 + nc + cfg->nthreads) * sizeof(*l->pool));
-	l->local = calloc(nc, sizeof(*l->local));
+	l->pool = lb_shared_aligned_alloc(LB_CACHELINE, (1 + nc + cfg->nthreads) * sizeof(*l->pool));
+	l->local = lb_shared_calloc(nc, sizeof(*l->local));
 	if (!l->pool || !l->local) {
 		free(l->pool);
 		free(l->local);

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 #define LB_CACHELINE 128 /* two 64-byte lines: x86 prefetches pairs */
 
@@ -39,6 +40,30 @@ static inline bool lb_prim_no_try(const struct lb_prim_ops *ops)
 {
 	(void)ops;
 	return false;
+}
+
+/* Shared state a run allocates (the primitive, the workload's counter or
+ * queue) is reported here as it is allocated, so that the harness can
+ * place it (--mem); NULL when nobody listens.  Only the main thread
+ * allocates shared state (in setup()), so no lock. */
+extern void (*lb_shared_alloc_hook)(void *p, size_t size);
+
+/* aligned_alloc and calloc for shared state (lock arrays, rings, slots),
+ * reported to the hook; free() releases them. */
+static inline void *lb_shared_aligned_alloc(size_t align, size_t size)
+{
+	void *p = aligned_alloc(align, size);
+	if (p && lb_shared_alloc_hook)
+		lb_shared_alloc_hook(p, size);
+	return p;
+}
+
+static inline void *lb_shared_calloc(size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+	if (p && lb_shared_alloc_hook)
+		lb_shared_alloc_hook(p, n * size);
+	return p;
 }
 
 #endif

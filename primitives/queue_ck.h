@@ -110,7 +110,7 @@ static inline int lb_ck_ring_init(void *obj, const struct lb_prim_cfg *cfg)
 	while (size < want)
 		size *= 2;
 	size_t bytes = (size * sizeof(*r->buf) + LB_CACHELINE - 1) / LB_CACHELINE * LB_CACHELINE;
-	r->buf = aligned_alloc(LB_CACHELINE, bytes);
+	r->buf = lb_shared_aligned_alloc(LB_CACHELINE, bytes);
 	if (!r->buf)
 		return ENOMEM;
 	memset(r->buf, 0, bytes);
@@ -257,7 +257,7 @@ static inline int lb_ck_fifo_init(void *obj, const struct lb_prim_cfg *cfg)
 	if (ret)
 		return ret;
 	size_t bytes = f->pool.nhomes * sizeof(*f->recs);
-	f->recs = aligned_alloc(LB_CACHELINE, (bytes + LB_CACHELINE - 1) / LB_CACHELINE *
+	f->recs = lb_shared_aligned_alloc(LB_CACHELINE, (bytes + LB_CACHELINE - 1) / LB_CACHELINE *
 					       LB_CACHELINE);
 	if (!f->recs) {
 		lbq_pool_fini(&f->pool);

@@ -94,7 +94,7 @@ static inline int lbq_pool_init(struct lbq_pool *p, const struct lb_prim_cfg *cf
 	p->node_size = (node_size + LBQ_NODE_ALIGN - 1) / LBQ_NODE_ALIGN * LBQ_NODE_ALIGN;
 	p->cap = cfg->permits ? cfg->permits : 1;
 	atomic_init(&p->count, 0);
-	p->homes = aligned_alloc(LB_CACHELINE, p->nhomes * sizeof(*p->homes));
+	p->homes = lb_shared_aligned_alloc(LB_CACHELINE, p->nhomes * sizeof(*p->homes));
 	if (!p->homes)
 		return ENOMEM;
 	memset(p->homes, 0, p->nhomes * sizeof(*p->homes));
@@ -132,7 +132,7 @@ static __attribute__((noinline)) struct lbq_pnode *
 lbq_grow(struct lbq_pool *p, struct lbq_home *h, uint32_t id)
 {
 	size_t bytes = LBQ_NODE_ALIGN + LBQ_CHUNK_NODES * p->node_size;
-	struct lbq_chunk *c = aligned_alloc(LBQ_NODE_ALIGN, bytes);
+	struct lbq_chunk *c = lb_shared_aligned_alloc(LBQ_NODE_ALIGN, bytes);
 	if (!c)
 		return NULL;
 	memset(c, 0, bytes);

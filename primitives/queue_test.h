@@ -54,7 +54,7 @@ static inline int lb_test_queue_init(void *obj, const struct lb_prim_cfg *cfg)
 {
 	struct lb_test_queue *q = obj;
 	q->cap = cfg->permits ? cfg->permits : 1;
-	q->ring = calloc(q->cap, sizeof(*q->ring));
+	q->ring = lb_shared_calloc(q->cap, sizeof(*q->ring));
 	if (!q->ring)
 		return ENOMEM;
 	q->head = q->count = q->served = q->accepted = q->last = 0;

@@ -295,11 +295,6 @@ int lb_backend_known(const char *name);
 /* Create / destroy a primitive object: cache-line aligned, initialised. */
 int lb_prim_create(const struct lb_impl *impl, const struct lb_prim_cfg *cfg, void **obj);
 
-/* Shared state a run allocates (the primitive, the workload's counter or
- * queue) is reported here as it is allocated, so that the harness can
- * place it (--mem); NULL when nobody listens.  Only the main thread
- * allocates shared state (in setup()), so no lock. */
-extern void (*lb_shared_alloc_hook)(void *p, size_t size);
 void lb_prim_destroy(const struct lb_impl *impl, void *obj);
 /* Per-thread context: allocated (cache-line aligned) and attached. */
 int lb_prim_thread_attach(const struct lb_impl *impl, void *obj,

@@ -340,6 +340,7 @@ class ThisMachine(unittest.TestCase):
         p = subprocess.run([BINARY, "--topology"], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, universal_newlines=True, timeout=TIMEOUT)
         a, b = policies(p.stdout)["compact"][:2]
+        npus = len(policies(p.stdout)["compact"])
         cases = [
             (["--workload", "prodcons", "--impl", "futex-cond", "--threads", "4",
               "--pin-group", "producer=%d" % a, "--pin-group", "consumer=%d" % b],
@@ -351,6 +352,9 @@ class ThisMachine(unittest.TestCase):
               "--pin-group", "pong=%d" % b], "none/pong=%d" % b, [None, b, None, b]),
             (["--workload", "broadcast", "--impl", "futex-event", "--threads", "3",
               "--pin-group", "setter=%d" % b], "compact/setter=%d" % b, [b, b, a]),
+            (["--workload", "prodcons", "--impl", "futex-cond", "--threads", "2",
+              "--pin-group", "producer=%d" % a, "--pin-group", "consumer=%d" % a],
+             "compact/producer=%d/consumer=%d" % (a, a), [a, a]),
         ]
         for args, pin, cpus in cases:
             with self.subTest(args=args):
@@ -363,6 +367,10 @@ class ThisMachine(unittest.TestCase):
                 self.assertEqual(rows[0]["cpus"],
                                  ";".join("*" if c is None else str(c) for c in cpus))
                 self.assertEqual(rows[0]["verified"], "ok")
+                # oversubscribed: more threads than the CPUs they were given
+                # (every usable PU where one runs unpinned)
+                span = npus if None in cpus else len(set(cpus))
+                self.assertEqual(rows[0]["oversubscribed"], "1" if len(cpus) > span else "0")
                 self.assertEqual([t["cpu"] for t in sorted(trows, key=lambda t: int(t["tid"]))],
                                  ["" if c is None else str(c) for c in cpus])
 

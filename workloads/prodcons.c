@@ -622,7 +622,7 @@ static int prodcons_setup(struct lb_wctx *c)
 	lb_futex_mutex_init(&s->buf_lock, &c->cfg);
 
 	s->th = lb_cache_alloc(n * sizeof(*s->th));
-	s->arrays = calloc((size_t)C * P * 2, sizeof(uint64_t));
+	s->arrays = lb_shared_calloc((size_t)C * P * 2, sizeof(uint64_t));
 	if (!s->th || !s->arrays)
 		goto nomem;
 	memset(s->th, 0, n * sizeof(*s->th));
@@ -636,14 +636,14 @@ static int prodcons_setup(struct lb_wctx *c)
 	case LB_KIND_CONDITION:
 		s->mode = PRODCONS_COND;
 		s->capacity = K;
-		if (!(s->buf = calloc(K, sizeof(uint64_t))))
+		if (!(s->buf = lb_shared_calloc(K, sizeof(uint64_t))))
 			goto nomem;
 		ret = lb_prim_create(c->impl, &c->cfg, &s->prim);
 		break;
 	case LB_KIND_SEMAPHORE:
 		s->mode = PRODCONS_SEM;
 		s->capacity = K;
-		if (!(s->buf = calloc(K, sizeof(uint64_t))))
+		if (!(s->buf = lb_shared_calloc(K, sizeof(uint64_t))))
 			goto nomem;
 		c->cfg.permits = K;
 		if ((ret = lb_prim_create(c->impl, &c->cfg, &s->sem_empty)) != 0)
