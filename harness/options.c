@@ -210,6 +210,9 @@ static void print_list(int show_hidden)
 			printf(" %s=%s (%s)", p->key, p->def, p->help);
 		printf("\n");
 	}
+	printf("  %-12s the machine itself, not an implementation: core-to-core round trips,\n"
+	       "  %-12s atomics, futex wake-ups and timers (fingerprint.csv and a heat map)\n",
+	       "fingerprint", "");
 	printf("\n--impl takes a comma list of:\n");
 	printf("  %-12s every implementation the workload drives (the default)\n", "all");
 	printf("  %-12s %s\n", "a backend", lb_backend_names());

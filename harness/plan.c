@@ -53,6 +53,10 @@ static int plan_workload(const char *name, const struct lb_workload **out, char 
 		if (nc < 32)
 			cands[nc++] = lb_workloads[i]->name;
 	}
+	/* The machine's own measurement (main.c runs it before any plan). */
+	append(names, sizeof(names), ", ", "fingerprint");
+	if (nc < 32)
+		cands[nc++] = "fingerprint";
 	if (!name)
 		return fail(err, errlen, "--workload is required; valid: %s (try ./bench "
 			    "--workload counter)", names);
