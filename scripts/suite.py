@@ -51,6 +51,7 @@ import json
 import math
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -142,30 +143,40 @@ def run(argv):
     write_json(jpath, meta)
     say("%s%s: %d steps into %s" % ("quick " if quick else "", host, len(steps), d))
     failed = interrupted = 0
-    for i, (name, args) in enumerate(steps):
-        say("[%d/%d] %s" % (i + 1, len(steps), name))
-        step = meta["steps"][i]
-        t0 = time.time()
-        with open(os.path.join(d, name + ".table.txt"), "w") as tab, \
-                open(os.path.join(d, name + ".err"), "w") as err:
-            try:
-                p = subprocess.run([binary] + args + ["--out", os.path.join(d, name), "--quiet"],
-                                   stdin=subprocess.DEVNULL, stdout=tab, stderr=err)
-                rc = p.returncode
-            except KeyboardInterrupt:
-                rc = 130
-        step["seconds"] = round(time.time() - t0, 1)
-        step["exit_status"] = rc
-        step["status"] = {0: "ok", 130: "interrupted", 143: "interrupted"}.get(rc, "failed")
-        if rc in (130, 143) or rc < 0:
-            step["status"] = "interrupted"
-            interrupted = 1
-        elif rc != 0:
-            failed = 1
-            say("%s FAILED (exit %d; see %s.err and %s/meta.json)" % (name, rc, name, name))
-        write_json(jpath, meta)
-        if interrupted:
-            break
+    try:
+        for i, (name, args) in enumerate(steps):
+            step = meta["steps"][i]
+            step["status"] = "running"
+            say("[%d/%d] %s" % (i + 1, len(steps), name))
+            t0 = time.time()
+            with open(os.path.join(d, name + ".table.txt"), "w") as tab, \
+                    open(os.path.join(d, name + ".err"), "w") as err:
+                rc = run_step([binary] + args + ["--out", os.path.join(d, name), "--quiet"],
+                              tab, err)
+            step["seconds"] = round(time.time() - t0, 1)
+            step["exit_status"] = rc
+            if rc in (130, 143) or rc < 0:
+                step["status"] = "interrupted"
+                interrupted = 1
+            elif rc != 0:
+                step["status"] = "failed"
+                failed = 1
+                say("%s FAILED (exit %d; see %s.err and %s/meta.json)" % (name, rc, name, name))
+            else:
+                step["status"] = "ok"
+            write_json(jpath, meta)
+            if interrupted:
+                break
+    except KeyboardInterrupt:
+        # Ctrl-C between two steps, or while this script wrote: the step
+        # under way (if any) is the interrupted one; suite.json says so.
+        interrupted = 1
+        for step in meta["steps"]:
+            if step["status"] == "running":
+                step["status"] = "interrupted"
+    # What is left takes a moment and must finish: a second Ctrl-C would
+    # leave suite.json saying "running".
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if not interrupted:
         with open(os.path.join(d, "scoreboard.txt"), "w") as f:
             subprocess.run([sys.executable, os.path.join(SCRIPTS, "scoreboard.py"), d],
@@ -181,6 +192,28 @@ def run(argv):
     os.replace(tmp, os.path.join(d, "report.html"))
     say("%s: %s (report.html, suite.json)" % (meta["status"], d))
     return 130 if interrupted else 1 if failed else 0
+
+
+def run_step(argv, tab, err):
+    """Run one lockbench and return its exit status.  Ctrl-C reaches it
+    with us (one process group): it finishes its current configuration,
+    keeps its rows and exits 130, so we wait for it rather than kill it;
+    a SIGINT sent to this script alone is passed on."""
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=tab, stderr=err)
+    try:
+        return p.wait()
+    except KeyboardInterrupt:
+        try:
+            p.send_signal(signal.SIGINT)
+        except OSError:
+            pass
+        while True:
+            try:
+                p.wait()
+                break
+            except KeyboardInterrupt:
+                continue
+        raise
 
 
 # ------------------------------------------------------------ reading
