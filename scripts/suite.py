@@ -81,6 +81,19 @@ def safe_host():
     return "_" + h[1:] if h.startswith(".") else h
 
 
+def make_out(d):
+    """Create the output directory, or a usage error naming it."""
+    if os.path.exists(d) and not os.path.isdir(d):
+        raise BadInput("--out: '%s' is a file; give a new directory" % d)
+    if os.path.isdir(d) and os.listdir(d):
+        raise BadInput("--out: '%s' is not empty; give a new directory" % d)
+    try:
+        os.makedirs(d, exist_ok=True)
+    except OSError as e:
+        raise BadInput("--out: cannot write to '%s': %s; give a writable directory"
+                       % (d, e.strerror or e))
+
+
 def write_json(path, obj):
     tmp = path + ".tmp"
     write_file(tmp, json.dumps(obj, indent=2, sort_keys=True) + "\n", sync=True, name=path)
@@ -127,9 +140,7 @@ def run(argv):
     host = safe_host()
     stamp = time.strftime("%Y%m%d-%H%M%S")
     d = out or os.path.join(ROOT, "results", host, "suite-" + stamp)
-    if os.path.exists(d) and os.listdir(d):
-        raise BadInput("--out: '%s' is not empty; give a new directory" % d)
-    os.makedirs(d, exist_ok=True)
+    make_out(d)
     steps = [("fingerprint", ["--workload", "fingerprint"])]
     for name, extra in WORKLOADS:
         if only is None or name in only:
@@ -371,6 +382,9 @@ def compare(argv):
     if len(dirs) < 2:
         raise BadInput("compare needs two or more suite directories (the first is the baseline)")
     suites = [Suite(d) for d in dirs]
+    # Where the report goes, checked before any work is printed.
+    out = out or os.path.join(ROOT, "results", "compare-suites-" + time.strftime("%Y%m%d-%H%M%S"))
+    make_out(out)
     names = [s.name for s in suites]
     if len(set(names)) < len(names):
         names = ["%s (%s)" % (s.name, os.path.basename(os.path.normpath(s.dir))) for s in suites]
@@ -459,10 +473,6 @@ def compare(argv):
     text = "\n".join(lines) + "\n"
     sys.stdout.write(text)
 
-    out = out or os.path.join(ROOT, "results", "compare-suites-" + time.strftime("%Y%m%d-%H%M%S"))
-    if os.path.exists(out) and os.listdir(out):
-        raise BadInput("--out: '%s' is not empty; give a new directory" % out)
-    os.makedirs(out, exist_ok=True)
     csvp = os.path.join(out, "compare-suites.csv")
     with open(csvp + ".tmp", "w", newline="") as f:
         w = csv.writer(f)

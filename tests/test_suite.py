@@ -156,6 +156,9 @@ class Errors(unittest.TestCase):
                  "suite: unknown option '--fast'; valid: --quick, --workloads LIST, --out DIR\n"),
                 (["run", BINARY, "--out", full],
                  "suite: --out: '%s' is not empty; give a new directory\n" % full),
+                (["run", BINARY, "--out", "/proc/no'pe"],
+                 "suite: --out: cannot write to '/proc/no'pe': No such file or directory; give "
+                 "a writable directory\n"),
                 (["compare", d],
                  "suite: compare needs two or more suite directories (the first is the "
                  "baseline)\n"),
