@@ -118,8 +118,12 @@ int lb_mem_place(const struct lb_mem *m, int cpu0, char *nodes, size_t len, char
 
 enum lb_counters_mode { LB_COUNTERS_AUTO, LB_COUNTERS_SOFTWARE, LB_COUNTERS_OFF };
 
-/* Learn, once, which events this machine lets a thread count. */
-void lb_counters_probe(enum lb_counters_mode mode);
+/* Learn, once, which events this machine lets a thread count; c2c_event
+ * is the user's libpfm4 name for the c2c column, or NULL for this CPU's
+ * own (counters.c's candidates). */
+void lb_counters_probe(enum lb_counters_mode mode, const char *c2c_event);
+/* 0 if libpfm4 can encode NAME here, else -1 and one usage line in err. */
+int lb_counters_c2c_check(const char *name, char *err, size_t len);
 const char *lb_counter_name(int ev);
 const char *lb_counter_status(int ev); /* "ok", or why not, for meta.json */
 int lb_counter_ok(int ev);

@@ -76,9 +76,15 @@ static void make_plan(const struct lb_opts *o, int argc, char **argv, struct pla
 		lb_usage_error("--pin: could not resolve '%s'", o->pin);
 	if (lb_mem_resolve(o->mem, &p->mem, err, sizeof(err)) != 0)
 		lb_usage_error("%s", err);
+	if (o->c2c_event && o->counters && strcmp(o->counters, "auto") != 0)
+		lb_usage_error("--c2c-event names a hardware event; --counters %s counts none "
+			    "(drop one of the two)", o->counters);
+	if (o->c2c_event && lb_counters_c2c_check(o->c2c_event, err, sizeof(err)) != 0)
+		lb_usage_error("%s", err);
 	lb_counters_probe(!o->counters || strcmp(o->counters, "auto") == 0 ? LB_COUNTERS_AUTO
 			  : strcmp(o->counters, "software") == 0 ? LB_COUNTERS_SOFTWARE
-								 : LB_COUNTERS_OFF);
+								 : LB_COUNTERS_OFF,
+			  o->c2c_event);
 	for (unsigned g = 0; g < o->npin_groups; g++) {
 		ret = lb_pin_add_group(&p->pin, p->c.wl, o->pin_groups[g], err, sizeof(err));
 		if (ret == 2)
@@ -130,6 +136,7 @@ static int fingerprint_main(const struct lb_opts *o, int argc, char **argv, stru
 			    : o->nparams ? "--param" : o->cs ? "--cs" : o->think_ns ? "--think"
 			    : strcmp(o->pin, "compact") != 0 ? "--pin" : o->npin_groups ? "--pin-group"
 			    : o->mem ? "--mem" : o->counters ? "--counters"
+			    : o->c2c_event ? "--c2c-event"
 			    : o->duration >= 0 ? "--duration" : o->warmup >= 0 ? "--warmup"
 			    : o->repeat != LB_DEFAULT_REPEAT ? "--repeat"
 			    : strcmp(o->format, "table") != 0 ? "--format" : NULL;

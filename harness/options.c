@@ -70,6 +70,9 @@ static void print_help(void)
 "  --counters SET    per-thread perf events read at the window's edges: auto\n"
 "                    (default: hardware where the PMU allows, and software),\n"
 "                    software (context switches, migrations, page faults), off\n"
+"  --c2c-event NAME  the libpfm4 event behind the c2c_per_op column (default:\n"
+"                    this CPU's cache-to-cache transfer event where libpfm4\n"
+"                    knows one, e.g. MEM_LOAD_L3_HIT_RETIRED:XSNP_HITM)\n"
 "  --cs NS           busy work inside the critical section, ns (default 0);\n"
 "                    a comma list (0,100,1000) sweeps it, as --param K=a,b,c\n"
 "  --think NS        busy work between operations, ns (default 0)\n"
@@ -242,7 +245,8 @@ static void print_list(int show_hidden)
 
 /* ---- options ---- */
 
-enum { OPT_NO_PLOT = 256, OPT_SEED, OPT_WATCHDOG, OPT_ALL, OPT_QUIET, OPT_TOPOLOGY_FROM, OPT_PIN_GROUP, OPT_MEM, OPT_COUNTERS };
+enum { OPT_NO_PLOT = 256, OPT_SEED, OPT_WATCHDOG, OPT_ALL, OPT_QUIET, OPT_TOPOLOGY_FROM, OPT_PIN_GROUP, OPT_MEM, OPT_COUNTERS,
+       OPT_C2C_EVENT };
 
 /* An unknown option, named as given (without any =VALUE), with the
  * nearest real one when it looks like a typo. */
@@ -277,6 +281,7 @@ void lb_options_parse(int argc, char **argv, struct lb_opts *o)
 		{ "pin-group", required_argument, NULL, OPT_PIN_GROUP },
 		{ "mem", required_argument, NULL, OPT_MEM },
 		{ "counters", required_argument, NULL, OPT_COUNTERS },
+		{ "c2c-event", required_argument, NULL, OPT_C2C_EVENT },
 		{ "cs", required_argument, NULL, 'c' },
 		{ "think", required_argument, NULL, 'k' },
 		{ "param", required_argument, NULL, 'P' },
@@ -331,6 +336,12 @@ void lb_options_parse(int argc, char **argv, struct lb_opts *o)
 				lb_usage_error("--counters: '%s' is not a counter set; valid: auto, "
 					    "software, off", optarg);
 			o->counters = optarg;
+			break;
+		case OPT_C2C_EVENT:
+			if (!*optarg)
+				lb_usage_error("--c2c-event: '' is not an event name; give a libpfm4 "
+					    "name such as MEM_LOAD_L3_HIT_RETIRED:XSNP_HITM");
+			o->c2c_event = optarg;
 			break;
 		case OPT_PIN_GROUP:
 			if (o->npin_groups == LB_MAX_GROUPS)

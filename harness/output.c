@@ -131,7 +131,7 @@ static const char *const results_cols[] = {
 	"ops_per_cpu_s", "lat_samples", "probe_rtt_after_ns", "oversubscribed",
 	"lat_floor_ns", "cpu_share", "cpu_wait_share", "starved", "mem", "mem_nodes",
 	"cycles_per_op", "instructions_per_op", "cache_misses_per_op", "context_switches",
-	"cpu_migrations", "page_faults",
+	"cpu_migrations", "page_faults", "c2c_per_op",
 };
 #define NRESULTS (sizeof(results_cols) / sizeof(results_cols[0]))
 
@@ -193,6 +193,7 @@ void lb_results_row(FILE *f, const struct lb_sink *s, const struct lb_row *r)
 		c_f(&c, r->ops > 0 ? r->ev[ev] / (double)r->ops : NAN, 2);
 	for (int ev = LB_EV_CTX; ev <= LB_EV_FAULTS; ev++)
 		c_f(&c, r->ev[ev], 0);
+	c_f(&c, r->ops > 0 ? r->ev[LB_EV_C2C] / (double)r->ops : NAN, 3);
 	for (unsigned i = 0; i < s->n_extra; i++)
 		c_x(&c, r->extra[i]);
 	c_end(&c);

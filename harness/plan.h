@@ -37,6 +37,7 @@ struct lb_opts {
 	const char *pin_groups[LB_MAX_GROUPS]; /* --pin-group GROUP=POLICY */
 	const char *mem;                        /* --mem, or NULL */
 	const char *counters;                   /* --counters: auto, software, off */
+	const char *c2c_event;                  /* --c2c-event: a libpfm4 name, or NULL */
 	unsigned npin_groups;
 	double duration, warmup, watchdog; /* < 0: auto / the workload's */
 	uint64_t repeat, think_ns, seed;

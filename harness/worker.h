@@ -50,7 +50,7 @@ enum lb_phase {
 
 /* Event counters (counters.c): per-thread perf_event_open groups. */
 enum {
-	LB_EV_CYCLES, LB_EV_INSTRUCTIONS, LB_EV_CACHE_MISSES, /* hardware */
+	LB_EV_CYCLES, LB_EV_INSTRUCTIONS, LB_EV_CACHE_MISSES, LB_EV_C2C, /* hardware */
 	LB_EV_CTX, LB_EV_MIGRATIONS, LB_EV_FAULTS,            /* software */
 	LB_NEV
 };

@@ -29,6 +29,25 @@ SUITE = None
 
 
 class Fleet(unittest.TestCase):
+    def test_installs_what_bench_installs(self):
+        # The playbook's apt list and ./bench's install step name the same
+        # build packages: a dependency added to one must reach the other,
+        # or a fleet host fails to build where a fresh machine does not.
+        import re
+        with open(os.path.join(os.path.dirname(FLEET), "..", "bench")) as f:
+            bench = f.read()
+        body = bench[bench.index("missing_pkgs() {"):bench.index("ensure_packages() {")]
+        test_only = body[body.index('if [ "${1:-}" = test ]'):body.index("\tfi\n")]
+        wanted = set()
+        for words in re.findall(r'miss="\$miss ([^"]+)"', body.replace(test_only, "")):
+            wanted.update(words.split())
+        with open(FLEET) as f:
+            m = re.search(r"ansible\.builtin\.apt:\s*\n\s*name: \[([^\]]+)\]", f.read())
+        self.assertIsNotNone(m)
+        listed = {w.strip() for w in m.group(1).split(",")}
+        self.assertIn("libpfm4-dev", wanted)
+        self.assertEqual(wanted, listed)
+
     def test_localhost(self):
         play = shutil.which("ansible-playbook")
         self.assertIsNotNone(play, "ansible-playbook not found: ./bench test installs "

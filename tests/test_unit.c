@@ -606,13 +606,13 @@ static void csv_results_row_matches_header(void **st)
 	assert_non_null(strstr(buf, "probe_rtt_ns,lost_updates,verified"));
 	assert_non_null(strstr(buf, ",lat_floor_ns,cpu_share,cpu_wait_share,starved,mem,mem_nodes,"
 				  "cycles_per_op,instructions_per_op,cache_misses_per_op,"
-				  "context_switches,cpu_migrations,page_faults"));
+				  "context_switches,cpu_migrations,page_faults,c2c_per_op"));
 	/* Not-applicable values are empty cells, never 0 or -1: the latencies
 	 * (NaN), the probe (NaN), lost_updates (has_lost == 0), the wait share
 	 * and starved (no schedstat). */
 	assert_string_equal(row, "run1,host1,Some CPU,2,counter,mutex,futex,futex-mutex,4,"
 				 "\"0,1\",0;1;0;1,0,0,,2,0.500000,1000,2000.0,0.5000,0,0,,,,,"
-				 "1.000000,0,0,,,ok,1000.0,0,63.0,1,20.0,0.5000,,,node:0,0;1,,,,7,,\n");
+				 "1.000000,0,0,,,ok,1000.0,0,63.0,1,20.0,0.5000,,,node:0,0;1,,,,7,,,\n");
 	/* A duplicated item is a negative loss, printed signed. */
 	free(buf);
 	f = open_memstream(&buf, &len);
