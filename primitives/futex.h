@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "prim.h"
+
 static inline long lb_futex_wait(_Atomic uint32_t *uaddr, uint32_t val,
 				 const struct timespec *timeout)
 {
@@ -67,17 +69,5 @@ static inline uint64_t lb_mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* The CPU's spin-wait hint: frees pipeline resources for the SMT sibling and
- * slows the loop to reduce memory-order mis-speculation on exit. */
-static inline void lb_cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#else
-	__asm__ __volatile__("" ::: "memory");
-#endif
-}
 
 #endif

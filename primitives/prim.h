@@ -66,4 +66,17 @@ static inline void *lb_shared_calloc(size_t n, size_t size)
 	return p;
 }
 
+/* The CPU's spin-wait hint: frees pipeline resources for the SMT sibling and
+ * slows the loop to reduce memory-order mis-speculation on exit. */
+static inline void lb_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
+}
+
 #endif

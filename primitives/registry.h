@@ -83,6 +83,21 @@ enum lb_cap {
 	  "ck_spinlock_anderson: array lock, one slot per waiter") \
 	X(ck_hclh, "ck-hclh", "ck", LB_CAP_SPINS | LB_CAP_FIFO, \
 	  "ck_spinlock_hclh: hierarchical CLH, clusters = packages") \
+	X(ck_fas_eb, "ck-fas-eb", "ck", LB_CAP_SPINS, \
+	  "ck_spinlock_fas_lock_eb: swap test-and-set, exponential backoff") \
+	X(ck_cas_eb, "ck-cas-eb", "ck", LB_CAP_SPINS, \
+	  "ck_spinlock_cas_lock_eb: CAS test-and-set, exponential backoff") \
+	X(ck_dec_eb, "ck-dec-eb", "ck", LB_CAP_SPINS, \
+	  "ck_spinlock_dec_lock_eb: decrement lock, exponential backoff") \
+	X(ck_ticket_pb, "ck-ticket-pb", "ck", LB_CAP_SPINS | LB_CAP_FIFO, \
+	  "ck_spinlock_ticket_lock_pb: ticket lock, backoff proportional to queue place") \
+	X(atomic_ttas_eb, "atomic-ttas-eb", "atomic", LB_CAP_SPINS, \
+	  "ours: textbook test-and-test-and-set, randomised exponential backoff") \
+	X(atomic_partitioned_ticket, "atomic-partitioned-ticket", "atomic", \
+	  LB_CAP_SPINS | LB_CAP_FIFO, \
+	  "ours: Dice's partitioned ticket lock, waiters spread over 8 grant lines") \
+	X(atomic_qspinlock, "atomic-qspinlock", "atomic", LB_CAP_SPINS, \
+	  "ours: Linux qspinlock: 4-byte word, locked byte, pending bit, MCS tail") \
 	X(test_busted, "test-busted", "test", LB_CAP_SPINS | LB_CAP_HIDDEN, \
 	  "BROKEN on purpose: test and set in two steps, no mutual exclusion") \
 	X(test_stuck, "test-stuck", "test", LB_CAP_PARKS | LB_CAP_HIDDEN, \
