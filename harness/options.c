@@ -111,6 +111,7 @@ static void caps_text(unsigned caps, const char *sep, char *buf, size_t len)
 		{ LB_CAP_RACY, "racy" }, { LB_CAP_FLOOR, "floor" }, { LB_CAP_HIDDEN, "broken" },
 		{ LB_CAP_RCU, "rcu" }, { LB_CAP_OWNER, "owner-checked" },
 		{ LB_CAP_WPREF, "writer-pref" }, { LB_CAP_RPREF, "reader-pref" },
+		{ LB_CAP_NUMA, "numa-aware" },
 	};
 	buf[0] = '\0';
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)

@@ -51,6 +51,7 @@ enum lb_cap {
 	LB_CAP_OWNER = 1u << 9,   /* recursive: refuses unlock by a non-owner */
 	LB_CAP_WPREF = 1u << 10,  /* rwlock: waiting writers hold off new readers */
 	LB_CAP_RPREF = 1u << 11,  /* rwlock: waiting writers do not hold off readers */
+	LB_CAP_NUMA = 1u << 12,   /* hierarchical: keeps the lock within a cluster */
 };
 
 #define LB_MUTEX_IMPLS(X) \
@@ -81,7 +82,7 @@ enum lb_cap {
 	  "ck_spinlock_clh: CLH queue lock, spins on predecessor's node") \
 	X(ck_anderson, "ck-anderson", "ck", LB_CAP_SPINS | LB_CAP_FIFO, \
 	  "ck_spinlock_anderson: array lock, one slot per waiter") \
-	X(ck_hclh, "ck-hclh", "ck", LB_CAP_SPINS | LB_CAP_FIFO, \
+	X(ck_hclh, "ck-hclh", "ck", LB_CAP_SPINS | LB_CAP_FIFO | LB_CAP_NUMA, \
 	  "ck_spinlock_hclh: hierarchical CLH, clusters = packages") \
 	X(ck_fas_eb, "ck-fas-eb", "ck", LB_CAP_SPINS, \
 	  "ck_spinlock_fas_lock_eb: swap test-and-set, exponential backoff") \
@@ -91,11 +92,19 @@ enum lb_cap {
 	  "ck_spinlock_dec_lock_eb: decrement lock, exponential backoff") \
 	X(ck_ticket_pb, "ck-ticket-pb", "ck", LB_CAP_SPINS | LB_CAP_FIFO, \
 	  "ck_spinlock_ticket_lock_pb: ticket lock, backoff proportional to queue place") \
+	X(ck_cohort_ticket, "ck-cohort-ticket", "ck", LB_CAP_SPINS | LB_CAP_NUMA, \
+	  "ck_cohort: global ticket lock over a ticket lock per package") \
+	X(ck_cohort_fas_mcs, "ck-cohort-fas-mcs", "ck", LB_CAP_SPINS | LB_CAP_NUMA, \
+	  "ck_cohort: global fas lock over an MCS queue per package") \
 	X(atomic_ttas_eb, "atomic-ttas-eb", "atomic", LB_CAP_SPINS, \
 	  "ours: textbook test-and-test-and-set, randomised exponential backoff") \
 	X(atomic_partitioned_ticket, "atomic-partitioned-ticket", "atomic", \
 	  LB_CAP_SPINS | LB_CAP_FIFO, \
 	  "ours: Dice's partitioned ticket lock, waiters spread over 8 grant lines") \
+	X(atomic_cna, "atomic-cna", "atomic", LB_CAP_SPINS | LB_CAP_NUMA, \
+	  "ours: Dice-Kogan compact NUMA-aware lock: MCS preferring same-package waiters") \
+	X(atomic_hmcs, "atomic-hmcs", "atomic", LB_CAP_SPINS | LB_CAP_NUMA, \
+	  "ours: hierarchical MCS: per-package MCS queues under a global MCS lock") \
 	X(atomic_qspinlock, "atomic-qspinlock", "atomic", LB_CAP_SPINS, \
 	  "ours: Linux qspinlock: 4-byte word, locked byte, pending bit, MCS tail") \
 	X(test_busted, "test-busted", "test", LB_CAP_SPINS | LB_CAP_HIDDEN, \

@@ -41,6 +41,7 @@ struct mx_shared {
 	void *lock;
 	int plain; /* whether the plain shadow is kept (see tap_shadow_ok) */
 	uint64_t hold_ns; /* busy time inside each section (0: none) */
+	unsigned nclusters; /* thread i is in cluster i % nclusters */
 	_Atomic int go, stop;
 	_Atomic unsigned ready;
 	_Atomic unsigned ran; /* threads that completed at least one op */
@@ -77,7 +78,7 @@ static void *mx_worker(void *arg)
 	struct mx_thread *t = arg;
 	struct mx_shared *sh = t->sh;
 	const struct lb_mutex_ops *ops = lb_ops_mutex(sh->im);
-	struct lb_thread_info ti = { .tid = t->tid, .cpu = -1, .cluster = 0 };
+	struct lb_thread_info ti = { .tid = t->tid, .cpu = -1, .cluster = t->tid % sh->nclusters };
 	void *tctx;
 
 	if ((t->err = lb_prim_thread_attach(sh->im, sh->lock, &ti, &tctx)) != 0) {
@@ -115,12 +116,13 @@ struct mx_result {
 };
 
 static struct mx_result mutex_exclusion(const struct lb_impl *im, unsigned n,
-					uint64_t hold_ns)
+					uint64_t hold_ns, unsigned nclusters)
 {
-	struct mx_shared sh = { .im = im, .plain = tap_shadow_ok(im), .hold_ns = hold_ns };
+	struct mx_shared sh = { .im = im, .plain = tap_shadow_ok(im), .hold_ns = hold_ns,
+				.nclusters = nclusters };
 	struct mx_thread t[16];
 	pthread_t th[16];
-	struct lb_prim_cfg cfg = { .nthreads = n, .nclusters = 1 };
+	struct lb_prim_cfg cfg = { .nthreads = n, .nclusters = nclusters };
 	struct mx_result res = { 0 };
 
 	if ((res.err = lb_prim_create(im, &cfg, &sh.lock)) != 0)
@@ -159,7 +161,7 @@ static uint64_t mx_bad(const struct mx_result *r)
 static void case_exclusion(const struct lb_impl *im, unsigned n, unsigned x)
 {
 	(void)x; /* the case runner passes an argument these do not use */
-	struct mx_result r = mutex_exclusion(im, n, 0);
+	struct mx_result r = mutex_exclusion(im, n, 0, 1);
 	tap(!r.err && r.ops > 0 && mx_bad(&r) == 0, "%s: %u threads: mutual exclusion held "
 	    "over %llu ops (%llu in-section violations, counter %llu, plain shadow %llu%s%s)",
 	    im->id, n, (unsigned long long)r.ops, (unsigned long long)r.violations,
@@ -174,12 +176,28 @@ static void case_exclusion(const struct lb_impl *im, unsigned n, unsigned x)
 static void case_long_sections(const struct lb_impl *im, unsigned n, unsigned x)
 {
 	(void)x; /* the case runner passes an argument these do not use */
-	struct mx_result r = mutex_exclusion(im, n, LONG_HOLD_NS);
+	struct mx_result r = mutex_exclusion(im, n, LONG_HOLD_NS, 1);
 	tap(!r.err && r.ops > 0 && mx_bad(&r) == 0, "%s: %u threads, 1.5 ms sections: mutual "
 	    "exclusion held over %llu ops (%llu in-section violations, counter %llu, plain "
 	    "shadow %llu%s%s)", im->id, n, (unsigned long long)r.ops,
 	    (unsigned long long)r.violations, (unsigned long long)r.counter,
 	    (unsigned long long)r.shadow, r.err ? ", error: " : "", r.err ? strerror(r.err) : "");
+}
+
+/* The NUMA-aware locks (LB_CAP_NUMA) on a machine of several clusters,
+ * which this one is not: threads are put in clusters round robin, so every
+ * hand-over path runs (within a cluster, to another, the secondary queues
+ * and the batch limits).  With and without a held section: holding makes
+ * waiters of every cluster queue up behind the holder. */
+static void case_clusters(const struct lb_impl *im, unsigned n, unsigned hold_ns)
+{
+	struct mx_result r = mutex_exclusion(im, n, hold_ns, 3);
+	tap(!r.err && r.ops > 0 && mx_bad(&r) == 0, "%s: %u threads in 3 clusters%s: mutual "
+	    "exclusion held over %llu ops (%llu in-section violations, counter %llu, plain "
+	    "shadow %llu%s%s)", im->id, n, hold_ns ? ", 2 us sections" : "",
+	    (unsigned long long)r.ops, (unsigned long long)r.violations,
+	    (unsigned long long)r.counter, (unsigned long long)r.shadow,
+	    r.err ? ", error: " : "", r.err ? strerror(r.err) : "");
 }
 
 /* futex-mcs-park's queue, white-box: while one thread holds the lock, k
@@ -309,9 +327,9 @@ static void case_parking_lot(const struct lb_impl *im, unsigned n, unsigned x)
 static void case_busted(const struct lb_impl *im, unsigned n, unsigned x)
 {
 	(void)x; /* the case runner passes an argument these do not use */
-	struct mx_result r = mutex_exclusion(im, n, 0);
+	struct mx_result r = mutex_exclusion(im, n, 0, 1);
 	for (int a = 0; !r.err && mx_bad(&r) == 0 && a < 10; a++)
-		r = mutex_exclusion(im, n, 0);
+		r = mutex_exclusion(im, n, 0, 1);
 	tap(!r.err && mx_bad(&r) > 0, "%s: %u threads: the broken lock is caught (%llu "
 	    "violations, counter %llu of %llu ops)", im->id, n, (unsigned long long)r.violations,
 	    (unsigned long long)r.counter, (unsigned long long)r.ops);
@@ -564,6 +582,10 @@ int main(int argc, char **argv)
 			}
 			if ((im->caps & LB_CAP_PARKS) && !(im->caps & LB_CAP_HIDDEN))
 				tap_run(im, case_long_sections, 4, 0, "long sections, 4 threads");
+			if (im->caps & LB_CAP_NUMA) {
+				tap_run(im, case_clusters, 6, 0, "6 threads in 3 clusters");
+				tap_run(im, case_clusters, 6, 2000, "6 threads in 3 clusters, held");
+			}
 			if (im->index == LB_IMPL_futex_mcs_park)
 				tap_run(im, case_mcs_park_fifo, 0, 0, "FIFO hand-off to sleepers");
 			if (im->index == LB_IMPL_futex_parkinglot)
