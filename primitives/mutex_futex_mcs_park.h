@@ -139,6 +139,17 @@ static struct lb_mcs_park_node *lb_futex_mcs_park_successor(struct lb_futex_mcs_
 	return succ;
 }
 
+/* Hand the lock to a queued node, waking it if it sleeps. */
+static inline void lb_mcs_park_grant(struct lb_mcs_park_node *succ)
+{
+	_Atomic uint32_t *w = &succ->state;
+	/* release: (b)'s pair.  The successor's node is not ours after it:
+	 * only the word's address goes to FUTEX_WAKE. */
+	if (atomic_exchange_explicit(w, LB_MCSP_GRANTED, memory_order_release) ==
+	    LB_MCSP_SLEEPING)
+		lb_futex_wake(w, 1);
+}
+
 static inline void lb_futex_mcs_park_unlock(void *obj, void *t)
 {
 	struct lb_futex_mcs_park *m = obj;
@@ -147,12 +158,7 @@ static inline void lb_futex_mcs_park_unlock(void *obj, void *t)
 	struct lb_mcs_park_node *succ = atomic_load_explicit(&n->next, memory_order_acquire);
 	if (succ == NULL && (succ = lb_futex_mcs_park_successor(m, n)) == NULL)
 		return;
-	_Atomic uint32_t *w = &succ->state;
-	/* release: (b)'s pair.  The successor's node is not ours after it:
-	 * only the word's address goes to FUTEX_WAKE. */
-	if (atomic_exchange_explicit(w, LB_MCSP_GRANTED, memory_order_release) ==
-	    LB_MCSP_SLEEPING)
-		lb_futex_wake(w, 1);
+	lb_mcs_park_grant(succ);
 }
 
 static const struct lb_mutex_ops lb_futex_mcs_park_ops = {

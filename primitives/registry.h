@@ -71,6 +71,8 @@ enum lb_cap {
 	  "ours: WebKit/Rust parking-lot lock: one byte, waiters in a global table") \
 	X(futex_mcs_park, "futex-mcs-park", "futex", LB_CAP_PARKS | LB_CAP_SPINS | LB_CAP_FIFO, \
 	  "ours: MCS queue lock whose waiters spin, then sleep on their node") \
+	X(futex_malthusian, "futex-malthusian", "futex", LB_CAP_PARKS | LB_CAP_SPINS, \
+	  "ours: Dice's Malthusian MCS: culls surplus waiters to a sleeping passive list") \
 	X(ck_fas, "ck-fas", "ck", LB_CAP_SPINS, "ck_spinlock_fas: swap-based test-and-set") \
 	X(ck_cas, "ck-cas", "ck", LB_CAP_SPINS, "ck_spinlock_cas: CAS-based test-and-set") \
 	X(ck_dec, "ck-dec", "ck", LB_CAP_SPINS, "ck_spinlock_dec: atomic-decrement lock") \
@@ -105,6 +107,8 @@ enum lb_cap {
 	  "ours: Dice-Kogan compact NUMA-aware lock: MCS preferring same-package waiters") \
 	X(atomic_hmcs, "atomic-hmcs", "atomic", LB_CAP_SPINS | LB_CAP_NUMA, \
 	  "ours: hierarchical MCS: per-package MCS queues under a global MCS lock") \
+	X(atomic_mcs_tp, "atomic-mcs-tp", "atomic", LB_CAP_SPINS, \
+	  "ours: time-published MCS: unlock skips successors that are not running") \
 	X(atomic_qspinlock, "atomic-qspinlock", "atomic", LB_CAP_SPINS, \
 	  "ours: Linux qspinlock: 4-byte word, locked byte, pending bit, MCS tail") \
 	X(test_busted, "test-busted", "test", LB_CAP_SPINS | LB_CAP_HIDDEN, \

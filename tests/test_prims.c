@@ -207,7 +207,8 @@ static void case_clusters(const struct lb_impl *im, unsigned n, unsigned hold_ns
  * sleeps decide anything, the hang guard catches a lost wake-up. */
 #define MCSP_WAITERS 4
 struct mcsp_waiter {
-	struct lb_futex_mcs_park *m;
+	const struct lb_mutex_ops *ops;
+	void *m;
 	struct lb_mcs_park_node node;
 	_Atomic unsigned *next_slot;
 	unsigned *order, id;
@@ -216,45 +217,108 @@ struct mcsp_waiter {
 static void *mcsp_waiter(void *arg)
 {
 	struct mcsp_waiter *w = arg;
-	lb_futex_mcs_park_lock(w->m, &w->node);
+	w->ops->lock(w->m, &w->node);
 	/* inside the lock: a plain write, ordered by the lock */
 	w->order[atomic_fetch_add(w->next_slot, 1)] = w->id;
-	lb_futex_mcs_park_unlock(w->m, &w->node);
+	w->ops->unlock(w->m, &w->node);
 	return NULL;
 }
 
+/* Also futex-malthusian's culling, on the same queue: the first unlock
+ * grants waiter 1 and, with 2, 3 and 4 linked behind it, moves 2 (the one
+ * behind the successor) to the passive list; nobody is culled after that
+ * (no third waiter behind a successor), and 2 comes back when the queue
+ * runs dry: 1 3 4 2. */
 static void case_mcs_park_fifo(const struct lb_impl *im, unsigned n, unsigned x)
 {
-	(void)im, (void)n, (void)x;
-	struct lb_futex_mcs_park m;
+	(void)n, (void)x;
+	const struct lb_mutex_ops *ops = lb_ops_mutex(im);
+	int malthus = im->index == LB_IMPL_futex_malthusian;
+	struct lb_futex_malthusian obj; /* futex-mcs-park's lock is its first member */
+	struct lb_futex_mcs_park *m = &obj.q;
 	struct lb_mcs_park_node holder;
 	struct mcsp_waiter w[MCSP_WAITERS];
 	pthread_t th[MCSP_WAITERS];
 	unsigned order[MCSP_WAITERS] = { 0 };
+	static const unsigned want_fifo[MCSP_WAITERS] = { 1, 2, 3, 4 },
+			      want_malthus[MCSP_WAITERS] = { 1, 3, 4, 2 };
+	const unsigned *want = malthus ? want_malthus : want_fifo;
 	_Atomic unsigned next_slot = 0;
-	int slept = 0;
+	int slept = 0, as_wanted = 1;
 
-	lb_futex_mcs_park_init(&m, NULL);
-	lb_futex_mcs_park_lock(&m, &holder);
+	ops->base.init(&obj, NULL);
+	ops->lock(&obj, &holder);
 	for (unsigned i = 0; i < MCSP_WAITERS; i++) {
-		w[i] = (struct mcsp_waiter){ .m = &m, .next_slot = &next_slot, .order = order,
-					     .id = i + 1 };
+		w[i] = (struct mcsp_waiter){ .ops = ops, .m = &obj, .next_slot = &next_slot,
+					     .order = order, .id = i + 1 };
 		atomic_init(&w[i].node.state, LB_MCSP_WAITING);
 		atomic_init(&w[i].node.next, NULL);
 		tap_spawn(&th[i], mcsp_waiter, &w[i]);
-		while (atomic_load(&m.tail) != &w[i].node)
+		while (atomic_load(&m->tail) != &w[i].node)
 			tap_sleep_ms(1);
 		while (atomic_load(&w[i].node.state) != LB_MCSP_SLEEPING)
 			tap_sleep_ms(1);
 		slept++;
 	}
-	lb_futex_mcs_park_unlock(&m, &holder);
+	ops->unlock(&obj, &holder);
 	for (unsigned i = 0; i < MCSP_WAITERS; i++)
 		pthread_join(th[i], NULL);
-	tap(slept == MCSP_WAITERS && order[0] == 1 && order[1] == 2 && order[2] == 3 &&
-	    order[3] == 4 && atomic_load(&m.tail) == NULL,
-	    "%s: %d waiters queued and asleep, let in in arrival order (got %u %u %u %u), "
-	    "the lock free after", im->id, slept, order[0], order[1], order[2], order[3]);
+	for (unsigned i = 0; i < MCSP_WAITERS; i++)
+		as_wanted &= order[i] == want[i];
+	tap(slept == MCSP_WAITERS && as_wanted && atomic_load(&m->tail) == NULL &&
+	    (!malthus || (obj.phead == NULL && obj.pcount == 0)),
+	    "%s: %d waiters queued and asleep, let in in the order %u %u %u %u (got %u %u %u "
+	    "%u), the lock free after", im->id, slept, want[0], want[1], want[2], want[3],
+	    order[0], order[1], order[2], order[3]);
+}
+
+/* atomic-mcs-tp's skip, white-box: a node whose owner stopped publishing
+ * (a preempted waiter, made here by hand: its time is from long ago) is
+ * queued right behind the holder, a live waiter behind it.  unlock must
+ * mark the stale node REMOVED and grant the live one; the stale node is
+ * never granted.  A stale tail (nobody behind it) would be granted. */
+struct tp_waiter {
+	void *lock;
+	struct lb_tp_node node;
+	_Atomic int done;
+};
+
+static void *tp_waiter(void *arg)
+{
+	struct tp_waiter *w = arg;
+	lb_atomic_mcs_tp_lock(w->lock, &w->node);
+	atomic_store(&w->done, 1);
+	lb_atomic_mcs_tp_unlock(w->lock, &w->node);
+	return NULL;
+}
+
+static void case_mcs_tp_skip(const struct lb_impl *im, unsigned n, unsigned x)
+{
+	(void)n, (void)x;
+	struct lb_tp_node *_Atomic tail, holder, stale;
+	struct tp_waiter live = { .lock = &tail };
+	pthread_t th;
+
+	lb_atomic_mcs_tp_init(&tail, NULL);
+	lb_atomic_mcs_tp_lock(&tail, &holder);
+	/* the stale waiter's enqueue, as lb_tp_wait does it, but no polling */
+	atomic_init(&stale.next, NULL);
+	atomic_init(&stale.state, LB_TP_WAITING);
+	atomic_init(&stale.time, 1);
+	struct lb_tp_node *prev = atomic_exchange(&tail, &stale);
+	atomic_store(&prev->next, &stale);
+	tap_spawn(&th, tp_waiter, &live);
+	while (atomic_load(&tail) != &live.node)
+		tap_sleep_ms(1);
+	while (atomic_load(&stale.next) != &live.node)
+		tap_sleep_ms(1);
+	lb_atomic_mcs_tp_unlock(&tail, &holder);
+	pthread_join(th, NULL);
+	tap(atomic_load(&stale.state) == LB_TP_REMOVED && atomic_load(&live.done) &&
+	    atomic_load(&tail) == NULL,
+	    "%s: a stale waiter behind the holder is skipped (state %u, want %u REMOVED), the "
+	    "live one behind it gets the lock (%s), the lock free after", im->id,
+	    atomic_load(&stale.state), LB_TP_REMOVED, atomic_load(&live.done) ? "it did" : "no");
 }
 
 /* The parking lot under futex-parkinglot, white-box: a failed validate
@@ -586,8 +650,11 @@ int main(int argc, char **argv)
 				tap_run(im, case_clusters, 6, 0, "6 threads in 3 clusters");
 				tap_run(im, case_clusters, 6, 2000, "6 threads in 3 clusters, held");
 			}
-			if (im->index == LB_IMPL_futex_mcs_park)
-				tap_run(im, case_mcs_park_fifo, 0, 0, "FIFO hand-off to sleepers");
+			if (im->index == LB_IMPL_futex_mcs_park ||
+			    im->index == LB_IMPL_futex_malthusian)
+				tap_run(im, case_mcs_park_fifo, 0, 0, "hand-off order to sleepers");
+			if (im->index == LB_IMPL_atomic_mcs_tp)
+				tap_run(im, case_mcs_tp_skip, 0, 0, "skips a stale waiter");
 			if (im->index == LB_IMPL_futex_parkinglot)
 				tap_run(im, case_parking_lot, 0, 0, "the parking lot");
 			if (lb_ops_mutex(im)->trylock && !busted)
