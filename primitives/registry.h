@@ -166,6 +166,12 @@ enum lb_cap {
 	X(ck_swlock, "ck-swlock", "ck", LB_CAP_SPINS | LB_CAP_WPREF, \
 	  "ck_swlock: single-writer lock; writers serialised by ck_spinlock_fas") \
 	X(ck_tflock, "ck-tflock", "ck", LB_CAP_SPINS | LB_CAP_FIFO, "ck_tflock_ticket: task-fair") \
+	X(ck_rwcohort_wp, "ck-rwcohort-wp", "ck", LB_CAP_SPINS | LB_CAP_WPREF | LB_CAP_NUMA, \
+	  "ck_rwcohort WP: writer-preferring, writers on a per-package cohort lock") \
+	X(ck_rwcohort_rp, "ck-rwcohort-rp", "ck", LB_CAP_SPINS | LB_CAP_NUMA, \
+	  "ck_rwcohort RP: readers first until a writer has polled 1000 times, then writers") \
+	X(ck_rwcohort_neutral, "ck-rwcohort-neutral", "ck", LB_CAP_SPINS | LB_CAP_NUMA, \
+	  "ck_rwcohort neutral: readers and writers through one per-package cohort lock") \
 	X(urcu_memb, "urcu-memb", "urcu", LB_CAP_RCU | LB_CAP_PARKS, \
 	  "liburcu memb flavour: lock-free readers, membarrier grace periods") \
 	X(urcu_qsbr, "urcu-qsbr", "urcu", LB_CAP_RCU | LB_CAP_PARKS, \

@@ -14,6 +14,24 @@
  *              write_lock just ORs the writer bit), so writers here are
  *              serialised by a ck_spinlock_fas first.
  * ck-tflock    task-fair ticket rwlock: FIFO across readers and writers.
+ * ck-rwcohort-wp, -rp, -neutral
+ *              reader-writer cohort locks (ck_rwcohort.h; Calciu, Dice, Lev,
+ *              Luchangco, Marathe and Shavit, "NUMA-Aware Reader-Writer
+ *              Locks", PPoPP 2013): writers take a cohort lock (cohort.h:
+ *              a global ticket lock over a ticket lock per package, C-TKT-TKT),
+ *              readers count themselves in one shared counter.  wp: a reader
+ *              finding the cohort lock held backs out and waits; after 1000
+ *              polls it raises a barrier that holds off new writers.  rp: a
+ *              writer waits for readers to drain and, after 1000 polls,
+ *              raises a barrier that holds off new readers: so it prefers
+ *              readers for microseconds only, and is not flagged
+ *              LB_CAP_RPREF (the kind test of a reader overtaking a
+ *              waiting writer fails on it, as it should).  neutral:
+ *              readers take the cohort lock to count themselves in, so
+ *              readers and writers queue in one order.  (Only the ticket
+ *              composition: ck_cohort_locked in CK 0.7.1 applies the
+ *              global lock's test to the local lock and vice versa, which
+ *              only a composition of one lock type survives.)
  *
  * ThreadSanitizer (tsan.h) is told each lock's edges by the four helpers
  * below, on the object: a writer's unlock happens-before every later
@@ -32,6 +50,9 @@
 #include <ck_swlock.h>
 #include <ck_tflock.h>
 
+#include <ck_rwcohort.h>
+
+#include "cohort.h"
 #include "rwlock.h"
 #include "tsan.h"
 
@@ -258,5 +279,107 @@ static const struct lb_rwlock_ops lb_ck_swlock_ops = {
 	.write_lock = lb_ck_swlock_wl,
 	.write_unlock = lb_ck_swlock_wu,
 };
+
+/* ---- reader-writer cohort locks ---- */
+
+CK_COHORT_PROTOTYPE(lb_rwc, lb_coh_ticket_lock, lb_coh_ticket_unlock, lb_coh_ticket_locked,
+		    lb_coh_ticket_lock, lb_coh_ticket_unlock, lb_coh_ticket_locked)
+CK_RWCOHORT_WP_PROTOTYPE(lb_rwc)
+CK_RWCOHORT_RP_PROTOTYPE(lb_rwc)
+CK_RWCOHORT_NEUTRAL_PROTOTYPE(lb_rwc)
+
+struct lb_rwc_slot {
+	CK_COHORT_INSTANCE(lb_rwc) cohort;
+	ck_spinlock_ticket_t local;
+};
+
+#define LB_RWC_SLOT lb_cohort_slot_size(sizeof(struct lb_rwc_slot))
+#define LB_RWC_WAIT_LIMIT 1000 /* CK_RWCOHORT_WP_DEFAULT_WAIT_LIMIT */
+
+#define LB_RWC_INIT_WP(rw) CK_RWCOHORT_WP_INIT(lb_rwc, rw, LB_RWC_WAIT_LIMIT)
+#define LB_RWC_INIT_RP(rw) CK_RWCOHORT_RP_INIT(lb_rwc, rw, LB_RWC_WAIT_LIMIT)
+#define LB_RWC_INIT_NEUTRAL(rw) CK_RWCOHORT_NEUTRAL_INIT(lb_rwc, rw)
+
+/* One variant: V is wp, rp or neutral, U its CK name.  The context is the
+ * thread's cohort. */
+#define LB_CK_RWCOHORT(V, U) \
+	struct lb_ck_rwcohort_##V { \
+		_Alignas(LB_CACHELINE) ck_spinlock_ticket_t global; \
+		_Alignas(LB_CACHELINE) CK_RWCOHORT_##U##_INSTANCE(lb_rwc) rw; \
+		_Alignas(LB_CACHELINE) void *slots; \
+		unsigned nclusters; \
+	}; \
+	static inline int lb_ck_rwcohort_##V##_init(void *obj, const struct lb_prim_cfg *cfg) \
+	{ \
+		struct lb_ck_rwcohort_##V *l = obj; \
+		l->nclusters = cfg->nclusters ? cfg->nclusters : 1; \
+		ck_spinlock_ticket_init(&l->global); \
+		LB_RWC_INIT_##U(&l->rw); \
+		l->slots = lb_shared_aligned_alloc(LB_CACHELINE, l->nclusters * LB_RWC_SLOT); \
+		if (!l->slots) \
+			return ENOMEM; \
+		for (unsigned c = 0; c < l->nclusters; c++) { \
+			struct lb_rwc_slot *s = lb_cohort_slot(l->slots, LB_RWC_SLOT, c); \
+			ck_spinlock_ticket_init(&s->local); \
+			CK_COHORT_INIT(lb_rwc, &s->cohort, &l->global, &s->local, \
+				       CK_COHORT_DEFAULT_LOCAL_PASS_LIMIT); \
+		} \
+		return 0; \
+	} \
+	static inline void lb_ck_rwcohort_##V##_fini(void *obj) \
+	{ \
+		free(((struct lb_ck_rwcohort_##V *)obj)->slots); \
+	} \
+	static inline int lb_ck_rwcohort_##V##_thread_init(void *obj, void *t, \
+							   const struct lb_thread_info *ti) \
+	{ \
+		struct lb_ck_rwcohort_##V *l = obj; \
+		*(struct lb_rwc_slot **)t = \
+			lb_cohort_slot(l->slots, LB_RWC_SLOT, lb_cohort_of(l->nclusters, ti)); \
+		return 0; \
+	} \
+	static inline void lb_ck_rwcohort_##V##_rl(void *obj, void *t) \
+	{ \
+		struct lb_ck_rwcohort_##V *l = obj; \
+		CK_RWCOHORT_##U##_READ_LOCK(lb_rwc, &l->rw, &(*(struct lb_rwc_slot **)t)->cohort, \
+					    NULL, NULL); \
+		lb_ck_rw_read_locked(obj); \
+	} \
+	static inline void lb_ck_rwcohort_##V##_ru(void *obj, void *t) \
+	{ \
+		struct lb_ck_rwcohort_##V *l = obj; \
+		(void)t; /* CK's read_unlock takes only the instance */ \
+		lb_ck_rw_read_unlocking(obj); \
+		CK_RWCOHORT_##U##_READ_UNLOCK(lb_rwc, &l->rw, \
+					      &(*(struct lb_rwc_slot **)t)->cohort, NULL, NULL); \
+	} \
+	static inline void lb_ck_rwcohort_##V##_wl(void *obj, void *t) \
+	{ \
+		struct lb_ck_rwcohort_##V *l = obj; \
+		CK_RWCOHORT_##U##_WRITE_LOCK(lb_rwc, &l->rw, \
+					     &(*(struct lb_rwc_slot **)t)->cohort, NULL, NULL); \
+		lb_ck_rw_write_locked(obj); \
+	} \
+	static inline void lb_ck_rwcohort_##V##_wu(void *obj, void *t) \
+	{ \
+		struct lb_ck_rwcohort_##V *l = obj; \
+		lb_ck_rw_write_unlocking(obj); \
+		CK_RWCOHORT_##U##_WRITE_UNLOCK(lb_rwc, &l->rw, \
+					       &(*(struct lb_rwc_slot **)t)->cohort, NULL, NULL); \
+	} \
+	static const struct lb_rwlock_ops lb_ck_rwcohort_##V##_ops = { \
+		.base = { .size = sizeof(struct lb_ck_rwcohort_##V), \
+			  .tctx_size = sizeof(struct lb_rwc_slot *), \
+			  .init = lb_ck_rwcohort_##V##_init, .fini = lb_ck_rwcohort_##V##_fini, \
+			  .thread_init = lb_ck_rwcohort_##V##_thread_init }, \
+		.read_lock = lb_ck_rwcohort_##V##_rl, \
+		.read_unlock = lb_ck_rwcohort_##V##_ru, \
+		.write_lock = lb_ck_rwcohort_##V##_wl, \
+		.write_unlock = lb_ck_rwcohort_##V##_wu, \
+	};
+
+LB_CK_RWCOHORT(wp, WP)
+LB_CK_RWCOHORT(rp, RP)
+LB_CK_RWCOHORT(neutral, NEUTRAL)
 
 #endif
