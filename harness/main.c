@@ -92,12 +92,18 @@ static void make_plan(const struct lb_opts *o, int argc, char **argv, struct pla
 		if (ret)
 			lb_usage_error("--pin-group: could not resolve '%s'", o->pin_groups[g]);
 	}
+
+	claim_run_dir(o, p->c.wl->name, argc, argv, p);
+
+	/* Notes, once nothing can be a usage error any more (that is one
+	 * line alone). */
 	if (p->c.dropped)
 		fprintf(stderr, "lockbench: %s: %u thread count(s) of the default sweep do not "
 			"apply and were left out (%s)\n", p->c.wl->name, p->c.dropped,
 			p->c.dropped_why);
-
-	claim_run_dir(o, p->c.wl->name, argc, argv, p);
+	for (unsigned i = 0; i < p->c.nleft_out; i++)
+		fprintf(stderr, "lockbench: %s: %s is left out: unavailable here (%s)\n",
+			p->c.wl->name, p->c.left_out[i]->id, lb_impl_unavailable(p->c.left_out[i]));
 }
 
 /* The run directory, claimed atomically: of two runs started at the same

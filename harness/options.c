@@ -111,7 +111,7 @@ static void caps_text(unsigned caps, const char *sep, char *buf, size_t len)
 		{ LB_CAP_RACY, "racy" }, { LB_CAP_FLOOR, "floor" }, { LB_CAP_HIDDEN, "broken" },
 		{ LB_CAP_RCU, "rcu" }, { LB_CAP_OWNER, "owner-checked" },
 		{ LB_CAP_WPREF, "writer-pref" }, { LB_CAP_RPREF, "reader-pref" },
-		{ LB_CAP_NUMA, "numa-aware" },
+		{ LB_CAP_NUMA, "numa-aware" }, { LB_CAP_UNAVAILABLE, "unavailable" },
 	};
 	buf[0] = '\0';
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
@@ -154,7 +154,8 @@ static void kinds_text(const struct lb_workload *wl, const char *sep, char *buf,
 static void print_list_csv(int show_hidden)
 {
 	char buf[512];
-	printf("record,name,kind,backend,capabilities,workloads,params,checks,summary\n");
+	printf("record,name,kind,backend,capabilities,workloads,params,checks,summary,"
+	       "unavailable\n");
 	for (size_t i = 0; lb_workloads[i]; i++) {
 		const struct lb_workload *wl = lb_workloads[i];
 		fputs("workload,", stdout);
@@ -173,7 +174,7 @@ static void print_list_csv(int show_hidden)
 		lb_csv_field(stdout, wl->checks);
 		putchar(',');
 		lb_csv_field(stdout, wl->summary);
-		putchar('\n');
+		fputs(",\n", stdout);
 	}
 	for (size_t j = 0; j < LB_IMPL_COUNT; j++) {
 		const struct lb_impl *im = &lb_impls[j];
@@ -193,6 +194,8 @@ static void print_list_csv(int show_hidden)
 		lb_csv_field(stdout, buf);
 		fputs(",,,", stdout);
 		lb_csv_field(stdout, im->summary);
+		putchar(',');
+		lb_csv_field(stdout, lb_impl_unavailable(im) ? lb_impl_unavailable(im) : "");
 		putchar('\n');
 	}
 }
@@ -238,8 +241,10 @@ static void print_list(int show_hidden)
 			if (!caps[0])
 				snprintf(caps, sizeof(caps), "-");
 			workloads_text(im, ",", wls, sizeof(wls));
-			printf("  %-22s %-8s %-34s %-10s %s\n", im->id, im->backend, caps, wls,
-			       im->summary);
+			printf("  %-22s %-8s %-34s %-10s %s\n", im->id, im->backend, caps,
+			       wls[0] ? wls : "-", im->summary);
+			if (lb_impl_unavailable(im))
+				printf("  %-22s UNAVAILABLE here: %s\n", "", lb_impl_unavailable(im));
 		}
 	}
 }

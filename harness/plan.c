@@ -156,6 +156,9 @@ static int plan_impl_item(const char *tok, const char *valid, struct lb_plan *p,
 			    did_you_mean(tok, strlen(tok), names, n, hint, sizeof(hint)),
 			    wl->name, valid, lb_backend_names(), kinds);
 	}
+	if (how == SEL_ID && lb_workload_fits(wl, one) && lb_impl_unavailable(one))
+		return fail(err, errlen, "--impl: '%s' is unavailable here: %s; valid for %s: %s",
+			    tok, lb_impl_unavailable(one), wl->name, valid);
 	if (how == SEL_ID && !lb_workload_drives(wl, one))
 		return fail(err, errlen, "--impl: workload %s does not drive '%s' (kind %s); "
 			    "valid for %s: %s", wl->name, tok, lb_kind_name(lb_impl_kind(one)),
@@ -163,6 +166,16 @@ static int plan_impl_item(const char *tok, const char *valid, struct lb_plan *p,
 	int any = 0;
 	for (size_t j = 0; j < LB_IMPL_COUNT; j++) {
 		const struct lb_impl *im = &lb_impls[j];
+		if (how != SEL_ID && lb_workload_fits(wl, im) && selects(how, tok, one, im) &&
+		    lb_impl_unavailable(im)) {
+			/* never silently missing: the caller says so, as for the
+			 * thread counts a sweep drops */
+			int dup = 0;
+			for (unsigned k = 0; k < p->nleft_out; k++)
+				dup |= p->left_out[k] == im;
+			if (!dup && p->nleft_out < LB_PLAN_MAX_SERIES)
+				p->left_out[p->nleft_out++] = im;
+		}
 		if (!lb_workload_drives(wl, im) || !selects(how, tok, one, im))
 			continue;
 		any = 1;

@@ -74,6 +74,10 @@ struct lb_plan {
 	size_t nruns;            /* implementations x thread counts x repetitions */
 	/* Thread counts of the default sweep the workload refused (left out,
 	 * and said so on stderr), and the workload's reason. */
+	/* implementations the --impl items chose but which cannot run here
+	 * (lb_impl_unavailable): left out, and the caller says so */
+	const struct lb_impl *left_out[LB_PLAN_MAX_SERIES];
+	unsigned nleft_out;
 	unsigned dropped;
 	char dropped_why[256];
 };

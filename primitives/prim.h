@@ -33,6 +33,10 @@ struct lb_prim_ops {
 	void (*fini)(void *obj);                                   /* may be NULL */
 	int (*thread_init)(void *obj, void *tctx, const struct lb_thread_info *ti); /* may be NULL */
 	void (*thread_fini)(void *obj, void *tctx);                /* may be NULL */
+	/* NULL, or why it cannot run on this machine or in this build (no
+	 * RTM on this CPU, ...): such an implementation is listed with the
+	 * reason and left out of every run, never silently missing. */
+	const char *(*unavailable)(void);
 };
 
 /* For a kind without a non-blocking acquire (registry.h's LB_KINDS). */

@@ -39,9 +39,16 @@ enum lb_kind lb_kind_find(const char *name)
 	return LB_KIND_COUNT;
 }
 
+const char *lb_impl_unavailable(const struct lb_impl *im)
+{
+	return im->prim->unavailable ? im->prim->unavailable() : NULL;
+}
+
 unsigned lb_impl_caps(const struct lb_impl *im)
 {
 	unsigned c = im->caps;
+	if (lb_impl_unavailable(im))
+		c |= LB_CAP_UNAVAILABLE;
 	if (im->prim->tctx_size)
 		c |= LB_CAP_TCTX;
 	if (kind_can_try[lb_impl_kind(im)](im->prim))

@@ -52,6 +52,7 @@ enum lb_cap {
 	LB_CAP_WPREF = 1u << 10,  /* rwlock: waiting writers hold off new readers */
 	LB_CAP_RPREF = 1u << 11,  /* rwlock: waiting writers do not hold off readers */
 	LB_CAP_NUMA = 1u << 12,   /* hierarchical: keeps the lock within a cluster */
+	LB_CAP_UNAVAILABLE = 1u << 13, /* derived (lb_impl_caps): cannot run here */
 };
 
 #define LB_MUTEX_IMPLS(X) \
@@ -94,6 +95,8 @@ enum lb_cap {
 	  "ck_spinlock_dec_lock_eb: decrement lock, exponential backoff") \
 	X(ck_ticket_pb, "ck-ticket-pb", "ck", LB_CAP_SPINS | LB_CAP_FIFO, \
 	  "ck_spinlock_ticket_lock_pb: ticket lock, backoff proportional to queue place") \
+	X(ck_elide_fas, "ck-elide-fas", "ck", LB_CAP_SPINS, \
+	  "ck_elide over ck_spinlock_fas: hardware transactions (RTM), the lock on abort") \
 	X(ck_cohort_ticket, "ck-cohort-ticket", "ck", LB_CAP_SPINS | LB_CAP_NUMA, \
 	  "ck_cohort: global ticket lock over a ticket lock per package") \
 	X(ck_cohort_fas_mcs, "ck-cohort-fas-mcs", "ck", LB_CAP_SPINS | LB_CAP_NUMA, \
@@ -174,6 +177,12 @@ enum lb_cap {
 	  "ck_rwcohort neutral: readers and writers through one per-package cohort lock") \
 	X(urcu_memb, "urcu-memb", "urcu", LB_CAP_RCU | LB_CAP_PARKS, \
 	  "liburcu memb flavour: lock-free readers, membarrier grace periods") \
+	X(urcu_mb, "urcu-mb", "urcu", LB_CAP_RCU | LB_CAP_PARKS, \
+	  "liburcu mb flavour: lock-free readers with full barriers, no membarrier") \
+	X(urcu_signal, "urcu-signal", "urcu", LB_CAP_RCU | LB_CAP_PARKS, \
+	  "liburcu signal flavour: grace periods signal each reader (SIGUSR1)") \
+	X(urcu_bp, "urcu-bp", "urcu", LB_CAP_RCU | LB_CAP_PARKS, \
+	  "liburcu bulletproof flavour: readers register themselves on first use") \
 	X(urcu_qsbr, "urcu-qsbr", "urcu", LB_CAP_RCU | LB_CAP_PARKS, \
 	  "liburcu QSBR flavour: zero-cost readers, explicit quiescent states")
 
@@ -322,6 +331,8 @@ enum lb_kind lb_kind_find(const char *name);
 const struct lb_impl *lb_impl_find(const char *id);
 /* caps plus those derived from the ops (TRYLOCK, TCTX). */
 unsigned lb_impl_caps(const struct lb_impl *impl);
+/* NULL if impl can run here, else why not (lb_prim_ops.unavailable). */
+const char *lb_impl_unavailable(const struct lb_impl *impl);
 /* Comma-separated list of backends, for error messages. */
 const char *lb_backend_names(void);
 int lb_backend_known(const char *name);

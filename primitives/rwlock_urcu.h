@@ -4,6 +4,13 @@
  * urcu-memb  liburcu's "memb" flavour: read_lock/unlock are a per-thread
  *            nesting counter update and a compiler barrier; grace periods
  *            use membarrier(2) (or fences where the kernel lacks it).
+ * urcu-mb    the "mb" flavour: as memb, but read_lock/unlock issue full
+ *            memory barriers instead of relying on membarrier(2).
+ * urcu-signal  the signal flavour: as memb, but a grace period sends
+ *            SIGUSR1 (liburcu's SIGRCU) to every registered reader, whose
+ *            handler runs the barrier; no process-wide membarrier.
+ * urcu-bp    "bulletproof": readers register themselves on their first
+ *            read_lock and unregister at thread exit (below).
  * urcu-qsbr  the quiescent-state-based flavour: read-side sections cost
  *            nothing at all; instead every registered reader must report
  *            quiescent states and go offline around blocking waits, or
@@ -86,54 +93,92 @@ static inline void lb_urcu_write_unlock(void *obj, void *t)
 	pthread_mutex_unlock(&((struct lb_urcu *)obj)->writers);
 }
 
-/* ---- memb ---- */
+/* ---- memb, mb, signal: registered readers, a nesting counter ---- */
 
-static inline int lb_urcu_memb_thread_init(void *obj, void *t, const struct lb_thread_info *ti)
+/* One flavour whose readers register in thread_init and unregister in
+ * thread_fini, and whose read side is a nesting counter: fl is liburcu's
+ * prefix (urcu_<fl>_...), unavail its lb_prim_ops.unavailable (or NULL). */
+#define LB_URCU_REGISTERED(fl, unavail) \
+	static inline int lb_urcu_##fl##_thread_init(void *obj, void *t, \
+						     const struct lb_thread_info *ti) \
+	{ \
+		(void)obj, (void)t, (void)ti; \
+		urcu_##fl##_register_thread(); \
+		return 0; \
+	} \
+	static inline void lb_urcu_##fl##_thread_fini(void *obj, void *t) \
+	{ \
+		(void)obj, (void)t; \
+		urcu_##fl##_unregister_thread(); \
+	} \
+	LB_URCU_READ_SIDE(fl) \
+	static const struct lb_rwlock_ops lb_urcu_##fl##_ops = { \
+		.base = { .size = sizeof(struct lb_urcu), .init = lb_urcu_init, \
+			  .fini = lb_urcu_fini, .thread_init = lb_urcu_##fl##_thread_init, \
+			  .thread_fini = lb_urcu_##fl##_thread_fini, .unavailable = unavail }, \
+		.read_lock = lb_urcu_##fl##_rl, \
+		.read_unlock = lb_urcu_##fl##_ru, \
+		.write_lock = lb_urcu_write_lock, \
+		.write_unlock = lb_urcu_write_unlock, \
+		.synchronize = lb_urcu_##fl##_sync, \
+	};
+
+/* read_lock, read_unlock and synchronize of flavour fl, with TSan's
+ * grace-period edge (see above). */
+#define LB_URCU_READ_SIDE(fl) \
+	static inline void lb_urcu_##fl##_rl(void *obj, void *t) \
+	{ \
+		(void)obj, (void)t; \
+		urcu_##fl##_read_lock(); \
+	} \
+	static inline void lb_urcu_##fl##_ru(void *obj, void *t) \
+	{ \
+		(void)t; \
+		LB_TSAN_RELEASE(&((struct lb_urcu *)obj)->gp_sync); /* synchronize's */ \
+		urcu_##fl##_read_unlock(); \
+	} \
+	static inline void lb_urcu_##fl##_sync(void *obj, void *t) \
+	{ \
+		(void)t; \
+		urcu_##fl##_synchronize_rcu(); \
+		LB_TSAN_ACQUIRE(&((struct lb_urcu *)obj)->gp_sync); /* every ended reader's */ \
+	}
+
+/* The signal flavour cannot run under ThreadSanitizer: TSan holds an
+ * asynchronous signal back until the thread's next intercepted call, and
+ * a reader spinning in a loop of inlined code makes none, so the grace
+ * period's SIGUSR1 is never handled and synchronize() never returns (the
+ * watchdog reports the stall). */
+static inline const char *lb_urcu_signal_unavailable(void)
 {
-	(void)obj;
-	(void)t;
-	(void)ti;
-	urcu_memb_register_thread();
-	return 0;
+	return LB_TSAN ? "in a ThreadSanitizer build: TSan delivers the grace period's "
+			 "SIGUSR1 only at a reader's next intercepted call, which a spinning "
+			 "reader never makes"
+		       : NULL;
 }
 
-static inline void lb_urcu_memb_thread_fini(void *obj, void *t)
-{
-	(void)obj;
-	(void)t;
-	urcu_memb_unregister_thread();
-}
+LB_URCU_REGISTERED(memb, NULL)
+LB_URCU_REGISTERED(mb, NULL)
+LB_URCU_REGISTERED(signal, lb_urcu_signal_unavailable)
 
-static inline void lb_urcu_memb_rl(void *obj, void *t)
-{
-	(void)obj;
-	(void)t;
-	urcu_memb_read_lock();
-}
+/* ---- bp: readers register themselves ---- */
 
-static inline void lb_urcu_memb_ru(void *obj, void *t)
-{
-	(void)t;
-	LB_TSAN_RELEASE(&((struct lb_urcu *)obj)->gp_sync); /* pairs with synchronize's */
-	urcu_memb_read_unlock();
-}
+/* The "bulletproof" flavour registers a thread on its first read_lock and
+ * unregisters it when the thread exits (a pthread key's destructor), so a
+ * library can use RCU in threads it did not create: no thread_init here,
+ * by its rules.  The price: read_lock tests the thread's registration and
+ * reaches its counter through a pointer (the registry is not in TLS); the
+ * barrier against the writer is membarrier(2) where the kernel has it, as
+ * memb's. */
+LB_URCU_READ_SIDE(bp)
 
-static inline void lb_urcu_memb_sync(void *obj, void *t)
-{
-	(void)t;
-	urcu_memb_synchronize_rcu();
-	LB_TSAN_ACQUIRE(&((struct lb_urcu *)obj)->gp_sync); /* every ended reader's */
-}
-
-static const struct lb_rwlock_ops lb_urcu_memb_ops = {
-	.base = { .size = sizeof(struct lb_urcu), .init = lb_urcu_init, .fini = lb_urcu_fini,
-		  .thread_init = lb_urcu_memb_thread_init,
-		  .thread_fini = lb_urcu_memb_thread_fini },
-	.read_lock = lb_urcu_memb_rl,
-	.read_unlock = lb_urcu_memb_ru,
+static const struct lb_rwlock_ops lb_urcu_bp_ops = {
+	.base = { .size = sizeof(struct lb_urcu), .init = lb_urcu_init, .fini = lb_urcu_fini },
+	.read_lock = lb_urcu_bp_rl,
+	.read_unlock = lb_urcu_bp_ru,
 	.write_lock = lb_urcu_write_lock,
 	.write_unlock = lb_urcu_write_unlock,
-	.synchronize = lb_urcu_memb_sync,
+	.synchronize = lb_urcu_bp_sync,
 };
 
 /* ---- qsbr ---- */

@@ -25,6 +25,7 @@
 
 #if !defined(_LGPL_SOURCE) && \
 	(defined(_URCU_MEMB_H) || defined(_URCU_QSBR_H) || defined(_URCU_POINTER_H) || \
+	 defined(_URCU_MB_H) || defined(_URCU_SIGNAL_H) || defined(_URCU_BP_H) || \
 	 defined(_URCU_WFCQUEUE_H) || defined(_URCU_LFSTACK_H))
 #error "a liburcu header was included before primitives/urcu_inline.h: its fast paths would be calls here"
 #endif
@@ -32,8 +33,11 @@
 #define _LGPL_SOURCE
 #endif
 
+#include <urcu/urcu-bp.h>
+#include <urcu/urcu-mb.h>
 #include <urcu/urcu-memb.h>
 #include <urcu/urcu-qsbr.h>
+#include <urcu/urcu-signal.h>
 #include <urcu/lfstack.h>
 #include <urcu/wfcqueue.h>
 

@@ -47,7 +47,7 @@ esac
 passed=0
 failed=0
 # UBSan only prints by default; make every sanitizer report fail the test.
-export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$ROOT/tests/ubsan.supp"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1"
 export TSAN_OPTIONS="halt_on_error=1 suppressions=$ROOT/tests/tsan.supp"
 

@@ -275,7 +275,7 @@ int tap_named(const struct lb_impl *im)
 	return 0;
 }
 
-int tap_selected(const struct lb_impl *im)
+static int chosen(const struct lb_impl *im)
 {
 	if (!nsel_b && !nsel_i)
 		return 1;
@@ -283,6 +283,18 @@ int tap_selected(const struct lb_impl *im)
 		if (strcmp(sel_backends[i], im->backend) == 0)
 			return 1;
 	return tap_named(im);
+}
+
+int tap_selected(const struct lb_impl *im)
+{
+	if (!chosen(im))
+		return 0;
+	if (lb_impl_unavailable(im)) {
+		/* never silently missing: a SKIP with the reason */
+		tap(1, "%s # SKIP unavailable here: %s", im->id, lb_impl_unavailable(im));
+		return 0;
+	}
+	return 1;
 }
 
 /* ---- each case in its own process ---- */

@@ -53,13 +53,11 @@ struct lb_impl;
 void tap_init(int argc, char **argv);
 
 /* Whether im was chosen: by its backend or its id, or because nothing was
- * named.  Hidden (deliberately broken) implementations are the caller's
+ * named; one that is unavailable here (lb_impl_unavailable) is not, and
+ * gets a TAP SKIP line with the reason instead.  Hidden (deliberately broken) implementations are the caller's
  * business: tap_named says whether one was named with --impl. */
 int tap_selected(const struct lb_impl *im);
 int tap_named(const struct lb_impl *im);
-
-/* Under ThreadSanitizer, an implementation whose atomics it cannot see:
- * reports it as a TAP SKIP and returns 1.  Otherwise returns 0. */
 
 typedef void tap_case_fn(const struct lb_impl *im, unsigned n, unsigned x);
 

@@ -366,7 +366,7 @@ class Informational(Base):
         rows = list(csv.DictReader(p.stdout.splitlines()))
         self.assertEqual(list(rows[0].keys()), ["record", "name", "kind", "backend",
                                                 "capabilities", "workloads", "params",
-                                                "checks", "summary"])
+                                                "checks", "summary", "unavailable"])
         impls = {r["name"]: r for r in rows if r["record"] == "impl"}
         wls = {r["name"]: r for r in rows if r["record"] == "workload"}
         self.assertEqual(len(impls) + len(wls), len(rows))
@@ -390,6 +390,43 @@ class Informational(Base):
         self.assertEqual(p.returncode, 2)
         self.assertEqual(p.stderr, "lockbench: --list --format: 'json' is not a listing "
                          "format; valid: table, csv\n")
+
+    def test_unavailable_is_never_silently_missing(self):
+        # What cannot run here (ck-elide-fas without RTM; urcu-signal in a
+        # TSan build) is listed with its reason and drives no workload;
+        # naming it is a usage error that gives the reason; choosing it by a
+        # glob leaves it out with a line on stderr.  On a machine where all
+        # can run, the contract holds vacuously: the listing says so.
+        p = run(["--list", "--format", "csv"], cwd=self.tmp)
+        rows = [r for r in csv.DictReader(p.stdout.splitlines()) if r["record"] == "impl"]
+        for r in rows:
+            self.assertEqual("unavailable" in r["capabilities"].split(), bool(r["unavailable"]),
+                             r)
+        gone = {r["name"]: r for r in rows if r["unavailable"]}
+        elide = [r for r in rows if r["name"] == "ck-elide-fas"]
+        self.assertEqual(len(elide), 1)
+        if elide[0]["unavailable"]:
+            self.assertRegex(elide[0]["unavailable"], r"RTM")
+        table = run(["--list"], cwd=self.tmp).stdout
+        for name, r in gone.items():
+            self.assertEqual(r["workloads"], "", r)
+            self.assertIn("UNAVAILABLE here: %s" % r["unavailable"], table)
+            wl = {"mutex": "counter", "rwlock": "readmostly"}.get(r["kind"])
+            if not wl:
+                continue
+            self.assert_usage_error(["--workload", wl, "--impl", name],
+                                    ["'%s' is unavailable here: %s" % (name, r["unavailable"])])
+            out = self.out_dir()
+            q = run_sweep(["--workload", wl, "--impl", name.split("-")[0] + "-*",
+                           "--threads", "1", "--duration", "0.02", "--warmup", "0",
+                           "--repeat", "1", "--no-plot", "--quiet", "--out", out])
+            self.assertEqual(q.returncode, 0, q.stderr)
+            self.assertIn("lockbench: %s: %s is left out: unavailable here (%s)\n"
+                          % (wl, name, r["unavailable"]), q.stderr)
+            with open(os.path.join(out, "results.csv"), newline="") as f:
+                ran = {row["impl"] for row in csv.DictReader(f)}
+            self.assertNotIn(name, ran)
+            self.assertTrue(ran)
 
     def test_topology(self):
         p = run(["--topology"], cwd=self.tmp)

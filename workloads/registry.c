@@ -22,10 +22,15 @@ const struct lb_workload *lb_workload_find(const char *name)
 	return NULL;
 }
 
-int lb_workload_drives(const struct lb_workload *wl, const struct lb_impl *impl)
+int lb_workload_fits(const struct lb_workload *wl, const struct lb_impl *impl)
 {
 	return wl->loops[impl->index] != NULL &&
 	       (lb_impl_caps(impl) & wl->requires_caps) == wl->requires_caps;
+}
+
+int lb_workload_drives(const struct lb_workload *wl, const struct lb_impl *impl)
+{
+	return lb_workload_fits(wl, impl) && !lb_impl_unavailable(impl);
 }
 
 /* A pointer to a struct, converted, points to its first member: here the

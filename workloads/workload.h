@@ -138,5 +138,7 @@ void lb_single_thread_fini(struct lb_wctx *c, struct lb_worker *w);
 extern const struct lb_workload *const lb_workloads[];
 const struct lb_workload *lb_workload_find(const char *name);
 int lb_workload_drives(const struct lb_workload *wl, const struct lb_impl *impl);
+/* Whether it would, were impl available here (lb_impl_unavailable). */
+int lb_workload_fits(const struct lb_workload *wl, const struct lb_impl *impl);
 
 #endif
