@@ -26,6 +26,12 @@
  * state on every 1024th call (as liburcu's own benchmark does), and QSBR
  * readers go offline around the writers' mutex (a blocking wait).
  *
+ * A seqlock (seqlock.h) takes no lock to read: read_begin, read the words,
+ * read_retry, and read them again while it says a writer came by; only the
+ * read it accepts is checked (a torn accepted read is a broken seqlock).
+ * Writers update in place, as under a plain rwlock.  read_retries counts
+ * the discarded reads in the window (empty for the other kinds).
+ *
  * Latency: the time to acquire the read or the write side (sampled), for
  * both kinds of op.  RCU's grace-period wait is not in it: it shows in
  * writer_ops_per_sec.
@@ -67,6 +73,7 @@ struct readmostly_result {
 	uint64_t reader_excl;           /* reads that saw a writer inside */
 	uint64_t writer_excl;           /* writes that saw another writer */
 	uint64_t oom;                   /* RCU copies that could not be allocated */
+	uint64_t retries_win;           /* seqlock reads discarded, in the window */
 };
 
 struct readmostly_state {
@@ -249,14 +256,98 @@ readmostly_loop(struct lb_worker *w, const struct lb_rwlock_ops *ops, const int 
 	lb_finish(w, n);
 }
 
+/* The loop for one seqlock: readers read the in-place record without a
+ * lock and read it again while read_retry says a writer came by. */
+static inline __attribute__((always_inline)) void
+readmostly_seq_loop(struct lb_worker *w, const struct lb_seqlock_ops *ops)
+{
+	struct readmostly_state *s = w->state;
+	void *l = s->prim, *t = w->tctx;
+	const uint64_t read_below = s->read_below;
+	const int all_reads = read_below > UINT32_MAX;
+	uint64_t rng = readmostly_seed(w->tid);
+	struct readmostly_result r = { 0 };
+	uint64_t reads = 0, reads_m = 0, writes_m = 0, retries = 0, retries_m = 0;
+	unsigned seen = w->seen;
+	int in_window = 0;
+	struct lb_hot h = lb_hot(w);
+	uint64_t n = 0;
+	struct readmostly_rec *p = &s->inplace;
+
+	while (lb_running(w, &h, n)) {
+		if (__builtin_expect(h.seen != seen, 0)) {
+			seen = h.seen;
+			reads_m = reads;
+			writes_m = r.writes;
+			retries_m = retries;
+			in_window = 1;
+		}
+		uint64_t t0 = lb_sample_begin(w, &h, n);
+		if (all_reads || (readmostly_rand(&rng) >> 32) < read_below) {
+			unsigned seq = ops->read_begin(l);
+			lb_sample_end(w, t0);
+			int bad;
+			for (;;) {
+				uint64_t v, v0 = 0;
+				if (h.cs_iters) {
+					v0 = readmostly_load(&p->word[0]);
+					lb_busy(h.cs_iters);
+				}
+				bad = readmostly_torn(p, &v) | (h.cs_iters && v != v0);
+				if (!ops->read_retry(l, seq))
+					break;
+				retries++;
+				seq = ops->read_begin(l);
+			}
+			r.torn += (uint64_t)bad; /* only an accepted read counts */
+			reads++;
+		} else {
+			ops->write_lock(l, t);
+			lb_sample_end(w, t0);
+			uint64_t in = readmostly_load(&s->writers_in);
+			readmostly_store(&s->writers_in, in + 1);
+			if (in != 0)
+				r.writer_excl++;
+			uint64_t v = readmostly_load(&p->word[0]) + 1;
+			readmostly_store(&p->word[0], v);
+			lb_busy(h.cs_iters); /* a torn record lives this long */
+			for (unsigned i = 1; i < READMOSTLY_WORDS; i++)
+				readmostly_store(&p->word[i], v);
+			in = readmostly_load(&s->writers_in);
+			if (in != 1)
+				r.writer_excl++;
+			readmostly_store(&s->writers_in, in - 1);
+			ops->write_unlock(l, t);
+			r.writes++;
+		}
+		lb_busy(h.think_iters);
+		lb_publish(w, ++n);
+	}
+	if (!in_window) {
+		reads_m = reads;
+		writes_m = r.writes;
+		retries_m = retries;
+	}
+	r.reads_win = reads - reads_m;
+	r.writes_win = r.writes - writes_m;
+	r.retries_win = retries - retries_m;
+	s->res[w->tid] = r;
+	lb_finish(w, n);
+}
+
 #define READMOSTLY_LOOP(sym, id, be, caps, sum) \
 	static void readmostly_loop_##sym(struct lb_worker *w) \
 	{ readmostly_loop(w, &lb_##sym##_ops, ((caps) & LB_CAP_RCU) != 0); }
 LB_RWLOCK_IMPLS(READMOSTLY_LOOP)
+#define READMOSTLY_SEQ_LOOP(sym, id, be, caps, sum) \
+	static void readmostly_loop_##sym(struct lb_worker *w) \
+	{ readmostly_seq_loop(w, &lb_##sym##_ops); }
+LB_SEQLOCK_IMPLS(READMOSTLY_SEQ_LOOP)
 
 #define READMOSTLY_ENTRY(sym, id, be, caps, sum) [LB_IMPL_##sym] = readmostly_loop_##sym,
 static const lb_loop_fn readmostly_loops[LB_IMPL_COUNT] = {
 	LB_RWLOCK_IMPLS(READMOSTLY_ENTRY)
+	LB_SEQLOCK_IMPLS(READMOSTLY_ENTRY)
 };
 
 static int readmostly_setup(struct lb_wctx *c)
@@ -311,6 +402,7 @@ static void readmostly_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_
 		sum.reader_excl += r->reader_excl;
 		sum.writer_excl += r->writer_excl;
 		sum.oom += r->oom;
+		sum.retries_win += r->retries_win;
 	}
 
 	/* The final record: all words equal, version = writes done. */
@@ -327,6 +419,7 @@ static void readmostly_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_
 	out->extra[0] = c->window_s > 0 ? (double)sum.reads_win / c->window_s : NAN;
 	out->extra[1] = c->window_s > 0 ? (double)sum.writes_win / c->window_s : NAN;
 	out->extra[2] = (double)sum.torn;
+	out->extra[3] = lb_impl_kind(c->impl) == LB_KIND_SEQLOCK ? (double)sum.retries_win : NAN;
 }
 
 static void readmostly_teardown(struct lb_wctx *c)
@@ -348,15 +441,16 @@ static const struct lb_param_spec readmostly_params[] = {
 };
 
 static const char *const readmostly_extra[] = {
-	"reader_ops_per_sec", "writer_ops_per_sec", "torn_reads", NULL,
+	"reader_ops_per_sec", "writer_ops_per_sec", "torn_reads", "read_retries", NULL,
 };
 
 const struct lb_workload lb_wl_readmostly = {
 	.name = "readmostly",
 	.summary = "read-mostly record: read_pct% reads of 8 equal words, the rest write "
-		   "version+1 (RCU: copy, publish, synchronize, free)",
-	.checks = "no torn or reclaimed read; writers (and, for rwlocks, readers and "
-		  "writers) never overlap; final version == writes done",
+		   "version+1 (RCU: copy, publish, synchronize, free; seqlock: read, retry)",
+	.checks = "no torn or reclaimed read (seqlock: no torn read accepted; retries "
+		  "counted); writers (and, for rwlocks, readers and writers) never overlap; "
+		  "final version == writes done",
 	.extra_cols = readmostly_extra,
 	.params = readmostly_params,
 	.loops = readmostly_loops,
