@@ -96,6 +96,31 @@ class Locks(unittest.TestCase):
                 self.assertAlmostEqual(rd + wr, num(r["ops_per_sec"]),
                                        delta=1e-6 * num(r["ops_per_sec"]) + 0.05 + 2e-4)
 
+    def test_readmostly_dedicated_writers(self):
+        # writers=W: threads 0..W-1 only write, the rest only read, as
+        # liburcu's benchmarks run; write_delay_ns pauses a writer after
+        # each write.  Both sides move (a collapsed side would be 0).
+        impls = ["pthread-rwlock", "urcu-memb", "urcu-qsbr", "futex-seqlock"]
+        for params in (("writers=1",), ("writers=2", "write_delay_ns=1000"),
+                       ("writers=1", "read_words=1")):
+            rows = self.sweep("readmostly", impls, params, threads=(3,))
+            for r in rows:
+                with self.subTest(impl=r["impl"], params=params):
+                    self.assertGreater(num(r["reader_ops_per_sec"]), 0)
+                    self.assertGreater(num(r["writer_ops_per_sec"]), 0)
+                    self.assertEqual(num(r["torn_reads"]), 0)
+        # every thread a writer leaves nobody to read: one usage line
+        p, _ = run(["--workload", "readmostly", "--impl", "urcu-memb", "--threads", "2",
+                    "--param", "writers=2"] + SHORT)
+        self.assertEqual(p.returncode, 2)
+        self.assertEqual(p.stderr, "lockbench: readmostly: writers=2 leaves no reader among 2 "
+                         "threads; give writers=0 (mixed) or 1 to 1\n")
+        p, _ = run(["--workload", "readmostly", "--impl", "urcu-memb", "--threads", "2",
+                    "--param", "read_words=3"] + SHORT)
+        self.assertEqual(p.returncode, 2)
+        self.assertEqual(p.stderr, "lockbench: readmostly: read_words=3 is not a read size; "
+                         "give 1 or 8\n")
+
     def test_readmostly_default_mix(self):
         self.check_readmostly(None)
 

@@ -32,6 +32,15 @@
  * Writers update in place, as under a plain rwlock.  read_retries counts
  * the discarded reads in the window (empty for the other kinds).
  *
+ * Dedicated roles, as RCU's users and liburcu's own benchmarks
+ * (tests/benchmark/test_urcu*.c) run it: --param writers=W makes threads
+ * 0..W-1 write on every op and the rest read on every op (read_pct does
+ * not apply then), and --param write_delay_ns=D makes each writer busy for
+ * D ns after each write, outside any lock (liburcu's -d).  --param
+ * read_words=1 makes a read load (and check for the poison) only the
+ * first word, as liburcu's benchmark reader loads one int: a torn record
+ * cannot show then, a reclaimed one still does.
+ *
  * Latency: the time to acquire the read or the write side (sampled), for
  * both kinds of op.  RCU's grace-period wait is not in it: it shows in
  * writer_ops_per_sec.
@@ -79,6 +88,9 @@ struct readmostly_result {
 struct readmostly_state {
 	void *prim; /* first member: lb_single_thread_init() relies on it */
 	uint64_t read_below; /* a read when the top 32 random bits are below */
+	unsigned writers;    /* dedicated writers (threads 0..writers-1); 0: mixed */
+	uint64_t write_delay_iters; /* busy work after each write, outside locks */
+	int one_word;        /* read_words=1: a read loads only word 0 */
 	struct readmostly_result *res; /* [nthreads] */
 	/* RCU: the published record.  Its own line: every reader loads it. */
 	alignas(LB_CACHELINE) _Atomic(struct readmostly_rec *) cur;
@@ -118,6 +130,15 @@ static inline void readmostly_store(_Atomic uint64_t *p, uint64_t v)
 	atomic_store_explicit(p, v, memory_order_relaxed);
 }
 
+/* The thread's read threshold (see read_below): its role's, with
+ * dedicated writers; else the mix's.  Above UINT32_MAX: always read. */
+static inline uint64_t readmostly_read_below(const struct readmostly_state *s, unsigned tid)
+{
+	if (!s->writers)
+		return s->read_below;
+	return tid < s->writers ? 0 : (uint64_t)UINT32_MAX + 1;
+}
+
 /* A torn or poisoned record: words that differ, or the poison.  Written
  * out rather than looped: eight loads of one cache line and an OR of
  * differences, so the check costs about what reading the record costs
@@ -143,10 +164,13 @@ readmostly_loop(struct lb_worker *w, const struct lb_rwlock_ops *ops, const int 
 {
 	struct readmostly_state *s = w->state;
 	void *l = s->prim, *t = w->tctx;
-	const uint64_t read_below = s->read_below;
-	/* read_pct=100: no draw at all (a read-only loop, as liburcu's
-	 * readers are); the branch is the same every op. */
+	/* read_pct=100, or a dedicated reader: no draw at all (a read-only
+	 * loop, as liburcu's readers are); the branch is the same every op.
+	 * A dedicated writer: read_below 0, never a read. */
+	const uint64_t read_below = readmostly_read_below(s, w->tid);
 	const int all_reads = read_below > UINT32_MAX;
+	const uint64_t write_delay = s->write_delay_iters;
+	const int one_word = s->one_word;
 	uint64_t rng = readmostly_seed(w->tid);
 	struct readmostly_result r = { 0 };
 	uint64_t reads = 0, reads_m = 0, writes_m = 0;
@@ -185,7 +209,8 @@ readmostly_loop(struct lb_worker *w, const struct lb_rwlock_ops *ops, const int 
 				v0 = readmostly_load(&p->word[0]);
 				lb_busy(h.cs_iters);
 			}
-			int bad = readmostly_torn(p, &v) | (h.cs_iters && v != v0);
+			int bad = one_word ? (v = readmostly_load(&p->word[0])) == READMOSTLY_POISON
+					   : readmostly_torn(p, &v) | (h.cs_iters && v != v0);
 			ops->read_unlock(l, t);
 			r.torn += (uint64_t)bad;
 			reads++;
@@ -240,6 +265,7 @@ readmostly_loop(struct lb_worker *w, const struct lb_rwlock_ops *ops, const int 
 				free(old);
 			}
 			r.writes++;
+			lb_busy(write_delay);
 		}
 		if (ops->quiescent)
 			ops->quiescent(l, t);
@@ -263,8 +289,9 @@ readmostly_seq_loop(struct lb_worker *w, const struct lb_seqlock_ops *ops)
 {
 	struct readmostly_state *s = w->state;
 	void *l = s->prim, *t = w->tctx;
-	const uint64_t read_below = s->read_below;
+	const uint64_t read_below = readmostly_read_below(s, w->tid);
 	const int all_reads = read_below > UINT32_MAX;
+	const uint64_t write_delay = s->write_delay_iters;
 	uint64_t rng = readmostly_seed(w->tid);
 	struct readmostly_result r = { 0 };
 	uint64_t reads = 0, reads_m = 0, writes_m = 0, retries = 0, retries_m = 0;
@@ -319,6 +346,7 @@ readmostly_seq_loop(struct lb_worker *w, const struct lb_seqlock_ops *ops)
 			readmostly_store(&s->writers_in, in - 1);
 			ops->write_unlock(l, t);
 			r.writes++;
+			lb_busy(write_delay);
 		}
 		lb_busy(h.think_iters);
 		lb_publish(w, ++n);
@@ -361,6 +389,9 @@ static int readmostly_setup(struct lb_wctx *c)
 	memset(s, 0, sizeof(*s));
 	/* pct% of the 2^32 values of the top 32 random bits. */
 	s->read_below = (pct << 32) / 100;
+	s->writers = (unsigned)c->param[1];
+	s->write_delay_iters = lb_busy_iters(c->param[2]);
+	s->one_word = c->param[3] == 1;
 	atomic_init(&s->writers_in, 0);
 	for (unsigned i = 0; i < READMOSTLY_WORDS; i++)
 		atomic_init(&s->inplace.word[i], 0);
@@ -437,8 +468,34 @@ static void readmostly_teardown(struct lb_wctx *c)
 static const struct lb_param_spec readmostly_params[] = {
 	{ "read_pct", "90", "percentage of ops that are reads, 0-100; the rest are writes",
 	  "a percentage", 0, 100, NULL, NULL },
+	{ "writers", "0", "dedicated writers: threads that only write, the rest only read "
+	  "(read_pct then unused); 0: every thread mixes", "a writer count", 0,
+	  LB_MAX_THREADS - 1, NULL, NULL },
+	{ "write_delay_ns", "0", "busy work after each write, outside any lock, 0-100000000 "
+	  "(liburcu's benchmark -d)", "a delay in ns", 0, 100000000, NULL, NULL },
+	{ "read_words", "8", "words a read loads and checks: 8 (the record: torn reads show) or "
+	  "1 (liburcu's benchmark reader: only reclaimed reads show; rwlock and RCU kinds)",
+	  "a word count", 1, 8, "1 or 8", NULL },
 	{ NULL },
 };
+
+/* writers=W needs a reader too (read_pct is unused then: every thread's
+ * role decides its ops). */
+static int readmostly_validate(const uint64_t *vals, unsigned nthreads, char *err, size_t len)
+{
+	if (vals[3] != 1 && vals[3] != 8) {
+		snprintf(err, len, "readmostly: read_words=%llu is not a read size; give 1 or 8",
+			 (unsigned long long)vals[3]);
+		return -1;
+	}
+	if (vals[1] && vals[1] >= nthreads) {
+		snprintf(err, len, "readmostly: writers=%llu leaves no reader among %u threads; give "
+			 "writers=0 (mixed) or 1 to %u", (unsigned long long)vals[1], nthreads,
+			 nthreads - 1);
+		return -1;
+	}
+	return 0;
+}
 
 static const char *const readmostly_extra[] = {
 	"reader_ops_per_sec", "writer_ops_per_sec", "torn_reads", "read_retries", NULL,
@@ -453,6 +510,7 @@ const struct lb_workload lb_wl_readmostly = {
 		  "final version == writes done",
 	.extra_cols = readmostly_extra,
 	.params = readmostly_params,
+	.validate = readmostly_validate,
 	.loops = readmostly_loops,
 	.setup = readmostly_setup,
 	.thread_init = lb_single_thread_init,
