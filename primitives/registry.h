@@ -184,6 +184,16 @@ enum lb_cap {
 	  "liburcu signal flavour: grace periods signal each reader (SIGUSR1)") \
 	X(urcu_bp, "urcu-bp", "urcu", LB_CAP_RCU | LB_CAP_PARKS, \
 	  "liburcu bulletproof flavour: readers register themselves on first use") \
+	X(urcu_memb_callrcu, "urcu-memb-callrcu", "urcu", LB_CAP_RCU | LB_CAP_PARKS, \
+	  "urcu-memb whose writers reclaim with call_rcu instead of waiting") \
+	X(urcu_mb_callrcu, "urcu-mb-callrcu", "urcu", LB_CAP_RCU | LB_CAP_PARKS, \
+	  "urcu-mb whose writers reclaim with call_rcu instead of waiting") \
+	X(urcu_signal_callrcu, "urcu-signal-callrcu", "urcu", LB_CAP_RCU | LB_CAP_PARKS, \
+	  "urcu-signal whose writers reclaim with call_rcu instead of waiting") \
+	X(urcu_bp_callrcu, "urcu-bp-callrcu", "urcu", LB_CAP_RCU | LB_CAP_PARKS, \
+	  "urcu-bp whose writers reclaim with call_rcu instead of waiting") \
+	X(urcu_qsbr_callrcu, "urcu-qsbr-callrcu", "urcu", LB_CAP_RCU | LB_CAP_PARKS, \
+	  "urcu-qsbr whose writers reclaim with call_rcu instead of waiting") \
 	X(urcu_qsbr, "urcu-qsbr", "urcu", LB_CAP_RCU | LB_CAP_PARKS, \
 	  "liburcu QSBR flavour: zero-cost readers, explicit quiescent states")
 

@@ -12,6 +12,12 @@
  * readers between read-side sections (a no-op except for QSBR), and
  * offline()/online() bracket any blocking wait of a registered thread.
  * For plain rwlocks synchronize, quiescent, offline and online are NULL.
+ *
+ * defer_free() is RCU's asynchronous reclamation (call_rcu): it hands p to
+ * fn(p) once a grace period has passed, and returns at once; a writer that
+ * has it uses it instead of synchronize() and freeing.  NULL where the
+ * implementation reclaims synchronously.  fini() waits for every pending
+ * fn to have run (rcu_barrier).
  */
 #ifndef LB_RWLOCK_H
 #define LB_RWLOCK_H
@@ -28,6 +34,7 @@ struct lb_rwlock_ops {
 	void (*quiescent)(void *obj, void *tctx);
 	void (*offline)(void *obj, void *tctx);
 	void (*online)(void *obj, void *tctx);
+	void (*defer_free)(void *obj, void *tctx, void *p, void (*fn)(void *p));
 };
 
 #endif

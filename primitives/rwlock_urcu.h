@@ -81,6 +81,58 @@ static inline void lb_urcu_fini(void *obj)
 	pthread_mutex_destroy(&((struct lb_urcu *)obj)->writers);
 }
 
+/* ---- asynchronous reclamation: call_rcu ----
+ *
+ * The *-callrcu implementations are their flavour, whose writers hand the
+ * old version to call_rcu instead of waiting in synchronize_rcu: the
+ * callback (poison and free, the workload's fn) runs in liburcu's call_rcu
+ * thread after a grace period.  Each call allocates a small node for the
+ * rcu_head.  fini() runs rcu_barrier, so no callback outlives the object.
+ * ThreadSanitizer: the callback acquires gp_sync, as synchronize() does,
+ * and the node itself, released before call_rcu (liburcu's queue and its
+ * call_rcu thread's wait are assembly and an uninstrumented library). */
+struct lb_urcu_deferred {
+	struct rcu_head head;
+	void *p;
+	void (*fn)(void *p);
+	void *gp_sync;
+};
+
+static void lb_urcu_deferred_run(struct rcu_head *h)
+{
+	struct lb_urcu_deferred *d = caa_container_of(h, struct lb_urcu_deferred, head);
+	/* the node came through liburcu's queue, which TSan cannot see */
+	LB_TSAN_ACQUIRE(d);
+	LB_TSAN_ACQUIRE(d->gp_sync); /* every reader that ended before the grace period */
+	d->fn(d->p);
+	free(d);
+}
+
+/* defer_free and fini of flavour fl. */
+#define LB_URCU_DEFER(fl) \
+	static inline void lb_urcu_##fl##_defer_free(void *obj, void *t, void *p, \
+						     void (*fn)(void *p)) \
+	{ \
+		struct lb_urcu_deferred *d = malloc(sizeof(*d)); \
+		(void)t; \
+		if (!d) { /* no node: reclaim synchronously instead */ \
+			urcu_##fl##_synchronize_rcu(); \
+			LB_TSAN_ACQUIRE(&((struct lb_urcu *)obj)->gp_sync); \
+			fn(p); \
+			return; \
+		} \
+		d->p = p; \
+		d->fn = fn; \
+		d->gp_sync = &((struct lb_urcu *)obj)->gp_sync; \
+		LB_TSAN_RELEASE(d); /* to the callback's thread, through liburcu's queue */ \
+		urcu_##fl##_call_rcu(&d->head, lb_urcu_deferred_run); \
+	} \
+	static inline void lb_urcu_##fl##_callrcu_fini(void *obj) \
+	{ \
+		urcu_##fl##_barrier(); /* every pending callback has run */ \
+		lb_urcu_fini(obj); \
+	}
+
 static inline void lb_urcu_write_lock(void *obj, void *t)
 {
 	(void)t;
@@ -121,6 +173,19 @@ static inline void lb_urcu_write_unlock(void *obj, void *t)
 		.write_lock = lb_urcu_write_lock, \
 		.write_unlock = lb_urcu_write_unlock, \
 		.synchronize = lb_urcu_##fl##_sync, \
+	}; \
+	LB_URCU_DEFER(fl) \
+	static const struct lb_rwlock_ops lb_urcu_##fl##_callrcu_ops = { \
+		.base = { .size = sizeof(struct lb_urcu), .init = lb_urcu_init, \
+			  .fini = lb_urcu_##fl##_callrcu_fini, \
+			  .thread_init = lb_urcu_##fl##_thread_init, \
+			  .thread_fini = lb_urcu_##fl##_thread_fini, .unavailable = unavail }, \
+		.read_lock = lb_urcu_##fl##_rl, \
+		.read_unlock = lb_urcu_##fl##_ru, \
+		.write_lock = lb_urcu_write_lock, \
+		.write_unlock = lb_urcu_write_unlock, \
+		.synchronize = lb_urcu_##fl##_sync, \
+		.defer_free = lb_urcu_##fl##_defer_free, \
 	};
 
 /* read_lock, read_unlock and synchronize of flavour fl, with TSan's
@@ -179,6 +244,19 @@ static const struct lb_rwlock_ops lb_urcu_bp_ops = {
 	.write_lock = lb_urcu_write_lock,
 	.write_unlock = lb_urcu_write_unlock,
 	.synchronize = lb_urcu_bp_sync,
+};
+
+LB_URCU_DEFER(bp)
+
+static const struct lb_rwlock_ops lb_urcu_bp_callrcu_ops = {
+	.base = { .size = sizeof(struct lb_urcu), .init = lb_urcu_init,
+		  .fini = lb_urcu_bp_callrcu_fini },
+	.read_lock = lb_urcu_bp_rl,
+	.read_unlock = lb_urcu_bp_ru,
+	.write_lock = lb_urcu_write_lock,
+	.write_unlock = lb_urcu_write_unlock,
+	.synchronize = lb_urcu_bp_sync,
+	.defer_free = lb_urcu_bp_defer_free,
 };
 
 /* ---- qsbr ---- */
@@ -267,6 +345,26 @@ static const struct lb_rwlock_ops lb_urcu_qsbr_ops = {
 	.quiescent = lb_urcu_qsbr_quiescent,
 	.offline = lb_urcu_qsbr_offline,
 	.online = lb_urcu_qsbr_online,
+};
+
+LB_URCU_DEFER(qsbr)
+
+/* QSBR's writer calls call_rcu online (readmostly brings it back online
+ * after the writers' mutex), as liburcu requires. */
+static const struct lb_rwlock_ops lb_urcu_qsbr_callrcu_ops = {
+	.base = { .size = sizeof(struct lb_urcu), .tctx_size = sizeof(struct lb_urcu_qsbr_tctx),
+		  .init = lb_urcu_init, .fini = lb_urcu_qsbr_callrcu_fini,
+		  .thread_init = lb_urcu_qsbr_thread_init,
+		  .thread_fini = lb_urcu_qsbr_thread_fini },
+	.read_lock = lb_urcu_qsbr_rl,
+	.read_unlock = lb_urcu_qsbr_ru,
+	.write_lock = lb_urcu_write_lock,
+	.write_unlock = lb_urcu_write_unlock,
+	.synchronize = lb_urcu_qsbr_sync,
+	.quiescent = lb_urcu_qsbr_quiescent,
+	.offline = lb_urcu_qsbr_offline,
+	.online = lb_urcu_qsbr_online,
+	.defer_free = lb_urcu_qsbr_defer_free,
 };
 
 #endif

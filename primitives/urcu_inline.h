@@ -41,4 +41,18 @@
 #include <urcu/lfstack.h>
 #include <urcu/wfcqueue.h>
 
+/* call_rcu and rcu_barrier of each flavour: liburcu's headers declare them
+ * only for the first flavour a translation unit includes (urcu/call-rcu.h
+ * is included once), so the others are declared here, as each library
+ * exports them (liburcu-<flavour>.so.8). */
+#define LB_URCU_DECLARE_CALL_RCU(fl) \
+	void urcu_##fl##_call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *head)); \
+	void urcu_##fl##_barrier(void);
+LB_URCU_DECLARE_CALL_RCU(bp)
+LB_URCU_DECLARE_CALL_RCU(mb)
+LB_URCU_DECLARE_CALL_RCU(memb)
+LB_URCU_DECLARE_CALL_RCU(qsbr)
+LB_URCU_DECLARE_CALL_RCU(signal)
+#undef LB_URCU_DECLARE_CALL_RCU
+
 #endif

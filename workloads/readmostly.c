@@ -130,6 +130,16 @@ static inline void readmostly_store(_Atomic uint64_t *p, uint64_t v)
 	atomic_store_explicit(p, v, memory_order_relaxed);
 }
 
+/* Reclaim a version no reader can see any more: poison it first, so a
+ * reader that could still see it would read the poison. */
+static void readmostly_reclaim(void *p)
+{
+	struct readmostly_rec *old = p;
+	for (unsigned i = 0; i < READMOSTLY_WORDS; i++)
+		readmostly_store(&old->word[i], READMOSTLY_POISON);
+	free(old);
+}
+
 /* The thread's read threshold (see read_below): its role's, with
  * dedicated writers; else the mix's.  Above UINT32_MAX: always read. */
 static inline uint64_t readmostly_read_below(const struct readmostly_state *s, unsigned tid)
@@ -255,14 +265,16 @@ readmostly_loop(struct lb_worker *w, const struct lb_rwlock_ops *ops, const int 
 				r.writer_excl++;
 			readmostly_store(&s->writers_in, in - 1);
 			ops->write_unlock(l, t);
-			if (old) {
+			if (old && ops->defer_free) {
+				/* call_rcu: reclaimed after a grace period,
+				 * without waiting for it here */
+				ops->defer_free(l, t, old, readmostly_reclaim);
+			} else if (old) {
 				/* Every reader that could see old has finished:
 				 * poison it so that one that had not would see
 				 * it, then reclaim. */
 				ops->synchronize(l, t);
-				for (unsigned i = 0; i < READMOSTLY_WORDS; i++)
-					readmostly_store(&old->word[i], READMOSTLY_POISON);
-				free(old);
+				readmostly_reclaim(old);
 			}
 			r.writes++;
 			lb_busy(write_delay);

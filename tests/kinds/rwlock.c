@@ -54,6 +54,20 @@ static struct rcu_rec *rcu_rec_new(uint64_t v)
 	return r;
 }
 
+/* Versions reclaimed, in this case's process (each case is one): with
+ * call_rcu, destroying the object must have run every callback. */
+static _Atomic uint64_t rcu_reclaimed;
+
+/* No reader can still see old: poison it, so one that does shows. */
+static void rcu_rec_reclaim(void *p)
+{
+	struct rcu_rec *old = p;
+	for (int i = 0; i < REC_WORDS; i++)
+		atomic_store_explicit(&old->w[i], POISON, memory_order_relaxed);
+	free(old);
+	atomic_fetch_add_explicit(&rcu_reclaimed, 1, memory_order_relaxed);
+}
+
 static void rw_plain_op(struct rw_shared *sh, void *t, int writer)
 {
 	const struct lb_rwlock_ops *ops = lb_ops_rwlock(sh->im);
@@ -110,11 +124,12 @@ static void rw_rcu_op(struct rw_shared *sh, void *t, int writer, uint64_t *last)
 			sh->wshadow++;
 		atomic_fetch_sub_explicit(&sh->writers_in, 1, memory_order_relaxed);
 		ops->write_unlock(sh->obj, t);
-		ops->synchronize(sh->obj, t);
-		/* No reader can still see old: poison it, so one that does shows. */
-		for (int i = 0; i < REC_WORDS; i++)
-			atomic_store_explicit(&old->w[i], POISON, memory_order_relaxed);
-		free(old);
+		if (ops->defer_free) {
+			ops->defer_free(sh->obj, t, old, rcu_rec_reclaim); /* call_rcu */
+		} else {
+			ops->synchronize(sh->obj, t);
+			rcu_rec_reclaim(old);
+		}
 		atomic_fetch_add_explicit(&sh->writes, 1, memory_order_relaxed);
 	} else {
 		ops->read_lock(sh->obj, t);
@@ -231,6 +246,14 @@ static void rwlock_case(const struct lb_impl *im, unsigned n, unsigned nwriters)
 		    (unsigned long long)bad, (unsigned long long)torn, err ? ", attach: " : "",
 		    err ? strerror(err) : "");
 	lb_prim_destroy(im, sh->obj);
+	if (rcu)
+		/* every retired version, synchronously or by call_rcu (whose
+		 * callbacks destroy waits for) */
+		tap(atomic_load(&rcu_reclaimed) == writes, "%s: %u threads (%u writers): every "
+		    "retired version reclaimed by the time the object is destroyed (%llu of %llu%s)",
+		    im->id, n, nwriters, (unsigned long long)atomic_load(&rcu_reclaimed),
+		    (unsigned long long)writes,
+		    lb_ops_rwlock(im)->defer_free ? ", call_rcu" : "");
 	free(atomic_load(&sh->cur));
 	free(sh);
 }
@@ -244,7 +267,8 @@ static int rwlock_hooks_ok(const struct lb_impl *im)
 		    (ops->offline != NULL) + (ops->online != NULL);
 	/* RCU needs synchronize (the others may be no-ops, hence NULL, but
 	 * offline and online come as a pair); plain rwlocks have none. */
-	int consistent = rcu ? ops->synchronize && !ops->offline == !ops->online : hooks == 0;
+	int consistent = rcu ? ops->synchronize && !ops->offline == !ops->online
+			     : hooks == 0 && !ops->defer_free;
 	tap(consistent, "%s: RCU hooks match LB_CAP_RCU (%s; synchronize %s, quiescent %s, "
 	    "offline %s, online %s)", im->id, rcu ? "RCU" : "plain",
 	    ops->synchronize ? "set" : "NULL", ops->quiescent ? "set" : "NULL",
