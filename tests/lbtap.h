@@ -37,6 +37,20 @@
 #ifndef LBTAP_H
 #define LBTAP_H
 
+/* A sanitizer build (TSan, or ASan+UBSan): its cases run 2-10x slower,
+ * so the multi-thread cases run at fewer thread counts there (2 and 8,
+ * the contended extremes; the release build runs them all). */
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#define TAP_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
+#define TAP_SANITIZED 1
+#endif
+#endif
+#ifndef TAP_SANITIZED
+#define TAP_SANITIZED 0
+#endif
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
