@@ -24,6 +24,7 @@
 
 #include "files.h"
 #include "lb_config.h"
+#include "lb_paths.h"
 #include "lockbench.h"
 #include "options.h"
 #include "plan.h"

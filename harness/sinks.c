@@ -14,6 +14,7 @@
 #include "files.h"
 #include "launch.h"
 #include "lb_config.h"
+#include "lb_paths.h"
 #include "sinks.h"
 
 /* One line on the likeliest cause of the noisy configurations. */
