@@ -147,6 +147,23 @@ static inline void lb_urcu_write_unlock(void *obj, void *t)
 
 /* ---- memb, mb, signal: registered readers, a nesting counter ---- */
 
+/* One rwlock_ops of flavour fl: name, its fini, thread hooks (NULL: none),
+ * per-thread context size and unavailable(); what follows names the
+ * flavour's own hooks (QSBR's quiescent/offline/online) and defer_free
+ * (NULL: the writer reclaims synchronously). */
+#define LB_URCU_OPS(name, fl, fini_fn, tinit, tfini, tctx, unavail, ...) \
+	static const struct lb_rwlock_ops name = { \
+		.base = { .size = sizeof(struct lb_urcu), .tctx_size = (tctx), \
+			  .init = lb_urcu_init, .fini = (fini_fn), .thread_init = (tinit), \
+			  .thread_fini = (tfini), .unavailable = (unavail) }, \
+		.read_lock = lb_urcu_##fl##_rl, \
+		.read_unlock = lb_urcu_##fl##_ru, \
+		.write_lock = lb_urcu_write_lock, \
+		.write_unlock = lb_urcu_write_unlock, \
+		.synchronize = lb_urcu_##fl##_sync, \
+		__VA_ARGS__ \
+	};
+
 /* One flavour whose readers register in thread_init and unregister in
  * thread_fini, and whose read side is a nesting counter: fl is liburcu's
  * prefix (urcu_<fl>_...), unavail its lb_prim_ops.unavailable (or NULL). */
@@ -164,29 +181,12 @@ static inline void lb_urcu_write_unlock(void *obj, void *t)
 		urcu_##fl##_unregister_thread(); \
 	} \
 	LB_URCU_READ_SIDE(fl) \
-	static const struct lb_rwlock_ops lb_urcu_##fl##_ops = { \
-		.base = { .size = sizeof(struct lb_urcu), .init = lb_urcu_init, \
-			  .fini = lb_urcu_fini, .thread_init = lb_urcu_##fl##_thread_init, \
-			  .thread_fini = lb_urcu_##fl##_thread_fini, .unavailable = unavail }, \
-		.read_lock = lb_urcu_##fl##_rl, \
-		.read_unlock = lb_urcu_##fl##_ru, \
-		.write_lock = lb_urcu_write_lock, \
-		.write_unlock = lb_urcu_write_unlock, \
-		.synchronize = lb_urcu_##fl##_sync, \
-	}; \
+	LB_URCU_OPS(lb_urcu_##fl##_ops, fl, lb_urcu_fini, lb_urcu_##fl##_thread_init, \
+		    lb_urcu_##fl##_thread_fini, 0, unavail, .defer_free = NULL) \
 	LB_URCU_DEFER(fl) \
-	static const struct lb_rwlock_ops lb_urcu_##fl##_callrcu_ops = { \
-		.base = { .size = sizeof(struct lb_urcu), .init = lb_urcu_init, \
-			  .fini = lb_urcu_##fl##_callrcu_fini, \
-			  .thread_init = lb_urcu_##fl##_thread_init, \
-			  .thread_fini = lb_urcu_##fl##_thread_fini, .unavailable = unavail }, \
-		.read_lock = lb_urcu_##fl##_rl, \
-		.read_unlock = lb_urcu_##fl##_ru, \
-		.write_lock = lb_urcu_write_lock, \
-		.write_unlock = lb_urcu_write_unlock, \
-		.synchronize = lb_urcu_##fl##_sync, \
-		.defer_free = lb_urcu_##fl##_defer_free, \
-	};
+	LB_URCU_OPS(lb_urcu_##fl##_callrcu_ops, fl, lb_urcu_##fl##_callrcu_fini, \
+		    lb_urcu_##fl##_thread_init, lb_urcu_##fl##_thread_fini, 0, unavail, \
+		    .defer_free = lb_urcu_##fl##_defer_free)
 
 /* read_lock, read_unlock and synchronize of flavour fl, with TSan's
  * grace-period edge (see above). */
@@ -237,27 +237,10 @@ LB_URCU_REGISTERED(signal, lb_urcu_signal_unavailable)
  * memb's. */
 LB_URCU_READ_SIDE(bp)
 
-static const struct lb_rwlock_ops lb_urcu_bp_ops = {
-	.base = { .size = sizeof(struct lb_urcu), .init = lb_urcu_init, .fini = lb_urcu_fini },
-	.read_lock = lb_urcu_bp_rl,
-	.read_unlock = lb_urcu_bp_ru,
-	.write_lock = lb_urcu_write_lock,
-	.write_unlock = lb_urcu_write_unlock,
-	.synchronize = lb_urcu_bp_sync,
-};
-
+LB_URCU_OPS(lb_urcu_bp_ops, bp, lb_urcu_fini, NULL, NULL, 0, NULL, .defer_free = NULL)
 LB_URCU_DEFER(bp)
-
-static const struct lb_rwlock_ops lb_urcu_bp_callrcu_ops = {
-	.base = { .size = sizeof(struct lb_urcu), .init = lb_urcu_init,
-		  .fini = lb_urcu_bp_callrcu_fini },
-	.read_lock = lb_urcu_bp_rl,
-	.read_unlock = lb_urcu_bp_ru,
-	.write_lock = lb_urcu_write_lock,
-	.write_unlock = lb_urcu_write_unlock,
-	.synchronize = lb_urcu_bp_sync,
-	.defer_free = lb_urcu_bp_defer_free,
-};
+LB_URCU_OPS(lb_urcu_bp_callrcu_ops, bp, lb_urcu_bp_callrcu_fini, NULL, NULL, 0, NULL,
+	    .defer_free = lb_urcu_bp_defer_free)
 
 /* ---- qsbr ---- */
 
@@ -332,39 +315,21 @@ static inline void lb_urcu_qsbr_online(void *obj, void *t)
 	urcu_qsbr_thread_online();
 }
 
-static const struct lb_rwlock_ops lb_urcu_qsbr_ops = {
-	.base = { .size = sizeof(struct lb_urcu), .tctx_size = sizeof(struct lb_urcu_qsbr_tctx),
-		  .init = lb_urcu_init, .fini = lb_urcu_fini,
-		  .thread_init = lb_urcu_qsbr_thread_init,
-		  .thread_fini = lb_urcu_qsbr_thread_fini },
-	.read_lock = lb_urcu_qsbr_rl,
-	.read_unlock = lb_urcu_qsbr_ru,
-	.write_lock = lb_urcu_write_lock,
-	.write_unlock = lb_urcu_write_unlock,
-	.synchronize = lb_urcu_qsbr_sync,
-	.quiescent = lb_urcu_qsbr_quiescent,
-	.offline = lb_urcu_qsbr_offline,
-	.online = lb_urcu_qsbr_online,
-};
+/* QSBR's own hooks, in both of its rwlock_ops. */
+#define LB_URCU_QSBR_HOOKS \
+	.quiescent = lb_urcu_qsbr_quiescent, .offline = lb_urcu_qsbr_offline, \
+	.online = lb_urcu_qsbr_online
+
+LB_URCU_OPS(lb_urcu_qsbr_ops, qsbr, lb_urcu_fini, lb_urcu_qsbr_thread_init,
+	    lb_urcu_qsbr_thread_fini, sizeof(struct lb_urcu_qsbr_tctx), NULL, LB_URCU_QSBR_HOOKS,
+	    .defer_free = NULL)
 
 LB_URCU_DEFER(qsbr)
 
 /* QSBR's writer calls call_rcu online (readmostly brings it back online
  * after the writers' mutex), as liburcu requires. */
-static const struct lb_rwlock_ops lb_urcu_qsbr_callrcu_ops = {
-	.base = { .size = sizeof(struct lb_urcu), .tctx_size = sizeof(struct lb_urcu_qsbr_tctx),
-		  .init = lb_urcu_init, .fini = lb_urcu_qsbr_callrcu_fini,
-		  .thread_init = lb_urcu_qsbr_thread_init,
-		  .thread_fini = lb_urcu_qsbr_thread_fini },
-	.read_lock = lb_urcu_qsbr_rl,
-	.read_unlock = lb_urcu_qsbr_ru,
-	.write_lock = lb_urcu_write_lock,
-	.write_unlock = lb_urcu_write_unlock,
-	.synchronize = lb_urcu_qsbr_sync,
-	.quiescent = lb_urcu_qsbr_quiescent,
-	.offline = lb_urcu_qsbr_offline,
-	.online = lb_urcu_qsbr_online,
-	.defer_free = lb_urcu_qsbr_defer_free,
-};
+LB_URCU_OPS(lb_urcu_qsbr_callrcu_ops, qsbr, lb_urcu_qsbr_callrcu_fini,
+	    lb_urcu_qsbr_thread_init, lb_urcu_qsbr_thread_fini, sizeof(struct lb_urcu_qsbr_tctx),
+	    NULL, LB_URCU_QSBR_HOOKS, .defer_free = lb_urcu_qsbr_defer_free)
 
 #endif
