@@ -87,7 +87,7 @@ enum lb_cap {
 	X(ck_anderson, "ck-anderson", "ck", LB_CAP_SPINS | LB_CAP_FIFO, \
 	  "ck_spinlock_anderson: array lock, one slot per waiter") \
 	X(ck_hclh, "ck-hclh", "ck", LB_CAP_SPINS | LB_CAP_FIFO | LB_CAP_NUMA, \
-	  "ck_spinlock_hclh: hierarchical CLH, clusters = packages") \
+	  "ck_spinlock_hclh: hierarchical CLH, clusters from --clusters") \
 	X(ck_fas_eb, "ck-fas-eb", "ck", LB_CAP_SPINS, \
 	  "ck_spinlock_fas_lock_eb: swap test-and-set, exponential backoff") \
 	X(ck_cas_eb, "ck-cas-eb", "ck", LB_CAP_SPINS, \
@@ -99,21 +99,21 @@ enum lb_cap {
 	X(ck_elide_fas, "ck-elide-fas", "ck", LB_CAP_SPINS, \
 	  "ck_elide over ck_spinlock_fas: hardware transactions (RTM), the lock on abort") \
 	X(ck_cohort_ticket, "ck-cohort-ticket", "ck", LB_CAP_SPINS | LB_CAP_NUMA, \
-	  "ck_cohort: global ticket lock over a ticket lock per package") \
+	  "ck_cohort: global ticket lock over a ticket lock per cluster") \
 	X(ck_cohort_fas_mcs, "ck-cohort-fas-mcs", "ck", LB_CAP_SPINS | LB_CAP_NUMA, \
-	  "ck_cohort: global fas lock over an MCS queue per package") \
-	X(atomic_ttas_eb, "atomic-ttas-eb", "atomic", LB_CAP_SPINS, \
+	  "ck_cohort: global fas lock over an MCS queue per cluster") \
+	X(lit_ttas_eb, "lit-ttas-eb", "lit", LB_CAP_SPINS, \
 	  "ours: textbook test-and-test-and-set, randomised exponential backoff") \
-	X(atomic_partitioned_ticket, "atomic-partitioned-ticket", "atomic", \
+	X(lit_partitioned_ticket, "lit-partitioned-ticket", "lit", \
 	  LB_CAP_SPINS | LB_CAP_FIFO, \
 	  "ours: Dice's partitioned ticket lock, waiters spread over 8 grant lines") \
-	X(atomic_cna, "atomic-cna", "atomic", LB_CAP_SPINS | LB_CAP_NUMA, \
-	  "ours: Dice-Kogan compact NUMA-aware lock: MCS preferring same-package waiters") \
-	X(atomic_hmcs, "atomic-hmcs", "atomic", LB_CAP_SPINS | LB_CAP_NUMA, \
-	  "ours: hierarchical MCS: per-package MCS queues under a global MCS lock") \
-	X(atomic_mcs_tp, "atomic-mcs-tp", "atomic", LB_CAP_SPINS, \
+	X(lit_cna, "lit-cna", "lit", LB_CAP_SPINS | LB_CAP_NUMA, \
+	  "ours: Dice-Kogan compact NUMA-aware lock: MCS preferring same-cluster waiters") \
+	X(lit_hmcs, "lit-hmcs", "lit", LB_CAP_SPINS | LB_CAP_NUMA, \
+	  "ours: hierarchical MCS: per-cluster MCS queues under a global MCS lock") \
+	X(lit_mcs_tp, "lit-mcs-tp", "lit", LB_CAP_SPINS, \
 	  "ours: time-published MCS: unlock skips successors that are not running") \
-	X(atomic_qspinlock, "atomic-qspinlock", "atomic", LB_CAP_SPINS, \
+	X(lit_qspinlock, "lit-qspinlock", "lit", LB_CAP_SPINS, \
 	  "ours: Linux qspinlock: 4-byte word, locked byte, pending bit, MCS tail") \
 	X(test_busted, "test-busted", "test", LB_CAP_SPINS | LB_CAP_HIDDEN, \
 	  "BROKEN on purpose: test and set in two steps, no mutual exclusion") \
@@ -171,11 +171,11 @@ enum lb_cap {
 	  "ck_swlock: single-writer lock; writers serialised by ck_spinlock_fas") \
 	X(ck_tflock, "ck-tflock", "ck", LB_CAP_SPINS | LB_CAP_FIFO, "ck_tflock_ticket: task-fair") \
 	X(ck_rwcohort_wp, "ck-rwcohort-wp", "ck", LB_CAP_SPINS | LB_CAP_WPREF | LB_CAP_NUMA, \
-	  "ck_rwcohort WP: writer-preferring, writers on a per-package cohort lock") \
+	  "ck_rwcohort WP: writer-preferring, writers on a per-cluster cohort lock") \
 	X(ck_rwcohort_rp, "ck-rwcohort-rp", "ck", LB_CAP_SPINS | LB_CAP_NUMA, \
 	  "ck_rwcohort RP: readers first until a writer has polled 1000 times, then writers") \
 	X(ck_rwcohort_neutral, "ck-rwcohort-neutral", "ck", LB_CAP_SPINS | LB_CAP_NUMA, \
-	  "ck_rwcohort neutral: readers and writers through one per-package cohort lock") \
+	  "ck_rwcohort neutral: readers and writers through one per-cluster cohort lock") \
 	X(urcu_memb, "urcu-memb", "urcu", LB_CAP_RCU | LB_CAP_PARKS, \
 	  "liburcu memb flavour: lock-free readers, membarrier grace periods") \
 	X(urcu_mb, "urcu-mb", "urcu", LB_CAP_RCU | LB_CAP_PARKS, \

@@ -310,7 +310,7 @@ def overall(cmp):
             kind = cmp.base.configs[k].get("kind", "?")
             if kind not in kinds:
                 kinds.append(kind)
-        fams = ("pthread", "futex", "ck", "atomic", "urcu")
+        fams = ("pthread", "futex", "ck", "lit", "atomic", "urcu")
         order = sorted((g for g in groups if g[0] != "all"),
                        key=lambda g: (kinds.index(g[0]),
                                       fams.index(g[1]) if g[1] in fams else len(fams), g[1]))

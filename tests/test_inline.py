@@ -32,7 +32,7 @@ SLOW_PATHS = {"lb_worker_transition", "lb_finish", "lb_sample_take", "lb_hist_bu
 # their cost.  Loops named <workload>_loop_<sym>.
 LOOPS = ["counter_loop_ck_fas", "counter_loop_ck_mcs", "counter_loop_ck_ticket",
          "counter_loop_futex_mutex", "counter_loop_atomic_faa", "counter_loop_none_noop",
-         "counter_loop_atomic_ttas_eb", "counter_loop_atomic_partitioned_ticket",
+         "counter_loop_lit_ttas_eb", "counter_loop_lit_partitioned_ticket",
          "trylock_loop_ck_fas", "trylock_loop_futex_mutex"]
 # futex-mutex's lock and unlock are inline; their slow paths enter the
 # kernel through syscall(2), only when contended.

@@ -272,7 +272,7 @@ static void case_mcs_park_fifo(const struct lb_impl *im, unsigned n, unsigned x)
 	    order[0], order[1], order[2], order[3]);
 }
 
-/* atomic-mcs-tp's skip, white-box: a node whose owner stopped publishing
+/* lit-mcs-tp's skip, white-box: a node whose owner stopped publishing
  * (a preempted waiter, made here by hand: its time is from long ago) is
  * queued right behind the holder, a live waiter behind it.  unlock must
  * mark the stale node REMOVED and grant the live one; the stale node is
@@ -286,9 +286,9 @@ struct tp_waiter {
 static void *tp_waiter(void *arg)
 {
 	struct tp_waiter *w = arg;
-	lb_atomic_mcs_tp_lock(w->lock, &w->node);
+	lb_lit_mcs_tp_lock(w->lock, &w->node);
 	atomic_store(&w->done, 1);
-	lb_atomic_mcs_tp_unlock(w->lock, &w->node);
+	lb_lit_mcs_tp_unlock(w->lock, &w->node);
 	return NULL;
 }
 
@@ -299,8 +299,8 @@ static void case_mcs_tp_skip(const struct lb_impl *im, unsigned n, unsigned x)
 	struct tp_waiter live = { .lock = &tail };
 	pthread_t th;
 
-	lb_atomic_mcs_tp_init(&tail, NULL);
-	lb_atomic_mcs_tp_lock(&tail, &holder);
+	lb_lit_mcs_tp_init(&tail, NULL);
+	lb_lit_mcs_tp_lock(&tail, &holder);
 	/* the stale waiter's enqueue, as lb_tp_wait does it, but no polling */
 	atomic_init(&stale.next, NULL);
 	atomic_init(&stale.state, LB_TP_WAITING);
@@ -312,7 +312,7 @@ static void case_mcs_tp_skip(const struct lb_impl *im, unsigned n, unsigned x)
 		tap_sleep_ms(1);
 	while (atomic_load(&stale.next) != &live.node)
 		tap_sleep_ms(1);
-	lb_atomic_mcs_tp_unlock(&tail, &holder);
+	lb_lit_mcs_tp_unlock(&tail, &holder);
 	pthread_join(th, NULL);
 	tap(atomic_load(&stale.state) == LB_TP_REMOVED && atomic_load(&live.done) &&
 	    atomic_load(&tail) == NULL,
@@ -661,7 +661,7 @@ int main(int argc, char **argv)
 			if (im->index == LB_IMPL_futex_mcs_park ||
 			    im->index == LB_IMPL_futex_malthusian)
 				tap_run(im, case_mcs_park_fifo, 0, 0, "hand-off order to sleepers");
-			if (im->index == LB_IMPL_atomic_mcs_tp)
+			if (im->index == LB_IMPL_lit_mcs_tp)
 				tap_run(im, case_mcs_tp_skip, 0, 0, "skips a stale waiter");
 			if (im->index == LB_IMPL_futex_parkinglot)
 				tap_run(im, case_parking_lot, 0, 0, "the parking lot");

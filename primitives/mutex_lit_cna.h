@@ -1,4 +1,4 @@
-/* atomic-cna: the compact NUMA-aware lock (Dice and Kogan, "Compact
+/* lit-cna: the compact NUMA-aware lock (Dice and Kogan, "Compact
  * NUMA-aware Locks", EuroSys 2019); our code, in C11 atomics, after the
  * paper's pseudo-code.  An MCS lock (one word: the tail) whose unlock
  * prefers a successor of its own cluster: waiters of other clusters that
@@ -39,8 +39,8 @@
  * previous holder's unlock).  prev.next is a release store read by acquire
  * loads (the holder sees the new node's fields).
  */
-#ifndef LB_MUTEX_ATOMIC_CNA_H
-#define LB_MUTEX_ATOMIC_CNA_H
+#ifndef LB_MUTEX_LIT_CNA_H
+#define LB_MUTEX_LIT_CNA_H
 
 #include <stdatomic.h>
 #include <stdint.h>
@@ -57,14 +57,14 @@ struct lb_cna_node {
 	uint32_t rand; /* xorshift32 state for the flush draw */
 };
 
-static inline int lb_atomic_cna_init(void *obj, const struct lb_prim_cfg *cfg)
+static inline int lb_lit_cna_init(void *obj, const struct lb_prim_cfg *cfg)
 {
 	(void)cfg;
 	atomic_init((struct lb_cna_node *_Atomic *)obj, NULL);
 	return 0;
 }
 
-static inline int lb_atomic_cna_thread_init(void *obj, void *t, const struct lb_thread_info *ti)
+static inline int lb_lit_cna_thread_init(void *obj, void *t, const struct lb_thread_info *ti)
 {
 	(void)obj;
 	struct lb_cna_node *n = t;
@@ -73,7 +73,7 @@ static inline int lb_atomic_cna_thread_init(void *obj, void *t, const struct lb_
 	return 0;
 }
 
-static inline void lb_atomic_cna_lock(void *obj, void *t)
+static inline void lb_lit_cna_lock(void *obj, void *t)
 {
 	struct lb_cna_node *_Atomic *tail = obj;
 	struct lb_cna_node *me = t;
@@ -93,7 +93,7 @@ static inline void lb_atomic_cna_lock(void *obj, void *t)
 		lb_cpu_relax();
 }
 
-static inline bool lb_atomic_cna_trylock(void *obj, void *t)
+static inline bool lb_lit_cna_trylock(void *obj, void *t)
 {
 	struct lb_cna_node *_Atomic *tail = obj;
 	struct lb_cna_node *me = t, *none = NULL;
@@ -171,7 +171,7 @@ static void lb_cna_unlock_slow(struct lb_cna_node *_Atomic *tail, struct lb_cna_
 	}
 }
 
-static inline void lb_atomic_cna_unlock(void *obj, void *t)
+static inline void lb_lit_cna_unlock(void *obj, void *t)
 {
 	struct lb_cna_node *me = t;
 	struct lb_cna_node *next = atomic_load_explicit(&me->next, memory_order_acquire);
@@ -187,12 +187,12 @@ static inline void lb_atomic_cna_unlock(void *obj, void *t)
 	lb_cna_unlock_slow(obj, me, next, spin);
 }
 
-static const struct lb_mutex_ops lb_atomic_cna_ops = {
+static const struct lb_mutex_ops lb_lit_cna_ops = {
 	.base = { .size = sizeof(struct lb_cna_node *), .tctx_size = sizeof(struct lb_cna_node),
-		  .init = lb_atomic_cna_init, .thread_init = lb_atomic_cna_thread_init },
-	.lock = lb_atomic_cna_lock,
-	.trylock = lb_atomic_cna_trylock,
-	.unlock = lb_atomic_cna_unlock,
+		  .init = lb_lit_cna_init, .thread_init = lb_lit_cna_thread_init },
+	.lock = lb_lit_cna_lock,
+	.trylock = lb_lit_cna_trylock,
+	.unlock = lb_lit_cna_unlock,
 };
 
 #endif

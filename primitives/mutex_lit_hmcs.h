@@ -1,4 +1,4 @@
-/* atomic-hmcs: hierarchical MCS (Chabbi, Fagan and Mellor-Crummey,
+/* lit-hmcs: hierarchical MCS (Chabbi, Fagan and Mellor-Crummey,
  * "High Performance Locks for Multi-level NUMA Systems", PPoPP 2015), two
  * levels; our code, in C11 atomics, after the paper's pseudo-code.  Each
  * cluster (prim.h's, from hwloc) has an MCS queue; the queue's head takes
@@ -34,8 +34,8 @@
  * local level when a count was passed: the passer held the global lock and
  * released nothing, so its release store of our status carries everything.
  */
-#ifndef LB_MUTEX_ATOMIC_HMCS_H
-#define LB_MUTEX_ATOMIC_HMCS_H
+#ifndef LB_MUTEX_LIT_HMCS_H
+#define LB_MUTEX_LIT_HMCS_H
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -71,7 +71,7 @@ struct lb_hmcs_tctx {
 	struct lb_hmcs_cluster *cl;
 };
 
-static inline int lb_atomic_hmcs_init(void *obj, const struct lb_prim_cfg *cfg)
+static inline int lb_lit_hmcs_init(void *obj, const struct lb_prim_cfg *cfg)
 {
 	struct lb_hmcs *l = obj;
 	l->nclusters = cfg->nclusters ? cfg->nclusters : 1;
@@ -87,12 +87,12 @@ static inline int lb_atomic_hmcs_init(void *obj, const struct lb_prim_cfg *cfg)
 	return 0;
 }
 
-static inline void lb_atomic_hmcs_fini(void *obj)
+static inline void lb_lit_hmcs_fini(void *obj)
 {
 	free(((struct lb_hmcs *)obj)->clusters);
 }
 
-static inline int lb_atomic_hmcs_thread_init(void *obj, void *t, const struct lb_thread_info *ti)
+static inline int lb_lit_hmcs_thread_init(void *obj, void *t, const struct lb_thread_info *ti)
 {
 	struct lb_hmcs *l = obj;
 	((struct lb_hmcs_tctx *)t)->cl = &l->clusters[ti->cluster < l->nclusters ? ti->cluster : 0];
@@ -139,7 +139,7 @@ static inline void lb_hmcs_release(struct lb_hmcs_node *_Atomic *tail, struct lb
 	atomic_store_explicit(&succ->status, grant, memory_order_release);
 }
 
-static inline void lb_atomic_hmcs_lock(void *obj, void *t)
+static inline void lb_lit_hmcs_lock(void *obj, void *t)
 {
 	struct lb_hmcs *l = obj;
 	struct lb_hmcs_tctx *c = t;
@@ -152,7 +152,7 @@ static inline void lb_atomic_hmcs_lock(void *obj, void *t)
 	atomic_store_explicit(&c->node.status, 1, memory_order_relaxed);
 }
 
-static inline bool lb_atomic_hmcs_trylock(void *obj, void *t)
+static inline bool lb_lit_hmcs_trylock(void *obj, void *t)
 {
 	struct lb_hmcs *l = obj;
 	struct lb_hmcs_tctx *c = t;
@@ -179,7 +179,7 @@ static inline bool lb_atomic_hmcs_trylock(void *obj, void *t)
 	return true;
 }
 
-static inline void lb_atomic_hmcs_unlock(void *obj, void *t)
+static inline void lb_lit_hmcs_unlock(void *obj, void *t)
 {
 	struct lb_hmcs *l = obj;
 	struct lb_hmcs_tctx *c = t;
@@ -196,13 +196,13 @@ static inline void lb_atomic_hmcs_unlock(void *obj, void *t)
 	lb_hmcs_release(&c->cl->tail, &c->node, LB_HMCS_PARENT);
 }
 
-static const struct lb_mutex_ops lb_atomic_hmcs_ops = {
+static const struct lb_mutex_ops lb_lit_hmcs_ops = {
 	.base = { .size = sizeof(struct lb_hmcs), .tctx_size = sizeof(struct lb_hmcs_tctx),
-		  .init = lb_atomic_hmcs_init, .fini = lb_atomic_hmcs_fini,
-		  .thread_init = lb_atomic_hmcs_thread_init },
-	.lock = lb_atomic_hmcs_lock,
-	.trylock = lb_atomic_hmcs_trylock,
-	.unlock = lb_atomic_hmcs_unlock,
+		  .init = lb_lit_hmcs_init, .fini = lb_lit_hmcs_fini,
+		  .thread_init = lb_lit_hmcs_thread_init },
+	.lock = lb_lit_hmcs_lock,
+	.trylock = lb_lit_hmcs_trylock,
+	.unlock = lb_lit_hmcs_unlock,
 };
 
 #endif

@@ -1,4 +1,4 @@
-/* atomic-qspinlock: Linux's queued spinlock (kernel/locking/qspinlock.c,
+/* lit-qspinlock: Linux's queued spinlock (kernel/locking/qspinlock.c,
  * Waiman Long and Peter Zijlstra, after MCS), in user space with C11
  * atomics; our code.  One 32-bit word holds the whole lock, so it fits
  * where a test-and-set word fits, and a waiter beyond the second spins on
@@ -40,8 +40,8 @@
  * whoever decodes our tail sees our node's initialisation; node.next and
  * node.locked are release stores read by acquire loads.
  */
-#ifndef LB_MUTEX_ATOMIC_QSPINLOCK_H
-#define LB_MUTEX_ATOMIC_QSPINLOCK_H
+#ifndef LB_MUTEX_LIT_QSPINLOCK_H
+#define LB_MUTEX_LIT_QSPINLOCK_H
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -71,7 +71,7 @@ struct lb_qsl {
 	struct lb_qsl_node **nodes; /* by tid: each thread's node for this lock */
 };
 
-static inline int lb_atomic_qspinlock_init(void *obj, const struct lb_prim_cfg *cfg)
+static inline int lb_lit_qspinlock_init(void *obj, const struct lb_prim_cfg *cfg)
 {
 	struct lb_qsl *l = obj;
 	if (cfg->nthreads >= 0xffffu)
@@ -82,12 +82,12 @@ static inline int lb_atomic_qspinlock_init(void *obj, const struct lb_prim_cfg *
 	return l->nodes ? 0 : ENOMEM;
 }
 
-static inline void lb_atomic_qspinlock_fini(void *obj)
+static inline void lb_lit_qspinlock_fini(void *obj)
 {
 	free(((struct lb_qsl *)obj)->nodes);
 }
 
-static inline int lb_atomic_qspinlock_thread_init(void *obj, void *t,
+static inline int lb_lit_qspinlock_thread_init(void *obj, void *t,
 						  const struct lb_thread_info *ti)
 {
 	struct lb_qsl *l = obj;
@@ -100,7 +100,7 @@ static inline int lb_atomic_qspinlock_thread_init(void *obj, void *t,
 	return 0;
 }
 
-static inline bool lb_atomic_qspinlock_trylock(void *obj, void *t)
+static inline bool lb_lit_qspinlock_trylock(void *obj, void *t)
 {
 	(void)t;
 	struct lb_qsl *l = obj;
@@ -115,7 +115,7 @@ static void lb_qsl_queue(struct lb_qsl *l, struct lb_qsl_node *me)
 {
 	atomic_store_explicit(&me->next, NULL, memory_order_relaxed);
 	atomic_store_explicit(&me->locked, 0, memory_order_relaxed);
-	if (lb_atomic_qspinlock_trylock(l, me))
+	if (lb_lit_qspinlock_trylock(l, me))
 		return; /* freed while we got here (the kernel tries too) */
 
 	uint32_t old = atomic_load_explicit(&l->val, memory_order_relaxed);
@@ -186,7 +186,7 @@ static void lb_qsl_slowpath(struct lb_qsl *l, struct lb_qsl_node *me, uint32_t v
 	atomic_fetch_add_explicit(&l->val, LB_QSL_LOCKED - LB_QSL_PENDING, memory_order_relaxed);
 }
 
-static inline void lb_atomic_qspinlock_lock(void *obj, void *t)
+static inline void lb_lit_qspinlock_lock(void *obj, void *t)
 {
 	struct lb_qsl *l = obj;
 	uint32_t v = 0;
@@ -198,7 +198,7 @@ static inline void lb_atomic_qspinlock_lock(void *obj, void *t)
 	lb_qsl_slowpath(l, t, v);
 }
 
-static inline void lb_atomic_qspinlock_unlock(void *obj, void *t)
+static inline void lb_lit_qspinlock_unlock(void *obj, void *t)
 {
 	(void)t;
 	/* release pairs with the next holder's acquire (lock's three paths);
@@ -207,13 +207,13 @@ static inline void lb_atomic_qspinlock_unlock(void *obj, void *t)
 				  memory_order_release);
 }
 
-static const struct lb_mutex_ops lb_atomic_qspinlock_ops = {
+static const struct lb_mutex_ops lb_lit_qspinlock_ops = {
 	.base = { .size = sizeof(struct lb_qsl), .tctx_size = sizeof(struct lb_qsl_node),
-		  .init = lb_atomic_qspinlock_init, .fini = lb_atomic_qspinlock_fini,
-		  .thread_init = lb_atomic_qspinlock_thread_init },
-	.lock = lb_atomic_qspinlock_lock,
-	.trylock = lb_atomic_qspinlock_trylock,
-	.unlock = lb_atomic_qspinlock_unlock,
+		  .init = lb_lit_qspinlock_init, .fini = lb_lit_qspinlock_fini,
+		  .thread_init = lb_lit_qspinlock_thread_init },
+	.lock = lb_lit_qspinlock_lock,
+	.trylock = lb_lit_qspinlock_trylock,
+	.unlock = lb_lit_qspinlock_unlock,
 };
 
 #endif

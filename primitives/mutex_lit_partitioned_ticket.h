@@ -1,4 +1,4 @@
-/* atomic-partitioned-ticket: Dice's partitioned ticket lock ("Brief
+/* lit-partitioned-ticket: Dice's partitioned ticket lock ("Brief
  * announcement: a partitioned ticket lock", SPAA 2011).  Written here in
  * C11 atomics.
  *
@@ -17,8 +17,8 @@
  * Initially grant[0] = 0 (ticket 0 may enter) and grant[i] = i - SLOTS
  * (mod 2^32) for the other slots: congruent to i, so it is an earlier
  * turn of slot i, never ticket i itself. */
-#ifndef LB_MUTEX_ATOMIC_PARTITIONED_TICKET_H
-#define LB_MUTEX_ATOMIC_PARTITIONED_TICKET_H
+#ifndef LB_MUTEX_LIT_PARTITIONED_TICKET_H
+#define LB_MUTEX_LIT_PARTITIONED_TICKET_H
 
 #include <stdatomic.h>
 #include <stdint.h>
@@ -35,7 +35,7 @@ struct lb_ptl {
 	} grant[LB_PTL_SLOTS];
 };
 
-static inline int lb_atomic_partitioned_ticket_init(void *obj, const struct lb_prim_cfg *cfg)
+static inline int lb_lit_partitioned_ticket_init(void *obj, const struct lb_prim_cfg *cfg)
 {
 	(void)cfg;
 	struct lb_ptl *l = obj;
@@ -47,7 +47,7 @@ static inline int lb_atomic_partitioned_ticket_init(void *obj, const struct lb_p
 	return 0;
 }
 
-static inline void lb_atomic_partitioned_ticket_lock(void *obj, void *t)
+static inline void lb_lit_partitioned_ticket_lock(void *obj, void *t)
 {
 	(void)t;
 	struct lb_ptl *l = obj;
@@ -59,7 +59,7 @@ static inline void lb_atomic_partitioned_ticket_lock(void *obj, void *t)
 	l->owner = me;
 }
 
-static inline bool lb_atomic_partitioned_ticket_trylock(void *obj, void *t)
+static inline bool lb_lit_partitioned_ticket_trylock(void *obj, void *t)
 {
 	(void)t;
 	struct lb_ptl *l = obj;
@@ -75,7 +75,7 @@ static inline bool lb_atomic_partitioned_ticket_trylock(void *obj, void *t)
 	return true;
 }
 
-static inline void lb_atomic_partitioned_ticket_unlock(void *obj, void *t)
+static inline void lb_lit_partitioned_ticket_unlock(void *obj, void *t)
 {
 	(void)t;
 	struct lb_ptl *l = obj;
@@ -84,11 +84,11 @@ static inline void lb_atomic_partitioned_ticket_unlock(void *obj, void *t)
 	atomic_store_explicit(&l->grant[next % LB_PTL_SLOTS].v, next, memory_order_release);
 }
 
-static const struct lb_mutex_ops lb_atomic_partitioned_ticket_ops = {
-	.base = { .size = sizeof(struct lb_ptl), .init = lb_atomic_partitioned_ticket_init },
-	.lock = lb_atomic_partitioned_ticket_lock,
-	.trylock = lb_atomic_partitioned_ticket_trylock,
-	.unlock = lb_atomic_partitioned_ticket_unlock,
+static const struct lb_mutex_ops lb_lit_partitioned_ticket_ops = {
+	.base = { .size = sizeof(struct lb_ptl), .init = lb_lit_partitioned_ticket_init },
+	.lock = lb_lit_partitioned_ticket_lock,
+	.trylock = lb_lit_partitioned_ticket_trylock,
+	.unlock = lb_lit_partitioned_ticket_unlock,
 };
 
 #endif

@@ -1,4 +1,4 @@
-/* atomic-ttas-eb: test-and-test-and-set with randomised exponential backoff,
+/* lit-ttas-eb: test-and-test-and-set with randomised exponential backoff,
  * the textbook baseline (Anderson, "The performance of spin lock
  * alternatives for shared-memory multiprocessors", IEEE TPDS 1990;
  * Herlihy and Shavit, "The Art of Multiprocessor Programming", 7.4,
@@ -12,8 +12,8 @@
  * the loser waits a random number of PAUSEs below a limit that starts at
  * LB_TTAS_MIN and doubles per lost race up to LB_TTAS_MAX, so losers
  * spread out instead of all swapping at the next release.  Unfair. */
-#ifndef LB_MUTEX_ATOMIC_TTAS_EB_H
-#define LB_MUTEX_ATOMIC_TTAS_EB_H
+#ifndef LB_MUTEX_LIT_TTAS_EB_H
+#define LB_MUTEX_LIT_TTAS_EB_H
 
 #include <stdatomic.h>
 #include <stdint.h>
@@ -23,7 +23,7 @@
 #define LB_TTAS_MIN 4u
 #define LB_TTAS_MAX 1024u /* PAUSEs: about 20 us at this guest's 20 ns PAUSE */
 
-static inline int lb_atomic_ttas_eb_init(void *obj, const struct lb_prim_cfg *cfg)
+static inline int lb_lit_ttas_eb_init(void *obj, const struct lb_prim_cfg *cfg)
 {
 	(void)cfg;
 	atomic_init((_Atomic uint32_t *)obj, 0);
@@ -41,7 +41,7 @@ static inline uint32_t lb_ttas_rand(uint32_t *s)
 	return *s = x;
 }
 
-static inline bool lb_atomic_ttas_eb_trylock(void *obj, void *t)
+static inline bool lb_lit_ttas_eb_trylock(void *obj, void *t)
 {
 	(void)t;
 	_Atomic uint32_t *w = obj;
@@ -50,7 +50,7 @@ static inline bool lb_atomic_ttas_eb_trylock(void *obj, void *t)
 	       atomic_exchange_explicit(w, 1, memory_order_acquire) == 0;
 }
 
-static inline void lb_atomic_ttas_eb_lock(void *obj, void *t)
+static inline void lb_lit_ttas_eb_lock(void *obj, void *t)
 {
 	_Atomic uint32_t *w = obj;
 	if (__builtin_expect(atomic_exchange_explicit(w, 1, memory_order_acquire) == 0, 1))
@@ -59,7 +59,7 @@ static inline void lb_atomic_ttas_eb_lock(void *obj, void *t)
 	for (;;) {
 		while (atomic_load_explicit(w, memory_order_relaxed) != 0)
 			lb_cpu_relax();
-		if (lb_atomic_ttas_eb_trylock(obj, t))
+		if (lb_lit_ttas_eb_trylock(obj, t))
 			return;
 		for (uint32_t n = lb_ttas_rand(&seed) % limit; n > 0; n--)
 			lb_cpu_relax();
@@ -68,18 +68,18 @@ static inline void lb_atomic_ttas_eb_lock(void *obj, void *t)
 	}
 }
 
-static inline void lb_atomic_ttas_eb_unlock(void *obj, void *t)
+static inline void lb_lit_ttas_eb_unlock(void *obj, void *t)
 {
 	(void)t;
 	/* release pairs with the acquire exchange of the next holder */
 	atomic_store_explicit((_Atomic uint32_t *)obj, 0, memory_order_release);
 }
 
-static const struct lb_mutex_ops lb_atomic_ttas_eb_ops = {
-	.base = { .size = sizeof(_Atomic uint32_t), .init = lb_atomic_ttas_eb_init },
-	.lock = lb_atomic_ttas_eb_lock,
-	.trylock = lb_atomic_ttas_eb_trylock,
-	.unlock = lb_atomic_ttas_eb_unlock,
+static const struct lb_mutex_ops lb_lit_ttas_eb_ops = {
+	.base = { .size = sizeof(_Atomic uint32_t), .init = lb_lit_ttas_eb_init },
+	.lock = lb_lit_ttas_eb_lock,
+	.trylock = lb_lit_ttas_eb_trylock,
+	.unlock = lb_lit_ttas_eb_unlock,
 };
 
 #endif

@@ -1,4 +1,4 @@
-/* atomic-mcs-tp: time-published MCS (He, Scherer and Scott, "Preemption
+/* lit-mcs-tp: time-published MCS (He, Scherer and Scott, "Preemption
  * Adaptivity in Time-Published Queue-Based Spin Locks", HiPC 2005); our
  * code, in C11 atomics.  A FIFO queue lock hands over to its successor,
  * and when the successor has been preempted every thread behind it waits
@@ -38,8 +38,8 @@
  * wrong guess skips a running waiter (it queues again) or grants a
  * preempted one (MCS's behaviour), never breaks exclusion.
  */
-#ifndef LB_MUTEX_ATOMIC_MCS_TP_H
-#define LB_MUTEX_ATOMIC_MCS_TP_H
+#ifndef LB_MUTEX_LIT_MCS_TP_H
+#define LB_MUTEX_LIT_MCS_TP_H
 
 #include <stdatomic.h>
 #include <stdint.h>
@@ -66,7 +66,7 @@ static inline uint64_t lb_tp_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static inline int lb_atomic_mcs_tp_init(void *obj, const struct lb_prim_cfg *cfg)
+static inline int lb_lit_mcs_tp_init(void *obj, const struct lb_prim_cfg *cfg)
 {
 	(void)cfg;
 	atomic_init((struct lb_tp_node *_Atomic *)obj, NULL);
@@ -98,7 +98,7 @@ static void lb_tp_wait(struct lb_tp_node *_Atomic *tail, struct lb_tp_node *me)
 	}
 }
 
-static inline void lb_atomic_mcs_tp_lock(void *obj, void *t)
+static inline void lb_lit_mcs_tp_lock(void *obj, void *t)
 {
 	struct lb_tp_node *_Atomic *tail = obj;
 	struct lb_tp_node *me = t, *none = NULL;
@@ -112,7 +112,7 @@ static inline void lb_atomic_mcs_tp_lock(void *obj, void *t)
 	lb_tp_wait(tail, me);
 }
 
-static inline bool lb_atomic_mcs_tp_trylock(void *obj, void *t)
+static inline bool lb_lit_mcs_tp_trylock(void *obj, void *t)
 {
 	struct lb_tp_node *_Atomic *tail = obj;
 	struct lb_tp_node *me = t, *none = NULL;
@@ -152,19 +152,19 @@ static void lb_tp_unlock_slow(struct lb_tp_node *_Atomic *tail, struct lb_tp_nod
 	atomic_store_explicit(&succ->state, LB_TP_GRANTED, memory_order_release);
 }
 
-static inline void lb_atomic_mcs_tp_unlock(void *obj, void *t)
+static inline void lb_lit_mcs_tp_unlock(void *obj, void *t)
 {
 	struct lb_tp_node *me = t;
 	/* acquire pairs with the successor's release link */
 	lb_tp_unlock_slow(obj, me, atomic_load_explicit(&me->next, memory_order_acquire));
 }
 
-static const struct lb_mutex_ops lb_atomic_mcs_tp_ops = {
+static const struct lb_mutex_ops lb_lit_mcs_tp_ops = {
 	.base = { .size = sizeof(struct lb_tp_node *), .tctx_size = sizeof(struct lb_tp_node),
-		  .init = lb_atomic_mcs_tp_init },
-	.lock = lb_atomic_mcs_tp_lock,
-	.trylock = lb_atomic_mcs_tp_trylock,
-	.unlock = lb_atomic_mcs_tp_unlock,
+		  .init = lb_lit_mcs_tp_init },
+	.lock = lb_lit_mcs_tp_lock,
+	.trylock = lb_lit_mcs_tp_trylock,
+	.unlock = lb_lit_mcs_tp_unlock,
 };
 
 #endif
