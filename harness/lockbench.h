@@ -71,6 +71,10 @@ unsigned lb_pin_span(const struct lb_pin *pin, const uint64_t *param, unsigned n
 unsigned lb_topo_pus(int *out, unsigned max);
 /* Pin the calling thread to one PU.  0 or errno. */
 int lb_pin_self(int cpu);
+/* The NUMA-aware locks' clusters: the level ("node", "package", "llc";
+ * 0, or -1 for another name), how many, and a CPU's (0 for -1). */
+int lb_topo_set_clusters(const char *level);
+const char *lb_topo_clusters_level(void);
 unsigned lb_topo_cluster_of(int cpu);
 unsigned lb_topo_nclusters(void);
 void lb_topo_print(FILE *f);

@@ -140,6 +140,7 @@ json_t *lb_meta_object(const struct lb_meta_in *m)
 		json_object_set_new(e, "node", json_integer(pl.node));
 		json_object_set_new(e, "llc", json_integer(pl.llc));
 		json_object_set_new(e, "core", json_integer(pl.core));
+		json_object_set_new(e, "cluster", json_integer(lb_topo_cluster_of(pl.cpu)));
 		json_array_append_new(map, e);
 	}
 	json_object_set_new(plat, "pu_map", map);
@@ -149,6 +150,9 @@ json_t *lb_meta_object(const struct lb_meta_in *m)
 	json_object_set_new(plat, "cores", json_integer(t->cores));
 	json_object_set_new(plat, "packages", json_integer(t->packages));
 	json_object_set_new(plat, "numa_nodes", json_integer(t->numa_nodes));
+	json_object_set_new(plat, "lock_clusters",
+			    json_pack("{s:s, s:I}", "level", lb_topo_clusters_level(),
+				      "count", (json_int_t)lb_topo_nclusters()));
 	json_object_set_new(plat, "smt", json_integer(t->smt));
 	json_object_set_new(plat, "caches_bytes", json_pack("{s:I, s:I, s:I}",
 		"l1d", (json_int_t)t->cache_bytes[0], "l2", (json_int_t)t->cache_bytes[1],

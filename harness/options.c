@@ -64,6 +64,8 @@ static void print_help(void)
 "  --pin-group G=POLICY  place thread group G by its own policy (repeatable):\n"
 "                    prodcons producer/consumer, handoff ping/pong, broadcast\n"
 "                    setter/waiter; e.g. producer=llc:0 --pin-group consumer=llc:1\n"
+"  --clusters LEVEL  the clusters of the NUMA-aware locks (cohorts, CNA, HMCS,\n"
+"                    HCLH): node (default), package or llc; see --topology\n"
 "  --mem PLACE       where the primitive's shared memory (lock word, queue,\n"
 "                    counter) lives: local (thread 0's NUMA node), node:N or\n"
 "                    interleave (default: first touch); rows record the nodes\n"
@@ -228,9 +230,16 @@ static void print_list(int show_hidden)
 		printf("%s %s", k ? "," : "", lb_kind_name((enum lb_kind)k));
 	printf("\n  %-12s the impl column below (an exact id also names a hidden one)\n", "an id");
 	printf("  %-12s over the ids, as the shell's: 'ck-*', '*-mutex', 'futex-*sem'\n", "a glob");
+	int cw = (int)strlen("capabilities"); /* the widest capability list */
+	for (size_t j = 0; j < LB_IMPL_COUNT; j++) {
+		char caps[128];
+		caps_text(lb_impl_caps(&lb_impls[j]), ",", caps, sizeof(caps));
+		if ((int)strlen(caps) > cw)
+			cw = (int)strlen(caps);
+	}
 	for (int k = 0; k < LB_KIND_COUNT; k++) {
 		printf("\nkind %s:\n", lb_kind_name((enum lb_kind)k));
-		printf("  %-22s %-8s %-34s %-10s %s\n", "impl", "backend", "capabilities",
+		printf("  %-22s %-8s %-*s %-10s %s\n", "impl", "backend", cw, "capabilities",
 		       "workloads", "summary");
 		for (size_t j = 0; j < LB_IMPL_COUNT; j++) {
 			const struct lb_impl *im = &lb_impls[j];
@@ -241,7 +250,7 @@ static void print_list(int show_hidden)
 			if (!caps[0])
 				snprintf(caps, sizeof(caps), "-");
 			workloads_text(im, ",", wls, sizeof(wls));
-			printf("  %-22s %-8s %-34s %-10s %s\n", im->id, im->backend, caps,
+			printf("  %-22s %-8s %-*s %-10s %s\n", im->id, im->backend, cw, caps,
 			       wls[0] ? wls : "-", im->summary);
 			if (lb_impl_unavailable(im))
 				printf("  %-22s UNAVAILABLE here: %s\n", "", lb_impl_unavailable(im));
@@ -252,7 +261,7 @@ static void print_list(int show_hidden)
 /* ---- options ---- */
 
 enum { OPT_NO_PLOT = 256, OPT_SEED, OPT_WATCHDOG, OPT_ALL, OPT_QUIET, OPT_TOPOLOGY_FROM, OPT_PIN_GROUP, OPT_MEM, OPT_COUNTERS,
-       OPT_C2C_EVENT };
+       OPT_C2C_EVENT, OPT_CLUSTERS };
 
 /* An unknown option, named as given (without any =VALUE), with the
  * nearest real one when it looks like a typo. */
@@ -288,6 +297,7 @@ void lb_options_parse(int argc, char **argv, struct lb_opts *o)
 		{ "mem", required_argument, NULL, OPT_MEM },
 		{ "counters", required_argument, NULL, OPT_COUNTERS },
 		{ "c2c-event", required_argument, NULL, OPT_C2C_EVENT },
+		{ "clusters", required_argument, NULL, OPT_CLUSTERS },
 		{ "cs", required_argument, NULL, 'c' },
 		{ "think", required_argument, NULL, 'k' },
 		{ "param", required_argument, NULL, 'P' },
@@ -348,6 +358,11 @@ void lb_options_parse(int argc, char **argv, struct lb_opts *o)
 				lb_usage_error("--c2c-event: '' is not an event name; give a libpfm4 "
 					    "name such as MEM_LOAD_L3_HIT_RETIRED:XSNP_HITM");
 			o->c2c_event = optarg;
+			break;
+		case OPT_CLUSTERS:
+			if (lb_topo_set_clusters(optarg) != 0)
+				lb_usage_error("--clusters: '%s' is not a topology level; valid: "
+					    "node, package, llc", optarg);
 			break;
 		case OPT_PIN_GROUP:
 			if (o->npin_groups == LB_MAX_GROUPS)

@@ -585,9 +585,60 @@ int lb_pin_self(int cpu)
 	return ret;
 }
 
+/* The lock clusters of the NUMA-aware locks (cohorts, CNA, HMCS, HCLH):
+ * one per object of the --clusters level.  Their papers use the NUMA node
+ * (the socket, on the machines they measured), so that is the default. */
+static const struct {
+	const char *name;
+	hwloc_obj_type_t type;
+} cluster_levels[] = {
+	{ "node", HWLOC_OBJ_NUMANODE },
+	{ "package", HWLOC_OBJ_PACKAGE },
+	{ "llc", HWLOC_OBJ_L3CACHE },
+};
+static unsigned cluster_level;
+
+int lb_topo_set_clusters(const char *level)
+{
+	for (unsigned i = 0; i < sizeof(cluster_levels) / sizeof(cluster_levels[0]); i++)
+		if (strcmp(level, cluster_levels[i].name) == 0) {
+			cluster_level = i;
+			return 0;
+		}
+	return -1;
+}
+
+const char *lb_topo_clusters_level(void)
+{
+	return cluster_levels[cluster_level].name;
+}
+
+/* The cluster object of a PU, or NULL where the machine has no object of
+ * that level (then everything is cluster 0).  An LLC domain is llc_of()'s:
+ * the package where hwloc sees no L3. */
+static hwloc_obj_t cluster_obj(hwloc_obj_t pu)
+{
+	switch (cluster_levels[cluster_level].type) {
+	case HWLOC_OBJ_NUMANODE:
+		return hwloc_get_next_obj_covering_cpuset_by_type(topo, pu->cpuset,
+								  HWLOC_OBJ_NUMANODE, NULL);
+	case HWLOC_OBJ_L3CACHE:
+		return llc_of(pu);
+	default:
+		return hwloc_get_ancestor_obj_by_type(topo, cluster_levels[cluster_level].type, pu);
+	}
+}
+
 unsigned lb_topo_nclusters(void)
 {
-	return info.packages ? info.packages : 1;
+	hwloc_obj_type_t type = cluster_levels[cluster_level].type;
+	int n;
+	if (type == HWLOC_OBJ_L3CACHE) {
+		hwloc_obj_t pu = hwloc_get_obj_by_type(topo, HWLOC_OBJ_PU, 0);
+		type = pu ? llc_of(pu)->type : type; /* L3, else package, else machine */
+	}
+	n = hwloc_get_nbobjs_by_type(topo, type);
+	return n > 0 ? (unsigned)n : 1;
 }
 
 unsigned lb_topo_cluster_of(int cpu)
@@ -595,8 +646,8 @@ unsigned lb_topo_cluster_of(int cpu)
 	if (cpu < 0)
 		return 0;
 	hwloc_obj_t pu = hwloc_get_pu_obj_by_os_index(topo, (unsigned)cpu);
-	hwloc_obj_t pkg = pu ? hwloc_get_ancestor_obj_by_type(topo, HWLOC_OBJ_PACKAGE, pu) : NULL;
-	return pkg ? pkg->logical_index : 0;
+	hwloc_obj_t o = pu ? cluster_obj(pu) : NULL;
+	return o && o->type != HWLOC_OBJ_MACHINE ? o->logical_index : 0;
 }
 
 static void print_list(FILE *f, const int *c, unsigned n)
@@ -651,6 +702,17 @@ void lb_topo_print(FILE *f)
 		fprintf(f, "  cpu %u: package %d node %d llc %u core %d\n", pu->os_index,
 			pkg ? (int)pkg->logical_index : -1, node ? (int)node->logical_index : -1,
 			llc_of(pu)->logical_index, core ? (int)core->logical_index : -1);
+	}
+	fprintf(f, "\nlock clusters (--clusters %s; the NUMA-aware locks' level): %u\n",
+		lb_topo_clusters_level(), lb_topo_nclusters());
+	for (unsigned c = 0, n = lb_topo_nclusters(); c < n; c++) {
+		fprintf(f, "  cluster %u:", c);
+		for (unsigned i = 0, k = 0; i < info.pus; i++) {
+			hwloc_obj_t pu = hwloc_get_obj_by_type(topo, HWLOC_OBJ_PU, i);
+			if (lb_topo_cluster_of((int)pu->os_index) == c)
+				fprintf(f, "%s%u", k++ ? "," : " cpus ", pu->os_index);
+		}
+		fputc('\n', f);
 	}
 	fprintf(f, "\npin policies (thread i runs on entry i mod n):\n");
 	static const char *const names[] = { "compact", "scatter", "cores", "llc-compact",

@@ -2,8 +2,8 @@
  * Cohorting: A General Technique for Designing NUMA Locks", PPoPP 2012),
  * over Concurrency Kit's ck_cohort.h.
  *
- * One global lock, and per cluster (hwloc: the package of the PU a thread
- * is pinned to, prim.h's cluster) a cohort: a local lock plus CK's
+ * One global lock, and per cluster (hwloc: the --clusters domain, a NUMA
+ * node by default, of the PU a thread is pinned to; prim.h's cluster) a cohort: a local lock plus CK's
  * bookkeeping.  A thread takes its cluster's local lock, then the global
  * lock unless the previous local holder kept it for the cluster; a holder
  * that sees local waiters passes the global lock on inside the cluster,
@@ -44,7 +44,7 @@ static inline size_t lb_cohort_slot_size(size_t bytes)
 	return (bytes + LB_CACHELINE - 1) / LB_CACHELINE * LB_CACHELINE;
 }
 
-/* The cluster a thread's cohort is: its package, or 0 when the lock was
+/* The cluster a thread's cohort is: its --clusters domain, or 0 when the lock was
  * made for fewer clusters (unpinned threads report 0 too). */
 static inline unsigned lb_cohort_of(unsigned nclusters, const struct lb_thread_info *ti)
 {

@@ -1,11 +1,12 @@
 /* ck-hclh: hierarchical CLH (Luchangco, Nussbaum, Shavit).  Threads first
  * queue on their cluster's local CLH queue; the local queue's head splices
  * the whole local queue into the global queue at once, so the lock tends to
- * stay within a cluster (a package here) and crosses the interconnect less.
+ * stay within a cluster (a NUMA node by default) and crosses the interconnect less.
  * No trylock in CK.  As with CLH, nodes migrate: the lock owns a pool of
  * 1 + nclusters + nthreads cache-line-sized nodes (the unowned global and
  * local heads, then one per thread).  Cluster ids come from hwloc: the
- * package of the PU a thread is pinned to. */
+ * --clusters domain (NUMA node, package or L3) of the PU a thread is
+ * pinned to. */
 #ifndef LB_MUTEX_CK_HCLH_H
 #define LB_MUTEX_CK_HCLH_H
 

@@ -16,7 +16,7 @@
 
 struct lb_prim_cfg {
 	unsigned nthreads;  /* threads that will attach (sizes queue slots) */
-	unsigned nclusters; /* lock cohorts for hierarchical locks (packages) */
+	unsigned nclusters; /* lock cohorts for hierarchical locks (--clusters: NUMA nodes by default) */
 	unsigned permits;   /* semaphores: initial permits (0: none); queues: capacity */
 };
 

@@ -18,7 +18,7 @@
  *              reader-writer cohort locks (ck_rwcohort.h; Calciu, Dice, Lev,
  *              Luchangco, Marathe and Shavit, "NUMA-Aware Reader-Writer
  *              Locks", PPoPP 2013): writers take a cohort lock (cohort.h:
- *              a global ticket lock over a ticket lock per package, C-TKT-TKT),
+ *              a global ticket lock over a ticket lock per cluster, C-TKT-TKT),
  *              readers count themselves in one shared counter.  wp: a reader
  *              finding the cohort lock held backs out and waits; after 1000
  *              polls it raises a barrier that holds off new writers.  rp: a

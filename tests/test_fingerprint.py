@@ -123,6 +123,11 @@ class Fingerprint(unittest.TestCase):
         self.assertEqual(meta["status"], "ok")
         self.assertEqual(meta["rows"], len(read(self.dir)[1]))
         self.assertEqual(sorted(e["cpu"] for e in meta["platform"]["pu_map"]), usable_cpus())
+        # each PU's lock cluster is its NUMA node (the --clusters default)
+        self.assertEqual([e["cluster"] for e in meta["platform"]["pu_map"]],
+                         [e["node"] for e in meta["platform"]["pu_map"]])
+        self.assertEqual(meta["platform"]["lock_clusters"],
+                         {"level": "node", "count": meta["platform"]["numa_nodes"]})
         self.assertIn("fingerprint.csv", meta["files"])
         self.assertIn("report.html", meta["files"])
 

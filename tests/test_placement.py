@@ -282,6 +282,34 @@ class SyntheticShapes(unittest.TestCase):
                              ["node:0", "node:1", "node:2", "node:3"])
             self.assertEqual(got["node:2"], list(range(16, 24)))
 
+    def test_lock_clusters(self):
+        """--clusters picks the NUMA-aware locks' level: on two packages of two
+        NUMA nodes, each node of two L3s, that is 4, 2 or 8 clusters of
+        consecutive PUs (hwloc numbers this synthetic machine's PUs in order)."""
+        shape = "pack:2 numa:2 l3:2 core:2 pu:2"
+        for level, n in (("node", 4), ("package", 2), ("llc", 8), (None, 4)):
+            with self.subTest(level=level):
+                args = [BINARY, "--topology", "--topology-from", shape]
+                if level:
+                    args += ["--clusters", level]
+                p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   universal_newlines=True, timeout=TIMEOUT)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                want = ["lock clusters (--clusters %s; the NUMA-aware locks' level): %d"
+                        % (level or "node", n)]
+                per = 32 // n
+                want += ["  cluster %d: cpus %s" % (c, ",".join(
+                    str(x) for x in range(c * per, (c + 1) * per))) for c in range(n)]
+                lines = p.stdout.splitlines()
+                i = lines.index(want[0])
+                self.assertEqual(lines[i:i + n + 1], want)
+        p = subprocess.run([BINARY, "--workload", "counter", "--clusters", "socket"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           universal_newlines=True, timeout=TIMEOUT)
+        self.assertEqual((p.returncode, p.stdout, p.stderr),
+                         (2, "", "lockbench: --clusters: 'socket' is not a topology level; "
+                          "valid: node, package, llc\n"))
+
     def test_bad_sources(self):
         with tempfile.TemporaryDirectory() as d:
             bad = os.path.join(d, "bad.xml")
