@@ -29,26 +29,11 @@
  * CAS, every run broke FIFO order; plain runs of minutes on 2 CPUs never
  * did (the window is a few instructions), which is why it went unseen.
  *
- * So, as CK intends, nodes go through ck_epoch (the design of Fraser's
- * epoch-based reclamation, "Practical lock-freedom", 2004): every push and
- * pop runs inside an epoch section (ck_epoch_begin/end: on x86 one atomic
- * swap per op), a dequeued stub is retired with ck_epoch_call, and every
- * LB_CK_FIFO_POLL retirements the popping thread polls
- * (ck_epoch_poll_deferred) and gives the nodes whose grace period is over
- * back to their home in the pool.  A node is reused only after every
- * thread that was inside a section when it was unlinked has left it, so a
- * stale enqueuer's X is never reset under it.  Each thread's epoch record
- * lives in the object (one per thread id), registered on first attach and
- * never unregistered: a detached thread's record is inactive and holds up
- * nobody; the nodes it still had waiting are freed with the pool.
- *
- * Memory order of the reclamation, on weakly ordered machines: CK 0.7.1's
- * ck_epoch_begin lets the section's loads pass its load of the global
- * epoch, and its ck_epoch_call takes the epoch snapshot without ordering
- * the unlink before it (both held on x86 only; upstream fixed them in
- * 2026, 1faa673 and d1b348c).  We add the two missing fences ourselves
- * (ck_pr_fence_load after begin, ck_pr_fence_atomic_load between the
- * dequeue's CAS and ck_epoch_call); on x86 (TSO) they compile to nothing.
+ * So, as CK intends, nodes go through ck_epoch (ck_epoch_pool.h): every
+ * push and pop runs inside an epoch section, a dequeued stub is retired,
+ * and it returns to its home in the pool only after every thread that was
+ * inside a section when it was unlinked has left it, so a stale
+ * enqueuer's X is never reset under it.
  *
  * ThreadSanitizer (tsan.h): a push releases on the object before it
  * enqueues, a pop that took an item acquires on it, so what a producer
@@ -78,11 +63,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <ck_epoch.h>
 #include <ck_fifo.h>
 #include <ck_ring.h>
 #include <ck_stack.h>
 
+#include "ck_epoch_pool.h"
 #include "queue.h"
 #include "queue_pool.h"
 #include "tsan.h"
@@ -187,67 +172,26 @@ static const struct lb_queue_ops lb_ck_ring_mpmc_ops = {
 
 /* ---- ck_fifo_mpmc ---- */
 
-/* Retirements between two polls: a poll scans every thread's epoch record
- * (a cache miss each), so it is amortised over this many pops; it also
- * bounds how many nodes each consumer holds back at once. */
-#define LB_CK_FIFO_POLL 64
-
 struct lb_ck_fifo_node {
 	struct lbq_pnode p;
 	ck_fifo_mpmc_entry_t e;   /* 16-byte aligned: its next is CAS'd double-width */
 	ck_epoch_entry_t retire; /* waiting out its grace period */
 };
 
-/* One per thread id; ck_epoch_record_t is cache-line aligned itself. */
-struct lb_ck_fifo_rec {
-	ck_epoch_record_t r;
-	bool registered; /* by the first thread to attach with this id */
-};
-
 struct lb_ck_fifo {
 	struct ck_fifo_mpmc q;
 	struct lbq_pool pool;
-	struct lb_ck_fifo_rec *recs; /* [pool.nhomes] */
-	/* Read by every ck_epoch_begin, CAS'd by polls: its own line. */
-	alignas(LB_CACHELINE) ck_epoch_t epoch;
+	struct lbe ep;
 };
 
 struct lb_ck_fifo_tctx {
 	struct lbq_tctx pool;
-	ck_epoch_record_t *rec;
-	unsigned retired; /* since the last poll */
+	struct lbe_tctx ep;
 };
 
 static inline struct lb_ck_fifo_node *lb_ck_fifo_node_of(ck_fifo_mpmc_entry_t *e)
 {
 	return (struct lb_ck_fifo_node *)((char *)e - offsetof(struct lb_ck_fifo_node, e));
-}
-
-/* ck_epoch_call wants a destructor, but we never let ck_epoch run it: the
- * nodes come back through ck_epoch_poll_deferred (lb_ck_fifo_poll), which
- * knows the pool.  Being called means a CK path we do not use ran. */
-static __attribute__((noreturn)) void lb_ck_fifo_never(ck_epoch_entry_t *e)
-{
-	(void)e;
-	fprintf(stderr, "lockbench: ck-fifo-mpmc: ck_epoch ran a destructor directly\n");
-	abort();
-}
-
-/* Give back to their homes the retired nodes whose grace period is over. */
-static __attribute__((noinline)) void lb_ck_fifo_poll(struct lb_ck_fifo *f,
-							struct lb_ck_fifo_tctx *tc)
-{
-	ck_stack_t done = CK_STACK_INITIALIZER;
-	ck_stack_entry_t *se;
-
-	ck_epoch_poll_deferred(tc->rec, &done);
-	while ((se = ck_stack_pop_npsc(&done)) != NULL) {
-		ck_epoch_entry_t *ee = (ck_epoch_entry_t *)((char *)se -
-			offsetof(ck_epoch_entry_t, stack_entry));
-		struct lb_ck_fifo_node *n = (struct lb_ck_fifo_node *)((char *)ee -
-			offsetof(struct lb_ck_fifo_node, retire));
-		lbq_put(&f->pool, &n->p);
-	}
 }
 
 static inline int lb_ck_fifo_init(void *obj, const struct lb_prim_cfg *cfg)
@@ -256,20 +200,15 @@ static inline int lb_ck_fifo_init(void *obj, const struct lb_prim_cfg *cfg)
 	int ret = lbq_pool_init(&f->pool, cfg, sizeof(struct lb_ck_fifo_node));
 	if (ret)
 		return ret;
-	size_t bytes = f->pool.nhomes * sizeof(*f->recs);
-	f->recs = lb_shared_aligned_alloc(LB_CACHELINE, (bytes + LB_CACHELINE - 1) / LB_CACHELINE *
-					       LB_CACHELINE);
-	if (!f->recs) {
+	if (lbe_init(&f->ep, f->pool.nhomes, offsetof(struct lb_ck_fifo_node, retire)) != 0) {
 		lbq_pool_fini(&f->pool);
 		return ENOMEM;
 	}
-	memset(f->recs, 0, bytes);
-	ck_epoch_init(&f->epoch);
 	/* The stub comes from home 0's pool like any node (this runs before
 	 * the threads start), so fini frees it with the rest. */
 	struct lbq_pnode *stub = lbq_get(&f->pool, &f->pool.homes[0], 0);
 	if (!stub) {
-		free(f->recs);
+		lbe_fini(&f->ep);
 		lbq_pool_fini(&f->pool);
 		return ENOMEM;
 	}
@@ -282,7 +221,7 @@ static inline void lb_ck_fifo_fini(void *obj)
 	struct lb_ck_fifo *f = obj;
 	/* Nodes still waiting in the records are pool memory: freed here. */
 	lbq_pool_fini(&f->pool);
-	free(f->recs);
+	lbe_fini(&f->ep);
 }
 
 static inline int lb_ck_fifo_thread_init(void *obj, void *t, const struct lb_thread_info *ti)
@@ -292,33 +231,20 @@ static inline int lb_ck_fifo_thread_init(void *obj, void *t, const struct lb_thr
 	int ret = lbq_thread_init(&f->pool, &tc->pool, ti);
 	if (ret)
 		return ret;
-	struct lb_ck_fifo_rec *r = &f->recs[ti->tid];
-	if (!r->registered) {
-		ck_epoch_register(&f->epoch, &r->r, NULL);
-		r->registered = true;
-	}
-	tc->rec = &r->r;
-	tc->retired = 0;
+	lbe_thread_init(&f->ep, &tc->ep, ti->tid);
 	return 0;
 }
 
 static inline void lb_ck_fifo_thread_fini(void *obj, void *t)
 {
 	/* Hand back what is ready; the record stays registered, inactive. */
-	lb_ck_fifo_poll(obj, t);
+	struct lb_ck_fifo *f = obj;
+	lbe_poll(&f->ep, &f->pool, &((struct lb_ck_fifo_tctx *)t)->ep);
 }
 
 static inline uint64_t lb_ck_fifo_capacity(void *obj)
 {
 	return ((struct lb_ck_fifo *)obj)->pool.cap;
-}
-
-static inline void lb_ck_fifo_enter(struct lb_ck_fifo_tctx *tc)
-{
-	ck_epoch_begin(tc->rec, NULL);
-	/* The section's loads must not pass begin's load of the global epoch
-	 * (a no-op on x86; see the header). */
-	ck_pr_fence_load();
 }
 
 static inline bool lb_ck_fifo_push(void *obj, void *t, uint64_t item)
@@ -333,9 +259,9 @@ static inline bool lb_ck_fifo_push(void *obj, void *t, uint64_t item)
 	/* Inside a section: the tail node we read cannot be recycled (and
 	 * its next reset) before our link CAS. */
 	LB_TSAN_RELEASE(f); /* pairs with pop's acquire */
-	lb_ck_fifo_enter(tc);
+	lbe_enter(&tc->ep);
 	ck_fifo_mpmc_enqueue(&f->q, &((struct lb_ck_fifo_node *)n)->e, (void *)(uintptr_t)item);
-	ck_epoch_end(tc->rec, NULL);
+	lbe_exit(&tc->ep);
 	return true;
 }
 
@@ -346,22 +272,16 @@ static inline bool lb_ck_fifo_pop(void *obj, void *t, uint64_t *item)
 	ck_fifo_mpmc_entry_t *garbage;
 	void *v;
 
-	lb_ck_fifo_enter(tc);
+	lbe_enter(&tc->ep);
 	bool ok = ck_fifo_mpmc_dequeue(&f->q, &v, &garbage);
-	ck_epoch_end(tc->rec, NULL);
+	lbe_exit(&tc->ep);
 	if (!ok)
 		return false;
 	LB_TSAN_ACQUIRE(f); /* pairs with push's release */
 	*item = (uintptr_t)v;
 	lbq_unreserve(&f->pool);
-	/* The dequeue's head CAS unlinked garbage; order it before the epoch
-	 * snapshot ck_epoch_call files it under (a no-op on x86). */
-	ck_pr_fence_atomic_load();
-	ck_epoch_call(tc->rec, &lb_ck_fifo_node_of(garbage)->retire, lb_ck_fifo_never);
-	if (__builtin_expect(++tc->retired >= LB_CK_FIFO_POLL, 0)) {
-		tc->retired = 0;
-		lb_ck_fifo_poll(f, tc);
-	}
+	/* The dequeue's head CAS unlinked garbage. */
+	lbe_retire(&f->ep, &f->pool, &tc->ep, &lb_ck_fifo_node_of(garbage)->p);
 	return true;
 }
 
