@@ -4,7 +4,8 @@
  * The linked queues are unbounded and carry each item in a node the caller
  * provides.  Two things make them usable as a bounded buffer here:
  *
- * Bound.  count is the number of items pushed and not yet popped: push
+ * Bound.  (Unless the pool is unbounded: lbq_pool_init_stack with permits
+ *   0.)  count is the number of items pushed and not yet popped: push
  *   reserves a slot first (count < cap, else "full"), pop releases it after
  *   the dequeue.  So the queue never holds more than cap items, exactly.
  *   It costs one more contended cache line per op; that is the price of
@@ -21,7 +22,7 @@
  *   allocates a chunk of LBQ_CHUNK_NODES nodes.  A producer allocates only
  *   when every node it owns is in the queue, in a consumer's hands or
  *   waiting out a grace period (ck-fifo-mpmc), so it owns at most cap +
- *   nthreads + LBQ_CHUNK_NODES nodes plus those waiting (LB_CK_FIFO_POLL
+ *   nthreads + LBQ_CHUNK_NODES nodes plus those waiting (LBE_POLL
  *   per consumer, more while a thread sits preempted inside an epoch
  *   section).  Nodes are never freed before fini: the memory stays
  *   type-stable, which the lock-free algorithms need (a stale reader may
@@ -78,6 +79,7 @@ struct lbq_pool {
 	unsigned nhomes;
 	size_t node_size;   /* a multiple of LBQ_NODE_ALIGN */
 	uint64_t cap;
+	bool bounded;       /* false: no count, cap UINT64_MAX (stack.h) */
 	alignas(LB_CACHELINE) _Atomic uint64_t count;
 };
 
@@ -93,6 +95,7 @@ static inline int lbq_pool_init(struct lbq_pool *p, const struct lb_prim_cfg *cf
 	p->nhomes = cfg->nthreads ? cfg->nthreads : 1;
 	p->node_size = (node_size + LBQ_NODE_ALIGN - 1) / LBQ_NODE_ALIGN * LBQ_NODE_ALIGN;
 	p->cap = cfg->permits ? cfg->permits : 1;
+	p->bounded = true;
 	atomic_init(&p->count, 0);
 	p->homes = lb_shared_aligned_alloc(LB_CACHELINE, p->nhomes * sizeof(*p->homes));
 	if (!p->homes)
@@ -101,6 +104,18 @@ static inline int lbq_pool_init(struct lbq_pool *p, const struct lb_prim_cfg *cf
 	for (unsigned i = 0; i < p->nhomes; i++)
 		atomic_init(&p->homes[i].returned, NULL);
 	return 0;
+}
+
+/* The stack kind's pool (stack.h): bounded by permits, unbounded for 0. */
+static inline int lbq_pool_init_stack(struct lbq_pool *p, const struct lb_prim_cfg *cfg,
+				      size_t node_size)
+{
+	int ret = lbq_pool_init(p, cfg, node_size);
+	if (!ret && cfg->permits == 0) {
+		p->bounded = false;
+		p->cap = UINT64_MAX;
+	}
+	return ret;
 }
 
 static inline void lbq_pool_fini(struct lbq_pool *p)
@@ -181,6 +196,8 @@ static inline void lbq_put(struct lbq_pool *p, struct lbq_pnode *n)
  * hammer the line with RMWs. */
 static inline bool lbq_reserve(struct lbq_pool *p)
 {
+	if (!p->bounded)
+		return true;
 	if (atomic_load_explicit(&p->count, memory_order_relaxed) >= p->cap)
 		return false;
 	if (atomic_fetch_add_explicit(&p->count, 1, memory_order_relaxed) >= p->cap) {
@@ -192,6 +209,8 @@ static inline bool lbq_reserve(struct lbq_pool *p)
 
 static inline void lbq_unreserve(struct lbq_pool *p)
 {
+	if (!p->bounded)
+		return;
 	atomic_fetch_sub_explicit(&p->count, 1, memory_order_relaxed);
 }
 

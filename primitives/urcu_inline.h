@@ -1,5 +1,5 @@
 /* liburcu, compiled inline: the one way into its headers for the whole
- * project (rwlock_urcu.h, queue_urcu.h).
+ * project (rwlock_urcu.h, queue_urcu.h, stack_urcu.h).
  *
  * _LGPL_SOURCE before the first liburcu header turns liburcu's fast paths
  * into static inline code in the caller: read_lock/read_unlock (memb: a
@@ -26,7 +26,7 @@
 #if !defined(_LGPL_SOURCE) && \
 	(defined(_URCU_MEMB_H) || defined(_URCU_QSBR_H) || defined(_URCU_POINTER_H) || \
 	 defined(_URCU_MB_H) || defined(_URCU_SIGNAL_H) || defined(_URCU_BP_H) || \
-	 defined(_URCU_WFCQUEUE_H) || defined(_URCU_LFSTACK_H))
+	 defined(_URCU_WFCQUEUE_H) || defined(_URCU_LFSTACK_H) || defined(_URCU_WFSTACK_H))
 #error "a liburcu header was included before primitives/urcu_inline.h: its fast paths would be calls here"
 #endif
 #ifndef _LGPL_SOURCE
@@ -40,6 +40,7 @@
 #include <urcu/urcu-signal.h>
 #include <urcu/lfstack.h>
 #include <urcu/wfcqueue.h>
+#include <urcu/wfstack.h>
 
 /* call_rcu and rcu_barrier of each flavour: liburcu's headers declare them
  * only for the first flavour a translation unit includes (urcu/call-rcu.h

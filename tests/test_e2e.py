@@ -454,6 +454,25 @@ class Checks(TmpMixin, unittest.TestCase):
                 self.assertRegex(failures[0]["message"], message)
                 self.assertRegex(p.stderr, message)
 
+    def test_aba_is_caught(self):
+        """test-treiber-aba (a Treiber stack without ABA protection, a yield
+        in its window every 16th pop) fails the stack workload's
+        exactly-once check under oversubscription: items popped twice or
+        lost, exit 1."""
+        out = self.mkout()
+        p = run(["--workload", "stack", "--impl", "test-treiber-aba", "--threads", "2xpus",
+                 "--repeat", "1", "--duration", "0.3", "--warmup", "0.05", "--no-plot",
+                 "--out", out])
+        self.assertEqual(p.returncode, 1, describe(p))
+        self.assertRegex(p.stderr, r"CHECK FAILED: stack/test-treiber-aba threads=\d+ rep 1: "
+                         r"(producer \d+ pushed \d+ items but the consumers popped \d+ of "
+                         r"them \(\d+ (popped twice|lost);|\d+ pops found the stack empty|"
+                         r"the popped items are not the pushed ones|after the run the stack "
+                         r"did not run empty)")
+        _, rows, _ = read_csv(os.path.join(out, "results.csv"))
+        self.assertEqual([(r["impl"], r["verified"]) for r in rows],
+                         [("test-treiber-aba", "fail")])
+
     def test_watchdog_catches_a_stuck_lock(self):
         """(4) test-stuck stops releasing: the watchdog reports, exit 1."""
         out = self.mkout()

@@ -57,7 +57,7 @@ class ProdCons(unittest.TestCase):
             self.assertEqual(r["workload"], "prodcons")
             self.assertEqual(r["verified"], "ok", what)
             self.assertEqual(int(r["lost_updates"]), 0, what)
-            self.assertIn(r["kind"], ("condition", "semaphore", "queue"), what)
+            self.assertIn(r["kind"], ("condition", "semaphore", "queue", "stack"), what)
             for col in EXTRA:
                 self.assertIn(col, r, "results.csv lacks column %s" % col)
             prod, cons = num(r["producers"]), num(r["consumers"])
@@ -80,9 +80,10 @@ class ProdCons(unittest.TestCase):
     def test_every_impl_2_and_4_threads(self):
         ids = impls()
         kinds = {listing()[i][0] for i in ids}
-        self.assertEqual(kinds, {"condition", "semaphore", "queue"})
+        self.assertEqual(kinds, {"condition", "semaphore", "queue", "stack"})
         for i in ("ck-ring-spsc", "ck-ring-mpmc", "ck-fifo-mpmc", "urcu-wfcqueue",
-                  "urcu-lfstack"):
+                  "urcu-lfstack", "urcu-wfstack", "ck-stack-mpmc", "ck-stack-upmc",
+                  "ck-hp-stack", "pthread-mutex-stack", "futex-mutex-stack", "ck-fas-stack"):
             self.assertIn(i, ids)
         rows = self.sweep(ids, [2, 4])
         for r in rows:
@@ -148,6 +149,36 @@ class ProdCons(unittest.TestCase):
                 self.assertEqual(len(lines), 1, p.stderr)
                 self.assertIn(needle, lines[0])
                 self.assertEqual(rows, [])
+
+
+class Stack(unittest.TestCase):
+    """The stack workload over every stack, prefilled: exact columns."""
+
+    def test_every_stack_1_2_4_threads(self):
+        ids = sorted(i for i, (kind, _, wls) in listing().items() if "stack" in wls)
+        self.assertEqual(ids, sorted(
+            ["pthread-mutex-stack", "futex-mutex-stack", "ck-fas-stack", "ck-stack-mpmc",
+             "ck-stack-upmc", "ck-hp-stack", "urcu-lfstack", "urcu-wfstack"]))
+        p = lbtest.run(BIN, ["--workload", "stack", "--impl", ",".join(ids), "--threads",
+                             "1,2,4", "--param", "prefill=300"] + SHORT, HANG_GUARD)[0:2]
+        proc, rows = p
+        self.assertEqual(proc.returncode, 0, describe(proc))
+        self.assertEqual(sorted((r["impl"], int(r["threads"])) for r in rows),
+                         sorted((i, t) for i in ids for t in (1, 2, 4)))
+        for r in rows:
+            what = "%s threads=%s" % (r["impl"], r["threads"])
+            self.assertEqual((r["kind"], r["verified"], r["lost_updates"]),
+                             ("stack", "ok", "0"), what)
+            self.assertEqual((num(r["prefill"]), num(r["empty_pops"]), num(r["left"])),
+                             (300, 0, 300), what)
+
+    def test_bad_prefill(self):
+        proc, rows = lbtest.run(BIN, ["--workload", "stack", "--param", "prefill=2000000"]
+                                + SHORT, 60)
+        self.assertEqual(proc.returncode, 2, describe(proc))
+        self.assertEqual(len(proc.stderr.strip().splitlines()), 1, proc.stderr)
+        self.assertIn("2000000", proc.stderr)
+        self.assertEqual(rows, [])
 
 
 if __name__ == "__main__":

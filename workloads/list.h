@@ -20,6 +20,7 @@
 	X(recursive) \
 	X(handoff) \
 	X(broadcast) \
-	X(prodcons)
+	X(prodcons) \
+	X(stack)
 
 #endif

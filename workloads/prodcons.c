@@ -8,7 +8,7 @@
  * the lock-free queues, right after the push or pop); --think is work
  * after each op.
  *
- * It drives three kinds:
+ * It drives four kinds:
  *   condition  a ring buffer of capacity K under the condition's lock;
  *              producers wait while it is full, consumers while it is
  *              empty.  Both wait on the one condition, so a wake-up may
@@ -30,6 +30,8 @@
  *              queue (a P x C mesh; producers deal items round-robin over
  *              their C queues, consumers poll their P queues round-robin),
  *              and the capacity K is split evenly over the P x C queues.
+ *   stack      the stacks (stack.h), through the same ops and loop as a
+ *              non-spsc queue: they only promise exactly-once.
  *
  * Items: producer p's i-th item (i from 1) is p << 40 | i.  Consumers keep
  * the sum and xor of what they pop, a count per producer, and for FIFO
@@ -515,12 +517,14 @@ static inline bool prodcons_is_producer(const struct lb_worker *w)
 LB_CONDITION_IMPLS(PRODCONS_COND)
 LB_SEMAPHORE_IMPLS(PRODCONS_SEM)
 LB_QUEUE_IMPLS(PRODCONS_QUEUE)
+LB_STACK_IMPLS(PRODCONS_QUEUE)
 
 #define PRODCONS_ENTRY(sym, id, be, caps, sum) [LB_IMPL_##sym] = prodcons_loop_##sym,
 static const lb_loop_fn prodcons_loops[LB_IMPL_COUNT] = {
 	LB_CONDITION_IMPLS(PRODCONS_ENTRY)
 	LB_SEMAPHORE_IMPLS(PRODCONS_ENTRY)
 	LB_QUEUE_IMPLS(PRODCONS_ENTRY)
+	LB_STACK_IMPLS(PRODCONS_ENTRY)
 };
 
 /* ---- parameters ---- */
@@ -652,6 +656,7 @@ static int prodcons_setup(struct lb_wctx *c)
 		ret = lb_prim_create(c->impl, &c->cfg, &s->sem_full);
 		break;
 	case LB_KIND_QUEUE:
+	case LB_KIND_STACK: /* a stack's ops are a queue's (stack.h) */
 		if (!lb_ops_queue(c->impl)->spsc) {
 			s->mode = PRODCONS_QUEUE;
 			c->cfg.permits = K;
@@ -824,7 +829,7 @@ static unsigned prodcons_group_of(const uint64_t *vals, unsigned tid, unsigned n
 const struct lb_workload lb_wl_prodcons = {
 	.name = "prodcons",
 	.summary = "bounded buffer: P producers push items, C consumers pop them "
-		   "(condition, semaphore, lock-free queues)",
+		   "(condition, semaphore, lock-free queues, stacks)",
 	.checks = "every item popped exactly once (per-producer counts, sum and xor), "
 		  "per-producer FIFO order where the buffer is FIFO",
 	.extra_cols = prodcons_extra,

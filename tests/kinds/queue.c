@@ -1,7 +1,10 @@
 /* queue: capacity(), and push/pop against a model in one thread (full and
  * empty exactly when they should be, FIFO order for LB_CAP_FIFO);
  * producers and consumers: every item popped exactly once with what was
- * written before its push, in push order per producer for LB_CAP_FIFO. */
+ * written before its push, in push order per producer for LB_CAP_FIFO.
+ *
+ * stack: the same cases over the same ops (stack.h), the model expecting
+ * newest first, and an unbounded stack (permits 0). */
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -24,7 +27,7 @@
 struct qb_model {
 	const struct lb_queue_ops *ops;
 	void *o, *t;
-	int fifo;
+	int fifo, lifo;
 	uint64_t cap, held[QB_MAX_CAP], count, next, ops_done;
 	uint64_t wrong_push, wrong_pop, wrong_item;
 };
@@ -47,8 +50,8 @@ static void qb_pop(struct qb_model *m)
 	m->wrong_pop += got != (m->count > 0);
 	if (!got || m->count == 0)
 		return;
-	uint64_t i = 0;
-	if (!m->fifo)
+	uint64_t i = m->lifo ? m->count - 1 : 0;
+	if (!m->fifo && !m->lifo)
 		while (i < m->count && m->held[i] != v)
 			i++;
 	if (i == m->count || m->held[i] != v) {
@@ -64,7 +67,7 @@ static void queue_model(const struct lb_impl *im, unsigned n, unsigned x)
 	struct lb_prim_cfg cfg = { .nthreads = 1, .nclusters = 1, .permits = QB_ASK };
 	struct lb_thread_info ti = { .tid = 0, .cpu = -1 };
 	struct qb_model m = { .ops = lb_ops_queue(im), .fifo = (im->caps & LB_CAP_FIFO) != 0,
-			      .next = 1 };
+			      .lifo = lb_impl_kind(im) == LB_KIND_STACK, .next = 1 };
 
 	(void)n, (void)x;
 	if (lb_prim_create(im, &cfg, &m.o) != 0 || lb_prim_thread_attach(im, m.o, &ti, &m.t) != 0) {
@@ -106,7 +109,8 @@ static void queue_model(const struct lb_impl *im, unsigned n, unsigned x)
 	    "(%llu wrong), items come out %s (%llu wrong)", im->id,
 	    (unsigned long long)m.ops_done, (unsigned long long)m.cap,
 	    (unsigned long long)m.wrong_push, (unsigned long long)m.wrong_pop,
-	    m.fifo ? "oldest first" : "exactly once", (unsigned long long)m.wrong_item);
+	    m.fifo ? "oldest first" : m.lifo ? "newest first" : "exactly once",
+	    (unsigned long long)m.wrong_item);
 	/* Leave it empty for fini. */
 	while (m.count)
 		qb_pop(&m);
@@ -288,4 +292,47 @@ void kindtest_queue(const struct lb_impl *im)
 	tap_run(im, queue_mpmc, 1, 1, "1 producer, 1 consumer");
 	for (unsigned k = 2; !lb_ops_queue(im)->spsc && k <= MAXT / 2; k *= 2)
 		tap_run(im, queue_mpmc, k, k, "%u producers, %u consumers", k, k);
+}
+
+/* A stack asked for no bound (permits 0, as the stack workload asks)
+ * holds whatever is pushed: capacity() is UINT64_MAX, SB_UNBOUNDED pushes
+ * all succeed (several pool chunks' worth), and the pops return them
+ * newest first, then report empty. */
+#define SB_UNBOUNDED 1000
+
+static void stack_unbounded(const struct lb_impl *im, unsigned n, unsigned x)
+{
+	struct lb_prim_cfg cfg = { .nthreads = 1, .nclusters = 1, .permits = 0 };
+	struct lb_thread_info ti = { .tid = 0, .cpu = -1 };
+	const struct lb_stack_ops *ops = lb_ops_stack(im);
+	void *o, *t;
+	uint64_t pushed = 0, wrong = 0, v;
+
+	(void)n, (void)x;
+	if (lb_prim_create(im, &cfg, &o) != 0 || lb_prim_thread_attach(im, o, &ti, &t) != 0) {
+		tap(0, "%s: unbounded: setup", im->id);
+		return;
+	}
+	uint64_t cap = ops->capacity(o);
+	for (uint64_t i = 1; i <= SB_UNBOUNDED; i++)
+		pushed += ops->push(o, t, i * 3);
+	for (uint64_t i = SB_UNBOUNDED; i >= 1; i--)
+		wrong += !ops->pop(o, t, &v) || v != i * 3;
+	int empty = !ops->pop(o, t, &v);
+	tap(cap == UINT64_MAX && pushed == SB_UNBOUNDED && wrong == 0 && empty,
+	    "%s: unbounded (permits 0): capacity() %s UINT64_MAX, %llu of %d pushes held, "
+	    "%llu pops wrong or out of LIFO order, then %s", im->id,
+	    cap == UINT64_MAX ? "is" : "is not", (unsigned long long)pushed, SB_UNBOUNDED,
+	    (unsigned long long)wrong, empty ? "empty" : "NOT empty");
+	lb_prim_thread_detach(im, o, t);
+	lb_prim_destroy(im, o);
+}
+
+void kindtest_stack(const struct lb_impl *im)
+{
+	tap_run(im, queue_model, 0, 0, "one-thread model");
+	tap_run(im, stack_unbounded, 0, 0, "unbounded");
+	tap_run(im, queue_mpmc, 1, 1, "1 pusher, 1 popper");
+	for (unsigned k = 2; k <= MAXT / 2; k *= 2)
+		tap_run(im, queue_mpmc, k, k, "%u pushers, %u poppers", k, k);
 }
