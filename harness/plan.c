@@ -257,23 +257,29 @@ static int plan_param(const struct lb_workload *wl, const char *kv, struct lb_pl
 		    np ? valid : "none (it takes no parameters)");
 }
 
-/* A value against its spec: its number, or its word's index. */
+/* A value against its spec: its number, or its word's index; where a spec
+ * has both (words and a max), a word's value is max + 1 + its index. */
 static int plan_param_value(const struct lb_param_spec *s, const char *v, uint64_t *out,
 			    char *err, size_t errlen)
 {
+	char valid[256] = "";
 	if (s->words) {
-		char valid[256] = "";
 		for (uint64_t i = 0; s->words[i]; i++) {
 			if (strcmp(v, s->words[i]) == 0) {
-				*out = i;
+				*out = s->max ? s->max + 1 + i : i;
 				return 0;
 			}
 			append(valid, sizeof(valid), ", ", s->words[i]);
 		}
-		return fail(err, errlen, "--param %s: '%s' is not %s; valid: %s", s->key, v, s->noun,
-			    valid);
+		if (!s->max)
+			return fail(err, errlen, "--param %s: '%s' is not %s; valid: %s", s->key, v,
+				    s->noun, valid);
 	}
 	if (lb_parse_u64(v, out) || *out < s->min || *out > s->max) {
+		if (s->words)
+			return fail(err, errlen, "--param %s: '%s' is not %s; give %llu to %llu or %s",
+				    s->key, v, s->noun, (unsigned long long)s->min,
+				    (unsigned long long)s->max, valid);
 		if (s->range)
 			return fail(err, errlen, "--param %s: '%s' is not %s; give %s", s->key, v,
 				    s->noun, s->range);
@@ -320,7 +326,8 @@ static int axis_parse(struct axis *ax, const char *key, const char *list,
 			if (ax->v[i] == ax->v[ax->n])
 				return fail(err, errlen, "%s: '%s' is given twice in '%s'; give each "
 					    "value once", what, one, list);
-		if (numeric)
+		uint64_t num;
+		if (numeric && lb_parse_u64(one, &num) == 0)
 			snprintf(ax->text[ax->n], sizeof(ax->text[0]), "%llu",
 				 (unsigned long long)ax->v[ax->n]);
 		else
@@ -366,7 +373,8 @@ static int plan_params(const struct lb_opts *o, struct lb_plan *p, char *err, si
 			p->param_vals[i] = wl->params[i].def;
 		snprintf(what, sizeof(what), "--param %s", wl->params[i].key);
 		if (axis_parse(&axes[1 + i], wl->params[i].key, p->param_vals[i], check_param,
-			       &wl->params[i], !wl->params[i].words, what, err, errlen))
+			       &wl->params[i], !wl->params[i].words || wl->params[i].max, what,
+			       err, errlen))
 			return -1;
 		nk++;
 	}

@@ -37,7 +37,9 @@ struct lb_param_spec {
 	const char *noun;          /* what a value is: "a nesting depth" */
 	uint64_t min, max;         /* a number's range */
 	const char *range;         /* the range as the error says it; NULL: "min to max" */
-	const char *const *words;  /* NULL-terminated: a word, not a number */
+	const char *const *words;  /* NULL-terminated: a word, not a number; with a
+				    * max too, either (a word's value: max + 1 +
+				    * its index) */
 };
 
 #define LB_MAX_PARAMS 8
