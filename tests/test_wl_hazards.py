@@ -116,7 +116,13 @@ class Hazards(unittest.TestCase):
         self.assert_all_ok(p, rows, 2 * len(impls))
         self.assertNotIn("watchdog", p.stderr)
         for r in rows:
-            self.assertGreater(int(r["ops"]), 0, r)
+            # A window the threads barely ran in (another process had the
+            # CPUs: the row says starved=1, with its cpu_share) may hold no
+            # op at all; that is a measurement, and the check (no livelock
+            # reported, verified ok) still holds.  CI once had lit-qspinlock
+            # run 0.05 s at a CPU share of 0.19 with 0 ops.
+            if r["starved"] != "1":
+                self.assertGreater(int(r["ops"]), 0, r)
             self.assertTrue(0 <= float(r["retry_ratio"]) <= 1, r)
 
     def test_bad_params(self):
