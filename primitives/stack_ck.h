@@ -356,6 +356,7 @@ static inline bool lb_ck_hp_stack_push(void *obj, void *t, uint64_t item)
 	if (!n)
 		return false;
 	((struct lb_ck_hp_node *)n)->pool = &q->pool;
+	LB_TSAN_RELEASE(n); /* again: the pool pointer too (the destructor reads it) */
 	ck_hp_stack_push_mpmc(&q->s, &((struct lb_ck_hp_node *)n)->e);
 	return true;
 }

@@ -13,10 +13,14 @@
  * twice, or the items pushed in between are lost.
  *
  * The window is a few instructions, which a preemption opens (hence
- * "under oversubscription"); to make every run that moves show it, one
- * pop in LB_TREIBER_YIELD_EVERY yields the CPU between reading next and
- * the CAS, the preemption the issue describes, on demand.  Nodes are
- * type-stable, so a stale read is wrong, never a crash.
+ * "under oversubscription").  To make every run that moves show it, one
+ * pop in LB_TREIBER_STALL_EVERY stalls in the window, yielding the CPU,
+ * until what makes ABA has happened: A was pushed again since it read it
+ * (each node counts its pushes), is on top once more, and B is no longer
+ * under it; or until LB_TREIBER_STALL_MAX yields have passed, or a yield
+ * went by without the top moving (nobody else runs, as in the drain).  It is the preemption
+ * the issue describes, on demand (one thread at a time, so that the
+ * others run): the CAS that follows is the textbook one.  Nodes are type-stable, so a stale read is wrong, never a crash.
  */
 #ifndef LB_STACK_TEST_H
 #define LB_STACK_TEST_H
@@ -29,16 +33,19 @@
 #include "queue_pool.h"
 #include "stack.h"
 
-#define LB_TREIBER_YIELD_EVERY 16
+#define LB_TREIBER_STALL_EVERY 64
+#define LB_TREIBER_STALL_MAX 20000
 
 struct lb_treiber_node {
 	struct lbq_pnode p;
 	struct lb_treiber_node *_Atomic next;
+	_Atomic uint64_t pushes; /* incarnations: the stall's witness of reuse */
 	uint64_t item;
 };
 
 struct lb_treiber {
 	alignas(LB_CACHELINE) struct lb_treiber_node *_Atomic top;
+	_Atomic int stalling; /* one stalled pop at a time: the others run */
 	struct lbq_pool pool;
 };
 
@@ -52,6 +59,7 @@ static inline int lb_test_treiber_aba_init(void *obj, const struct lb_prim_cfg *
 {
 	struct lb_treiber *s = obj;
 	atomic_init(&s->top, NULL);
+	atomic_init(&s->stalling, 0);
 	return lbq_pool_init_stack(&s->pool, cfg, sizeof(struct lb_treiber_node));
 }
 
@@ -85,6 +93,7 @@ static inline bool lb_test_treiber_aba_push(void *obj, void *t, uint64_t item)
 	else if (!(n = (struct lb_treiber_node *)lbq_get(&s->pool, tc->pool.home, tc->pool.id)))
 		lbq_oom();
 	n->item = item;
+	atomic_fetch_add_explicit(&n->pushes, 1, memory_order_relaxed);
 	struct lb_treiber_node *top = atomic_load_explicit(&s->top, memory_order_relaxed);
 	do
 		atomic_store_explicit(&n->next, top, memory_order_relaxed);
@@ -106,8 +115,30 @@ static inline bool lb_test_treiber_aba_pop(void *obj, void *t, uint64_t *item)
 		if (!top)
 			return false;
 		next = atomic_load_explicit(&top->next, memory_order_relaxed);
-		if (++tc->pops % LB_TREIBER_YIELD_EVERY == 0)
-			sched_yield(); /* the preemption that opens the ABA window */
+		int idle = 0;
+		if (++tc->pops % LB_TREIBER_STALL_EVERY == 0 && next &&
+		    atomic_compare_exchange_strong_explicit(&s->stalling, &idle, 1,
+							    memory_order_relaxed,
+							    memory_order_relaxed)) {
+			/* The preemption that opens the ABA window: stall
+			 * until A was popped and pushed again, is on top,
+			 * and no longer has B under it. */
+			uint64_t a = atomic_load_explicit(&top->pushes, memory_order_relaxed);
+			struct lb_treiber_node *seen = NULL;
+			for (unsigned i = 0; i < LB_TREIBER_STALL_MAX; i++) {
+				struct lb_treiber_node *now =
+					atomic_load_explicit(&s->top, memory_order_relaxed);
+				if (i > 0 && now == seen)
+					break; /* nobody else runs (the drain): no ABA to wait for */
+				seen = now;
+				if (atomic_load_explicit(&top->pushes, memory_order_relaxed) != a &&
+				    atomic_load_explicit(&s->top, memory_order_relaxed) == top &&
+				    atomic_load_explicit(&top->next, memory_order_relaxed) != next)
+					break;
+				sched_yield();
+			}
+			atomic_store_explicit(&s->stalling, 0, memory_order_relaxed);
+		}
 	} while (!atomic_compare_exchange_weak_explicit(&s->top, &top, next, memory_order_acquire,
 							memory_order_acquire));
 	*item = top->item;

@@ -21,12 +21,13 @@
  * it, the pop that takes that node acquires on it (queue_urcu.h explains
  * why that is exactly the promised edge).
  *
- * liburcu's static inline versions run (urcu_inline.h).  One exception:
- * the lfstack's push is _cds_lfs_push() restated (lb_urcu_lfs_push_node),
- * because the inline original forms &head->node from a NULL head on its
- * first try: harmless, but undefined behaviour that UBSan reports, and the
- * out-of-line cds_lfs_push() lives in liburcu-cds, which the build does
- * not link.
+ * liburcu's static inline versions run (urcu_inline.h).  Two exceptions,
+ * the pushes: _cds_lfs_push() and _cds_wfs_push() are restated
+ * (lb_urcu_lfs_push_node, lb_urcu_wfs_push_node), because the inline
+ * originals form &head->node from a NULL head (lfs, on its first try) or
+ * from the end marker CDS_WFS_END, the address 1 (wfs, on an empty
+ * stack): harmless, but undefined behaviour that UBSan reports.  The node
+ * is the head's first member, so a cast gives the same address.
  */
 #ifndef LB_STACK_URCU_H
 #define LB_STACK_URCU_H
@@ -182,6 +183,16 @@ static inline uint64_t lb_urcu_wfs_capacity(void *obj)
 	return ((struct lb_urcu_wfs *)obj)->pool.cap;
 }
 
+/* _cds_wfs_push's algorithm: one exchange on the head (its full barrier
+ * publishes the node's NULL next and contents), then the link to the old
+ * head, for which poppers wait. */
+static inline void lb_urcu_wfs_push_node(struct cds_wfs_stack *s, struct cds_wfs_node *node)
+{
+	struct cds_wfs_head *new_head = caa_container_of(node, struct cds_wfs_head, node);
+	struct cds_wfs_head *old_head = uatomic_xchg(&s->head, new_head);
+	CMM_STORE_SHARED(node->next, (struct cds_wfs_node *)(void *)old_head);
+}
+
 static inline bool lb_urcu_wfs_push(void *obj, void *t, uint64_t item)
 {
 	struct lb_urcu_wfs *q = obj;
@@ -195,7 +206,7 @@ static inline bool lb_urcu_wfs_push(void *obj, void *t, uint64_t item)
 	_cds_wfs_node_init(&n->n);
 	n->item = item;
 	LB_TSAN_RELEASE(&n->n); /* pairs with pop's acquire on the node */
-	_cds_wfs_push(&q->s, &n->n);
+	lb_urcu_wfs_push_node(&q->s, &n->n);
 	return true;
 }
 

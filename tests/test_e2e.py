@@ -433,7 +433,11 @@ class Checks(TmpMixin, unittest.TestCase):
                  ("test-barrier-early", "barrier", ["--threads", "2"],
                   r"[1-9]\d* times a thread left a phase before every thread had arrived"),
                  ("test-queue-dup", "prodcons", ["--threads", "2"], r"\([1-9]\d* popped twice;"),
-                 ("test-queue-drop", "prodcons", ["--threads", "2"], r"\([1-9]\d* lost;")]
+                 ("test-queue-drop", "prodcons", ["--threads", "2"], r"\([1-9]\d* lost;"),
+                 ("test-set-uaf", "map", ["--threads", "1", "--param", "keys=16",
+                                          "--param", "update_pct=50"],
+                  r"[1-9]\d* lookups returned a value never stored under their key \(the "
+                  r"first: key \d+ gave 0xdeadbeefdeadbeef, the poison of freed memory\)")]
         for impl, wl, threads, message in cases:
             with self.subTest(impl=impl):
                 out = self.mkout()
@@ -455,8 +459,10 @@ class Checks(TmpMixin, unittest.TestCase):
                 self.assertRegex(p.stderr, message)
 
     def test_aba_is_caught(self):
-        """test-treiber-aba (a Treiber stack without ABA protection, a yield
-        in its window every 16th pop) fails the stack workload's
+        """test-treiber-aba (a Treiber stack without ABA protection; every
+        64th pop stalls in its window until its top node is back on top
+        over another successor)
+        fails the stack workload's
         exactly-once check under oversubscription: items popped twice or
         lost, exit 1."""
         out = self.mkout()
