@@ -26,7 +26,8 @@
 #if !defined(_LGPL_SOURCE) && \
 	(defined(_URCU_MEMB_H) || defined(_URCU_QSBR_H) || defined(_URCU_POINTER_H) || \
 	 defined(_URCU_MB_H) || defined(_URCU_SIGNAL_H) || defined(_URCU_BP_H) || \
-	 defined(_URCU_WFCQUEUE_H) || defined(_URCU_LFSTACK_H) || defined(_URCU_WFSTACK_H))
+	 defined(_URCU_WFCQUEUE_H) || defined(_URCU_LFSTACK_H) || defined(_URCU_WFSTACK_H) || \
+	 defined(_URCU_RCULFHASH_H))
 #error "a liburcu header was included before primitives/urcu_inline.h: its fast paths would be calls here"
 #endif
 #ifndef _LGPL_SOURCE
@@ -41,6 +42,7 @@
 #include <urcu/lfstack.h>
 #include <urcu/wfcqueue.h>
 #include <urcu/wfstack.h>
+#include <urcu/rculfhash.h>
 
 /* call_rcu and rcu_barrier of each flavour: liburcu's headers declare them
  * only for the first flavour a translation unit includes (urcu/call-rcu.h
@@ -55,5 +57,10 @@ LB_URCU_DECLARE_CALL_RCU(memb)
 LB_URCU_DECLARE_CALL_RCU(qsbr)
 LB_URCU_DECLARE_CALL_RCU(signal)
 #undef LB_URCU_DECLARE_CALL_RCU
+
+/* The flavour objects cds_lfht_new_flavor takes (liburcu-<flavour>.so),
+ * declared for the same reason. */
+extern const struct rcu_flavor_struct urcu_memb_flavor;
+extern const struct rcu_flavor_struct urcu_qsbr_flavor;
 
 #endif

@@ -37,7 +37,8 @@ CONTRACT_FLAGS = [
 KNOWN_IMPLS = ["pthread-mutex", "futex-mutex", "ck-mcs", "atomic-faa", "none-racy",
                "none-noop"]
 HIDDEN_IMPLS = ["test-busted", "test-stuck", "test-notry", "test-barrier-early",
-                "test-queue-dup", "test-queue-drop", "test-seqlock-blind"]
+                "test-queue-dup", "test-queue-drop", "test-seqlock-blind", "test-treiber-aba",
+                "test-set-uaf"]
 
 
 def run(args, cwd=None):

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """prodcons workload: verified runs over every implementation it drives
-(condition, semaphore and queue kinds) at 2 and 4 threads, uneven
+(condition, semaphore, queue and stack kinds) at 2 and 4 threads, uneven
 producer/consumer splits with a one-item buffer, the spsc queue beyond one
 pair, its own result columns checked for sanity, and bad --param values
-refused as usage errors.
+refused as usage errors.  The stack and map workloads (the stack and set
+kinds' own): every implementation verified with exact columns, and their
+bad parameters.
 
     python3 tests/test_wl_prodcons.py PATH_TO_lockbench
 
@@ -179,6 +181,82 @@ class Stack(unittest.TestCase):
         self.assertEqual(len(proc.stderr.strip().splitlines()), 1, proc.stderr)
         self.assertIn("2000000", proc.stderr)
         self.assertEqual(rows, [])
+
+
+SETS = ["pthread-mutex-hash", "pthread-rwlock-hash", "futex-mutex-hash", "futex-rwlock-hash",
+        "futex-striped-hash", "ck-fas-hash", "ck-rwlock-hash", "ck-ht-fas", "ck-hs-fas",
+        "ck-rhs-fas", "urcu-lfht-memb", "urcu-lfht-qsbr"]
+RESIZE_COUNTED = {"ck-ht-fas", "ck-hs-fas", "ck-rhs-fas"}
+
+
+class Map(unittest.TestCase):
+    """The map workload over every set implementation."""
+
+    def run_map(self, threads, params):
+        args = ["--workload", "map", "--impl", ",".join(SETS), "--threads", threads]
+        for kv in params:
+            args += ["--param", kv]
+        proc, rows = lbtest.run(BIN, args + SHORT, HANG_GUARD)[0:2]
+        self.assertEqual(proc.returncode, 0, describe(proc))
+        return rows
+
+    def test_every_set(self):
+        ids = sorted(i for i, (kind, _, wls) in listing().items() if "map" in wls)
+        self.assertEqual(ids, sorted(SETS))
+        rows = self.run_map("1,2,4", ["keys=256", "update_pct=50"])
+        self.assertEqual(sorted((r["impl"], int(r["threads"])) for r in rows),
+                         sorted((i, t) for i in SETS for t in (1, 2, 4)))
+        for r in rows:
+            what = "%s threads=%s" % (r["impl"], r["threads"])
+            self.assertEqual((r["kind"], r["verified"], r["lost_updates"]),
+                             ("set", "ok", "0"), what)
+            self.assertEqual(r["param"],
+                             "keys=256;update_pct=50;prefill=half;dist=uniform", what)
+            self.assertLessEqual(num(r["final_size"]), 256, what)
+            # both kinds of op ran, in the proportion asked for (a 50 ms
+            # window of a starved run may be empty: then both are 0)
+            lk, up = num(r["lookups_per_sec"]), num(r["updates_per_sec"])
+            self.assertAlmostEqual(lk + up, num(r["ops_per_sec"]),
+                                   delta=0.01 * num(r["ops_per_sec"]) + 1, msg=what)
+            if r["impl"] in RESIZE_COUNTED:
+                self.assertGreaterEqual(num(r["resizes"]), 0, what)
+            else:
+                self.assertEqual(r["resizes"], "", what)
+
+    def test_read_only_keeps_the_prefill(self):
+        """update_pct=0: nothing changes, so the final size is the prefill."""
+        for r in self.run_map("2", ["keys=1000", "update_pct=0", "prefill=300"]):
+            self.assertEqual((r["verified"], num(r["final_size"]), num(r["updates_per_sec"])),
+                             ("ok", 300, 0), r["impl"])
+
+    def test_zipf_and_growth(self):
+        """Skewed keys (Zipf 0.99) over a large, fully prefilled range."""
+        rows = self.run_map("2", ["keys=65536", "prefill=65536", "update_pct=10",
+                                  "dist=zipf:0.99"])
+        for r in rows:
+            self.assertEqual(r["verified"], "ok", r["impl"])
+            self.assertLessEqual(num(r["final_size"]), 65536, r["impl"])
+
+    def test_bad_params(self):
+        cases = [
+            (["--param", "prefill=2000", "--param", "keys=1000"],
+             "map: prefill=2000 is more than the 1000 keys; give 0 to 1000 or half"),
+            (["--param", "dist=zipf:2"],
+             "--param dist: 'zipf:2' is not a key distribution; valid: uniform, zipf:0.5, "
+             "zipf:0.8, zipf:0.9, zipf:0.99, zipf:1.2"),
+            (["--param", "prefill=most"],
+             "--param prefill: 'most' is not a key count; give 0 to 16777216 or half"),
+            (["--param", "update_pct=101"], "--param update_pct: '101' is not a percentage"),
+            (["--param", "keys=16777216", "--threads", "64"], "over the 1024 MiB allowed"),
+        ]
+        for args, needle in cases:
+            with self.subTest(args=args):
+                proc, rows = lbtest.run(BIN, ["--workload", "map"] + args + SHORT, 60)
+                self.assertEqual(proc.returncode, 2, describe(proc))
+                lines = proc.stderr.strip().splitlines()
+                self.assertEqual(len(lines), 1, proc.stderr)
+                self.assertIn(needle, lines[0])
+                self.assertEqual(rows, [])
 
 
 if __name__ == "__main__":

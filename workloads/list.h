@@ -21,6 +21,7 @@
 	X(handoff) \
 	X(broadcast) \
 	X(prodcons) \
-	X(stack)
+	X(stack) \
+	X(map)
 
 #endif
