@@ -45,6 +45,15 @@ struct lb_set_ops {
 	uint64_t (*resizes)(void *obj);
 };
 
+/* foreach()'s callback that counts: count() for structures without their
+ * own (arg: a uint64_t). */
+static inline void lb_set_count_one(void *arg, uint64_t key, uint64_t val)
+{
+	(void)key;
+	(void)val;
+	(*(uint64_t *)arg)++;
+}
+
 /* A hash of a key for the tables (Stafford's mix 13, as splitmix64). */
 static inline uint64_t lb_set_hash(uint64_t k)
 {

@@ -472,17 +472,6 @@ static bool lb_ck_set_node_eq(const void *a, const void *b)
 		lb_ck_set_write_end(&h->c, tc, n != NULL);                                  \
 		return n != NULL;                                                           \
 	}                                                                                   \
-	static inline uint64_t lb_##sym##_count(void *obj)                                  \
-	{                                                                                   \
-		struct lb_##sym *h = obj;                                                   \
-		P##_iterator_t it;                                                          \
-		P##_iterator_init(&it);                                                    \
-		void *p;                                                                    \
-		uint64_t c = 0;                                                             \
-		while (P##_next(&h->hs, &it, &p))                                           \
-			c++;                                                                \
-		return c;                                                                   \
-	}                                                                                   \
 	static inline void lb_##sym##_foreach(void *obj, void (*fn)(void *, uint64_t, uint64_t), \
 					      void *arg)                                    \
 	{                                                                                   \
@@ -493,6 +482,12 @@ static bool lb_ck_set_node_eq(const void *a, const void *b)
 		while (P##_next(&h->hs, &it, &p))                                           \
 			fn(arg, ((struct lb_ck_set_node *)p)->key,                          \
 			   ((struct lb_ck_set_node *)p)->val);                              \
+	}                                                                                   \
+	static inline uint64_t lb_##sym##_count(void *obj)                                  \
+	{                                                                                   \
+		uint64_t c = 0;                                                             \
+		lb_##sym##_foreach(obj, lb_set_count_one, &c);                              \
+		return c;                                                                   \
 	}                                                                                   \
 	static inline uint64_t lb_##sym##_resizes(void *obj)                                \
 	{                                                                                   \

@@ -185,16 +185,6 @@ lbh_remove(void *obj, uint64_t key, const struct lb_mutex_ops *m, const struct l
 	return true;
 }
 
-static inline uint64_t lbh_count(void *obj)
-{
-	struct lbh *h = obj;
-	uint64_t c = 0;
-	for (uint64_t i = 0; i <= h->mask; i++)
-		for (struct lbh_node *n = h->b[i]; n; n = n->next)
-			c++;
-	return c;
-}
-
 static inline void lbh_foreach(void *obj, void (*fn)(void *arg, uint64_t key, uint64_t val),
 			       void *arg)
 {
@@ -202,6 +192,13 @@ static inline void lbh_foreach(void *obj, void (*fn)(void *arg, uint64_t key, ui
 	for (uint64_t i = 0; i <= h->mask; i++)
 		for (struct lbh_node *n = h->b[i]; n; n = n->next)
 			fn(arg, n->key, n->val);
+}
+
+static inline uint64_t lbh_count(void *obj)
+{
+	uint64_t c = 0;
+	lbh_foreach(obj, lb_set_count_one, &c);
+	return c;
 }
 
 #define LB_LOCKED_SET(sym, mops, rwops, stripes)                                            \

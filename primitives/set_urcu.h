@@ -190,19 +190,6 @@ static void lb_lfht_reclaim(struct rcu_head *head)
 			   urcu_##fl##_quiescent_state();)                                  \
 		(void)tc;                                                                   \
 	}                                                                                   \
-	static inline uint64_t lb_urcu_lfht_##fl##_count(void *obj)                         \
-	{                                                                                   \
-		struct lb_lfht *h = obj;                                                    \
-		long before, after;                                                         \
-		unsigned long count;                                                        \
-		urcu_##fl##_register_thread();                                              \
-		urcu_##fl##_read_lock();                                                    \
-		cds_lfht_count_nodes(h->ht, &before, &count, &after);                       \
-		urcu_##fl##_read_unlock();                                                  \
-		QS(urcu_##fl##_thread_offline();)                                           \
-		urcu_##fl##_unregister_thread();                                            \
-		return count;                                                               \
-	}                                                                                   \
 	static inline void lb_urcu_lfht_##fl##_foreach(                                     \
 		void *obj, void (*fn)(void *, uint64_t, uint64_t), void *arg)               \
 	{                                                                                   \
@@ -219,6 +206,12 @@ static void lb_lfht_reclaim(struct rcu_head *head)
 		urcu_##fl##_read_unlock();                                                  \
 		QS(urcu_##fl##_thread_offline();)                                           \
 		urcu_##fl##_unregister_thread();                                            \
+	}                                                                                   \
+	static inline uint64_t lb_urcu_lfht_##fl##_count(void *obj)                         \
+	{                                                                                   \
+		uint64_t c = 0;                                                             \
+		lb_urcu_lfht_##fl##_foreach(obj, lb_set_count_one, &c);                     \
+		return c;                                                                   \
 	}                                                                                   \
 	static const struct lb_set_ops lb_urcu_lfht_##fl##_ops = {                          \
 		.base = { .size = sizeof(struct lb_lfht),                                   \
