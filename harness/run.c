@@ -289,6 +289,8 @@ static enum wait_result watch(struct lb_run *run, uint64_t deadline_ns, enum wat
 			return W_DONE;
 		if (lb_interrupted && until != UNTIL_DONE)
 			return W_INTR;
+		if (run->rc.wl->sample)
+			run->rc.wl->sample(&run->wc);
 		uint64_t p = total_progress(ws, n);
 		if (p != st->last_ops) {
 			st->last_ops = p;

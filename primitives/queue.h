@@ -24,6 +24,12 @@
  * thread at a time, no more (ck_ring's SPSC mode); workloads that run more
  * threads give each producer-consumer pair its own object.
  *
+ * Reclamation (smr.h; NULL for queues that recycle their nodes):
+ * unreclaimed() is the bytes of dequeued nodes not yet freed, read by the
+ * workload's sampler from another thread during the run; hold() calls
+ * fn(arg) inside one read-side section (HP: naming the head), the stalled
+ * consumer of --param stall_ms and of the tests.
+ *
  * Every function takes the object and the calling thread's context (node
  * pools live there for the linked queues; NULL where there is none).
  */
@@ -40,6 +46,8 @@ struct lb_queue_ops {
 	bool (*pop)(void *obj, void *tctx, uint64_t *item);
 	uint64_t (*capacity)(void *obj);
 	bool spsc;
+	uint64_t (*unreclaimed)(void *obj);
+	void (*hold)(void *obj, void *tctx, void (*fn)(void *arg), void *arg);
 };
 
 #endif

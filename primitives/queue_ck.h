@@ -70,6 +70,7 @@
 #include "ck_epoch_pool.h"
 #include "queue.h"
 #include "queue_pool.h"
+#include "smr_msq.h"
 #include "tsan.h"
 
 _Static_assert(sizeof(void *) == sizeof(uint64_t), "ck_ring entries carry 64-bit items");
@@ -293,5 +294,10 @@ static const struct lb_queue_ops lb_ck_fifo_mpmc_ops = {
 	.pop = lb_ck_fifo_pop,
 	.capacity = lb_ck_fifo_capacity,
 };
+
+/* The reclamation axis (smr_msq.h): the Michael-Scott queue freeing its
+ * nodes through ck_epoch (ck-msq-epoch) and through ck_hp (ck-msq-hp). */
+LB_MSQ(ck_msq_epoch, LB_SMR_EPOCH)
+LB_MSQ(ck_msq_hp, LB_SMR_HP)
 
 #endif

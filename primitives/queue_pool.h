@@ -191,27 +191,35 @@ static inline void lbq_put(struct lbq_pool *p, struct lbq_pnode *n)
 			memory_order_release, memory_order_relaxed));
 }
 
-/* Reserve room for one item; false when cap items are in the queue.  A
- * plain load first, so that a producer spinning on a full queue does not
- * hammer the line with RMWs. */
-static inline bool lbq_reserve(struct lbq_pool *p)
+/* An occupancy bound over a count: take room for one item, false when
+ * cap items are in.  A plain load first, so that a producer spinning on a
+ * full queue does not hammer the line with RMWs.  Also smr_msq.h's. */
+static inline bool lbq_take(_Atomic uint64_t *count, uint64_t cap)
 {
-	if (!p->bounded)
-		return true;
-	if (atomic_load_explicit(&p->count, memory_order_relaxed) >= p->cap)
+	if (atomic_load_explicit(count, memory_order_relaxed) >= cap)
 		return false;
-	if (atomic_fetch_add_explicit(&p->count, 1, memory_order_relaxed) >= p->cap) {
-		atomic_fetch_sub_explicit(&p->count, 1, memory_order_relaxed);
+	if (atomic_fetch_add_explicit(count, 1, memory_order_relaxed) >= cap) {
+		atomic_fetch_sub_explicit(count, 1, memory_order_relaxed);
 		return false;
 	}
 	return true;
 }
 
+static inline void lbq_give(_Atomic uint64_t *count)
+{
+	atomic_fetch_sub_explicit(count, 1, memory_order_relaxed);
+}
+
+/* Reserve room for one item; false when cap items are in the queue. */
+static inline bool lbq_reserve(struct lbq_pool *p)
+{
+	return !p->bounded || lbq_take(&p->count, p->cap);
+}
+
 static inline void lbq_unreserve(struct lbq_pool *p)
 {
-	if (!p->bounded)
-		return;
-	atomic_fetch_sub_explicit(&p->count, 1, memory_order_relaxed);
+	if (p->bounded)
+		lbq_give(&p->count);
 }
 
 /* Out of memory in the middle of a run: nothing sensible is left to do

@@ -41,6 +41,7 @@
 
 #include "queue.h"
 #include "queue_pool.h"
+#include "smr_msq.h"
 #include "tsan.h"
 
 /* ---- wfcqueue ---- */
@@ -127,5 +128,13 @@ static const struct lb_queue_ops lb_urcu_wfcqueue_ops = {
 	.pop = lb_urcu_wfcq_pop,
 	.capacity = lb_urcu_wfcq_capacity,
 };
+
+/* The reclamation axis (smr_msq.h): the Michael-Scott queue freeing its
+ * nodes through each flavour's call_rcu (urcu-msq-<flavour>). */
+LB_MSQ(urcu_msq_memb, LB_SMR_MEMB)
+LB_MSQ(urcu_msq_mb, LB_SMR_MB)
+LB_MSQ(urcu_msq_signal, LB_SMR_SIGNAL)
+LB_MSQ(urcu_msq_qsbr, LB_SMR_QSBR)
+LB_MSQ(urcu_msq_bp, LB_SMR_BP)
 
 #endif

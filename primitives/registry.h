@@ -232,6 +232,22 @@ enum lb_cap {
 	  "ck_fifo_mpmc: MPMC Michael-Scott queue, double-width CAS, ck_epoch reclamation") \
 	X(urcu_wfcqueue, "urcu-wfcqueue", "urcu", LB_CAP_SPINS | LB_CAP_PARKS | LB_CAP_FIFO, \
 	  "liburcu cds_wfcq: MPMC, wait-free enqueue, dequeue under its mutex") \
+	X(atomic_msq_leak, "atomic-msq-leak", "atomic", LB_CAP_SPINS | LB_CAP_FIFO, \
+	  "Michael-Scott queue, mallocs per push, never frees a popped node: the reclamation floor") \
+	X(ck_msq_epoch, "ck-msq-epoch", "ck", LB_CAP_SPINS | LB_CAP_FIFO, \
+	  "Michael-Scott queue, popped nodes freed through ck_epoch") \
+	X(ck_msq_hp, "ck-msq-hp", "ck", LB_CAP_SPINS | LB_CAP_FIFO, \
+	  "Michael-Scott queue, popped nodes freed through ck_hp hazard pointers") \
+	X(urcu_msq_memb, "urcu-msq-memb", "urcu", LB_CAP_SPINS | LB_CAP_FIFO, \
+	  "Michael-Scott queue, popped nodes freed through urcu-memb call_rcu") \
+	X(urcu_msq_mb, "urcu-msq-mb", "urcu", LB_CAP_SPINS | LB_CAP_FIFO, \
+	  "Michael-Scott queue, popped nodes freed through urcu-mb call_rcu") \
+	X(urcu_msq_signal, "urcu-msq-signal", "urcu", LB_CAP_SPINS | LB_CAP_FIFO, \
+	  "Michael-Scott queue, popped nodes freed through urcu-signal call_rcu") \
+	X(urcu_msq_qsbr, "urcu-msq-qsbr", "urcu", LB_CAP_SPINS | LB_CAP_FIFO, \
+	  "Michael-Scott queue, popped nodes freed through urcu-qsbr call_rcu") \
+	X(urcu_msq_bp, "urcu-msq-bp", "urcu", LB_CAP_SPINS | LB_CAP_FIFO, \
+	  "Michael-Scott queue, popped nodes freed through urcu-bp call_rcu") \
 	X(test_queue_dup, "test-queue-dup", "test", LB_CAP_PARKS | LB_CAP_HIDDEN, \
 	  "BROKEN on purpose: the 2nd pop and every 1000th after it hand out the previous item again") \
 	X(test_queue_drop, "test-queue-drop", "test", LB_CAP_PARKS | LB_CAP_HIDDEN, \
@@ -282,6 +298,22 @@ enum lb_cap {
 	  "liburcu cds_lfht: lock-free resizable hash table, urcu-memb readers") \
 	X(urcu_lfht_qsbr, "urcu-lfht-qsbr", "urcu", LB_CAP_SPINS, \
 	  "liburcu cds_lfht: lock-free resizable hash table, QSBR readers") \
+	X(atomic_michael_leak, "atomic-michael-leak", "atomic", LB_CAP_SPINS, \
+	  "Michael's lock-free hash set, never frees a removed node: the reclamation floor") \
+	X(ck_michael_epoch, "ck-michael-epoch", "ck", LB_CAP_SPINS, \
+	  "Michael's lock-free hash set, removed nodes freed through ck_epoch") \
+	X(ck_michael_hp, "ck-michael-hp", "ck", LB_CAP_SPINS, \
+	  "Michael's lock-free hash set, removed nodes freed through ck_hp hazard pointers") \
+	X(urcu_michael_memb, "urcu-michael-memb", "urcu", LB_CAP_SPINS, \
+	  "Michael's lock-free hash set, removed nodes freed through urcu-memb call_rcu") \
+	X(urcu_michael_mb, "urcu-michael-mb", "urcu", LB_CAP_SPINS, \
+	  "Michael's lock-free hash set, removed nodes freed through urcu-mb call_rcu") \
+	X(urcu_michael_signal, "urcu-michael-signal", "urcu", LB_CAP_SPINS, \
+	  "Michael's lock-free hash set, removed nodes freed through urcu-signal call_rcu") \
+	X(urcu_michael_qsbr, "urcu-michael-qsbr", "urcu", LB_CAP_SPINS, \
+	  "Michael's lock-free hash set, removed nodes freed through urcu-qsbr call_rcu") \
+	X(urcu_michael_bp, "urcu-michael-bp", "urcu", LB_CAP_SPINS, \
+	  "Michael's lock-free hash set, removed nodes freed through urcu-bp call_rcu") \
 	X(test_set_uaf, "test-set-uaf", "test", LB_CAP_PARKS | LB_CAP_HIDDEN, \
 	  "BROKEN on purpose: remove poisons the entry as a free would and leaves it linked")
 

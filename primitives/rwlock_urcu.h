@@ -209,19 +209,6 @@ static inline void lb_urcu_write_unlock(void *obj, void *t)
 		LB_TSAN_ACQUIRE(&((struct lb_urcu *)obj)->gp_sync); /* every ended reader's */ \
 	}
 
-/* The signal flavour cannot run under ThreadSanitizer: TSan holds an
- * asynchronous signal back until the thread's next intercepted call, and
- * a reader spinning in a loop of inlined code makes none, so the grace
- * period's SIGUSR1 is never handled and synchronize() never returns (the
- * watchdog reports the stall). */
-static inline const char *lb_urcu_signal_unavailable(void)
-{
-	return LB_TSAN ? "in a ThreadSanitizer build: TSan delivers the grace period's "
-			 "SIGUSR1 only at a reader's next intercepted call, which a spinning "
-			 "reader never makes"
-		       : NULL;
-}
-
 LB_URCU_REGISTERED(memb, NULL)
 LB_URCU_REGISTERED(mb, NULL)
 LB_URCU_REGISTERED(signal, lb_urcu_signal_unavailable)

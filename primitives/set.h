@@ -21,6 +21,13 @@
  * the table's resizes so far, or is NULL where the structure does not
  * expose them.
  *
+ * Reclamation (smr.h; NULL where the structure frees nothing it unlinked
+ * while readers may hold it): unreclaimed() is the bytes unlinked and not
+ * yet freed, read by the workload's sampler from another thread during
+ * the run; hold() calls fn(arg) inside one read-side section (HP: naming
+ * the nodes on the path to key 0), the stalled reader of --param stall_ms
+ * and of the tests.
+ *
  * Capacity hint: lb_prim_cfg.permits is the key range (--param keys): a
  * fixed-size table sizes its buckets from it, a resizing one starts
  * there.
@@ -43,6 +50,8 @@ struct lb_set_ops {
 	uint64_t (*count)(void *obj);
 	void (*foreach)(void *obj, void (*fn)(void *arg, uint64_t key, uint64_t val), void *arg);
 	uint64_t (*resizes)(void *obj);
+	uint64_t (*unreclaimed)(void *obj);
+	void (*hold)(void *obj, void *tctx, void (*fn)(void *arg), void *arg);
 };
 
 /* foreach()'s callback that counts: count() for structures without their

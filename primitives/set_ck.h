@@ -73,6 +73,7 @@
 #include "rwlock_ck.h"
 #include "set.h"
 #include "set_locked.h"
+#include "smr_hash.h"
 #include "tsan.h"
 
 LB_LOCKED_SET(ck_fas_hash, &lb_ck_fas_ops, NULL, 1)
@@ -513,5 +514,10 @@ LB_CK_SET_OBJ(ck_hs_fas, ck_hs, ck_hs_t, CK_HS_MODE_SPMC | CK_HS_MODE_OBJECT |
 #define LB_CK_RHS_MIN_SLOTS 1024
 LB_CK_SET_OBJ(ck_rhs_fas, ck_rhs, ck_rhs_t, CK_RHS_MODE_SPMC | CK_RHS_MODE_OBJECT, CK_RHS_HASH,
 	      LB_CK_RHS_MIN_SLOTS)
+
+/* The reclamation axis (smr_hash.h): Michael's lock-free hash set with
+ * ck_epoch (ck-michael-epoch) and with ck_hp (ck-michael-hp). */
+LB_MICHAEL_SET(ck_michael_epoch, LB_SMR_EPOCH)
+LB_MICHAEL_SET(ck_michael_hp, LB_SMR_HP)
 
 #endif

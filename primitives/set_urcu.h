@@ -33,6 +33,7 @@
 #include "urcu_inline.h"
 
 #include "set.h"
+#include "smr_hash.h"
 #include "tsan.h"
 
 /* One quiescent state per this many ops (a power of two). */
@@ -232,5 +233,14 @@ static void lb_lfht_reclaim(struct rcu_head *head)
 #define LB_LFHT_QS(x) x
 LB_LFHT_FLAVOUR(memb, LB_LFHT_NO_QS)
 LB_LFHT_FLAVOUR(qsbr, LB_LFHT_QS)
+
+/* The reclamation axis (smr_hash.h): Michael's lock-free hash set,
+ * every operation a read-side section of one flavour, removed nodes freed
+ * through its call_rcu (urcu-michael-<flavour>). */
+LB_MICHAEL_SET(urcu_michael_memb, LB_SMR_MEMB)
+LB_MICHAEL_SET(urcu_michael_mb, LB_SMR_MB)
+LB_MICHAEL_SET(urcu_michael_signal, LB_SMR_SIGNAL)
+LB_MICHAEL_SET(urcu_michael_qsbr, LB_SMR_QSBR)
+LB_MICHAEL_SET(urcu_michael_bp, LB_SMR_BP)
 
 #endif

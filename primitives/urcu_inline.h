@@ -44,6 +44,8 @@
 #include <urcu/wfstack.h>
 #include <urcu/rculfhash.h>
 
+#include "tsan.h"
+
 /* call_rcu and rcu_barrier of each flavour: liburcu's headers declare them
  * only for the first flavour a translation unit includes (urcu/call-rcu.h
  * is included once), so the others are declared here, as each library
@@ -62,5 +64,18 @@ LB_URCU_DECLARE_CALL_RCU(signal)
  * declared for the same reason. */
 extern const struct rcu_flavor_struct urcu_memb_flavor;
 extern const struct rcu_flavor_struct urcu_qsbr_flavor;
+
+/* The signal flavour cannot run under ThreadSanitizer: TSan holds an
+ * asynchronous signal back until the thread's next intercepted call, and
+ * a reader spinning in a loop of inlined code makes none, so the grace
+ * period's SIGUSR1 is never handled and synchronize() never returns (the
+ * watchdog reports the stall). */
+static inline const char *lb_urcu_signal_unavailable(void)
+{
+	return LB_TSAN ? "in a ThreadSanitizer build: TSan delivers the grace period's "
+			 "SIGUSR1 only at a reader's next intercepted call, which a spinning "
+			 "reader never makes"
+		       : NULL;
+}
 
 #endif

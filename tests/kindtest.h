@@ -184,6 +184,11 @@ const char *kt_err_str(int r);
 LB_KINDS(KT_DECL, _)
 #undef KT_DECL
 
+/* The sets' and queues' reclamation under a held reader (tests/kinds/
+ * reclaim.c): for the implementations whose ops report unreclaimed
+ * memory, called by kindtest_set and kindtest_queue. */
+void kindtest_reclaim(const struct lb_impl *im);
+
 /* The barrier's number of phases from LB_TEST_BARRIER_PHASES (default
  * 1000): 0, or 2 after printing why the value is bad.  For main(), before
  * any case runs. */

@@ -19,7 +19,8 @@ import lbtest
 BIN = None
 HANG_GUARD = lbtest.HANG_GUARD
 SHORT = ["--duration", "0.05", "--warmup", "0.01", "--repeat", "1", "--no-plot"]
-EXTRA = ["producers", "consumers", "capacity", "items_per_sec"]
+EXTRA = ["producers", "consumers", "capacity", "items_per_sec", "unreclaimed_peak_bytes",
+         "unreclaimed_mean_bytes"]
 RINGS = {"ck-ring-spsc", "ck-ring-mpmc"}  # capacity rounded up to 2^n - 1
 
 
@@ -185,8 +186,16 @@ class Stack(unittest.TestCase):
 
 SETS = ["pthread-mutex-hash", "pthread-rwlock-hash", "futex-mutex-hash", "futex-rwlock-hash",
         "futex-striped-hash", "ck-fas-hash", "ck-rwlock-hash", "ck-ht-fas", "ck-hs-fas",
-        "ck-rhs-fas", "urcu-lfht-memb", "urcu-lfht-qsbr"]
+        "ck-rhs-fas", "urcu-lfht-memb", "urcu-lfht-qsbr"] + [
+        "atomic-michael-leak", "ck-michael-epoch", "ck-michael-hp"] + [
+        "urcu-michael-" + f for f in ("memb", "mb", "signal", "qsbr", "bp")]
 RESIZE_COUNTED = {"ck-ht-fas", "ck-hs-fas", "ck-rhs-fas"}
+# The reclamation axis (README, Memory reclamation): one structure per kind
+# under each scheme, reporting the memory unlinked and not yet freed.
+MICHAEL = [i for i in SETS if "-michael-" in i]
+MSQ = ["atomic-msq-leak", "ck-msq-epoch", "ck-msq-hp"] + [
+    "urcu-msq-" + f for f in ("memb", "mb", "signal", "qsbr", "bp")]
+NODE_BYTES = {"map": 64, "prodcons": 56}  # sizeof(struct lb_mh_node), (struct lb_msq_node)
 
 
 class Map(unittest.TestCase):
@@ -211,7 +220,7 @@ class Map(unittest.TestCase):
             self.assertEqual((r["kind"], r["verified"], r["lost_updates"]),
                              ("set", "ok", "0"), what)
             self.assertEqual(r["param"],
-                             "keys=256;update_pct=50;prefill=half;dist=uniform", what)
+                             "keys=256;update_pct=50;prefill=half;dist=uniform;stall_ms=0", what)
             self.assertLessEqual(num(r["final_size"]), 256, what)
             # both kinds of op ran, in the proportion asked for (a 50 ms
             # window of a starved run may be empty: then both are 0)
@@ -222,6 +231,9 @@ class Map(unittest.TestCase):
                 self.assertGreaterEqual(num(r["resizes"]), 0, what)
             else:
                 self.assertEqual(r["resizes"], "", what)
+            if r["impl"] not in MICHAEL:
+                self.assertEqual((r["unreclaimed_peak_bytes"], r["unreclaimed_mean_bytes"]),
+                                 ("", ""), what)
 
     def test_read_only_keeps_the_prefill(self):
         """update_pct=0: nothing changes, so the final size is the prefill."""
@@ -258,6 +270,66 @@ class Map(unittest.TestCase):
                 self.assertIn(needle, lines[0])
                 self.assertEqual(rows, [])
 
+
+
+class Reclaim(unittest.TestCase):
+    """The reclamation axis end to end: both workloads, every scheme, a
+    stalled reader, and what the unreclaimed columns may hold."""
+
+    def check(self, wl, rows, ids, threads):
+        self.assertEqual(sorted(r["impl"] for r in rows), sorted(ids))
+        node = NODE_BYTES[wl]
+        for r in rows:
+            what = "%s %s" % (wl, r["impl"])
+            self.assertEqual(r["verified"], "ok", what)
+            self.assertIn("stall_ms=100", r["param"], what)
+            peak, mean = num(r["unreclaimed_peak_bytes"]), num(r["unreclaimed_mean_bytes"])
+            # every sample is whole nodes; the peak is the largest of them
+            self.assertEqual(peak % node, 0, what)
+            self.assertLessEqual(mean, peak, what)
+            self.assertGreaterEqual(mean, 0, what)
+            if r["impl"].endswith("-leak"):
+                # never freed: the last sample (after the run) holds every
+                # node unlinked, and the run unlinked some
+                self.assertGreater(peak, 0, what)
+            if r["impl"].endswith("-hp"):
+                # hazard pointers bound it whatever the stall: each thread
+                # holds at most 63 pending nodes plus the 3 per thread
+                # that anyone may name (smr.h's LB_SMR_POLL, _HAZARDS)
+                self.assertLessEqual(peak, threads * (63 + 3 * threads) * node, what)
+
+    def test_map_with_a_stalled_reader(self):
+        args = ["--workload", "map", "--impl", "*-michael-*", "--threads", "2",
+                "--param", "update_pct=50", "--param", "stall_ms=100"]
+        proc, rows = lbtest.run(BIN, args + SHORT, HANG_GUARD)[0:2]
+        self.assertEqual(proc.returncode, 0, describe(proc))
+        self.check("map", rows, MICHAEL, 2)
+
+    def test_queue_with_a_stalled_consumer(self):
+        p, rows = run(["--impl", "*-msq-*", "--threads", "4", "--param", "producers=2",
+                       "--param", "stall_ms=100"] + SHORT)
+        self.assertEqual(p.returncode, 0, describe(p))
+        self.check("prodcons", rows, MSQ, 4)
+
+    def test_stall_elsewhere_is_a_pause(self):
+        """Where there is no read-side section to stall in, the thread
+        pauses between ops: the run is still checked, the columns empty."""
+        p, rows = run(["--impl", "futex-sem,ck-ring-mpmc", "--threads", "2",
+                       "--param", "stall_ms=50"] + SHORT)
+        self.assertEqual(p.returncode, 0, describe(p))
+        for r in rows:
+            self.assertEqual((r["verified"], r["unreclaimed_peak_bytes"]), ("ok", ""),
+                             r["impl"])
+
+    def test_bad_stall(self):
+        for wl in ("map", "prodcons"):
+            proc, rows = lbtest.run(BIN, ["--workload", wl, "--param", "stall_ms=9000"] +
+                                    SHORT, 60)[0:2]
+            self.assertEqual(proc.returncode, 2, describe(proc))
+            lines = proc.stderr.strip().splitlines()
+            self.assertEqual(lines, ["lockbench: --param stall_ms: '9000' is not a stall in "
+                                     "milliseconds; give 0 to 5000"], wl)
+            self.assertEqual(rows, [])
 
 if __name__ == "__main__":
     sys.exit(lbtest.main(globals(), ["BIN"]))

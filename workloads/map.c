@@ -30,7 +30,17 @@
  * Own columns: lookups_per_sec and updates_per_sec (in the window; an
  * update counts whether or not it changed the set), final_size (count()
  * after the run) and resizes (the table's grows over the run, where the
- * implementation exposes them; empty elsewhere).
+ * implementation exposes them; empty elsewhere), and for the sets that
+ * reclaim memory (set.h's unreclaimed(): smr.h's schemes) the peak and
+ * mean of the bytes unlinked and not yet freed, sampled by the harness's
+ * main thread every 10 ms through the whole run (map_sample) and once
+ * after it; empty elsewhere.
+ *
+ * Stall (--param stall_ms=N): when the window opens, thread 0 stays N ms
+ * inside one read-side section (set.h's hold(): an epoch or RCU section,
+ * or naming nodes in its hazard pointers), or, where the set has none,
+ * sleeps N ms between two ops.  The other threads go on; the peak column
+ * shows what each reclamation scheme holds meanwhile.
  */
 #include <errno.h>
 #include <math.h>
@@ -50,7 +60,7 @@
 #define MAP_ZRING 65536u /* a power of two */
 #define MAP_MAX_LOG_BYTES (UINT64_C(1) << 30)
 
-enum { MAP_P_KEYS, MAP_P_UPDATE, MAP_P_PREFILL, MAP_P_DIST };
+enum { MAP_P_KEYS, MAP_P_UPDATE, MAP_P_PREFILL, MAP_P_DIST, MAP_P_STALL };
 static const char *const map_dist_words[] = { "uniform", "zipf:0.5", "zipf:0.8", "zipf:0.9",
 					      "zipf:0.99", "zipf:1.2", NULL };
 static const double map_zipf_s[] = { 0, 0.5, 0.8, 0.9, 0.99, 1.2 };
@@ -76,8 +86,10 @@ struct map_state {
 	uint64_t keys, prefill;
 	uint32_t update_thresh; /* update when 16 random bits are below it */
 	unsigned nthreads;
+	unsigned stall_ms;
 	unsigned char *pre; /* [keys]: prefilled */
 	struct map_thread *th;
+	struct lb_mem_samples mem; /* the main thread's (map_sample) */
 };
 
 static inline uint64_t map_rand(uint64_t *s) /* xorshift64* */
@@ -86,6 +98,18 @@ static inline uint64_t map_rand(uint64_t *s) /* xorshift64* */
 	*s ^= *s << 25;
 	*s ^= *s >> 27;
 	return *s * UINT64_C(2685821657736338717);
+}
+
+/* --param stall_ms: thread 0 stops inside one read-side section, where
+ * the implementation has one to stall in (set.h's hold()), else between
+ * two ops. */
+static __attribute__((noinline, cold)) void map_stall(const struct lb_set_ops *ops, void *l,
+						      void *t, unsigned ms)
+{
+	if (ops->hold)
+		ops->hold(l, t, lb_smr_sleep_ms, &ms);
+	else
+		lb_smr_sleep_ms(&ms);
 }
 
 static inline __attribute__((always_inline)) void
@@ -111,6 +135,8 @@ map_loop(struct lb_worker *w, const struct lb_set_ops *ops)
 			lk_m = lookups;
 			up_m = updates;
 			in_window = 1;
+			if (s->stall_ms && w->tid == 0)
+				map_stall(ops, l, t, s->stall_ms);
 		}
 		uint64_t r = map_rand(&rng), v;
 		uint64_t key = zring ? zring[zi++ & (MAP_ZRING - 1)]
@@ -240,6 +266,7 @@ static int map_setup(struct lb_wctx *c)
 	s->keys = c->param[MAP_P_KEYS];
 	s->prefill = map_prefill_of(c->param);
 	s->update_thresh = (uint32_t)(c->param[MAP_P_UPDATE] * 65536 / 100);
+	s->stall_ms = (unsigned)c->param[MAP_P_STALL];
 	s->nthreads = c->nthreads;
 	s->th = lb_shared_aligned_alloc(LB_CACHELINE, c->nthreads * sizeof(*s->th));
 	s->pre = calloc(s->keys, 1);
@@ -324,11 +351,15 @@ static void map_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_check *
 		}
 		bad += th->bad;
 	}
+	if (ops->unreclaimed) /* the last word: the run is over */
+		lb_mem_sample(&s->mem, ops->unreclaimed(s->prim));
 	uint64_t size = ops->count(s->prim), want = s->prefill + ins - rem;
 	out->extra[0] = c->window_s > 0 ? (double)lk / c->window_s : NAN;
 	out->extra[1] = c->window_s > 0 ? (double)up / c->window_s : NAN;
 	out->extra[2] = (double)size;
 	out->extra[3] = ops->resizes ? (double)ops->resizes(s->prim) : NAN;
+	out->extra[4] = ops->unreclaimed ? (double)s->mem.peak : NAN;
+	out->extra[5] = ops->unreclaimed ? (double)s->mem.sum / (double)s->mem.n : NAN;
 	out->has_lost = 1;
 	out->lost_updates = (int64_t)(want - size);
 	out->verdict = LB_OK;
@@ -370,6 +401,14 @@ static void map_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_check *
 		     (unsigned long long)ins, (unsigned long long)rem, (unsigned long long)want);
 }
 
+static void map_sample(struct lb_wctx *c)
+{
+	struct map_state *s = c->state;
+	const struct lb_set_ops *ops = lb_ops_set(c->impl);
+	if (s && ops->unreclaimed)
+		lb_mem_sample(&s->mem, ops->unreclaimed(s->prim));
+}
+
 static void map_teardown(struct lb_wctx *c)
 {
 	struct map_state *s = c->state;
@@ -389,11 +428,15 @@ static const struct lb_param_spec map_params[] = {
 	  "a key count", 0, MAP_MAX_KEYS, NULL, map_prefill_words },
 	{ "dist", "uniform", "key distribution: uniform, or zipf:S (S 0.5, 0.8, 0.9, 0.99, 1.2)",
 	  "a key distribution", 0, 0, NULL, map_dist_words },
+	{ "stall_ms", "0", "thread 0 stops this long once, when the window opens, inside a "
+	  "read-side section (where the set has one), 0-5000", "a stall in milliseconds", 0, 5000,
+	  NULL, NULL },
 	{ NULL },
 };
 
 static const char *const map_extra[] = { "lookups_per_sec", "updates_per_sec", "final_size",
-					  "resizes", NULL };
+					  "resizes", "unreclaimed_peak_bytes",
+					  "unreclaimed_mean_bytes", NULL };
 
 const struct lb_workload lb_wl_map = {
 	.name = "map",
@@ -410,5 +453,6 @@ const struct lb_workload lb_wl_map = {
 	.thread_init = lb_single_thread_init,
 	.thread_fini = lb_single_thread_fini,
 	.check = map_check,
+	.sample = map_sample,
 	.teardown = map_teardown,
 };

@@ -47,6 +47,14 @@
  * producer blocked on a full buffer is always released and nothing is
  * left unconsumed.
  *
+ * Reclamation (the queues of smr.h's schemes: queue.h's unreclaimed()):
+ * the bytes of popped nodes not yet freed, sampled by the harness's main
+ * thread every 10 ms through the whole run and once after it, give the
+ * unreclaimed_peak_bytes and unreclaimed_mean_bytes columns (empty for
+ * every other buffer).  --param stall_ms=N: when the window opens, the
+ * first consumer stays N ms inside one read-side section (queue.h's
+ * hold()), or, where the queue has none, sleeps N ms between two pops.
+ *
  * Check, after every repetition, over the whole run (warm-up and drain
  * included): every producer's item count was popped exactly, the popped
  * items' sum and xor equal those of the items pushed (computed from each
@@ -94,6 +102,8 @@ struct prodcons_thread {
 struct prodcons_state {
 	enum prodcons_mode mode;
 	unsigned P, C, K, nthreads;
+	unsigned stall_ms;         /* --param stall_ms */
+	struct lb_mem_samples mem; /* the main thread's (prodcons_sample) */
 	uint64_t capacity;   /* what the buffer holds at most, as built */
 	void *prim;          /* condition or queue */
 	void *sem_empty, *sem_full;
@@ -209,6 +219,18 @@ prodcons_producer(struct lb_worker *w, const void *ops, prodcons_put_fn put,
 	lb_finish(w, n);
 }
 
+/* --param stall_ms: the first consumer stops inside one read-side
+ * section of the queue, where it has one to stall in (queue.h's hold()),
+ * else between two pops. */
+static __attribute__((noinline, cold)) void prodcons_stall(struct prodcons_side x, unsigned ms)
+{
+	const struct lb_queue_ops *q = x.ops;
+	if (x.s->mode == PRODCONS_QUEUE && q->hold)
+		q->hold(x.s->prim, x.t, lb_smr_sleep_ms, &ms);
+	else
+		lb_smr_sleep_ms(&ms);
+}
+
 static inline __attribute__((always_inline)) void
 prodcons_consumer(struct lb_worker *w, const void *ops, prodcons_get_fn get, bool fifo)
 {
@@ -221,7 +243,11 @@ prodcons_consumer(struct lb_worker *w, const void *ops, prodcons_get_fn get, boo
 	bool more = true;
 
 	while (lb_running(w, &h, n)) {
+		unsigned before = seen;
 		prodcons_stamp(h.seen, th, &seen);
+		if (__builtin_expect(seen != before, 0) && seen == LB_CTL_MEASURE && s->stall_ms &&
+		    w->tid == s->P)
+			prodcons_stall(x, s->stall_ms);
 		uint64_t t0 = lb_sample_begin(w, &h, n);
 		if (!get(x, &item)) {
 			more = false;
@@ -537,6 +563,9 @@ static const struct lb_param_spec prodcons_params[] = {
 	  LB_MAX_THREADS - 1, "1 to 1023, or 0 for the rest of --threads", NULL },
 	{ "capacity", "64", "items the buffer holds, 1-1000000; ck rings round up to 2^n-1",
 	  "a buffer size", 1, PRODCONS_MAX_CAPACITY, NULL, NULL },
+	{ "stall_ms", "0", "the first consumer stops this long once, when the window opens, "
+	  "inside a read-side section (where the queue has one), 0-5000",
+	  "a stall in milliseconds", 0, 5000, NULL, NULL },
 	{ NULL },
 };
 
@@ -621,6 +650,7 @@ static int prodcons_setup(struct lb_wctx *c)
 	s->C = C;
 	s->K = K;
 	s->nthreads = n;
+	s->stall_ms = (unsigned)c->param[3];
 	s->producers_in = P;
 	atomic_init(&s->producers_left, P);
 	lb_futex_mutex_init(&s->buf_lock, &c->cfg);
@@ -762,6 +792,28 @@ static void prodcons_thread_fini(struct lb_wctx *c, struct lb_worker *w)
 	w->tctx = NULL;
 }
 
+/* ---- unreclaimed memory ---- */
+
+/* The queue's ops where it reports unreclaimed memory (queue.h), else
+ * NULL. */
+static const struct lb_queue_ops *prodcons_reclaims(const struct lb_wctx *c)
+{
+	const struct prodcons_state *s = c->state;
+	if (!s || s->mode != PRODCONS_QUEUE)
+		return NULL;
+	const struct lb_queue_ops *q = lb_ops_queue(c->impl);
+	return q->unreclaimed ? q : NULL;
+}
+
+static void prodcons_sample(struct lb_wctx *c)
+{
+	const struct lb_queue_ops *q = prodcons_reclaims(c);
+	if (q) {
+		struct prodcons_state *s = c->state;
+		lb_mem_sample(&s->mem, q->unreclaimed(s->prim));
+	}
+}
+
 /* ---- check ---- */
 
 static void prodcons_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_check *out)
@@ -801,6 +853,11 @@ static void prodcons_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_ch
 	}
 	free(pushed);
 	free(cons);
+	const struct lb_queue_ops *q = prodcons_reclaims(c);
+	if (q) /* the last word: the run is over */
+		lb_mem_sample(&s->mem, q->unreclaimed(s->prim));
+	out->extra[4] = q ? (double)s->mem.peak : NAN;
+	out->extra[5] = q ? (double)s->mem.sum / (double)s->mem.n : NAN;
 	out->extra[0] = P;
 	out->extra[1] = C;
 	out->extra[2] = (double)s->capacity;
@@ -811,7 +868,8 @@ static void prodcons_check(struct lb_wctx *c, struct lb_worker *ws, struct lb_ch
 }
 
 static const char *const prodcons_extra[] = {
-	"producers", "consumers", "capacity", "items_per_sec", NULL,
+	"producers", "consumers", "capacity", "items_per_sec", "unreclaimed_peak_bytes",
+	"unreclaimed_mean_bytes", NULL,
 };
 
 static const char *const prodcons_groups[] = { "producer", "consumer", NULL };
@@ -840,6 +898,7 @@ const struct lb_workload lb_wl_prodcons = {
 	.thread_init = prodcons_thread_init,
 	.thread_fini = prodcons_thread_fini,
 	.check = prodcons_check,
+	.sample = prodcons_sample,
 	.teardown = prodcons_teardown,
 	.groups = prodcons_groups,
 	.group_of = prodcons_group_of,

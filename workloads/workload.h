@@ -43,7 +43,7 @@ struct lb_param_spec {
 };
 
 #define LB_MAX_PARAMS 8
-#define LB_MAX_EXTRA 4
+#define LB_MAX_EXTRA 8
 #define LB_MAX_THREADS 1024
 
 /* What the harness hands a workload for one repetition. */
@@ -106,6 +106,12 @@ struct lb_workload {
 	 * (LB_DIAG_DEADLOCK, LB_DIAG_LIVELOCK) or LB_DIAG_NONE to leave the
 	 * watchdog's own classification.  May be NULL. */
 	enum lb_diag_kind (*describe_stall)(struct lb_wctx *c, struct lb_worker *ws, FILE *f);
+	/* Called by the harness's main thread at every poll (each 10 ms)
+	 * while the workers run, warm-up and drain included: to sample what
+	 * only shows during the run (map and prodcons: the memory unlinked
+	 * and not yet freed).  It must not write what the workers read.  May
+	 * be NULL. */
+	void (*sample)(struct lb_wctx *c);
 	/* Default --watchdog seconds for this workload (0: the harness's). */
 	double watchdog_s;
 	/* Thread groups that --pin-group may place apart (producers and
@@ -129,6 +135,20 @@ static inline void *lb_cache_alloc(size_t size)
 	if (p && lb_shared_alloc_hook) /* --mem places it */
 		lb_shared_alloc_hook(p, (lines ? lines : 1) * LB_CACHELINE);
 	return p;
+}
+
+/* Samples of a size taken during a run (lb_workload.sample): the largest
+ * and the sum, for the peak and mean columns. */
+struct lb_mem_samples {
+	uint64_t peak, sum, n;
+};
+
+static inline void lb_mem_sample(struct lb_mem_samples *m, uint64_t v)
+{
+	if (v > m->peak)
+		m->peak = v;
+	m->sum += v;
+	m->n++;
 }
 
 /* thread_init/thread_fini for the common case of one primitive per run:

@@ -292,6 +292,8 @@ void kindtest_queue(const struct lb_impl *im)
 	tap_run(im, queue_mpmc, 1, 1, "1 producer, 1 consumer");
 	for (unsigned k = 2; !lb_ops_queue(im)->spsc && k <= MAXT / 2; k *= 2)
 		tap_run(im, queue_mpmc, k, k, "%u producers, %u consumers", k, k);
+	if (lb_ops_queue(im)->unreclaimed)
+		kindtest_reclaim(im);
 }
 
 /* A stack asked for no bound (permits 0, as the stack workload asks)

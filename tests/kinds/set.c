@@ -276,4 +276,6 @@ void kindtest_set(const struct lb_impl *im)
 	tap_run(im, set_grow, 0, 0, "growth");
 	for (size_t c = 0; c < KT_NCOUNTS; c++)
 		tap_run(im, set_threads, kt_counts[c], 0, "%u threads", kt_counts[c]);
+	if (lb_ops_set(im)->unreclaimed)
+		kindtest_reclaim(im);
 }
