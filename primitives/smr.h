@@ -56,7 +56,10 @@
  * ThreadSanitizer sees the structures' C11 atomics but not the schemes'
  * grace periods (CK's ck_pr and liburcu are assembly to it).  Epoch and
  * RCU: every section's end releases on the object's gp_sync and every
- * free acquires on it first (rwlock_urcu.h's edge).  Hazard pointers: a
+ * free acquires on it first (rwlock_urcu.h's edge); a node handed to
+ * call_rcu is released on and acquired by its callback (liburcu's queue
+ * to the call_rcu thread is invisible too), and the callbacks release on
+ * cb_done, which fini acquires once the flavour's barrier has returned.  Hazard pointers: a
  * thread releases on a node when it stops naming it (overwrites or clears
  * its slot) and the free acquires on the node: every access made under
  * the node's protection happens before the free.
@@ -121,6 +124,7 @@ struct lb_smr {
 	size_t node_size;       /* bytes of one node, header included */
 	ck_hp_t hp;
 	char gp_sync;           /* TSan's address for the grace period's edge */
+	char cb_done;           /* TSan's: call_rcu callbacks before the barrier's return */
 	alignas(LB_CACHELINE) ck_epoch_t epoch; /* read by every ck_epoch_begin */
 };
 
@@ -165,8 +169,11 @@ static void lb_smr_hp_cb(void *data)
 static void lb_smr_rcu_cb(struct rcu_head *r)
 {
 	struct lb_smr_hdr *h = (struct lb_smr_hdr *)((char *)r - offsetof(struct lb_smr_hdr, u));
-	LB_TSAN_ACQUIRE(&h->smr->gp_sync);
+	LB_TSAN_ACQUIRE(h);                /* the retirement: h->smr, h->owner */
+	struct lb_smr *d = h->smr;
+	LB_TSAN_ACQUIRE(&d->gp_sync);      /* every section that ended before */
 	lb_smr_destroy(h);
+	LB_TSAN_RELEASE(&d->cb_done);      /* fini's barrier waits for us */
 }
 
 /* The signal flavour under ThreadSanitizer: see urcu_inline.h. */
@@ -239,6 +246,7 @@ static inline void lb_smr_fini(const enum lb_smr_scheme S, struct lb_smr *d)
 	default:
 		break;
 	}
+	LB_TSAN_ACQUIRE(&d->cb_done); /* every callback's accesses to the object */
 	free(d->thr);
 	d->thr = NULL;
 }
@@ -395,11 +403,23 @@ lb_smr_retire(const enum lb_smr_scheme S, struct lb_smr_tctx *tc, struct lb_smr_
 	case LB_SMR_HP:
 		ck_hp_free(&me->hrec, &h->u.hazard, h, h);
 		break;
+	case LB_SMR_MEMB:
+	case LB_SMR_MB:
+	case LB_SMR_SIGNAL:
+	case LB_SMR_QSBR:
+	case LB_SMR_BP:
+		LB_TSAN_RELEASE(h); /* to the call_rcu thread, through liburcu's queue */
+		break;
+	default:
+		break;
+	}
+	switch (S) {
 	case LB_SMR_MEMB: urcu_memb_call_rcu(&h->u.rcu, lb_smr_rcu_cb); break;
 	case LB_SMR_MB: urcu_mb_call_rcu(&h->u.rcu, lb_smr_rcu_cb); break;
 	case LB_SMR_SIGNAL: urcu_signal_call_rcu(&h->u.rcu, lb_smr_rcu_cb); break;
 	case LB_SMR_QSBR: urcu_qsbr_call_rcu(&h->u.rcu, lb_smr_rcu_cb); break;
 	case LB_SMR_BP: urcu_bp_call_rcu(&h->u.rcu, lb_smr_rcu_cb); break;
+	default: break;
 	}
 }
 
