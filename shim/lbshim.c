@@ -61,8 +61,8 @@
  * pthread_condattr_setclock or the call) and return ETIMEDOUT after
  * re-locking.
  *
- * Counts (LB_SHIM_STATS): acquisitions and contended acquisitions per
- * lock, counted by the holder under the lock itself (no atomics on the
+ * Counts (LB_SHIM_STATS): each process its own (a child of fork() starts
+ * from zero), acquisitions and contended acquisitions per lock, counted by the holder under the lock itself (no atomics on the
  * hot path), folded into the totals when a lock is destroyed; the file
  * has the totals (impl, locks_seen, acquisitions, contended,
  * fallback_locks, fallback_acquisitions, cond_waits, cond_timeouts) and
@@ -128,6 +128,22 @@ static __attribute__((noreturn, format(printf, 2, 3))) void shim_die(int status,
 	_exit(status);
 }
 
+/* In a child of fork(): start its counts from zero, so that the files of
+ * parent and child add up (the child's memory is a copy of the parent's,
+ * counts included).  The child runs alone here. */
+static void shim_atfork_child(void)
+{
+	for (struct shim_lock *l = atomic_load(&shim_all); l; l = l->all_next)
+		l->acq = l->contended = 0;
+	atomic_store(&shim_locks_seen, 0);
+	atomic_store(&shim_dead_acq, 0);
+	atomic_store(&shim_dead_contended, 0);
+	atomic_store(&shim_fallback_locks, 0);
+	atomic_store(&shim_fallback_acq, 0);
+	atomic_store(&shim_cond_waits, 0);
+	atomic_store(&shim_cond_timeouts, 0);
+}
+
 static void shim_setup(void)
 {
 	/* POSIX's way to turn dlsym's object pointer into a function's. */
@@ -148,6 +164,7 @@ static void shim_setup(void)
 			 "can run (./bench app --impl lists them; the pthread backend is glibc "
 			 "itself)\n", id ? id : "");
 	shim_impl = im;
+	pthread_atfork(NULL, NULL, shim_atfork_child);
 	shim_ops = lb_ops_mutex(im);
 }
 

@@ -62,8 +62,13 @@ class Shim(unittest.TestCase):
                 self.assertEqual((p.returncode, p.stdout, p.stderr),
                                  (0, self.glibc.stdout, ""), impl)
                 files = sorted(os.listdir(d))
-                # the program and its forked child each leave their counts
+                # the program and its forked child each leave their counts,
+                # the child's from zero: its 2 x 10000, not the parent's too
                 self.assertEqual(len(files), 2, files)
+                child = [f for f in files if f != "shim.%d.csv" % p_pid(d, files)][0]
+                with open(os.path.join(d, child)) as f:
+                    crow = list(csv.reader(f))
+                self.assertEqual(dict(zip(crow[0], crow[1]))["acquisitions"], "20000")
                 with open(os.path.join(d, "shim.%d.csv" % p_pid(d, files))) as f:
                     rows = list(csv.reader(f))
                 head = dict(zip(rows[0], rows[1]))
