@@ -66,10 +66,13 @@
  * hot path), folded into the totals when a lock is destroyed; the file
  * has the totals (impl, locks_seen, acquisitions, contended,
  * fallback_locks, fallback_acquisitions, cond_waits, cond_timeouts) and
- * the 20 most acquired locks still alive at exit.
+ * the 20 most acquired locks still alive at exit.  It is written at
+ * exit(), and at _exit() and _Exit() too (interposed: forked children
+ * leave that way), without stdio or malloc.
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <linux/futex.h>
@@ -541,16 +544,32 @@ EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
 
 /* ---- counts at exit ---- */
 
-static __attribute__((destructor)) void shim_report(void)
+/* Appends to the buffer; never allocates: the report may run in _exit()
+ * called from a signal handler or a child of fork(). */
+static size_t shim_put(char *buf, size_t at, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static size_t shim_put(char *buf, size_t at, size_t cap, const char *fmt, ...)
+{
+	if (at >= cap)
+		return at;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf + at, cap - at, fmt, ap);
+	va_end(ap);
+	return n < 0 ? at : at + (size_t)n;
+}
+
+static _Atomic int shim_reported;
+
+/* Written once per process, at exit(), _exit() or _Exit(): with open(2)
+ * and write(2) and a stack buffer, no stdio and no malloc. */
+static void shim_report(void)
 {
 	const char *dir = getenv("LB_SHIM_STATS");
-	if (!dir || !shim_impl)
+	if (!dir || !shim_impl || atomic_exchange(&shim_reported, 1))
 		return;
-	char path[4096];
+	char path[4096], buf[8192];
 	snprintf(path, sizeof(path), "%s/shim.%ld.csv", dir, (long)getpid());
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return;
 	uint64_t acq = atomic_load(&shim_dead_acq), cont = atomic_load(&shim_dead_contended);
 	struct shim_lock *top[LB_SHIM_TOP] = { 0 };
 	for (struct shim_lock *l = atomic_load(&shim_all); l; l = l->all_next) {
@@ -565,17 +584,41 @@ static __attribute__((destructor)) void shim_report(void)
 				break;
 			}
 	}
-	fprintf(f, "impl,locks_seen,acquisitions,contended,fallback_locks,fallback_acquisitions,"
-		   "cond_waits,cond_timeouts\n%s,%llu,%llu,%llu,%llu,%llu,%llu,%llu\n",
-		shim_impl->id, (unsigned long long)atomic_load(&shim_locks_seen),
-		(unsigned long long)acq, (unsigned long long)cont,
-		(unsigned long long)atomic_load(&shim_fallback_locks),
-		(unsigned long long)atomic_load(&shim_fallback_acq),
-		(unsigned long long)atomic_load(&shim_cond_waits),
-		(unsigned long long)atomic_load(&shim_cond_timeouts));
-	fprintf(f, "lock_rank,acquisitions,contended\n");
+	size_t n = shim_put(buf, 0, sizeof(buf),
+			    "impl,locks_seen,acquisitions,contended,fallback_locks,"
+			    "fallback_acquisitions,cond_waits,cond_timeouts\n"
+			    "%s,%llu,%llu,%llu,%llu,%llu,%llu,%llu\nlock_rank,acquisitions,contended\n",
+			    shim_impl->id, (unsigned long long)atomic_load(&shim_locks_seen),
+			    (unsigned long long)acq, (unsigned long long)cont,
+			    (unsigned long long)atomic_load(&shim_fallback_locks),
+			    (unsigned long long)atomic_load(&shim_fallback_acq),
+			    (unsigned long long)atomic_load(&shim_cond_waits),
+			    (unsigned long long)atomic_load(&shim_cond_timeouts));
 	for (int i = 0; i < LB_SHIM_TOP && top[i]; i++)
-		fprintf(f, "%d,%llu,%llu\n", i + 1, (unsigned long long)top[i]->acq,
-			(unsigned long long)top[i]->contended);
-	fclose(f);
+		n = shim_put(buf, n, sizeof(buf), "%d,%llu,%llu\n", i + 1,
+			     (unsigned long long)top[i]->acq, (unsigned long long)top[i]->contended);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	(void)!write(fd, buf, n < sizeof(buf) ? n : sizeof(buf));
+	close(fd);
+}
+
+static __attribute__((destructor)) void shim_report_at_exit(void)
+{
+	shim_report();
+}
+
+/* Children of fork() often leave through _exit(), which runs no
+ * destructor: report there too, then leave as glibc's would. */
+EXPORT void _exit(int status)
+{
+	shim_report();
+	syscall(SYS_exit_group, status);
+	__builtin_unreachable();
+}
+
+EXPORT void _Exit(int status)
+{
+	_exit(status);
 }
