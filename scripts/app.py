@@ -1,7 +1,7 @@
 """./bench app: run an unmodified program under lockbench's mutexes.
 
 usage: app.py SHIM LOCKBENCH --impl LIST [--repeat N] [--check-output [FILE]]
-              [--threads-env VAR=V1,V2,...] [--out DIR] -- COMMAND ARGS...
+              [--threads-env VAR=V1,V2,...] [--timeout S] [--out DIR] -- COMMAND ARGS...
 
 COMMAND runs once per implementation and repetition, interleaved (every
 implementation's first repetition, then every one's second, ...), as
@@ -20,7 +20,10 @@ glibc fallbacks (summed over the processes the command made).
 Correctness: a run whose exit status or checksum differs from the glibc
 run of the same repetition and configuration is FAIL, and app exits 1.
 --threads-env VAR=V1,V2 runs every configuration once per value of the
-environment variable VAR (the `threads` column).
+environment variable VAR (the `threads` column).  --timeout S ends a run
+that takes longer than S seconds (its process group gets SIGKILL): the row
+says TIMEOUT, wall_s is S, and app exits 1, as for a failed check (a
+spinlock under a program that oversubscribes the CPUs may take hours).
 
 Output: DIR (default results/<host>/app-<UTC time>/) gets results.csv, one
 row per run, written and flushed as each run ends (an interrupted sweep
@@ -88,7 +91,7 @@ def parse(argv, lockbench):
     opts, command = argv[:cut], argv[cut + 1:]
     if not command:
         raise Usage("app: no command after --; give the program to run and its arguments")
-    impl_text, repeat, check, tenv, out = "all", 3, None, None, None
+    impl_text, repeat, check, tenv, out, timeout = "all", 3, None, None, None, None
     i = 0
     while i < len(opts):
         o = opts[i]
@@ -114,11 +117,20 @@ def parse(argv, lockbench):
             tenv = (var, values)
         elif o == "--out" and val is not None:
             out = val
-        elif o in ("--impl", "--repeat", "--threads-env", "--out"):
+        elif o == "--timeout" and val is not None:
+            try:
+                timeout = float(val)
+            except ValueError:
+                timeout = -1
+            if not 0 < timeout <= 86400:
+                raise Usage("app: --timeout '%s' is not a time limit; give seconds, more "
+                            "than 0 and at most 86400" % val)
+        elif o in ("--impl", "--repeat", "--threads-env", "--out", "--timeout"):
             raise Usage("app: %s needs a value" % o)
         else:
             raise Usage("app: unknown option '%s'; valid: --impl LIST, --repeat N, "
-                        "--check-output [FILE], --threads-env VAR=V1,V2, --out DIR" % o)
+                        "--check-output [FILE], --threads-env VAR=V1,V2, --timeout S, "
+                        "--out DIR" % o)
         i += 2
     if not shutil.which(command[0]):
         raise Usage("app: cannot run '%s': not found or not executable" % command[0])
@@ -144,6 +156,7 @@ def parse(argv, lockbench):
             raise Usage("app: --impl '%s' %s; valid: glibc, all, %s" % (tok, why, ", ".join(ok)))
         impls += [i for i in picked if i not in impls]
     return dict(impls=impls, repeat=repeat, check=check, tenv=tenv, out=out, command=command,
+                timeout=timeout,
                 backends={i: mutexes[i] for i in impls})
 
 
@@ -176,11 +189,27 @@ def run_once(shim, impl, cfg, tval, workdir):
     with open(out_path, "wb") as out:
         t0 = time.monotonic()
         try:
-            proc = subprocess.Popen(cfg["command"], env=env, stdout=out, stdin=subprocess.DEVNULL)
+            proc = subprocess.Popen(cfg["command"], env=env, stdout=out, stdin=subprocess.DEVNULL,
+                                    start_new_session=True)
         except OSError as e:
             raise Usage("app: cannot run '%s': %s" % (cfg["command"][0], e.strerror))
-        _, status, ru = os.wait4(proc.pid, 0)
+        timed_out = False
+        while True:
+            pid, status, ru = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if cfg["timeout"] and time.monotonic() - t0 > cfg["timeout"]:
+                os.killpg(proc.pid, signal.SIGKILL)
+                timed_out = True
+                _, status, ru = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.005)
         wall = time.monotonic() - t0
+        if timed_out:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)  # what it left behind
+            except ProcessLookupError:
+                pass
     proc.returncode = os.waitstatus_to_exitcode(status)
     check = out_path if cfg["check"] in (None, "-") else cfg["check"]
     h = hashlib.sha256()
@@ -192,7 +221,9 @@ def run_once(shim, impl, cfg, tval, workdir):
     except OSError:
         digest = "missing"
     counts = shim_counts(stats) if impl != "glibc" else None
-    return dict(wall_s=wall, cpu_s=ru.ru_utime + ru.ru_stime, ctx_voluntary=ru.ru_nvcsw,
+    return dict(timed_out=timed_out,
+                wall_s=cfg["timeout"] if timed_out else wall,
+                cpu_s=ru.ru_utime + ru.ru_stime, ctx_voluntary=ru.ru_nvcsw,
                 ctx_involuntary=ru.ru_nivcsw, exit_status=proc.returncode,
                 output_sha256=digest, counts=counts)
 
@@ -239,13 +270,13 @@ def main(argv):
                     for impl in rows_impl:
                         n += 1
                         r = run_once(shim, impl, cfg, tval, work)
-                        if impl == "glibc":
+                        if impl == "glibc" and not r["timed_out"]:
                             base = r
-                            ok = True
-                        else:
-                            ok = (r["exit_status"], r["output_sha256"]) == \
-                                (base["exit_status"], base["output_sha256"])
+                        ok = not r["timed_out"] and base is not None and \
+                            (r["exit_status"], r["output_sha256"]) == \
+                            (base["exit_status"], base["output_sha256"])
                         failures += not ok
+                        verdict = "TIMEOUT" if r["timed_out"] else "ok" if ok else "FAIL"
                         c = r["counts"] or {}
                         row = dict(run_id=run_id, host=host, cpu_model=meta["cpu_model"],
                                    pus=meta["pus"], workload="app", kind="mutex",
@@ -256,7 +287,7 @@ def main(argv):
                                    ctx_involuntary=r["ctx_involuntary"],
                                    exit_status=r["exit_status"],
                                    output_sha256=r["output_sha256"],
-                                   verified="ok" if ok else "FAIL",
+                                   verified=verdict,
                                    **{k: c.get(k, "") for k in ("locks_seen", "acquisitions",
                                                                "contended", "fallback_locks",
                                                                "fallback_acquisitions")})
@@ -266,7 +297,8 @@ def main(argv):
                         print("[%d/%d] %-22s %s rep %d/%d  %8.3f s  %s%s" % (
                             n, total, impl, ("%s=%s" % (cfg["tenv"][0], tval)) if tval else "",
                             rep, cfg["repeat"], r["wall_s"], row["verified"],
-                            "" if ok else "  (exit %s, want %s; output %s, want %s)" % (
+                            "" if ok or r["timed_out"] or base is None
+                            else "  (exit %s, want %s; output %s, want %s)" % (
                                 r["exit_status"], base["exit_status"],
                                 r["output_sha256"][:12], base["output_sha256"][:12])),
                             file=sys.stderr)
@@ -282,7 +314,8 @@ def main(argv):
         json.dump(meta, f, indent=1)
     print(table(results, rows_impl, tvals, cfg))
     print("app: %d runs; results in %s/ (results.csv, meta.json)%s" % (
-        len(results), out, "; %d FAILED their check" % failures if failures else ""),
+        len(results), out, "; %d FAILED their check or timed out" % failures if failures
+        else ""),
         file=sys.stderr)
     if meta["status"] == "interrupted":
         return 130
@@ -311,7 +344,7 @@ def table(results, impls, tvals, cfg):
                 med(impl, "cpu_s"), med(impl, "ctx_voluntary"), med(impl, "ctx_involuntary"),
                 "-" if acq is None else "%.0f" % acq,
                 "-" if cont is None or not acq else "%.1f%%" % (100 * cont / acq),
-                "FAIL" if "FAIL" in checks else "ok"))
+                "FAIL" if "FAIL" in checks else "TIMEOUT" if "TIMEOUT" in checks else "ok"))
     return "\n".join(lines)
 
 

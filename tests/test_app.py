@@ -60,7 +60,7 @@ class App(unittest.TestCase):
                        "echo ${LB_SHIM_IMPL:-glibc}"], self.out)
         self.assertEqual(p.returncode, 1, p.stderr)
         self.assertEqual([r["verified"] for r in rows], ["ok", "FAIL"])
-        self.assertIn("1 FAILED their check", p.stderr)
+        self.assertIn("1 FAILED their check or timed out", p.stderr)
 
     def test_a_changed_exit_status_fails(self):
         p, rows = app(["--impl", "ck-fas", "--repeat", "1", "--", "sh", "-c",
@@ -68,6 +68,17 @@ class App(unittest.TestCase):
         self.assertEqual(p.returncode, 1, p.stderr)
         self.assertEqual([(r["exit_status"], r["verified"]) for r in rows],
                          [("0", "ok"), ("1", "FAIL")])
+
+    def test_timeout(self):
+        # the shim row sleeps past the limit: killed (its whole process
+        # group, the sleep included), TIMEOUT, exit 1
+        p, rows = app(["--impl", "futex-mutex", "--repeat", "1", "--timeout", "1", "--", "sh",
+                       "-c", "[ -z \"$LB_SHIM_IMPL\" ] || sleep 30"], self.out)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertEqual([(r["impl"], r["verified"]) for r in rows],
+                         [("glibc", "ok"), ("futex-mutex", "TIMEOUT")])
+        self.assertEqual(float(rows[1]["wall_s"]), 1.0)
+        self.assertIn("TIMEOUT", p.stdout)
 
     def test_check_output_file_and_threads_env(self):
         f = os.path.join(self.tmp.name, "made.txt")
@@ -89,6 +100,8 @@ class App(unittest.TestCase):
             (["--repeat", "0", "--", "true"], "app: --repeat '0' is not a repetition count"),
             (["--threads-env", "=1", "--", "true"], "is not VAR=V1,V2,..."),
             (["--bogus", "--", "true"], "app: unknown option '--bogus'"),
+            (["--timeout", "0", "--", "true"], "app: --timeout '0' is not a time limit"),
+            (["--timeout", "x", "--", "true"], "app: --timeout 'x' is not a time limit"),
             (["--impl", "futex-mutex"], "app: give the command after --"),
             (["--impl", "futex-mutex", "--"], "app: no command after --"),
             (["--impl", "futex-mutex", "--", "/nonexistent/prog"],

@@ -11,7 +11,9 @@ not CI: minutes, and packages only this needs).
                  exit status and (empty) output identical
 
 Each runs under glibc and LB_APP_IMPLS (default: a spread of families)
-with 2 repetitions; every row must be verified ok and every shim row must
+with 2 repetitions and a 120 s limit per run; every row must be verified
+ok or have timed out (spinlocks in programs with more threads than CPUs),
+glibc's and futex-mutex's must be ok, and every finished shim row must
 have counted acquisitions.  The programs' tables go to stderr.
 
 usage: test_app_programs.py APP_PY LIBLBSHIM LOCKBENCH
@@ -54,17 +56,24 @@ class Programs(unittest.TestCase):
     def app(self, name, args):
         out = os.path.join(self.tmp.name, name)
         p = subprocess.run([sys.executable, APP, SHIM, BIN, "--impl", IMPLS, "--repeat", "2",
-                            "--out", out] + args, capture_output=True, text=True,
-                           timeout=GUARD)
+                            "--timeout", "120", "--out", out] + args, capture_output=True,
+                           text=True, timeout=GUARD)
         sys.stderr.write("\n%s:\n%s" % (name, p.stdout))
-        self.assertEqual(p.returncode, 0, p.stderr[-3000:])
         with open(os.path.join(out, "results.csv"), newline="") as f:
             rows = list(csv.DictReader(f))
         self.assertEqual(len(rows), 2 * (1 + len(IMPLS.split(","))))
+        # A spinlock may not finish within the limit when the program runs
+        # more threads than CPUs (TIMEOUT: a measurement, reported); a
+        # wrong exit status or output never passes, and glibc and the
+        # parking futex mutex always finish.
         for r in rows:
-            self.assertEqual(r["verified"], "ok", r["impl"])
-            if r["impl"] != "glibc":
+            self.assertIn(r["verified"], ("ok", "TIMEOUT"), r["impl"])
+            if r["impl"] in ("glibc", "futex-mutex"):
+                self.assertEqual(r["verified"], "ok", r["impl"])
+            if r["impl"] != "glibc" and r["verified"] == "ok":
                 self.assertGreater(int(r["acquisitions"]), 0, r["impl"])
+        timeouts = sum(r["verified"] == "TIMEOUT" for r in rows)
+        self.assertEqual(p.returncode, 1 if timeouts else 0, p.stderr[-3000:])
         return rows
 
     def test_pigz(self):
