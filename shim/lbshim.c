@@ -43,8 +43,10 @@
  * attached on its first use of that lock and kept: a thread may hold many
  * locks at once and release them in any order.  Thread ids (for the
  * algorithms that index per-thread slots) are given out on each thread's
- * first lock, up to LB_SHIM_MAX_THREADS; a program with more threads ends
- * with one line on stderr and exit status 3, never a shared slot.
+ * first lock and given back when the thread exits (its contexts are
+ * detached then), up to LB_SHIM_MAX_THREADS live at once; a program with
+ * more ends with one line on stderr and exit status 3, never a shared
+ * slot.
  * Threads created before the shim's constructor ran are handled the same
  * way (nothing depends on the constructor), and a child of fork() keeps
  * its thread's id and contexts.
@@ -108,7 +110,10 @@ static _Atomic(struct shim_lock *) shim_all;
 static _Atomic uint64_t shim_locks_seen, shim_dead_acq, shim_dead_contended;
 static _Atomic uint64_t shim_fallback_locks, shim_fallback_acq;
 static _Atomic uint64_t shim_cond_waits, shim_cond_timeouts;
-static _Atomic unsigned shim_next_tid;
+/* Thread ids in use: bit i of word i / 64.  Given on a thread's first
+ * lock, given back when it exits (shim_thread_exit). */
+static _Atomic uint64_t shim_tids[LB_SHIM_MAX_THREADS / 64];
+static pthread_key_t shim_exit_key;
 
 /* glibc's own, for the mutexes it keeps. */
 static int (*real_init)(pthread_mutex_t *, const pthread_mutexattr_t *);
@@ -130,6 +135,8 @@ static __attribute__((noreturn, format(printf, 2, 3))) void shim_die(int status,
 		(void)!write(2, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 	_exit(status);
 }
+
+static void shim_thread_exit(void *arg);
 
 /* In a child of fork(): start its counts from zero, so that the files of
  * parent and child add up (the child's memory is a copy of the parent's,
@@ -168,6 +175,8 @@ static void shim_setup(void)
 			 "itself)\n", id ? id : "");
 	shim_impl = im;
 	pthread_atfork(NULL, NULL, shim_atfork_child);
+	if (pthread_key_create(&shim_exit_key, shim_thread_exit) != 0)
+		shim_die(3, "lbshim: no pthread key left for thread exits\n");
 	shim_ops = lb_ops_mutex(im);
 }
 
@@ -270,14 +279,46 @@ static void shim_tmap_grow(struct shim_tmap *t)
 	t->cap = cap;
 }
 
+/* The lowest free thread id; one line and exit status 3 when all
+ * LB_SHIM_MAX_THREADS are taken by live threads. */
+static int shim_tid_take(void)
+{
+	for (unsigned w = 0; w < LB_SHIM_MAX_THREADS / 64; w++) {
+		uint64_t used = atomic_load(&shim_tids[w]);
+		while (~used) {
+			unsigned b = (unsigned)__builtin_ctzll(~used);
+			if (atomic_compare_exchange_weak(&shim_tids[w], &used, used | (UINT64_C(1) << b)))
+				return (int)(w * 64 + b);
+		}
+	}
+	shim_die(3, "lbshim: more than %d live threads took locks; the shim gives each its own "
+		 "slot and has no more\n", LB_SHIM_MAX_THREADS);
+}
+
+/* A thread that took locks exits: detach its contexts from the locks
+ * still alive and give its id back, for the next thread to reuse (a
+ * program that starts threads over and over, as stress-ng's stressors
+ * do, would otherwise run out of ids).  It holds no lock now, so none of
+ * its contexts is in use. */
+static void shim_thread_exit(void *arg)
+{
+	struct shim_tmap *t = arg;
+	for (unsigned i = 0; i < t->cap; i++)
+		if (t->keys[i] && !atomic_load(&t->keys[i]->dead) && t->keys[i]->obj)
+			lb_prim_thread_detach(shim_impl, t->keys[i]->obj, t->vals[i]);
+	free(t->keys);
+	free(t->vals);
+	if (t->tid >= 0)
+		atomic_fetch_and(&shim_tids[t->tid / 64], ~(UINT64_C(1) << (t->tid % 64)));
+	*t = (struct shim_tmap){ .tid = -1 };
+}
+
 static __attribute__((noinline)) void *shim_attach(struct shim_tmap *t, struct shim_lock *l)
 {
 	if (t->tid < 0) {
-		unsigned id = atomic_fetch_add(&shim_next_tid, 1);
-		if (id >= LB_SHIM_MAX_THREADS)
-			shim_die(3, "lbshim: more than %d threads took locks; the shim gives each its "
-				 "own slot and has no more\n", LB_SHIM_MAX_THREADS);
-		t->tid = (int)id;
+		t->tid = shim_tid_take();
+		/* any non-NULL value: the key's destructor runs at thread exit */
+		pthread_setspecific(shim_exit_key, t);
 	}
 	if ((t->n + 1) * 2 > t->cap)
 		shim_tmap_grow(t);
