@@ -244,7 +244,15 @@ def main(argv):
     if os.path.exists(os.path.join(out, "results.csv")):
         print("app: --out %s already holds a run; give a new directory" % out, file=sys.stderr)
         return 2
-    os.makedirs(out, exist_ok=True)
+    try:
+        os.makedirs(out, exist_ok=True)
+        with open(os.path.join(out, ".lbapp-write-test"), "w"):
+            pass
+        os.remove(os.path.join(out, ".lbapp-write-test"))
+    except OSError as e:
+        print("app: --out %s: cannot write there (%s); give a writable directory"
+              % (out, e.strerror), file=sys.stderr)
+        return 2
     run_id = "app-" + stamp
     rows_impl = ["glibc"] + cfg["impls"]
     tvals = cfg["tenv"][1] if cfg["tenv"] else [""]

@@ -107,6 +107,13 @@ class App(unittest.TestCase):
             (["--impl", "futex-mutex", "--", "/nonexistent/prog"],
              "app: cannot run '/nonexistent/prog': not found or not executable"),
         ]
+        # an --out that cannot be written: one line, exit 2, nothing made
+        p = subprocess.run([sys.executable, APP, SHIM, BIN, "--out", "/proc/lbapp'x",
+                            "--impl", "futex-mutex", "--", "true"],
+                           capture_output=True, text=True, timeout=GUARD)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+        self.assertIn("app: --out /proc/lbapp'x: cannot write there", p.stderr)
         for args, needle in cases:
             with self.subTest(args=args):
                 out = os.path.join(self.tmp.name, "r%d" % cases.index((args, needle)))
